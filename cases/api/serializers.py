@@ -1,0 +1,82 @@
+"""API representations of cases and evidence; public UUIDs are the ids, database keys never leave the server."""
+
+from rest_framework import serializers
+
+from ..models import Case, CaseStatus, EvidenceItem, Membership
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    assignees = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["id", "reference", "title", "description", "status", "created_by", "assignees", "created_at", "updated_at"]
+        read_only_fields = ["reference", "status", "created_at", "updated_at"]
+
+
+class CaseStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+
+
+class DigestSerializer(serializers.Serializer):
+    algorithm = serializers.CharField()
+    value = serializers.CharField()
+
+
+class AcquisitionSerializer(serializers.Serializer):
+    found_at = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    collected_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    collected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class EvidenceItemSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+    digests = DigestSerializer(many=True, read_only=True)
+    received_by = serializers.CharField(source="received_by.username", read_only=True)
+    duplicate_of = serializers.UUIDField(source="duplicate_of.public_id", read_only=True, allow_null=True)
+    type_mismatches = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "id", "case", "case_reference", "original_filename", "declared_mime_type", "detected_mime_type",
+            "size", "digests", "type_mismatches", "duplicate_of", "received_at", "received_by", "acquired_from", "acquired_by", "acquired_at",
+            "analysis_status", "verdict",
+        ]
+
+
+class EvidenceUploadSerializer(AcquisitionSerializer):
+    files = serializers.ListField(child=serializers.FileField(), help_text="One or more image or video files.")
+
+
+class EvidenceRefusalSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class EvidenceUploadResultSerializer(serializers.Serializer):
+    items = EvidenceItemSerializer(many=True)
+    refused = EvidenceRefusalSerializer(many=True)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name")
+    slug = serializers.CharField(source="organisation.slug")
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["organisation", "slug", "role", "active"]
+
+    def get_active(self, membership: Membership) -> bool:
+        active = self.context.get("active")
+        return active is not None and active.pk == membership.pk
+
+
+class OrganisationSwitchSerializer(serializers.Serializer):
+    slug = serializers.SlugField()

@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("evidence", views.EvidenceViewSet, basename="evidence")
+
+urlpatterns = [
+    path("cases/<uuid:case_id>/evidence/", views.CaseEvidenceView.as_view(), name="case-evidence"),
+    *router.urls,
+]

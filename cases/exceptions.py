@@ -1,0 +1,42 @@
+"""Refusals a user can cause, each with the HTTP status it maps to and a message that says what was seen."""
+
+
+class EvidenceRefused(Exception):
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UploadTooLarge(EvidenceRefused):
+    status_code = 413
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"The file is larger than the limit of {limit:,} bytes; nothing was stored. "
+            "Split the material or ask an administrator to raise the limit."
+        )
+
+
+class UnsupportedEvidenceType(EvidenceRefused):
+    status_code = 415
+
+    def __init__(self, detected: str, description: str, accepted: str):
+        super().__init__(
+            f"The bytes of this file are {description} ({detected}), which is not a supported image or video "
+            f"type. Accepted: {accepted}."
+        )
+        self.detected = detected
+
+
+class CaseClosed(EvidenceRefused):
+    status_code = 409
+
+    def __init__(self, reference: str):
+        super().__init__(f"Case {reference} is closed; reopen it before adding evidence or notes.")
+
+
+class NoFileGiven(EvidenceRefused):
+    def __init__(self):
+        super().__init__("No file was received. Choose one or more image or video files to upload.")

@@ -1,0 +1,45 @@
+"""Forms for the case pages; they validate input only, the services do the writing."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import CaseStatus
+from .roles import Role
+
+
+class CaseForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class AcquisitionForm(forms.Form):
+    """Where the uploaded material was found; applies to every file of one upload."""
+
+    found_at = forms.CharField(label="Found at (URL or platform)", max_length=2000, required=False)
+    collected_by = forms.CharField(label="Collected by", max_length=200, required=False)
+    collected_at = forms.DateTimeField(
+        label="Collected at (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=CaseStatus.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+
+
+class AssignForm(forms.Form):
+    investigators = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["investigators"].queryset = get_user_model().objects.filter(
+            memberships__organisation=organisation,
+            memberships__role__in=[Role.INVESTIGATOR, Role.SUPERVISOR, Role.ADMIN],
+        ).order_by("username")

@@ -1,0 +1,225 @@
+"""The case-management domain: organisations (tenants), memberships with roles, cases, evidence items.
+
+Every tenant-owned row reaches its organisation directly or through its case, and every read of a user-supplied
+id goes through a `for_member` queryset so that a foreign id is indistinguishable from a missing one.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .media_types import type_mismatches
+from .roles import Reach, Role, Scope, scope_reach
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Last case number handed out; incremented under a row lock so references are unique and gapless.
+    case_counter = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")]
+        ordering = ["organisation__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organisation} as {self.role}"
+
+    def reach(self, scope: Scope) -> Reach | None:
+        return scope_reach(self.role, scope)
+
+    def has_scope(self, scope: Scope) -> bool:
+        return self.reach(scope) is not None
+
+    def can(self, scope: Scope, case: "Case") -> bool:
+        """Whether this member holds `scope` on `case` (which must belong to the member's organisation)."""
+        if case.organisation_id != self.organisation_id:
+            return False
+        reach = self.reach(scope)
+        if reach is Reach.ALL:
+            return True
+        return reach is Reach.INVOLVED and case.involves(self.user)
+
+
+class ApiToken(models.Model):
+    """An API token; only its SHA-256 is stored, the secret is shown once when created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The organisation requests with this token act in; membership is re-checked on every request.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    UNDER_REVIEW = "under_review", "Under review"
+    CLOSED = "closed", "Closed"
+
+
+class CaseQuerySet(models.QuerySet):
+    def for_member(self, membership: Membership) -> "CaseQuerySet":
+        """The cases this member may see: all of the organisation's, or only those they are involved in."""
+        cases = self.filter(organisation_id=membership.organisation_id)
+        if membership.reach(Scope.CASE_READ) is Reach.ALL:
+            return cases
+        if membership.reach(Scope.CASE_READ) is Reach.INVOLVED:
+            involved = Q(created_by_id=membership.user_id) | Q(assignees__id=membership.user_id)
+            return cases.filter(pk__in=self.filter(involved).values("pk"))
+        return cases.none()
+
+
+class Case(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    public_id = models.UUIDField("Case ID", default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=40, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="case_reference_unique_in_org")
+        ]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "status"]), models.Index(fields=["organisation", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def involves(self, user) -> bool:
+        return self.created_by_id == user.pk or self.assignees.filter(pk=user.pk).exists()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CaseStatus.CLOSED
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class AnalysisStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Verdict(models.TextChoices):
+    OK = "ok", "No obvious signs of tampering detected"
+    ATTENTION = "attention", "Potential integrity anomalies detected"
+    COMPROMISED = "compromised", "Integrity compromised"
+
+
+class EvidenceItemQuerySet(models.QuerySet):
+    def for_member(self, membership: Membership) -> "EvidenceItemQuerySet":
+        return self.filter(case__in=Case.objects.for_member(membership))
+
+    def in_organisation(self, organisation: Organisation) -> "EvidenceItemQuerySet":
+        return self.filter(case__organisation=organisation)
+
+
+class EvidenceItem(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    public_id = models.UUIDField("Evidence ID", default=uuid.uuid4, unique=True, editable=False)
+    # As the client sent it, with control characters made visible; data only, never part of a path.
+    original_filename = models.CharField(max_length=1024)
+    declared_mime_type = models.CharField(max_length=255, blank=True)
+    detected_mime_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    storage_key = models.CharField(max_length=255)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acquired_from = models.CharField("found at (URL or platform)", max_length=2000, blank=True)
+    acquired_by = models.CharField("collected by", max_length=200, blank=True)
+    acquired_at = models.DateTimeField("collected at", null=True, blank=True)
+    analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+
+    objects = EvidenceItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["case", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.public_id})"
+
+    def digest(self, algorithm: str) -> str:
+        """The hex digest for `algorithm`; reads prefetched digests when present."""
+        return next(d.value for d in self.digests.all() if d.algorithm == algorithm)
+
+    @property
+    def sha256(self) -> str:
+        return self.digest(DigestAlgorithm.SHA256)
+
+    @property
+    def digest_list(self) -> list[tuple[str, str]]:
+        """(algorithm label, hex value) pairs, strongest first, for display and reports."""
+        values = {d.algorithm: d.value for d in self.digests.all()}
+        return [(alg.label, values[alg.value]) for alg in DigestAlgorithm if alg.value in values]
+
+    @property
+    def type_mismatches(self) -> list[str]:
+        return type_mismatches(
+            detected=self.detected_mime_type, declared=self.declared_mime_type, filename=self.original_filename
+        )
+
+
+class DigestAlgorithm(models.TextChoices):
+    SHA256 = "sha256", "SHA-256"
+    SHA1 = "sha1", "SHA-1"
+    MD5 = "md5", "MD5"
+
+
+class EvidenceDigest(models.Model):
+    """One digest of the bytes as received, with the algorithm that produced it stored beside the value."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="digests")
+    algorithm = models.CharField(max_length=10, choices=DigestAlgorithm.choices)
+    value = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "algorithm"], name="one_digest_per_algorithm")]
+        indexes = [models.Index(fields=["algorithm", "value"])]
+        ordering = ["item", "algorithm"]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.value}"

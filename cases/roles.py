@@ -1,0 +1,74 @@
+"""The one table of what each role may do. Views and API endpoints declare a scope; this module decides.
+
+A scope is granted with a reach: ALL cases of the organisation, or only the cases the member is INVOLVED in
+(created or assigned to). A scope that a role does not have is simply absent from its row.
+"""
+
+from enum import Enum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    SUPERVISOR = "supervisor", "Supervisor"
+    INVESTIGATOR = "investigator", "Investigator"
+    AUDITOR = "auditor", "Auditor"
+
+
+class Reach(Enum):
+    ALL = "all"
+    INVOLVED = "involved"
+
+
+class Scope(models.TextChoices):
+    ORG_MANAGE = "org:manage", "Manage members and organisation settings"
+    CASE_READ = "case:read", "See cases"
+    CASE_CREATE = "case:create", "Create cases"
+    EVIDENCE_UPLOAD = "evidence:upload", "Upload evidence"
+    NOTE_ADD = "note:add", "Add notes"
+    CASE_MANAGE = "case:manage", "Assign investigators, change case status, close cases"
+    MEDIA_DOWNLOAD = "media:download", "Download original media"
+    CUSTODY_READ = "custody:read", "Read custody logs"
+
+
+ALL, INVOLVED = Reach.ALL, Reach.INVOLVED
+
+ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
+    Role.ADMIN: {
+        Scope.ORG_MANAGE: ALL,
+        Scope.CASE_READ: ALL,
+        Scope.CASE_CREATE: ALL,
+        Scope.EVIDENCE_UPLOAD: ALL,
+        Scope.NOTE_ADD: ALL,
+        Scope.CASE_MANAGE: ALL,
+        Scope.MEDIA_DOWNLOAD: ALL,
+        Scope.CUSTODY_READ: ALL,
+    },
+    Role.SUPERVISOR: {
+        Scope.CASE_READ: ALL,
+        Scope.CASE_CREATE: ALL,
+        Scope.EVIDENCE_UPLOAD: ALL,
+        Scope.NOTE_ADD: ALL,
+        Scope.CASE_MANAGE: ALL,
+        Scope.MEDIA_DOWNLOAD: ALL,
+        Scope.CUSTODY_READ: ALL,
+    },
+    Role.INVESTIGATOR: {
+        Scope.CASE_READ: INVOLVED,
+        Scope.CASE_CREATE: ALL,
+        Scope.EVIDENCE_UPLOAD: INVOLVED,
+        Scope.NOTE_ADD: INVOLVED,
+        Scope.MEDIA_DOWNLOAD: INVOLVED,
+        Scope.CUSTODY_READ: INVOLVED,
+    },
+    Role.AUDITOR: {
+        Scope.CASE_READ: ALL,
+        Scope.CUSTODY_READ: ALL,
+    },
+}
+
+
+def scope_reach(role: str, scope: Scope) -> Reach | None:
+    """How far `role` holds `scope`: ALL, INVOLVED, or None when the role does not hold it at all."""
+    return ROLE_SCOPES[Role(role)].get(scope)

@@ -1,0 +1,175 @@
+"""Every write to the case domain goes through one of these functions, which owns the transaction.
+
+Named `<entity>_<action>`, keyword-only. Views, serializers, admin actions, commands and tasks call them and
+never `.save()` domain models themselves, so the custody ledger can record each action in the same transaction.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import magic
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from .exceptions import CaseClosed, UnsupportedEvidenceType
+from .filenames import filename_as_data
+from .media_types import ACCEPTED, accepted_label_list
+from .models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    EvidenceDigest,
+    EvidenceItem,
+    Membership,
+    Organisation,
+)
+from .roles import Role
+from .upload import CHUNK_SIZE, ReceivedFile
+
+
+def organisation_create(*, name: str, slug: str) -> Organisation:
+    return Organisation.objects.create(name=name, slug=slug)
+
+
+@transaction.atomic
+def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role) -> Membership:
+    membership, _ = Membership.objects.update_or_create(
+        organisation=organisation, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def case_create(*, organisation: Organisation, title: str, description: str = "", actor) -> Case:
+    # The row lock makes concurrent creations take consecutive numbers instead of colliding.
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    locked.case_counter += 1
+    locked.save(update_fields=["case_counter"])
+    reference = f"EM-{timezone.now().year}-{locked.case_counter:05d}"
+    return Case.objects.create(
+        organisation=organisation, reference=reference, title=title, description=description, created_by=actor
+    )
+
+
+@transaction.atomic
+def case_update(*, case: Case, title: str, description: str, actor) -> Case:
+    case.title, case.description = title, description
+    case.save(update_fields=["title", "description", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_status_change(*, case: Case, status: CaseStatus, actor) -> Case:
+    case.status = status
+    case.save(update_fields=["status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case: Case, investigators: list, actor) -> Case:
+    """Replace the case's assignees; every one must be a member of the case's organisation."""
+    member_ids = set(
+        Membership.objects.filter(organisation_id=case.organisation_id, user__in=investigators).values_list(
+            "user_id", flat=True
+        )
+    )
+    outsiders = [u for u in investigators if u.pk not in member_ids]
+    if outsiders:
+        raise ValueError(f"Not members of this organisation: {', '.join(str(u) for u in outsiders)}")
+    case.assignees.set(investigators)
+    case.save(update_fields=["updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, text: str, actor) -> CaseNote:
+    if case.is_closed:
+        raise CaseClosed(case.reference)
+    return CaseNote.objects.create(case=case, author=actor, text=text)
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Where the caseworker found the material; every part optional."""
+
+    found_at: str = ""
+    collected_by: str = ""
+    collected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceReceipt:
+    item: EvidenceItem
+    duplicate_of: EvidenceItem | None
+
+
+def evidence_storage_key(*, organisation: Organisation, sha256: str) -> str:
+    # Content-addressed per organisation: identical bytes in two organisations never share (or reveal) a file.
+    return f"{organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+@transaction.atomic
+def evidence_receive(
+    *, case: Case, received: ReceivedFile, actor, acquisition: Acquisition = Acquisition()
+) -> EvidenceReceipt:
+    """Accept received bytes as an evidence item of `case`: check the true type, store once, record digests."""
+    path = received.temporary_file_path()
+    detected = magic.from_file(path, mime=True)
+    if detected not in ACCEPTED:
+        raise UnsupportedEvidenceType(detected, magic.from_file(path), accepted_label_list())
+    # Serialise ingests per organisation so two uploads of the same bytes cannot both miss the duplicate.
+    organisation = Organisation.objects.select_for_update().get(pk=case.organisation_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.is_closed:
+        raise CaseClosed(case.reference)
+    sha256 = received.digests["sha256"]
+    duplicate_of = (
+        EvidenceItem.objects.in_organisation(organisation)
+        .filter(digests__algorithm="sha256", digests__value=sha256)
+        .order_by("received_at", "id")
+        .first()
+    )
+    item = EvidenceItem.objects.create(
+        case=case,
+        original_filename=filename_as_data(received.original_name),
+        declared_mime_type=filename_as_data(received.content_type or "")[:255],
+        detected_mime_type=detected,
+        size=received.size,
+        storage_key=evidence_storage_key(organisation=organisation, sha256=sha256),
+        duplicate_of=duplicate_of,
+        received_by=actor,
+        acquired_from=acquisition.found_at,
+        acquired_by=acquisition.collected_by,
+        acquired_at=acquisition.collected_at,
+    )
+    EvidenceDigest.objects.bulk_create(
+        EvidenceDigest(item=item, algorithm=algorithm, value=value) for algorithm, value in received.digests.items()
+    )
+    _store_once(key=item.storage_key, received=received)
+    return EvidenceReceipt(item=item, duplicate_of=duplicate_of)
+
+
+def _store_once(*, key: str, received: ReceivedFile) -> None:
+    """Move the spooled bytes into content-addressed storage unless an intact copy is already there.
+
+    Runs last in `evidence_receive`, so a refusal earlier in the transaction leaves no stored file behind.
+    """
+    storage = storages["evidence"]
+    if storage.exists(key) and stored_sha256(key) == received.digests["sha256"]:
+        received.close()
+        return
+    stored_as = storage.save(key, received)
+    if stored_as != key:
+        raise RuntimeError(f"Evidence storage stored {key!r} as {stored_as!r}; refusing a renamed copy.")
+
+
+def stored_sha256(key: str) -> str:
+    """SHA-256 of stored evidence bytes, read in chunks."""
+    hasher = hashlib.sha256()
+    with storages["evidence"].open(key, "rb") as stored:
+        for chunk in stored.chunks(CHUNK_SIZE):
+            hasher.update(chunk)
+    return hasher.hexdigest()

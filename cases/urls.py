@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("organisations/switch/", views.organisation_switch, name="organisation-switch"),
+    path("cases/", views.CaseListView.as_view(), name="list"),
+    path("cases/new/", views.CaseCreateView.as_view(), name="create"),
+    path("cases/<uuid:case_id>/", views.CaseDetailView.as_view(), name="detail"),
+    path("cases/<uuid:case_id>/evidence/", views.EvidenceUploadView.as_view(), name="upload"),
+    path("cases/<uuid:case_id>/status/", views.CaseStatusView.as_view(), name="status"),
+    path("cases/<uuid:case_id>/assignees/", views.CaseAssignView.as_view(), name="assign"),
+    path("cases/<uuid:case_id>/notes/", views.CaseNoteView.as_view(), name="note"),
+    path("evidence/<uuid:evidence_id>/", views.EvidenceDetailView.as_view(), name="evidence-detail"),
+    path("evidence/<uuid:evidence_id>/download/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
+]

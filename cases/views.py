@@ -1,0 +1,241 @@
+"""Server-rendered pages for cases and evidence. Each view declares its scope; services do the writes."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from . import services
+from .exceptions import EvidenceRefused
+from .media_types import ACCEPTED
+from .forms import AcquisitionForm, AssignForm, CaseForm, NoteForm, StatusForm
+from .models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Membership
+from .roles import Scope
+from .tenancy import membership_activate
+from .upload import uploaded_files
+from .views_base import MemberView
+
+
+def evidence_with_digests(queryset):
+    return queryset.prefetch_related(Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm")))
+
+
+@login_required
+@require_POST
+def organisation_switch(request):
+    membership = get_object_or_404(
+        Membership.objects.select_related("organisation"), user=request.user, organisation__slug=request.POST.get("slug")
+    )
+    membership_activate(request, membership)
+    messages.info(request, f"You are now working in {membership.organisation.name}.")
+    return redirect("cases:list")
+
+
+class CaseListView(MemberView, View):
+    required_scope = Scope.CASE_READ
+    page_size = 25
+
+    def get(self, request):
+        cases = Case.objects.for_member(self.membership).annotate(item_count=Count("evidence"))
+        query = request.GET.get("q", "").strip()
+        if query:
+            matching_items = EvidenceItem.objects.filter(
+                Q(original_filename__icontains=query) | Q(digests__value__startswith=query.lower())
+            ).values("case_id")
+            cases = cases.filter(
+                Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=matching_items)
+            )
+        status = request.GET.get("status", "")
+        if status in CaseStatus.values:
+            cases = cases.filter(status=status)
+        page = Paginator(cases.select_related("created_by"), self.page_size).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "cases/case_list.html",
+            {
+                "page": page,
+                "query": query,
+                "status": status,
+                "statuses": CaseStatus.choices,
+                "can_create": self.membership.has_scope(Scope.CASE_CREATE),
+            },
+        )
+
+
+class CaseCreateView(MemberView, View):
+    required_scope = Scope.CASE_CREATE
+
+    def get(self, request):
+        return render(request, "cases/case_form.html", {"form": CaseForm()})
+
+    def post(self, request):
+        form = CaseForm(request.POST)
+        if not form.is_valid():
+            return render(request, "cases/case_form.html", {"form": form}, status=400)
+        case = services.case_create(
+            organisation=self.membership.organisation,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            actor=request.user,
+        )
+        messages.success(request, f"Case {case.reference} created.")
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+class CaseDetailView(MemberView, View):
+    required_scope = Scope.CASE_READ
+
+    def get(self, request, case_id):
+        case = self.get_case(case_id)
+        return self.render_detail(request, case)
+
+    def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
+        items = evidence_with_digests(case.evidence.select_related("received_by"))
+        membership = self.membership
+        context = {
+            "case": case,
+            "items": items,
+            "notes": case.notes.select_related("author"),
+            "assignees": case.assignees.order_by("username"),
+            "can_upload": membership.can(Scope.EVIDENCE_UPLOAD, case) and not case.is_closed,
+            "can_note": membership.can(Scope.NOTE_ADD, case) and not case.is_closed,
+            "can_manage": membership.can(Scope.CASE_MANAGE, case),
+            "can_download": membership.can(Scope.MEDIA_DOWNLOAD, case),
+            "acquisition_form": acquisition_form or AcquisitionForm(),
+            "status_form": StatusForm(initial={"status": case.status}),
+            "assign_form": AssignForm(organisation=case.organisation, initial={"investigators": case.assignees.all()}),
+            "note_form": NoteForm(),
+            "upload_error": upload_error,
+            "max_upload_bytes": settings.EVIDENCE_MAX_UPLOAD_BYTES,
+        }
+        return render(request, "cases/case_detail.html", context, status=status)
+
+
+class EvidenceUploadView(CaseDetailView):
+    required_scope = Scope.EVIDENCE_UPLOAD
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        acquisition_form = AcquisitionForm(request.POST)
+        try:
+            files = uploaded_files(request)
+        except EvidenceRefused as refusal:
+            return self.render_detail(request, case, status=refusal.status_code, upload_error=refusal.message)
+        if not acquisition_form.is_valid():
+            for received in files:
+                received.close()
+            return self.render_detail(request, case, status=400, acquisition_form=acquisition_form)
+        acquisition = services.Acquisition(**acquisition_form.cleaned_data)
+        refused = []
+        for received in files:
+            try:
+                receipt = services.evidence_receive(case=case, received=received, actor=request.user, acquisition=acquisition)
+            except EvidenceRefused as refusal:
+                refused.append(f"{received.original_name}: {refusal.message}")
+                received.close()
+                continue
+            message = f"Received {receipt.item.original_filename} (SHA-256 {receipt.item.sha256[:16]}…)."
+            if receipt.duplicate_of:
+                message += f" Identical bytes were already received as item {receipt.duplicate_of.public_id}."
+            messages.success(request, message)
+        if refused:
+            return self.render_detail(request, case, status=415 if len(refused) == len(files) else 200, upload_error=" ".join(refused))
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+class CaseStatusView(MemberView, View):
+    required_scope = Scope.CASE_MANAGE
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        form = StatusForm(request.POST)
+        if form.is_valid():
+            services.case_status_change(case=case, status=form.cleaned_data["status"], actor=request.user)
+            messages.success(request, f"Case {case.reference} is now {case.get_status_display().lower()}.")
+        else:
+            messages.error(request, "Choose one of the listed statuses.")
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+class CaseAssignView(MemberView, View):
+    required_scope = Scope.CASE_MANAGE
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        form = AssignForm(request.POST, organisation=case.organisation)
+        if form.is_valid():
+            services.case_assign(case=case, investigators=list(form.cleaned_data["investigators"]), actor=request.user)
+            messages.success(request, "Assignees updated.")
+        else:
+            messages.error(request, "Choose members of this organisation.")
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+class CaseNoteView(MemberView, View):
+    required_scope = Scope.NOTE_ADD
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "A note needs some text (at most 20,000 characters).")
+        else:
+            try:
+                services.case_note_add(case=case, text=form.cleaned_data["text"], actor=request.user)
+                messages.success(request, "Note added.")
+            except EvidenceRefused as refusal:
+                messages.error(request, refusal.message)
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+class EvidenceItemMixin(MemberView):
+    def get_item(self, evidence_id, scope: Scope | None = None) -> EvidenceItem:
+        item = get_object_or_404(
+            evidence_with_digests(
+                EvidenceItem.objects.for_member(self.membership).select_related("case__organisation", "received_by")
+            ),
+            public_id=evidence_id,
+        )
+        self.get_case(item.case.public_id, scope)
+        return item
+
+
+class EvidenceDetailView(EvidenceItemMixin, View):
+    required_scope = Scope.CASE_READ
+
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        return render(
+            request,
+            "cases/evidence_detail.html",
+            {"item": item, "case": item.case, "can_download": self.membership.can(Scope.MEDIA_DOWNLOAD, item.case)},
+        )
+
+
+class EvidenceDownloadView(EvidenceItemMixin, View):
+    required_scope = Scope.MEDIA_DOWNLOAD
+
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        stored = storages["evidence"].open(item.storage_key, "rb")
+        return FileResponse(
+            stored,
+            as_attachment=True,
+            filename=f"{item.public_id}{_suffix(item)}",
+            content_type="application/octet-stream",
+        )
+
+
+def _suffix(item: EvidenceItem) -> str:
+    return ACCEPTED[item.detected_mime_type].extensions[0]
+
+
+def home(request):
+    return HttpResponseRedirect(reverse("cases:list"))

@@ -1,0 +1,1 @@
+"""Forensic analysis of evidence media: pure-Python analysers, the rule engine and the Django glue."""

@@ -1,0 +1,65 @@
+"""Shared building blocks for the analysers: structural issues, bounded file reads and JSON conversion."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+# Long strings (ComfyUI workflows, base64 blobs) are kept but cut so a result stays storable.
+MAX_TEXT_CHARS = 65_536
+
+
+@dataclass(frozen=True)
+class StructureIssue:
+    """A structural problem a parser met, with the byte offset where it was seen (None if not tied to one)."""
+
+    code: str
+    message: str
+    offset: int | None = None
+
+
+def read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
+    """Read up to `length` bytes at `offset`; a short result means end of file."""
+    handle.seek(offset)
+    return handle.read(max(0, length))
+
+
+def file_size(path: str | Path) -> int:
+    return Path(path).stat().st_size
+
+
+def clip_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Cut an over-long string, saying how long it was, so evidence output stays bounded."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}... [truncated, {len(value):,} characters in total]"
+
+
+def decode_text(raw: bytes, encoding: str = "utf-8") -> str:
+    """Decode bytes for display without ever failing on hostile input."""
+    return raw.decode(encoding, errors="replace")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert dataclasses, enums, bytes and tuples into JSON-serialisable structures."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [jsonable(item) for item in items]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        return {"base64": base64.b64encode(raw[:4096]).decode("ascii"), "length": len(raw)}
+    if isinstance(value, float) and value != value:  # NaN is not valid JSON
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,161 @@
+"""File type identification: libmagic on the bytes, compared with the file name's extension and the declared MIME type."""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import magic
+
+FILETYPE_PARSER_VERSION = "filetype/1"
+
+# Extensions the standard library's table lacks or maps differently on some systems.
+_EXTENSION_MIME = {
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+    ".webp": "image/webp",
+    ".m4v": "video/x-m4v",
+    ".3gp": "video/3gpp",
+    ".mov": "video/quicktime",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".avi": "video/x-msvideo",
+}
+
+# MIME types that name the same container: a declared "video/mp4" for QuickTime bytes is not a disguise.
+_CONTAINER_OF_MIME = {
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/pjpeg": "jpeg",
+    "image/png": "png",
+    "image/apng": "png",
+    "image/gif": "gif",
+    "image/webp": "riff",
+    "video/x-msvideo": "riff",
+    "video/avi": "riff",
+    "audio/x-wav": "riff",
+    "audio/wav": "riff",
+    "image/heic": "isobmff",
+    "image/heif": "isobmff",
+    "image/heic-sequence": "isobmff",
+    "image/heif-sequence": "isobmff",
+    "image/avif": "isobmff",
+    "video/mp4": "isobmff",
+    "video/quicktime": "isobmff",
+    "video/x-m4v": "isobmff",
+    "video/3gpp": "isobmff",
+    "video/3gpp2": "isobmff",
+    "audio/mp4": "isobmff",
+    "audio/x-m4a": "isobmff",
+    "application/mp4": "isobmff",
+    "image/tiff": "tiff",
+}
+
+_BMFF_FIRST_BOX_TYPES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"styp", b"sidx", b"moof"}
+
+_magic_lock = threading.Lock()
+_magic_mime: magic.Magic | None = None
+_magic_text: magic.Magic | None = None
+
+
+@dataclass
+class FileTypeResult:
+    """What the bytes are, what the name and the uploader claim, and whether they agree."""
+
+    container: str
+    magic_mime: str
+    magic_description: str
+    extension: str | None
+    extension_mime: str | None
+    declared_mime: str | None
+    extension_matches: bool | None
+    declared_matches: bool | None
+    file_size: int
+
+
+def container_of_mime(mime: str | None) -> str | None:
+    """The container family a MIME type names (jpeg, png, isobmff, riff, ...), or None if unknown."""
+    if not mime:
+        return None
+    return _CONTAINER_OF_MIME.get(mime.split(";")[0].strip().lower())
+
+
+def sniff_container(head: bytes) -> str:
+    """Classify the first bytes of a file into the container families our parsers understand."""
+    if not head:
+        return "empty"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) >= 8 and head[4:8] in _BMFF_FIRST_BOX_TYPES:
+        return "isobmff"
+    if head.startswith(b"RIFF"):
+        return "riff"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    return "unknown"
+
+
+def libmagic_version() -> str:
+    raw = magic.version() if hasattr(magic, "version") else None
+    # libmagic reports 544 for 5.44.
+    return f"{raw // 100}.{raw % 100:02d}" if isinstance(raw, int) else "unknown"
+
+
+def _libmagic_identify(path: Path) -> tuple[str, str]:
+    global _magic_mime, _magic_text
+    # A libmagic cookie is not thread-safe; one lock keeps the two module-level cookies consistent.
+    with _magic_lock:
+        if _magic_mime is None or _magic_text is None:
+            _magic_mime = magic.Magic(mime=True)
+            _magic_text = magic.Magic()
+        return _magic_mime.from_file(str(path)), _magic_text.from_file(str(path))
+
+
+def file_type_identify(
+    path: str | Path, *, declared_mime_type: str | None = None, original_filename: str | None = None
+) -> FileTypeResult:
+    """Identify the file from its bytes and compare with the extension and the declared MIME type."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    size = path.stat().st_size
+    container = sniff_container(head)
+    magic_mime, magic_description = _libmagic_identify(path)
+
+    name = original_filename or path.name
+    extension = Path(name).suffix.lower() or None
+    extension_mime = None
+    if extension:
+        extension_mime = _EXTENSION_MIME.get(extension) or mimetypes.guess_type(f"x{extension}", strict=False)[0]
+
+    actual = container if container not in ("unknown", "empty") else container_of_mime(magic_mime)
+    return FileTypeResult(
+        container=container,
+        magic_mime=magic_mime,
+        magic_description=magic_description,
+        extension=extension,
+        extension_mime=extension_mime,
+        declared_mime=declared_mime_type,
+        extension_matches=_same_container(actual, extension_mime, magic_mime),
+        declared_matches=_same_container(actual, declared_mime_type, magic_mime),
+        file_size=size,
+    )
+
+
+def _same_container(actual: str | None, claimed_mime: str | None, magic_mime: str) -> bool | None:
+    """None when there is nothing to compare; otherwise whether the claim names the container the bytes are."""
+    if not claimed_mime:
+        return None
+    claimed = container_of_mime(claimed_mime)
+    if claimed is None or actual is None:
+        return claimed_mime.split(";")[0].strip().lower() == magic_mime.lower()
+    return claimed == actual

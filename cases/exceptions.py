@@ -1,7 +1,9 @@
 """Refusals a user can cause, each with the HTTP status it maps to and a message that says what was seen."""
 
 
-class EvidenceRefused(Exception):
+class Refused(Exception):
+    """A request refused for a reason the user can act on; the message says what was seen and what to do."""
+
     status_code = 400
 
     def __init__(self, message: str):
@@ -9,7 +11,7 @@ class EvidenceRefused(Exception):
         self.message = message
 
 
-class UploadTooLarge(EvidenceRefused):
+class UploadTooLarge(Refused):
     status_code = 413
 
     def __init__(self, limit: int):
@@ -19,7 +21,7 @@ class UploadTooLarge(EvidenceRefused):
         )
 
 
-class UnsupportedEvidenceType(EvidenceRefused):
+class UnsupportedEvidenceType(Refused):
     status_code = 415
 
     def __init__(self, detected: str, description: str, accepted: str):
@@ -30,13 +32,17 @@ class UnsupportedEvidenceType(EvidenceRefused):
         self.detected = detected
 
 
-class CaseClosed(EvidenceRefused):
+class CaseClosed(Refused):
     status_code = 409
 
     def __init__(self, reference: str):
         super().__init__(f"Case {reference} is closed; reopen it before adding evidence or notes.")
 
 
-class NoFileGiven(EvidenceRefused):
+class NoFileGiven(Refused):
     def __init__(self):
         super().__init__("No file was received. Choose one or more image or video files to upload.")
+
+
+class LastAdminError(Refused):
+    status_code = 409

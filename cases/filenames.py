@@ -10,9 +10,7 @@ def filename_as_data(name: str) -> str:
 
     The result is only ever stored and displayed (escaped by the templates), never used to build a path.
     """
-    visible = "".join(
-        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in {"Cc", "Cf", "Cs"} else ch for ch in name
-    )
+    visible = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in {"Cc", "Cf", "Cs"} else ch for ch in name)
     if not visible.strip():
         return "(no name)"
     if len(visible) > MAX_FILENAME_LENGTH:

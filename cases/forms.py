@@ -39,7 +39,22 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["investigators"].queryset = get_user_model().objects.filter(
-            memberships__organisation=organisation,
-            memberships__role__in=[Role.INVESTIGATOR, Role.SUPERVISOR, Role.ADMIN],
-        ).order_by("username")
+        self.fields["investigators"].queryset = (
+            get_user_model()
+            .objects.filter(
+                memberships__organisation=organisation,
+                memberships__role__in=[Role.INVESTIGATOR, Role.SUPERVISOR, Role.ADMIN],
+            )
+            .order_by("username")
+        )
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def clean_username(self):
+        user = get_user_model().objects.filter(username=self.cleaned_data["username"], is_active=True).first()
+        if user is None:
+            raise forms.ValidationError("No active user has that username; ask them to get an account first.")
+        return user

@@ -60,7 +60,7 @@ def type_mismatches(*, detected: str, declared: str, filename: str) -> list[str]
         shown = f"'{suffix}'" if suffix else "no extension"
         problems.append(f"The file name has {shown} but the bytes are {media.label} ({detected}).")
     declared_norm = DECLARED_ALIASES.get(declared.lower(), declared.lower())
-    related = {detected, *(m for m, t in ACCEPTED.items() if t.extensions & media.extensions)}
+    related = {detected, *(m for m, t in ACCEPTED.items() if set(t.extensions) & set(media.extensions))}
     if declared_norm and declared_norm != "application/octet-stream" and declared_norm not in related:
         problems.append(f"The uploader declared '{declared}' but the bytes are {media.label} ({detected}).")
     return problems

@@ -33,6 +33,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -111,7 +112,10 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["organisation", "reference"], name="case_reference_unique_in_org")
         ]
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organisation", "status"]), models.Index(fields=["organisation", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -132,6 +136,9 @@ class CaseNote(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on {self.case}"
 
 
 class AnalysisStatus(models.TextChoices):

@@ -36,9 +36,7 @@ def organisation_create(*, name: str, slug: str) -> Organisation:
 
 @transaction.atomic
 def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role) -> Membership:
-    membership, _ = Membership.objects.update_or_create(
-        organisation=organisation, user=user, defaults={"role": role}
-    )
+    membership, _ = Membership.objects.update_or_create(organisation=organisation, user=user, defaults={"role": role})
     return membership
 
 
@@ -162,6 +160,7 @@ def _store_once(*, key: str, received: ReceivedFile) -> None:
         received.close()
         return
     stored_as = storage.save(key, received)
+    received.close()
     if stored_as != key:
         raise RuntimeError(f"Evidence storage stored {key!r} as {stored_as!r}; refusing a renamed copy.")
 

@@ -4,6 +4,7 @@ Used by the HTTP upload handler and by the `ingest` command alike, so both paths
 memory stays flat whatever the file size.
 """
 
+import contextlib
 import hashlib
 import tempfile
 from collections.abc import Iterable
@@ -23,8 +24,10 @@ class ReceivedFile(UploadedFile):
     """Bytes spooled to a temporary file under the data directory, with their digests computed on the way in."""
 
     def __init__(self, *, original_name: str, declared_type: str, limit: int):
-        Path(settings.UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
-        spool = tempfile.NamedTemporaryFile(dir=settings.UPLOAD_TEMP_DIR, prefix="receiving-", suffix=".part")
+        # Closed (and so deleted) by `close`, by Django at the end of the request, or when moved into storage.
+        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="receiving-", suffix=".part"
+        )
         super().__init__(spool, name="received", content_type=declared_type, size=0)
         self.original_name = original_name
         self.limit = limit
@@ -51,10 +54,8 @@ class ReceivedFile(UploadedFile):
 
     def close(self) -> None:
         # Once storage has moved the spool file into place there is nothing left to delete.
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.file.close()
-        except FileNotFoundError:
-            pass
 
 
 def receive_stream(chunks: Iterable[bytes], *, original_name: str, declared_type: str = "") -> ReceivedFile:

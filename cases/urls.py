@@ -6,6 +6,8 @@ app_name = "cases"
 
 urlpatterns = [
     path("organisations/switch/", views.organisation_switch, name="organisation-switch"),
+    path("organisation/members/", views.MembersView.as_view(), name="members"),
+    path("organisation/members/<uuid:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
     path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/new/", views.CaseCreateView.as_view(), name="create"),
     path("cases/<uuid:case_id>/", views.CaseDetailView.as_view(), name="detail"),

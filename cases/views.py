@@ -13,11 +13,11 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from . import services
-from .exceptions import EvidenceRefused
+from .exceptions import Refused
+from .forms import AcquisitionForm, AssignForm, CaseForm, MemberForm, NoteForm, StatusForm
 from .media_types import ACCEPTED
-from .forms import AcquisitionForm, AssignForm, CaseForm, NoteForm, StatusForm
 from .models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Membership
-from .roles import Scope
+from .roles import Role, Scope
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
@@ -31,7 +31,9 @@ def evidence_with_digests(queryset):
 @require_POST
 def organisation_switch(request):
     membership = get_object_or_404(
-        Membership.objects.select_related("organisation"), user=request.user, organisation__slug=request.POST.get("slug")
+        Membership.objects.select_related("organisation"),
+        user=request.user,
+        organisation__slug=request.POST.get("slug"),
     )
     membership_activate(request, membership)
     messages.info(request, f"You are now working in {membership.organisation.name}.")
@@ -43,15 +45,17 @@ class CaseListView(MemberView, View):
     page_size = 25
 
     def get(self, request):
-        cases = Case.objects.for_member(self.membership).annotate(item_count=Count("evidence"))
+        cases = (
+            Case.objects.for_member(self.membership)
+            .annotate(item_count=Count("evidence"))
+            .order_by("-created_at", "-id")
+        )
         query = request.GET.get("q", "").strip()
         if query:
             matching_items = EvidenceItem.objects.filter(
                 Q(original_filename__icontains=query) | Q(digests__value__startswith=query.lower())
             ).values("case_id")
-            cases = cases.filter(
-                Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=matching_items)
-            )
+            cases = cases.filter(Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=matching_items))
         status = request.GET.get("status", "")
         if status in CaseStatus.values:
             cases = cases.filter(status=status)
@@ -126,7 +130,7 @@ class EvidenceUploadView(CaseDetailView):
         acquisition_form = AcquisitionForm(request.POST)
         try:
             files = uploaded_files(request)
-        except EvidenceRefused as refusal:
+        except Refused as refusal:
             return self.render_detail(request, case, status=refusal.status_code, upload_error=refusal.message)
         if not acquisition_form.is_valid():
             for received in files:
@@ -136,8 +140,10 @@ class EvidenceUploadView(CaseDetailView):
         refused = []
         for received in files:
             try:
-                receipt = services.evidence_receive(case=case, received=received, actor=request.user, acquisition=acquisition)
-            except EvidenceRefused as refusal:
+                receipt = services.evidence_receive(
+                    case=case, received=received, actor=request.user, acquisition=acquisition
+                )
+            except Refused as refusal:
                 refused.append(f"{received.original_name}: {refusal.message}")
                 received.close()
                 continue
@@ -146,7 +152,9 @@ class EvidenceUploadView(CaseDetailView):
                 message += f" Identical bytes were already received as item {receipt.duplicate_of.public_id}."
             messages.success(request, message)
         if refused:
-            return self.render_detail(request, case, status=415 if len(refused) == len(files) else 200, upload_error=" ".join(refused))
+            return self.render_detail(
+                request, case, status=415 if len(refused) == len(files) else 200, upload_error=" ".join(refused)
+            )
         return redirect("cases:detail", case_id=case.public_id)
 
 
@@ -190,7 +198,7 @@ class CaseNoteView(MemberView, View):
             try:
                 services.case_note_add(case=case, text=form.cleaned_data["text"], actor=request.user)
                 messages.success(request, "Note added.")
-            except EvidenceRefused as refusal:
+            except Refused as refusal:
                 messages.error(request, refusal.message)
         return redirect("cases:detail", case_id=case.public_id)
 
@@ -239,3 +247,44 @@ def _suffix(item: EvidenceItem) -> str:
 
 def home(request):
     return HttpResponseRedirect(reverse("cases:list"))
+
+
+class MembersView(MemberView, View):
+    """Organisation settings for its administrators: who is a member, with which role."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    def get(self, request, form=None, status=200):
+        members = self.membership.organisation.memberships.select_related("user").order_by("user__username")
+        return render(request, "cases/members.html", {"members": members, "form": form or MemberForm()}, status=status)
+
+    def post(self, request):
+        form = MemberForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        user, role = form.cleaned_data["username"], form.cleaned_data["role"]
+        try:
+            services.membership_set(organisation=self.membership.organisation, user=user, role=role)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, f"{user.username} is now {Role(role).label.lower()}.")
+        return redirect("cases:members")
+
+
+class MemberRemoveView(MemberView, View):
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request, membership_id):
+        membership = get_object_or_404(
+            Membership.objects.select_related("user", "organisation"),
+            organisation_id=self.membership.organisation_id,
+            public_id=membership_id,
+        )
+        try:
+            services.membership_remove(membership=membership)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, f"{membership.user.username} was removed from {membership.organisation.name}.")
+        return redirect("cases:members")

@@ -3,11 +3,11 @@
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ..exceptions import EvidenceRefused
+from ..exceptions import Refused
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, EvidenceRefused):
+    if isinstance(exc, Refused):
         return Response({"detail": exc.message, "code": type(exc).__name__}, status=exc.status_code)
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:

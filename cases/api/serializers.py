@@ -1,8 +1,10 @@
 """API representations of cases and evidence; public UUIDs are the ids, database keys never leave the server."""
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ..models import Case, CaseStatus, EvidenceItem, Membership
+from ..roles import Role
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -12,7 +14,17 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "reference", "title", "description", "status", "created_by", "assignees", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "status",
+            "created_by",
+            "assignees",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["reference", "status", "created_at", "updated_at"]
 
 
@@ -43,9 +55,23 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = EvidenceItem
         fields = [
-            "id", "case", "case_reference", "original_filename", "declared_mime_type", "detected_mime_type",
-            "size", "digests", "type_mismatches", "duplicate_of", "received_at", "received_by", "acquired_from", "acquired_by", "acquired_at",
-            "analysis_status", "verdict",
+            "id",
+            "case",
+            "case_reference",
+            "original_filename",
+            "declared_mime_type",
+            "detected_mime_type",
+            "size",
+            "digests",
+            "type_mismatches",
+            "duplicate_of",
+            "received_at",
+            "received_by",
+            "acquired_from",
+            "acquired_by",
+            "acquired_at",
+            "analysis_status",
+            "verdict",
         ]
 
 
@@ -80,3 +106,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class OrganisationSwitchSerializer(serializers.Serializer):
     slug = serializers.SlugField()
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    username = serializers.SlugRelatedField(
+        source="user", slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "role", "created_at"]
+        read_only_fields = ["created_at"]

@@ -5,6 +5,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("members", views.MemberViewSet, basename="member")
 router.register("cases", views.CaseViewSet, basename="case")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
 

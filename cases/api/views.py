@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
-from ..exceptions import EvidenceRefused
+from ..exceptions import Refused
 from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Membership
 from ..roles import Scope
 from ..tenancy import membership_activate, membership_resolve
@@ -25,6 +25,7 @@ from .serializers import (
     EvidenceItemSerializer,
     EvidenceUploadResultSerializer,
     EvidenceUploadSerializer,
+    MemberSerializer,
     MembershipSerializer,
     OrganisationSwitchSerializer,
 )
@@ -125,11 +126,13 @@ class CaseEvidenceView(MemberAPIMixin, APIView):
                 receipts.append(
                     services.evidence_receive(case=case, received=received, actor=request.user, acquisition=acquisition)
                 )
-            except EvidenceRefused as refusal:
+            except Refused as refusal:
                 received.close()
                 if len(files) == 1:
                     raise
-                refused.append({"file": received.original_name, "detail": refusal.message, "code": type(refusal).__name__})
+                refused.append(
+                    {"file": received.original_name, "detail": refusal.message, "code": type(refusal).__name__}
+                )
         items = evidence_queryset(EvidenceItem.objects.filter(pk__in=[r.item.pk for r in receipts]))
         body = {"items": EvidenceItemSerializer(items, many=True).data, "refused": refused}
         return Response(body, status=status.HTTP_201_CREATED if receipts else status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
@@ -142,3 +145,27 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
 
     def get_queryset(self):
         return evidence_queryset(EvidenceItem.objects.for_member(self.membership))
+
+
+class MemberViewSet(
+    MemberAPIMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Members of the active organisation (administrators only). POST adds a member or changes a role."""
+
+    serializer_class = MemberSerializer
+    required_scope = Scope.ORG_MANAGE
+    lookup_field = "public_id"
+    lookup_url_kwarg = "membership_id"
+
+    def get_queryset(self):
+        return Membership.objects.filter(organisation_id=self.membership.organisation_id).select_related("user")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.membership_set(
+            organisation=self.membership.organisation,
+            user=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+        )
+
+    def perform_destroy(self, instance):
+        services.membership_remove(membership=instance)

@@ -118,14 +118,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Evidence bytes live under the data directory, content-addressed, behind Django's storage API so that an
 # object-store backend can replace the filesystem without touching the ingest code.
 EVIDENCE_ROOT = DATA_DIR / "evidence"
-UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
 KEYS_DIR = DATA_DIR / "keys"
-UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -146,7 +145,9 @@ STORAGES = {
 EVIDENCE_MAX_UPLOAD_BYTES = int(os.environ.get("EVIDENCEMEDIA_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 # Uploads are streamed by cases.upload.HashingUploadHandler, which hashes and spools in one pass.
 FILE_UPLOAD_HANDLERS = ["cases.upload.HashingUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = UPLOAD_TEMP_DIR
+# Spool files live on the same filesystem as EVIDENCE_ROOT so that storing them is a rename, not a copy.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
 REST_FRAMEWORK = {

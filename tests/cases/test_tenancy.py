@@ -1,0 +1,152 @@
+"""Tenancy fails closed: every route that takes an id answers a foreign organisation's id with 404 and changes
+nothing, exactly as for a missing id. A route added without a case here fails the enumeration test."""
+
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cases import services
+from cases.models import Case, CaseNote, EvidenceItem, Membership
+from tests.conftest import PASSWORD, jpeg_bytes, received
+
+
+def _id_routes(patterns=None, namespace="", prefix=""):
+    """Yield 'namespace:name' for every URL pattern whose path carries an id, outside the Django admin."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # staff-only; its organisation scoping is tested in test_admin.py
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _id_routes(entry.url_patterns, inner, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and entry.name:
+            route = prefix + str(entry.pattern)
+            if "<uuid:" in route or "_id>" in route:
+                yield f"{namespace}{entry.name}"
+
+
+def _beta_ids(beta):
+    item = services.evidence_receive(case=beta.case, received=received(jpeg_bytes()), actor=beta.investigator).item
+    membership = Membership.objects.get(organisation=beta.organisation, user=beta.auditor)
+    return {
+        "case_id": beta.case.public_id,
+        "evidence_id": item.public_id,
+        "membership_id": membership.public_id,
+    }
+
+
+def _upload():
+    return {"files": [SimpleUploadedFile("foreign.jpg", jpeg_bytes(colour=(1, 2, 3)), content_type="image/jpeg")]}
+
+
+# route name -> (method, url kwargs used, form or JSON data factory)
+FOREIGN_REQUESTS = {
+    "cases:detail": ("get", ["case_id"], None),
+    "cases:upload": ("post", ["case_id"], _upload),
+    "cases:status": ("post", ["case_id"], lambda: {"status": "closed"}),
+    "cases:assign": ("post", ["case_id"], lambda: {"investigators": []}),
+    "cases:note": ("post", ["case_id"], lambda: {"text": "foreign note"}),
+    "cases:evidence-detail": ("get", ["evidence_id"], None),
+    "cases:evidence-download": ("get", ["evidence_id"], None),
+    "cases:member-remove": ("post", ["membership_id"], None),
+    "api:case-detail": ("get", ["case_id"], None),
+    "api:case-set-status": ("post", ["case_id"], lambda: {"status": "closed"}),
+    "api:case-evidence": ("post", ["case_id"], _upload),
+    "api:evidence-detail": ("get", ["evidence_id"], None),
+    "api:member-detail": ("delete", ["membership_id"], None),
+}
+
+
+def _snapshot(tenant):
+    case = Case.objects.get(pk=tenant.case.pk)
+    return {
+        "case": (case.title, case.status, case.updated_at, tuple(case.assignees.values_list("pk", flat=True))),
+        "items": tuple(EvidenceItem.objects.in_organisation(tenant.organisation).values_list("pk", flat=True)),
+        "notes": CaseNote.objects.filter(case__organisation=tenant.organisation).count(),
+        "members": tuple(Membership.objects.filter(organisation=tenant.organisation).values_list("pk", "role")),
+    }
+
+
+def test_every_route_that_takes_an_id_has_a_foreign_organisation_case():
+    assert set(_id_routes()) == set(FOREIGN_REQUESTS)
+
+
+@pytest.mark.parametrize("route", sorted(FOREIGN_REQUESTS))
+def test_foreign_organisation_id_is_404_and_changes_nothing(client, alpha, beta, route):
+    # Given alpha's administrator (the widest role) and ids that exist only in beta
+    ids = _beta_ids(beta)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    method, kwargs, data = FOREIGN_REQUESTS[route]
+    url = reverse(route, kwargs={k: ids[k] for k in kwargs})
+    before = _snapshot(beta)
+
+    # When they use beta's ids
+    response = getattr(client, method)(url, data() if data else None)
+
+    # Then the answer is the same as for a missing id, and beta is untouched
+    assert response.status_code == 404, response.content[:300]
+    missing = reverse(route, kwargs={k: uuid.uuid4() for k in kwargs})
+    assert getattr(client, method)(missing, data() if data else None).status_code == 404
+    assert _snapshot(beta) == before
+
+
+def test_organisation_named_in_header_or_body_is_ignored(client, alpha, beta):
+    # Given alpha's investigator naming beta in a header, the query string and the body
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    headers = {"HTTP_X_ORGANISATION": str(beta.organisation.public_id)}
+
+    # When they list and create cases
+    listed = client.get(f"/api/v1/cases/?organisation={beta.organisation.slug}", **headers).json()
+    created = client.post(
+        "/api/v1/cases/",
+        {"title": "made here", "organisation": beta.organisation.pk},
+        content_type="application/json",
+        **headers,
+    )
+
+    # Then only alpha is ever seen or written
+    assert [c["id"] for c in listed["results"]] == [str(alpha.case.public_id)]
+    assert created.status_code == 201
+    assert Case.objects.get(public_id=created.json()["id"]).organisation == alpha.organisation
+    assert not Case.objects.filter(organisation=beta.organisation, title="made here").exists()
+
+
+def test_member_of_two_organisations_switches_and_sees_only_the_active_one(client, alpha, beta):
+    # Given a caseworker volunteering for both organisations
+    services.membership_set(organisation=beta.organisation, user=alpha.investigator, role="investigator")
+    services.case_assign(case=beta.case, investigators=[alpha.investigator], actor=beta.admin)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    assert alpha.case.reference in client.get("/cases/").content.decode()
+
+    # When they switch to beta
+    response = client.post("/organisations/switch/", {"slug": beta.organisation.slug})
+
+    # Then beta's case is listed, alpha's is not, and alpha's case id is now a 404
+    assert response.status_code == 302
+    page = client.get("/cases/").content.decode()
+    assert str(beta.case.public_id) in page
+    assert str(alpha.case.public_id) not in page
+    assert client.get(f"/cases/{alpha.case.public_id}/").status_code == 404
+
+
+def test_switching_to_an_organisation_one_is_not_a_member_of_is_404(client, alpha, beta):
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    response = client.post("/organisations/switch/", {"slug": beta.organisation.slug})
+    assert response.status_code == 404
+    assert str(beta.case.public_id) not in client.get("/cases/").content.decode()
+
+
+def test_outsider_sees_no_organisation_and_no_case(client, alpha, outsider):
+    client.login(username=outsider.username, password=PASSWORD)
+    assert client.get("/cases/").status_code == 403
+    assert client.get(f"/cases/{alpha.case.public_id}/").status_code == 403
+    assert client.get("/api/v1/cases/").status_code == 403
+    assert alpha.case.reference not in client.get("/cases/").content.decode()
+
+
+def test_anonymous_visitor_is_sent_to_log_in(client, alpha):
+    response = client.get(f"/cases/{alpha.case.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert client.get("/api/v1/cases/").status_code in {401, 403}

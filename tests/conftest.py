@@ -1,0 +1,93 @@
+"""Shared fixtures: two organisations with every role plus an outsider, isolated storage, generated media."""
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+
+from cases import services
+from cases.models import Case, Organisation
+from cases.roles import Role
+from cases.upload import receive_stream
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(settings, tmp_path):
+    """Each test gets its own evidence store and spool directory, so leftovers can be counted exactly."""
+    evidence_root = tmp_path / "evidence"
+    spool = tmp_path / "incoming"
+    spool.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            **settings.STORAGES["evidence"],
+            "OPTIONS": {**settings.STORAGES["evidence"]["OPTIONS"], "location": evidence_root},
+        },
+    }
+    settings.FILE_UPLOAD_TEMP_DIR = spool
+    return tmp_path
+
+
+@dataclass
+class Tenant:
+    organisation: Organisation
+    admin: object
+    supervisor: object
+    investigator: object
+    auditor: object
+    case: Case  # created by the investigator
+
+    def member(self, role: str):
+        return getattr(self, role)
+
+
+def _tenant(slug: str) -> Tenant:
+    organisation = services.organisation_create(name=f"Unit {slug.title()}", slug=slug)
+    users = {}
+    for role in Role:
+        user = get_user_model().objects.create_user(f"{slug}-{role.value}", password=PASSWORD)
+        services.membership_set(organisation=organisation, user=user, role=role)
+        users[role.value] = user
+    case = services.case_create(organisation=organisation, title=f"{slug} harassment", actor=users["investigator"])
+    return Tenant(organisation=organisation, case=case, **users)
+
+
+@pytest.fixture
+def alpha(db) -> Tenant:
+    return _tenant("alpha")
+
+
+@pytest.fixture
+def beta(db) -> Tenant:
+    return _tenant("beta")
+
+
+@pytest.fixture
+def outsider(db):
+    return get_user_model().objects.create_user("outsider", password=PASSWORD)
+
+
+def jpeg_bytes(width: int = 64, height: int = 48, colour=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def png_bytes(width: int = 32, height: int = 32) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height), (0, 120, 200, 255)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def received(data: bytes, name: str = "photo.jpg", declared_type: str = "image/jpeg"):
+    """Bytes received exactly as an upload would be (spooled and hashed in one pass)."""
+    return receive_stream([data], original_name=name, declared_type=declared_type)
+
+
+@pytest.fixture
+def alpha_item(alpha):
+    return services.evidence_receive(case=alpha.case, received=received(jpeg_bytes()), actor=alpha.investigator).item

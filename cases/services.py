@@ -14,7 +14,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from .exceptions import CaseClosed, UnsupportedEvidenceType
+from .exceptions import CaseClosed, LastAdminError, UnsupportedEvidenceType
 from .filenames import filename_as_data
 from .media_types import ACCEPTED, accepted_label_list
 from .models import (
@@ -36,8 +36,25 @@ def organisation_create(*, name: str, slug: str) -> Organisation:
 
 @transaction.atomic
 def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role) -> Membership:
+    """Add `user` to the organisation with `role`, or change their role; the last admin cannot be demoted."""
+    existing = Membership.objects.filter(organisation=organisation, user=user).first()
+    if existing and existing.role == Role.ADMIN and role != Role.ADMIN:
+        _refuse_losing_last_admin(organisation)
     membership, _ = Membership.objects.update_or_create(organisation=organisation, user=user, defaults={"role": role})
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.ADMIN:
+        _refuse_losing_last_admin(membership.organisation)
+    membership.delete()
+
+
+def _refuse_losing_last_admin(organisation: Organisation) -> None:
+    admins = Membership.objects.select_for_update().filter(organisation=organisation, role=Role.ADMIN)
+    if len(admins) <= 1:
+        raise LastAdminError("An organisation must keep at least one administrator; appoint another first.")
 
 
 @transaction.atomic

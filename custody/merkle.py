@@ -5,6 +5,8 @@ SHA-256(0x01 || left || right), and the root of the empty tree is SHA-256(""). P
 sequence of leaf hashes and raises ``ValueError`` on arguments out of range (a caller bug). The two
 ``verify_*`` functions take untrusted input and never raise: any malformed argument (wrong type, negative or
 out-of-range size or index, a proof element that is not 32 bytes, missing or extra elements) gives False.
+As in RFC 6962, a root does not commit to its tree size (a proof can verify for several sizes whose trees have
+the same shape along its path), so whatever records a root must record and sign its size with it.
 """
 
 import hashlib
@@ -115,9 +117,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     return sn == 0 and result == expected_root
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """Return True if ``proof`` shows that the tree (old_size, old_root) is a prefix of (new_size, new_root).
 
     RFC 9162 §2.1.4.2. Requires 0 < old_size <= new_size: a consistency check from the empty tree proves

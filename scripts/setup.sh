@@ -23,8 +23,9 @@ missing=()
 for tool in "${!NEEDED[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${NEEDED[$tool]}")
 done
-ldconfig -p 2>/dev/null | grep -q 'libmagic.so.1' || missing+=(libmagic1)
-ldconfig -p 2>/dev/null | grep -q 'libmediainfo.so.0' || missing+=(libmediainfo0v5)
+libraries=$(ldconfig -p 2>/dev/null || true)
+[[ $libraries == *libmagic.so.1* ]] || missing+=(libmagic1)
+[[ $libraries == *libmediainfo.so.0* ]] || missing+=(libmediainfo0v5)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "Installing system packages: ${missing[*]}"

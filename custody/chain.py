@@ -1,0 +1,361 @@
+"""Sealing and Django-free verification of a custody ledger: entry hashes, hash chain, signatures, checkpoints.
+
+An entry is a mapping with at least ``sequence`` (1, 2, 3... without gaps), ``prev_hash`` (the previous
+entry's ``entry_hash``, GENESIS for the first), ``key_id``, ``entry_hash`` (canonical.entry_hash of every
+field except ``entry_hash`` and ``signature``) and ``signature``: Ed25519, standard base64, over
+ENTRY_SIGNATURE_DOMAIN followed by the ASCII hex ``entry_hash``. The ledger's Merkle tree (RFC 6962) has one
+leaf per entry, in ledger order, whose data is the 32 raw bytes of its ``entry_hash``; a checkpoint is that
+tree's size and root, kept outside the database so that a rolled-back or rewritten history shows.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from custody import merkle
+from custody.canonical import HASH_EXCLUDED_FIELDS, CanonicalError, entry_hash
+from custody.signing import SigningKey, verify
+
+GENESIS = "0" * 64
+# Keeps a ledger signature from being valid for anything else the same key might ever sign.
+ENTRY_SIGNATURE_DOMAIN = b"evidence-media custody entry v1\n"
+REQUIRED_FIELDS = ("sequence", "prev_hash", "key_id", "entry_hash", "signature")
+HEX_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+class ProblemKind(StrEnum):
+    """What is wrong; the order here breaks ties between problems found at the same entry."""
+
+    MALFORMED = "malformed"  # a required field is missing or mistyped, or a value has no canonical encoding
+    MISSING = "missing"  # sequence numbers absent: entries were deleted
+    INSERTED = "inserted"  # an entry that was not in the ledger when its successor was written
+    REORDERED = "reordered"  # an entry appears after one with a higher sequence number
+    CONTENT_CHANGED = "content_changed"  # the fields no longer hash to the stored entry_hash
+    BROKEN_LINK = "broken_link"  # prev_hash does not name the previous entry
+    UNKNOWN_KEY = "unknown_key"  # signed with a key the keyring never held
+    BAD_SIGNATURE = "bad_signature"  # the signature does not match the entry_hash under that key
+    ROLLBACK = "rollback"  # fewer entries than a checkpoint covers: the tail was removed
+    CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # the entries a checkpoint covers are not the ones it saw
+
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(ProblemKind)}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: its kind, where it is (sequence number and list position, None where unknown), why."""
+
+    kind: ProblemKind
+    sequence: int | None
+    position: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A Merkle tree head recorded outside the ledger: the number of entries and the root as hex."""
+
+    tree_size: int
+    root_hash: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of a verification: every problem, earliest in the ledger first."""
+
+    entries_checked: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+def entry_signing_payload(hash_hex: str) -> bytes:
+    """Return the bytes that an entry's signature covers."""
+    return ENTRY_SIGNATURE_DOMAIN + hash_hex.encode("ascii")
+
+
+def entry_seal(fields: Mapping[str, Any], signing_key: SigningKey) -> dict[str, Any]:
+    """Return ``fields`` with key_id, entry_hash and signature added, ready to store.
+
+    ``fields`` must already hold ``sequence`` and ``prev_hash``; the key id is set before hashing so that the
+    signature also commits to which key made it.
+    """
+    sealed = {key: value for key, value in fields.items() if key not in HASH_EXCLUDED_FIELDS}
+    sealed["key_id"] = signing_key.key_id
+    sealed["entry_hash"] = entry_hash(sealed)
+    _, sealed["signature"] = signing_key.sign(entry_signing_payload(sealed["entry_hash"]))
+    return sealed
+
+
+def entry_leaf_hashes(entries: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """Return the Merkle leaf hashes of entries, in the order given."""
+    return [merkle.leaf_hash(bytes.fromhex(entry["entry_hash"])) for entry in entries]
+
+
+def checkpoint_build(entries: Sequence[Mapping[str, Any]]) -> Checkpoint:
+    """Return the checkpoint (size and Merkle root) of the ledger made of ``entries``."""
+    return Checkpoint(tree_size=len(entries), root_hash=merkle.root(entry_leaf_hashes(entries)).hex())
+
+
+def chain_verify(
+    entries: Sequence[Mapping[str, Any]],
+    public_keys: Mapping[str, bytes],
+    checkpoint: Checkpoint | None = None,
+) -> ChainReport:
+    """Verify a whole ledger, given in sequence order, and report every problem, earliest first.
+
+    Checks each entry's shape, hash and signature, that sequence numbers run 1, 2, 3... in order without
+    gaps or duplicates, that each prev_hash names the previous entry, and, if a checkpoint is given, that the
+    ledger still holds exactly the history the checkpoint saw. Never raises on malformed entries.
+    """
+    problems: list[Problem] = []
+    numbered: list[_Numbered] = []
+    for position, entry in enumerate(entries):
+        shape_error = _shape_error(entry)
+        sequence = _sequence_or_none(entry)
+        if shape_error:
+            problems.append(Problem(ProblemKind.MALFORMED, sequence, position, shape_error))
+        else:
+            problems.extend(_entry_problems(position, entry, public_keys))
+        if sequence is not None:
+            # A malformed entry still holds its place, so it is not reported missing as well.
+            numbered.append(_Numbered(position, entry, shape_error is None))
+    problems.extend(_order_problems(numbered))
+    if checkpoint is not None:
+        problems.extend(verify_against_checkpoint(entries, checkpoint).problems)
+    return ChainReport(entries_checked=len(entries), problems=_sorted(problems))
+
+
+def verify_against_checkpoint(entries: Sequence[Mapping[str, Any]], checkpoint: Checkpoint) -> ChainReport:
+    """Check that the first ``checkpoint.tree_size`` entries still have the checkpoint's Merkle root.
+
+    Detects a truncated tail (rollback) and any rewrite of covered history, even one re-signed with the
+    ledger's own key. Entries appended after the checkpoint are allowed. Never raises.
+    """
+    size, root_hash = checkpoint.tree_size, checkpoint.root_hash
+    if not (isinstance(size, int) and not isinstance(size, bool) and size >= 0 and isinstance(root_hash, str)):
+        problem = Problem(ProblemKind.CHECKPOINT_MISMATCH, None, None, "the checkpoint is malformed")
+        return ChainReport(entries_checked=len(entries), problems=(problem,))
+    if len(entries) < size:
+        problem = Problem(
+            ProblemKind.ROLLBACK,
+            len(entries) + 1,
+            None,
+            f"the ledger has {len(entries)} entries but a checkpoint covers {size}: "
+            f"{_span(len(entries) + 1, size)} removed (rolled back)",
+        )
+        return ChainReport(entries_checked=len(entries), problems=(problem,))
+    for position, entry in enumerate(entries[:size]):
+        if not (isinstance(entry, Mapping) and _is_hex_hash(entry.get("entry_hash"))):
+            problem = Problem(
+                ProblemKind.CHECKPOINT_MISMATCH,
+                _sequence_or_none(entry),
+                position,
+                "the checkpoint root cannot be recomputed: this entry has no valid entry_hash",
+            )
+            return ChainReport(entries_checked=len(entries), problems=(problem,))
+    if merkle.root(entry_leaf_hashes(entries[:size])).hex() != root_hash:
+        problem = Problem(
+            ProblemKind.CHECKPOINT_MISMATCH,
+            None,
+            None,
+            f"the first {size} entries are not the ones the checkpoint recorded: history was rewritten",
+        )
+        return ChainReport(entries_checked=len(entries), problems=(problem,))
+    return ChainReport(entries_checked=len(entries), problems=())
+
+
+def _shape_error(entry: object) -> str | None:
+    if not isinstance(entry, Mapping):
+        return f"an entry must be a mapping, not {type(entry).__name__}"
+    missing = [name for name in REQUIRED_FIELDS if name not in entry]
+    if missing:
+        return f"missing field(s): {', '.join(missing)}"
+    if _sequence_or_none(entry) is None:
+        return f"sequence must be an integer of at least 1, not {entry['sequence']!r}"
+    for name in ("prev_hash", "entry_hash"):
+        if not _is_hex_hash(entry[name]):
+            return f"{name} must be 64 lower-case hex characters"
+    for name in ("key_id", "signature"):
+        if not isinstance(entry[name], str):
+            return f"{name} must be a string"
+    return None
+
+
+def _entry_problems(position: int, entry: Mapping[str, Any], public_keys: Mapping[str, bytes]) -> list[Problem]:
+    sequence = entry["sequence"]
+    problems = []
+    try:
+        recomputed = entry_hash(entry)
+    except CanonicalError as error:
+        problems.append(Problem(ProblemKind.MALFORMED, sequence, position, f"cannot be hashed: {error}"))
+    else:
+        if recomputed != entry["entry_hash"]:
+            problems.append(
+                Problem(
+                    ProblemKind.CONTENT_CHANGED,
+                    sequence,
+                    position,
+                    "the entry's fields do not hash to its stored entry_hash: its content was changed",
+                )
+            )
+    # The signature is checked over the stored hash, so a content change and a forged hash are told apart.
+    key_id = entry["key_id"]
+    if key_id not in public_keys:
+        problems.append(
+            Problem(ProblemKind.UNKNOWN_KEY, sequence, position, f"signed with unknown key id {key_id[:40]!r}")
+        )
+    elif not verify(public_keys, key_id, entry_signing_payload(entry["entry_hash"]), entry["signature"]):
+        problems.append(
+            Problem(ProblemKind.BAD_SIGNATURE, sequence, position, f"the signature is not valid under key {key_id}")
+        )
+    return problems
+
+
+class _Numbered(NamedTuple):
+    position: int
+    entry: Mapping[str, Any]
+    well_formed: bool
+
+
+def _order_problems(numbered: list[_Numbered]) -> list[Problem]:
+    problems: list[Problem] = []
+    by_sequence: dict[int, list[_Numbered]] = defaultdict(list)
+    highest = 0
+    for item in numbered:
+        sequence = item.entry["sequence"]
+        if sequence < highest:
+            problems.append(
+                Problem(ProblemKind.REORDERED, sequence, item.position, f"entry {sequence} comes after entry {highest}")
+            )
+        highest = max(highest, sequence)
+        by_sequence[sequence].append(item)
+
+    expected = 1
+    for sequence in sorted(by_sequence):
+        if sequence > expected:
+            problems.append(
+                Problem(
+                    ProblemKind.MISSING,
+                    expected,
+                    by_sequence[sequence][0].position,
+                    f"{_span(expected, sequence - 1)} not found: deleted, or renumbered",
+                )
+            )
+        expected = sequence + 1
+
+    chosen: dict[int, _Numbered] = {}
+    for sequence, candidates in by_sequence.items():
+        if len(candidates) == 1:
+            chosen[sequence] = candidates[0]
+            continue
+        # Of several entries claiming one number, the genuine one is the one its successor links to.
+        linked = {item.entry["prev_hash"] for item in by_sequence.get(sequence + 1, []) if item.well_formed}
+        genuine = [item for item in candidates if item.well_formed and item.entry["entry_hash"] in linked]
+        if len(genuine) == 1:
+            chosen[sequence] = genuine[0]
+        reason = (
+            f"it is not the one entry {sequence + 1} links to"
+            if len(genuine) == 1
+            else "which one is genuine cannot be told"
+        )
+        for item in candidates:
+            if len(genuine) != 1 or item is not genuine[0]:
+                problems.append(
+                    Problem(
+                        ProblemKind.INSERTED,
+                        sequence,
+                        item.position,
+                        f"sequence {sequence} appears {len(candidates)} times and {reason}",
+                    )
+                )
+
+    owner_of_hash: dict[str, int] = {}
+    for sequence in sorted(by_sequence):
+        for item in by_sequence[sequence]:
+            if item.well_formed:
+                owner_of_hash.setdefault(item.entry["entry_hash"], sequence)
+    for sequence in sorted(chosen):
+        item = chosen[sequence]
+        if not item.well_formed:
+            continue
+        if sequence == 1:
+            if item.entry["prev_hash"] != GENESIS:
+                problems.append(
+                    Problem(ProblemKind.BROKEN_LINK, 1, item.position, "the first entry's prev_hash is not GENESIS")
+                )
+            continue
+        previous = chosen.get(sequence - 1)
+        if previous is None or not previous.well_formed:
+            continue  # the predecessor is missing, ambiguous or malformed, which is already reported
+        if item.entry["prev_hash"] != previous.entry["entry_hash"]:
+            linked_sequence = owner_of_hash.get(item.entry["prev_hash"])
+            problems.append(_link_problem(sequence, item.position, linked_sequence, chosen))
+    return problems
+
+
+def _link_problem(
+    sequence: int,
+    position: int,
+    linked_sequence: int | None,
+    chosen: dict[int, _Numbered],
+) -> Problem:
+    if linked_sequence is not None and linked_sequence < sequence - 1:
+        first_inserted = linked_sequence + 1
+        return Problem(
+            ProblemKind.INSERTED,
+            first_inserted,
+            chosen[first_inserted].position if first_inserted in chosen else position,
+            f"entry {sequence} links to entry {linked_sequence}: "
+            f"{_span(first_inserted, sequence - 1)} did not exist when entry {sequence} was written: inserted",
+        )
+    if linked_sequence is not None and linked_sequence >= sequence:
+        return Problem(
+            ProblemKind.REORDERED,
+            sequence,
+            position,
+            f"entry {sequence} links to entry {linked_sequence}, which comes after it",
+        )
+    return Problem(
+        ProblemKind.BROKEN_LINK,
+        sequence,
+        position,
+        f"prev_hash does not match entry {sequence - 1}'s entry_hash: that entry was replaced or re-hashed",
+    )
+
+
+def _span(first: int, last: int) -> str:
+    return f"entry {first}" if first == last else f"entries {first}..{last}"
+
+
+def _sequence_or_none(entry: object) -> int | None:
+    sequence = entry.get("sequence") if isinstance(entry, Mapping) else None
+    if isinstance(sequence, int) and not isinstance(sequence, bool) and sequence >= 1:
+        return sequence
+    return None
+
+
+def _is_hex_hash(value: object) -> bool:
+    return isinstance(value, str) and HEX_HASH_PATTERN.fullmatch(value) is not None
+
+
+def _sorted(problems: list[Problem]) -> tuple[Problem, ...]:
+    def order(problem: Problem) -> tuple[bool, int, bool, int, int]:
+        return (
+            problem.sequence is None,
+            problem.sequence or 0,
+            problem.position is None,
+            problem.position or 0,
+            _KIND_ORDER[problem.kind],
+        )
+
+    return tuple(sorted(problems, key=order))

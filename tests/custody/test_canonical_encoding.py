@@ -1,0 +1,201 @@
+import json
+import uuid
+import zoneinfo
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from custody.canonical import CanonicalError, canonical_bytes, entry_hash
+
+
+def _entry() -> dict:
+    return {
+        "sequence": 7,
+        "prev_hash": "ab" * 32,
+        "key_id": "0123456789abcdef",
+        "action": "evidence.received",
+        "occurred_at": datetime(2025, 3, 9, 14, 5, 6, 789, tzinfo=UTC),
+        "evidence_id": uuid.UUID("6F9619FF-8B86-D011-B42D-00C04FC964FF"),
+        "actor_id": 42,
+        "note": None,
+        "details": {"sha256": "00" * 32, "size": 1024, "tags": ["jpeg", "exif"], "ok": True},
+        "entry_hash": "ignored",
+        "signature": "ignored",
+    }
+
+
+def test_entry_encoding_is_pinned_to_known_bytes_and_hash():
+    # given an entry using every supported type
+    entry = _entry()
+
+    # when it is encoded and hashed
+    encoded = canonical_bytes({k: v for k, v in entry.items() if k not in ("entry_hash", "signature")})
+    digest = entry_hash(entry)
+
+    # then the bytes are exactly the documented format, so stored hashes stay valid across releases
+    assert encoded == (
+        b'{"action":"evidence.received","actor_id":42,'
+        b'"details":{"ok":true,"sha256":"' + b"0" * 64 + b'","size":1024,"tags":["jpeg","exif"]},'
+        b'"evidence_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff","key_id":"0123456789abcdef","note":null,'
+        b'"occurred_at":"2025-03-09T14:05:06.000789Z","prev_hash":"' + b"ab" * 32 + b'","sequence":7}'
+    )
+    assert digest == "b5d4aaded5d6cf9495391f89e384ce85fbfeb39414608e14107109f7091553b7"
+
+
+def test_key_order_of_the_input_does_not_change_the_bytes():
+    # given the same fields inserted in opposite orders
+    fields = _entry()
+    reversed_fields = dict(reversed(list(fields.items())))
+
+    # when both are hashed
+    # then the hashes agree
+    assert entry_hash(fields) == entry_hash(reversed_fields)
+
+
+def test_same_instant_in_any_timezone_representation_encodes_identically():
+    # given one instant as the drivers of different databases may return it
+    instant = datetime(2025, 1, 31, 23, 30, tzinfo=UTC)
+    variants = [
+        instant,
+        instant.replace(tzinfo=timezone.utc),  # noqa: UP017 - psycopg and older Django use this object
+        instant.astimezone(zoneinfo.ZoneInfo("UTC")),
+        instant.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")),
+        instant.astimezone(timezone(timedelta(hours=-5))),
+    ]
+
+    # when each is encoded
+    encodings = {canonical_bytes(value) for value in variants}
+
+    # then they are all the UTC text with six fractional digits
+    assert encodings == {b'"2025-01-31T23:30:00.000000Z"'}
+
+
+def test_datetime_and_uuid_encode_like_their_canonical_text_so_exported_json_verifies():
+    # given an entry and its form after a JSON export of the canonical bytes
+    entry = _entry()
+    exported = json.loads(canonical_bytes(entry))
+
+    # when the exported form is hashed
+    # then it hashes like the original with its datetime and UUID objects
+    assert exported["occurred_at"] == "2025-03-09T14:05:06.000789Z"
+    assert entry_hash(exported) == entry_hash(entry)
+
+
+def test_naive_datetime_is_rejected():
+    # given a datetime without a timezone
+    fields = {"occurred_at": datetime(2025, 1, 1, 12, 0)}
+
+    # when it is encoded
+    # then it is refused, because its instant is unknown
+    with pytest.raises(CanonicalError, match="naive datetime"):
+        canonical_bytes(fields)
+
+
+@pytest.mark.parametrize("value", [1.5, 0.0, float("nan"), {"nested": [1, 2.0]}])
+def test_floats_are_rejected_anywhere(value):
+    # given a float at top level or nested
+    # when it is encoded
+    # then a CanonicalError names floats
+    with pytest.raises(CanonicalError, match="floats are not allowed"):
+        canonical_bytes(value)
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("1.5"), b"raw", {1, 2}, (1, 2), date(2025, 1, 1), object(), {"details": {"at": Decimal(1)}}]
+)
+def test_unknown_types_are_rejected(value):
+    # given a type without a defined encoding
+    # when it is encoded
+    # then a CanonicalError names the type
+    with pytest.raises(CanonicalError, match="unsupported type"):
+        canonical_bytes(value)
+
+
+def test_non_string_dict_keys_are_rejected():
+    # given a mapping with an integer key
+    # when it is encoded
+    # then it is refused rather than silently stringified
+    with pytest.raises(CanonicalError, match="not a string"):
+        canonical_bytes({1: "one"})
+
+
+def test_integers_beyond_the_json_safe_range_are_rejected():
+    # given the largest integer every JSON reader holds exactly, and the next one
+    # when each is encoded
+    # then the first is written as digits and the second refused
+    assert canonical_bytes(-(2**53 - 1)) == b"-9007199254740991"
+    with pytest.raises(CanonicalError, match="outside"):
+        canonical_bytes(2**53)
+
+
+def test_booleans_are_not_confused_with_integers():
+    # given True and 1
+    # when each is encoded
+    # then they differ
+    assert canonical_bytes([True, 1, False, 0, None]) == b"[true,1,false,0,null]"
+
+
+def test_string_and_integer_of_the_same_digits_hash_differently():
+    # given two entries differing only in the type of one value
+    # when both are hashed
+    # then the hashes differ
+    assert entry_hash({"actor_id": 42}) != entry_hash({"actor_id": "42"})
+
+
+def test_keys_are_sorted_by_utf16_code_units_as_in_rfc8785():
+    # given the key-sorting example of RFC 8785 section 3.2.3
+    value = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+
+    # when it is encoded
+    encoded = canonical_bytes(value).decode("utf-8")
+
+    # then the emoji (a surrogate pair in UTF-16) sorts before U+FB33, unlike code point order
+    keys = list(json.loads(encoded))
+    assert keys == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+
+
+def test_strings_escape_only_quotes_backslashes_and_control_characters():
+    # given a string with characters JSON encoders disagree on
+    text = "€$\u000f\nA'B\"\\/\u007f\u2028é"
+
+    # when it is encoded
+    # then only the quote, backslash and C0 controls are escaped, in RFC 8785's spelling
+    assert canonical_bytes(text) == '"€$\\u000f\\nA\'B\\"\\\\/\u007f\u2028é"'.encode()
+
+
+def test_lone_surrogate_is_rejected():
+    # given a string that is not valid Unicode text
+    # when it is encoded
+    # then it is refused instead of producing bytes other tools cannot read
+    with pytest.raises(CanonicalError, match="surrogate"):
+        canonical_bytes({"note": "\ud800"})
+
+
+def test_entry_hash_covers_prev_hash_and_key_id_but_not_hash_or_signature():
+    # given an entry
+    entry = _entry()
+    original = entry_hash(entry)
+
+    # when the derived fields change, then the hash does not
+    assert entry_hash({**entry, "entry_hash": "x", "signature": "y"}) == original
+    # when a chained or signing field changes, then the hash does
+    assert entry_hash({**entry, "prev_hash": "cd" * 32}) != original
+    assert entry_hash({**entry, "key_id": "fedcba9876543210"}) != original
+
+
+def test_entry_hash_is_lowercase_hex_sha256():
+    # given any entry
+    # when it is hashed
+    digest = entry_hash({"sequence": 1})
+
+    # then the hash is 64 lower-case hex characters
+    assert len(digest) == 64 and digest == digest.lower() and int(digest, 16) >= 0

@@ -14,6 +14,9 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
+from custody.ledger import custody_event_record
+from custody.models import Action
+
 from .exceptions import CaseClosed, LastAdminError, UnsupportedEvidenceType
 from .filenames import filename_as_data
 from .media_types import ACCEPTED, accepted_label_list
@@ -35,20 +38,35 @@ def organisation_create(*, name: str, slug: str) -> Organisation:
 
 
 @transaction.atomic
-def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role) -> Membership:
-    """Add `user` to the organisation with `role`, or change their role; the last admin cannot be demoted."""
+def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role, actor=None) -> Membership:
+    """Add `user` to the organisation with `role`, or change their role; the last admin cannot be demoted.
+
+    `actor` is the administrator doing it; None when set-up commands do it.
+    """
     existing = Membership.objects.filter(organisation=organisation, user=user).first()
     if existing and existing.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_last_admin(organisation)
     membership, _ = Membership.objects.update_or_create(organisation=organisation, user=user, defaults={"role": role})
+    _record_member_change(membership, actor, {"from": existing.role if existing else None, "to": str(role)})
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor=None) -> None:
     if membership.role == Role.ADMIN:
         _refuse_losing_last_admin(membership.organisation)
     membership.delete()
+    _record_member_change(membership, actor, {"from": membership.role, "to": None})
+
+
+def _record_member_change(membership: Membership, actor, change: dict) -> None:
+    custody_event_record(
+        organisation=membership.organisation,
+        action=Action.MEMBER_CHANGED,
+        actor=actor,
+        system="" if actor else "administration",
+        details={"member": membership.user.get_username(), "role": change},
+    )
 
 
 def _refuse_losing_last_admin(organisation: Organisation) -> None:
@@ -64,22 +82,46 @@ def case_create(*, organisation: Organisation, title: str, description: str = ""
     locked.case_counter += 1
     locked.save(update_fields=["case_counter"])
     reference = f"EM-{timezone.now().year}-{locked.case_counter:05d}"
-    return Case.objects.create(
+    case = Case.objects.create(
         organisation=organisation, reference=reference, title=title, description=description, created_by=actor
     )
+    custody_event_record(
+        organisation=organisation,
+        action=Action.CASE_CREATED,
+        actor=actor,
+        case=case,
+        details={"reference": reference, "title": title},
+    )
+    return case
 
 
 @transaction.atomic
 def case_update(*, case: Case, title: str, description: str, actor) -> Case:
+    changed = {
+        name: {"from": getattr(case, name), "to": value}
+        for name, value in (("title", title), ("description", description))
+        if getattr(case, name) != value
+    }
     case.title, case.description = title, description
     case.save(update_fields=["title", "description", "updated_at"])
+    custody_event_record(
+        organisation=case.organisation, action=Action.CASE_UPDATED, actor=actor, case=case, details=changed
+    )
     return case
 
 
 @transaction.atomic
 def case_status_change(*, case: Case, status: CaseStatus, actor) -> Case:
+    previous = case.status
     case.status = status
     case.save(update_fields=["status", "updated_at"])
+    custody_event_record(
+        organisation=case.organisation,
+        action=Action.CASE_CLOSED if status == CaseStatus.CLOSED else Action.CASE_STATUS_CHANGED,
+        actor=actor,
+        case=case,
+        details={"from": previous, "to": str(status)},
+    )
     return case
 
 
@@ -96,6 +138,13 @@ def case_assign(*, case: Case, investigators: list, actor) -> Case:
         raise ValueError(f"Not members of this organisation: {', '.join(str(u) for u in outsiders)}")
     case.assignees.set(investigators)
     case.save(update_fields=["updated_at"])
+    custody_event_record(
+        organisation=case.organisation,
+        action=Action.CASE_ASSIGNED,
+        actor=actor,
+        case=case,
+        details={"assignees": sorted(u.get_username() for u in investigators)},
+    )
     return case
 
 
@@ -103,7 +152,15 @@ def case_assign(*, case: Case, investigators: list, actor) -> Case:
 def case_note_add(*, case: Case, text: str, actor) -> CaseNote:
     if case.is_closed:
         raise CaseClosed(case.reference)
-    return CaseNote.objects.create(case=case, author=actor, text=text)
+    note = CaseNote.objects.create(case=case, author=actor, text=text)
+    custody_event_record(
+        organisation=case.organisation,
+        action=Action.NOTE_ADDED,
+        actor=actor,
+        case=case,
+        details={"note_sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)},
+    )
+    return note
 
 
 @dataclass(frozen=True)
@@ -162,6 +219,26 @@ def evidence_receive(
     )
     EvidenceDigest.objects.bulk_create(
         EvidenceDigest(item=item, algorithm=algorithm, value=value) for algorithm, value in received.digests.items()
+    )
+    custody_event_record(
+        organisation=organisation,
+        action=Action.EVIDENCE_RECEIVED,
+        actor=actor,
+        evidence=item,
+        details={
+            "digests": dict(received.digests),
+            "size": item.size,
+            "detected_mime_type": detected,
+            "declared_mime_type": item.declared_mime_type,
+            "original_filename": item.original_filename,
+            "type_mismatches": item.type_mismatches,
+            "duplicate_of": str(duplicate_of.public_id) if duplicate_of else None,
+            "acquisition": {
+                "found_at": item.acquired_from,
+                "collected_by": item.acquired_by,
+                "collected_at": item.acquired_at.isoformat() if item.acquired_at else None,
+            },
+        },
     )
     _store_once(key=item.storage_key, received=received)
     return EvidenceReceipt(item=item, duplicate_of=duplicate_of)

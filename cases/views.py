@@ -264,7 +264,7 @@ class MembersView(MemberView, View):
             return self.get(request, form=form, status=400)
         user, role = form.cleaned_data["username"], form.cleaned_data["role"]
         try:
-            services.membership_set(organisation=self.membership.organisation, user=user, role=role)
+            services.membership_set(organisation=self.membership.organisation, user=user, role=role, actor=request.user)
         except Refused as refusal:
             messages.error(request, refusal.message)
         else:
@@ -282,7 +282,7 @@ class MemberRemoveView(MemberView, View):
             public_id=membership_id,
         )
         try:
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, actor=request.user)
         except Refused as refusal:
             messages.error(request, refusal.message)
         else:

@@ -16,12 +16,13 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from custody import merkle
-from custody.canonical import HASH_EXCLUDED_FIELDS, CanonicalError, entry_hash
+from custody.canonical import HASH_EXCLUDED_FIELDS, CanonicalError, canonical_bytes, entry_hash
 from custody.signing import SigningKey, verify
 
 GENESIS = "0" * 64
 # Keeps a ledger signature from being valid for anything else the same key might ever sign.
 ENTRY_SIGNATURE_DOMAIN = b"evidence-media custody entry v1\n"
+CHECKPOINT_SIGNATURE_DOMAIN = b"evidence-media custody checkpoint v1\n"
 REQUIRED_FIELDS = ("sequence", "prev_hash", "key_id", "entry_hash", "signature")
 HEX_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -81,6 +82,13 @@ class ChainReport:
 def entry_signing_payload(hash_hex: str) -> bytes:
     """Return the bytes that an entry's signature covers."""
     return ENTRY_SIGNATURE_DOMAIN + hash_hex.encode("ascii")
+
+
+def checkpoint_signing_payload(fields: Mapping[str, Any]) -> bytes:
+    """Return the bytes a checkpoint signature covers: the canonical encoding of its organisation, tree size,
+    root hash, time and key id, so the size is bound to the root (RFC 6962 roots alone do not commit to it)."""
+    signed = {name: fields[name] for name in ("organisation", "tree_size", "root_hash", "made_at", "key_id")}
+    return CHECKPOINT_SIGNATURE_DOMAIN + canonical_bytes(signed)
 
 
 def entry_seal(fields: Mapping[str, Any], signing_key: SigningKey) -> dict[str, Any]:

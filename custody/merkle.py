@@ -33,6 +33,31 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     return _subtree_root(leaf_hashes, 0, len(leaf_hashes))
 
 
+def prefix_roots(leaf_hashes: Sequence[bytes], sizes: Sequence[int]) -> dict[int, bytes]:
+    """Return the root of every requested prefix size in one pass, O(n + k log n) instead of O(n) per size.
+
+    Keeps the perfect subtrees of the prefix read so far (a compact range); the root of a prefix is those
+    subtrees folded from the right, which is RFC 6962's split at the largest power of two, applied repeatedly.
+    """
+    wanted = set(sizes)
+    if any(size < 0 or size > len(leaf_hashes) for size in wanted):
+        raise ValueError("prefix size out of range")
+    roots = {0: EMPTY_ROOT} if 0 in wanted else {}
+    stack: list[tuple[int, bytes]] = []  # (number of leaves, subtree root), largest first
+    for count, leaf in enumerate(leaf_hashes, start=1):
+        width, node = 1, leaf
+        while stack and stack[-1][0] == width:
+            node = node_hash(stack.pop()[1], node)
+            width *= 2
+        stack.append((width, node))
+        if count in wanted:
+            folded = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                folded = node_hash(left, folded)
+            roots[count] = folded
+    return roots
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None = None) -> list[bytes]:
     """Return the audit path (RFC 6962 §2.1.1) for leaf ``index`` in the tree of the first ``size`` leaves.
 

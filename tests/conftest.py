@@ -11,12 +11,21 @@ from cases import services
 from cases.models import Case, Organisation
 from cases.roles import Role
 from cases.upload import receive_stream
+from custody.signing import keyring_generate
 
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    """One custody signing key for the test session (made as `custody_keygen` makes it)."""
+    directory = tmp_path_factory.mktemp("keys")
+    keyring_generate(directory / "custody")
+    return directory
+
+
 @pytest.fixture(autouse=True)
-def isolated_storage(settings, tmp_path):
+def isolated_storage(settings, tmp_path, keys_dir):
     """Each test gets its own evidence store and spool directory, so leftovers can be counted exactly."""
     evidence_root = tmp_path / "evidence"
     spool = tmp_path / "incoming"
@@ -29,6 +38,7 @@ def isolated_storage(settings, tmp_path):
         },
     }
     settings.FILE_UPLOAD_TEMP_DIR = spool
+    settings.KEYS_DIR = keys_dir
     return tmp_path
 
 

@@ -165,7 +165,8 @@ class MemberViewSet(
             organisation=self.membership.organisation,
             user=serializer.validated_data["user"],
             role=serializer.validated_data["role"],
+            actor=self.request.user,
         )
 
     def perform_destroy(self, instance):
-        services.membership_remove(membership=instance)
+        services.membership_remove(membership=instance, actor=self.request.user)

@@ -377,3 +377,9 @@ def test_proof_generation_rejects_out_of_range_arguments():
         merkle.consistency_proof(leaves, 0)
     with pytest.raises(ValueError, match="old tree size"):
         merkle.consistency_proof(leaves, 4, 3)
+
+
+def test_prefix_roots_in_one_pass_equal_the_root_of_each_prefix():
+    leaves = [merkle.leaf_hash(bytes([i]) * 3) for i in range(70)]
+    sizes = list(range(71))
+    assert merkle.prefix_roots(leaves, sizes) == {size: merkle.root(leaves[:size]) for size in sizes}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cases import services
-from cases.exceptions import EvidenceRefused
+from cases.exceptions import Refused
 from cases.models import Case, Membership, Organisation
 from cases.roles import Role, Scope
 from cases.upload import receive_path
@@ -94,13 +94,13 @@ class Command(BaseCommand):
         """Ingest one file and print its result line; return the refusal message instead when it was refused."""
         try:
             received = receive_path(path)
-        except EvidenceRefused as refusal:
+        except Refused as refusal:
             return refusal.message
         except OSError as error:
             return f"could not be read ({error.strerror or error})."
         try:
             receipt = services.evidence_receive(case=case, received=received, actor=actor, acquisition=acquisition)
-        except EvidenceRefused as refusal:
+        except Refused as refusal:
             return refusal.message
         finally:
             # A refused file's spool is deleted here; a stored one has already been moved into storage.

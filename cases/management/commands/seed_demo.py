@@ -1,0 +1,207 @@
+"""`manage.py seed_demo`: idempotent demo data (two organisations, one user per role, cases, generated evidence).
+
+Passwords are generated once and kept in `<DATA_DIR>/demo-logins.txt` (mode 0600), so every run, and every
+`make run`, prints logins that work. Evidence goes through the same services as an upload.
+"""
+
+import os
+import secrets
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from cases import services
+from cases.demo_media import DemoMedia, demo_media_create
+from cases.models import Case, Organisation
+from cases.roles import Role
+from cases.upload import receive_path
+
+DEMO_URL = "http://127.0.0.1:8000/"
+LOGINS_FILENAME = "demo-logins.txt"
+DEMO_USERS = {
+    "demo-admin": Role.ADMIN,
+    "demo-supervisor": Role.SUPERVISOR,
+    "demo-investigator": Role.INVESTIGATOR,
+    "demo-auditor": Role.AUDITOR,
+}
+LEGAL_AID = ("Demo Legal Aid", "demo")
+POLICE = ("Demo Police Unit", "demo-police")
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    title: str
+    description: str
+    creator: str
+    assignees: tuple[str, ...] = ()
+    # Keys into demo_media_create's result, ingested in this order by `receiver`.
+    media: tuple[str, ...] = ()
+    receiver: str = ""
+    acquisition: services.Acquisition = services.Acquisition()
+
+
+LEGAL_AID_CASES = (
+    DemoCase(
+        title="Manipulated photos posted on a social network (demo)",
+        description="Demo data. A client reports altered photos of her posted by an anonymous account.",
+        creator="demo-investigator",
+        assignees=("demo-investigator",),
+        media=("camera", "edited", "stripped", "generated"),
+        receiver="demo-investigator",
+        acquisition=services.Acquisition(
+            found_at="https://social.example/demo-account/posts/1042",
+            collected_by="demo-investigator",
+            collected_at=datetime(2024, 3, 16, 12, 30, tzinfo=UTC),
+        ),
+    ),
+    DemoCase(
+        title="Synthetic video sent to the client's employer (demo)",
+        description="Demo data. A short video, and the original photo it appears to be built from.",
+        creator="demo-supervisor",
+        # The camera photo again, so the demo shows a duplicate detected across cases.
+        media=("video", "camera"),
+        receiver="demo-supervisor",
+        acquisition=services.Acquisition(found_at="E-mail forwarded by the employer (demo)"),
+    ),
+)
+POLICE_CASES = (
+    DemoCase(
+        title="Referral from Demo Legal Aid (demo)",
+        description="Demo data. Lets demo-investigator try the organisation switcher.",
+        creator="demo-investigator",
+    ),
+)
+
+
+class Command(BaseCommand):
+    help = f"Create the demo organisations, users, cases and evidence if missing, then print {DEMO_URL} and logins."
+
+    def handle(self, *args, **options) -> None:
+        logins_path = Path(settings.DATA_DIR) / LOGINS_FILENAME
+        passwords, regenerated = demo_passwords(logins_path)
+        created: list[str] = []
+
+        with transaction.atomic():
+            users = {name: self._user(name, passwords[name], regenerated, created) for name in DEMO_USERS}
+            legal_aid = self._organisation(*LEGAL_AID, created)
+            for username, role in DEMO_USERS.items():
+                services.membership_set(organisation=legal_aid, user=users[username], role=role)
+            police = self._organisation(*POLICE, created)
+            services.membership_set(organisation=police, user=users["demo-investigator"], role=Role.INVESTIGATOR)
+            cases = [
+                (self._case(organisation, plan, users, created), plan)
+                for organisation, plans in ((legal_aid, LEGAL_AID_CASES), (police, POLICE_CASES))
+                for plan in plans
+            ]
+
+        with ExitStack() as cleanup:
+            media: dict[str, DemoMedia] | None = None
+            for case, plan in cases:
+                if not plan.media or case.evidence.exists():
+                    continue
+                if media is None:
+                    media = demo_media_create(Path(cleanup.enter_context(tempfile.TemporaryDirectory())))
+                # All of a case's items or none, so a failed run is simply repeated by the next one.
+                with transaction.atomic():
+                    for key in plan.media:
+                        received = receive_path(media[key].path)
+                        try:
+                            services.evidence_receive(
+                                case=case, received=received, actor=users[plan.receiver], acquisition=plan.acquisition
+                            )
+                        finally:
+                            received.close()
+                created.append(f"{len(plan.media)} evidence items in {case.reference}")
+
+        self._report(created, passwords, logins_path)
+
+    def _user(self, username: str, password: str, regenerated: set[str], created: list[str]):
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            created.append(f"user {username}")
+            return User.objects.create_user(username=username, password=password)
+        if username in regenerated:
+            # The logins file was lost: give the existing account the newly printed password so it works.
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
+
+    def _organisation(self, name: str, slug: str, created: list[str]) -> Organisation:
+        organisation = Organisation.objects.filter(slug=slug).first()
+        if organisation is None:
+            organisation = services.organisation_create(name=name, slug=slug)
+            created.append(f"organisation {name}")
+        return organisation
+
+    def _case(self, organisation: Organisation, plan: DemoCase, users: dict, created: list[str]) -> Case:
+        case = Case.objects.filter(organisation=organisation, title=plan.title).first()
+        if case is None:
+            case = services.case_create(
+                organisation=organisation, title=plan.title, description=plan.description, actor=users[plan.creator]
+            )
+            created.append(f"case {case.reference} in {organisation.name}")
+            # Only on creation: a later run must not undo assignments made while trying the demo.
+            if plan.assignees:
+                assignees = [users[username] for username in plan.assignees]
+                services.case_assign(case=case, investigators=assignees, actor=users["demo-supervisor"])
+        return case
+
+    def _report(self, created: list[str], passwords: dict[str, str], logins_path: Path) -> None:
+        if created:
+            self.stdout.write(self.style.SUCCESS("Demo data created: " + "; ".join(created) + "."))
+        else:
+            self.stdout.write("Demo data already present; nothing created.")
+        self.stdout.write("")
+        self.stdout.write(f"Open {DEMO_URL} and sign in with one of these demo logins:")
+        self.stdout.write("")
+        self.stdout.write(f"  {'username':<20}{'password':<28}role in {LEGAL_AID[0]}")
+        for username, role in DEMO_USERS.items():
+            self.stdout.write(f"  {username:<20}{passwords[username]:<28}{role.label}")
+        self.stdout.write("")
+        self.stdout.write(f"demo-investigator is also an investigator in {POLICE[0]} (see the organisation switcher).")
+        self.stdout.write(f"These logins are kept in {logins_path} (readable only by its owner).")
+
+
+def demo_passwords(path: Path) -> tuple[dict[str, str], set[str]]:
+    """The demo passwords from the logins file, generating (and saving) any that are missing.
+
+    Returns the passwords and the usernames whose password was generated by this call.
+    """
+    passwords: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[0] in DEMO_USERS:
+                passwords[fields[0]] = fields[1]
+    generated = {username for username in DEMO_USERS if username not in passwords}
+    for username in generated:
+        passwords[username] = secrets.token_urlsafe(15)
+    if generated:
+        _logins_write(path, passwords)
+    else:
+        # Tighten a file someone copied or restored with looser permissions.
+        path.chmod(0o600)
+    return passwords, generated
+
+
+def _logins_write(path: Path, passwords: dict[str, str]) -> None:
+    lines = [
+        "# Evidence Media demo logins, generated once by `manage.py seed_demo`. Demo data only.",
+        f"# Sign in at {DEMO_URL}",
+        f"{'username':<20}{'password':<28}role",
+        *(f"{username:<20}{passwords[username]:<28}{role.value}" for username, role in DEMO_USERS.items()),
+    ]
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # Created 0600 from the start, so the passwords are never readable by others, not even briefly.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.replace(partial, path)

@@ -1,0 +1,127 @@
+"""Appending to the ledger. Every recorded action goes through `custody_event_record`, inside the transaction of
+the action itself, with the organisation's chain head locked so concurrent appends never fork or leave a gap."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case, EvidenceItem, Organisation
+
+from .chain import GENESIS, entry_seal
+from .keys import signing_key
+from .models import Action, CustodyEvent
+
+SYSTEM_ACTOR_PREFIX = "system:"
+
+
+def event_fields(
+    *,
+    organisation_id: UUID,
+    sequence: int,
+    recorded_at,
+    actor: str,
+    action: str,
+    case_id: UUID | None,
+    evidence_id: UUID | None,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> dict[str, Any]:
+    """The fields an entry hash covers, named as they appear in exports and to the offline verifier."""
+    return {
+        "organisation": organisation_id,
+        "sequence": sequence,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "action": action,
+        "case": case_id,
+        "evidence": evidence_id,
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+
+
+def ledger_entries(events) -> list[dict[str, Any]]:
+    """Stored events as the chain verifier and exports see them: hashed fields plus key id, hash and signature."""
+    rows = events.order_by("sequence").values_list(
+        "organisation__public_id",
+        "sequence",
+        "recorded_at",
+        "actor_label",
+        "action",
+        "case__public_id",
+        "evidence__public_id",
+        "details",
+        "prev_hash",
+        "key_id",
+        "entry_hash",
+        "signature",
+    )
+    return [
+        event_fields(
+            organisation_id=org,
+            sequence=seq,
+            recorded_at=at,
+            actor=actor,
+            action=action,
+            case_id=case,
+            evidence_id=evidence,
+            details=details,
+            prev_hash=prev,
+        )
+        | {"key_id": key_id, "entry_hash": entry_hash, "signature": signature}
+        for org, seq, at, actor, action, case, evidence, details, prev, key_id, entry_hash, signature in rows
+    ]
+
+
+@transaction.atomic
+def custody_event_record(
+    *,
+    organisation: Organisation,
+    action: Action,
+    actor=None,
+    system: str = "",
+    case: Case | None = None,
+    evidence: EvidenceItem | None = None,
+    details: dict[str, Any] | None = None,
+) -> CustodyEvent:
+    """Append one signed event to the organisation's chain. `actor` is a user, or pass `system="task name"`."""
+    if evidence is not None and case is None:
+        case = evidence.case
+    if (actor is None) == (not system):
+        raise ValueError("A custody event has either a user actor or a system actor, not both or neither.")
+    # Locking the organisation row serialises appends per organisation on PostgreSQL; SQLite runs every
+    # transaction as IMMEDIATE (settings), which serialises writers anyway.
+    Organisation.objects.select_for_update().only("pk").get(pk=organisation.pk)
+    head = CustodyEvent.objects.filter(organisation=organisation).order_by("-sequence").only("sequence", "entry_hash")
+    last = head.first()
+    fields = event_fields(
+        organisation_id=organisation.public_id,
+        sequence=last.sequence + 1 if last else 1,
+        recorded_at=timezone.now(),
+        actor=actor.get_username() if actor is not None else SYSTEM_ACTOR_PREFIX + system,
+        action=str(action),
+        case_id=case.public_id if case else None,
+        evidence_id=evidence.public_id if evidence else None,
+        details=details or {},
+        prev_hash=last.entry_hash if last else GENESIS,
+    )
+    sealed = entry_seal(fields, signing_key())
+    event = CustodyEvent(
+        organisation=organisation,
+        sequence=sealed["sequence"],
+        recorded_at=sealed["recorded_at"],
+        actor=actor,
+        actor_label=sealed["actor"],
+        action=sealed["action"],
+        case=case,
+        evidence=evidence,
+        details=sealed["details"],
+        prev_hash=sealed["prev_hash"],
+        entry_hash=sealed["entry_hash"],
+        key_id=sealed["key_id"],
+        signature=sealed["signature"],
+    )
+    event.save()
+    return event

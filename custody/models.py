@@ -1,0 +1,114 @@
+"""The custody ledger as stored: append-only events chained by hash and signed, and signed checkpoints.
+
+Rows can only be inserted. The model and its queryset refuse updates and deletes, the admin is read-only, and
+database triggers (migration 0002) reject UPDATE and DELETE from any client on SQLite and PostgreSQL.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove a ledger row through the ORM."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Custody records are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Custody records are append-only; they cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Custody records are append-only; they cannot be updated.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only; they cannot be updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only; they cannot be deleted.")
+
+
+class Action(models.TextChoices):
+    CASE_CREATED = "case.created", "Case created"
+    CASE_UPDATED = "case.updated", "Case updated"
+    CASE_ASSIGNED = "case.assigned", "Investigators assigned"
+    CASE_STATUS_CHANGED = "case.status_changed", "Case status changed"
+    CASE_CLOSED = "case.closed", "Case closed"
+    NOTE_ADDED = "note.added", "Note added"
+    EVIDENCE_RECEIVED = "evidence.received", "Evidence received"
+    EVIDENCE_VIEWED = "evidence.viewed", "Evidence metadata viewed"
+    MEDIA_VIEWED = "media.viewed", "Media viewed"
+    MEDIA_DOWNLOADED = "media.downloaded", "Media downloaded"
+    INTEGRITY_ALARM = "integrity.alarm", "Integrity alarm"
+    EVIDENCE_TRANSFERRED = "evidence.transferred", "Evidence transferred to another case"
+    MEDIA_DELETED = "media.deleted", "Media deleted under retention policy"
+    ANALYSIS_QUEUED = "analysis.queued", "Analysis queued"
+    ANALYSIS_STARTED = "analysis.started", "Analysis started"
+    ANALYSIS_COMPLETED = "analysis.completed", "Analysis completed"
+    ANALYSIS_FAILED = "analysis.failed", "Analysis failed"
+    REPORT_GENERATED = "report.generated", "Report generated"
+    REPORT_DOWNLOADED = "report.downloaded", "Report downloaded"
+    CHECKPOINT_MADE = "checkpoint.made", "Checkpoint made"
+    CUSTODY_VERIFIED = "custody.verified", "Custody verified"
+    REVIEW_SIGNED_OFF = "review.signed_off", "Supervisor review signed off"
+    MEMBER_CHANGED = "member.changed", "Membership changed"
+
+
+class CustodyEvent(AppendOnlyModel):
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField()
+    recorded_at = models.DateTimeField()
+    # The actor as recorded (username, or "system:<task>"); the hash covers this text, not a mutable user row.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    case = models.ForeignKey("cases.Case", null=True, on_delete=models.PROTECT, related_name="custody_events")
+    evidence = models.ForeignKey(
+        "cases.EvidenceItem", null=True, on_delete=models.PROTECT, related_name="custody_events"
+    )
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["organisation", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "sequence"], name="custody_sequence_unique"),
+            # Two entries naming the same predecessor would be a fork.
+            models.UniqueConstraint(fields=["organisation", "prev_hash"], name="custody_no_fork"),
+        ]
+        indexes = [models.Index(fields=["evidence", "sequence"]), models.Index(fields=["case", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action}"
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed Merkle tree head over the organisation's first `tree_size` entry hashes."""
+
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    tree_size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["organisation", "tree_size", "made_at"]
+        get_latest_by = "tree_size"
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} {self.root_hash[:12]}"

@@ -44,6 +44,8 @@ def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: 
     `actor` is the administrator doing it; None when set-up commands do it.
     """
     existing = Membership.objects.filter(organisation=organisation, user=user).first()
+    if existing and existing.role == role:
+        return existing
     if existing and existing.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_last_admin(organisation)
     membership, _ = Membership.objects.update_or_create(organisation=organisation, user=user, defaults={"role": role})
@@ -187,7 +189,17 @@ def evidence_storage_key(*, organisation: Organisation, sha256: str) -> str:
 def evidence_receive(
     *, case: Case, received: ReceivedFile, actor, acquisition: Acquisition = Acquisition()
 ) -> EvidenceReceipt:
-    """Accept received bytes as an evidence item of `case`: check the true type, store once, record digests."""
+    """Accept received bytes as an evidence item of `case`: check the true type, store once, record digests.
+
+    On any refusal or failure the spooled bytes are discarded, so callers never leave a spool file behind.
+    """
+    try:
+        return _evidence_receive(case=case, received=received, actor=actor, acquisition=acquisition)
+    finally:
+        received.close()
+
+
+def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition: Acquisition) -> EvidenceReceipt:
     path = received.temporary_file_path()
     detected = magic.from_file(path, mime=True)
     if detected not in ACCEPTED:
@@ -251,10 +263,8 @@ def _store_once(*, key: str, received: ReceivedFile) -> None:
     """
     storage = storages["evidence"]
     if storage.exists(key) and stored_sha256(key) == received.digests["sha256"]:
-        received.close()
         return
     stored_as = storage.save(key, received)
-    received.close()
     if stored_as != key:
         raise RuntimeError(f"Evidence storage stored {key!r} as {stored_as!r}; refusing a renamed copy.")
 

@@ -6,6 +6,7 @@ memory stays flat whatever the file size.
 
 import contextlib
 import hashlib
+import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,7 +70,8 @@ def receive_stream(chunks: Iterable[bytes], *, original_name: str, declared_type
 
 def receive_path(path: Path) -> ReceivedFile:
     """Spool a file from local disk (bulk import) exactly as an upload would be received."""
-    with open(path, "rb") as source:
+    # O_NOFOLLOW: a symlink swapped in after the caller looked at the path is refused, not followed.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as source:
         return receive_stream(iter(lambda: source.read(CHUNK_SIZE), b""), original_name=path.name)
 
 

@@ -145,7 +145,6 @@ class EvidenceUploadView(CaseDetailView):
                 )
             except Refused as refusal:
                 refused.append(f"{received.original_name}: {refusal.message}")
-                received.close()
                 continue
             message = f"Received {receipt.item.original_filename} (SHA-256 {receipt.item.sha256[:16]}…)."
             if receipt.duplicate_of:

@@ -8,6 +8,7 @@ PORT=${PORT:-8000}
 py=.venv/bin/python
 
 $py manage.py migrate --no-input -v0
+$py manage.py custody_keygen
 $py manage.py collectstatic --no-input -v0
 $py manage.py seed_demo
 

@@ -127,7 +127,6 @@ class CaseEvidenceView(MemberAPIMixin, APIView):
                     services.evidence_receive(case=case, received=received, actor=request.user, acquisition=acquisition)
                 )
             except Refused as refusal:
-                received.close()
                 if len(files) == 1:
                     raise
                 refused.append(

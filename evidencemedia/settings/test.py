@@ -1,9 +1,14 @@
 """Settings for the test suite: a throwaway data directory, fast hashing where passwords are not under test."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("EVIDENCEMEDIA_DATA_DIR", tempfile.mkdtemp(prefix="evidencemedia-test-"))
+if "EVIDENCEMEDIA_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="evidencemedia-test-")
+    os.environ["EVIDENCEMEDIA_DATA_DIR"] = _data_dir
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 
 from .base import *  # noqa: E402, F403
 

@@ -102,9 +102,6 @@ class Command(BaseCommand):
             receipt = services.evidence_receive(case=case, received=received, actor=actor, acquisition=acquisition)
         except Refused as refusal:
             return refusal.message
-        finally:
-            # A refused file's spool is deleted here; a stored one has already been moved into storage.
-            received.close()
         item = receipt.item
         line = f"stored  {path}  evidence={item.public_id} sha256={item.sha256} type={item.detected_mime_type}"
         if receipt.duplicate_of is not None:

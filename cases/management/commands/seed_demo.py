@@ -19,7 +19,7 @@ from django.db import transaction
 
 from cases import services
 from cases.demo_media import DemoMedia, demo_media_create
-from cases.models import Case, Organisation
+from cases.models import Case, Membership, Organisation
 from cases.roles import Role
 from cases.upload import receive_path
 
@@ -92,9 +92,9 @@ class Command(BaseCommand):
             users = {name: self._user(name, passwords[name], regenerated, created) for name in DEMO_USERS}
             legal_aid = self._organisation(*LEGAL_AID, created)
             for username, role in DEMO_USERS.items():
-                services.membership_set(organisation=legal_aid, user=users[username], role=role)
+                self._membership(legal_aid, users[username], role, created)
             police = self._organisation(*POLICE, created)
-            services.membership_set(organisation=police, user=users["demo-investigator"], role=Role.INVESTIGATOR)
+            self._membership(police, users["demo-investigator"], Role.INVESTIGATOR, created)
             cases = [
                 (self._case(organisation, plan, users, created), plan)
                 for organisation, plans in ((legal_aid, LEGAL_AID_CASES), (police, POLICE_CASES))
@@ -111,13 +111,12 @@ class Command(BaseCommand):
                 # All of a case's items or none, so a failed run is simply repeated by the next one.
                 with transaction.atomic():
                     for key in plan.media:
-                        received = receive_path(media[key].path)
-                        try:
-                            services.evidence_receive(
-                                case=case, received=received, actor=users[plan.receiver], acquisition=plan.acquisition
-                            )
-                        finally:
-                            received.close()
+                        services.evidence_receive(
+                            case=case,
+                            received=receive_path(media[key].path),
+                            actor=users[plan.receiver],
+                            acquisition=plan.acquisition,
+                        )
                 created.append(f"{len(plan.media)} evidence items in {case.reference}")
 
         self._report(created, passwords, logins_path)
@@ -140,6 +139,12 @@ class Command(BaseCommand):
             organisation = services.organisation_create(name=name, slug=slug)
             created.append(f"organisation {name}")
         return organisation
+
+    def _membership(self, organisation: Organisation, user, role: Role, created: list[str]) -> None:
+        # Only when missing: each call is a custody event, and a role changed while trying the demo should stay.
+        if not Membership.objects.filter(organisation=organisation, user=user).exists():
+            services.membership_set(organisation=organisation, user=user, role=role)
+            created.append(f"{user} as {role.label.lower()} in {organisation.name}")
 
     def _case(self, organisation: Organisation, plan: DemoCase, users: dict, created: list[str]) -> Case:
         case = Case.objects.filter(organisation=organisation, title=plan.title).first()

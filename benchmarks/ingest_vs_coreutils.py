@@ -1,0 +1,190 @@
+"""Benchmark: ingesting one large file (`receive_path` + `evidence_receive`: one pass for three digests, then a
+rename into storage) against running coreutils' sha256sum, sha1sum and md5sum one after another on it.
+
+Usage: .venv/bin/python benchmarks/ingest_vs_coreutils.py [--size-mib 1024] [--dir DIRECTORY]
+Runs against a throwaway SQLite database and data directory inside a temporary directory, removed at the end.
+"""
+
+import argparse
+import io
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+WRITE_CHUNK = 4 * MIB
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="Size of the test file in MiB (default 1024).")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="Where to create the temporary directory (default: the data directory, EVIDENCEMEDIA_DATA_DIR or var/).",
+    )
+    args = parser.parse_args()
+    if args.size_mib < 1:
+        parser.error("--size-mib must be at least 1")
+    base = args.dir or Path(os.environ.get("EVIDENCEMEDIA_DATA_DIR", REPOSITORY / "var"))
+    base.mkdir(parents=True, exist_ok=True)
+    missing = [tool for tool in ("sha256sum", "sha1sum", "md5sum") if shutil.which(tool) is None]
+    if missing:
+        parser.error(f"coreutils not found: {', '.join(missing)}")
+
+    workdir = Path(tempfile.mkdtemp(prefix="benchmark-ingest-", dir=base))
+    try:
+        return benchmark(workdir, size=args.size_mib * MIB)
+    finally:
+        _close_database()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def benchmark(workdir: Path, *, size: int) -> int:
+    sample = workdir / "sample.mp4"
+    started = time.perf_counter()
+    sample_write(sample, size)
+    print(f"Wrote {size / MIB:,.0f} MiB to {sample.name} in {time.perf_counter() - started:.1f} s (page cache warm).")
+
+    django_setup(data_dir=workdir / "data", max_upload=size + MIB)
+    organisation, case, actor = throwaway_case()
+
+    tool_seconds, coreutils_digests = coreutils_hash(sample)
+    coreutils_seconds = sum(tool_seconds.values())
+    ingest_seconds, rss_growth, receipt = ingest(sample, case=case, actor=actor)
+
+    item = receipt.item
+    stored = {digest.algorithm: digest.value for digest in item.digests.all()}
+    agree = stored == coreutils_digests
+    print()
+    mib = size / MIB
+    print(f"{'file':<34}{mib:>10,.0f} MiB  ({item.detected_mime_type}, organisation {organisation.slug})")
+    print(f"{'ingest (receive + evidence_receive)':<34}{ingest_seconds:>10.2f} s    {mib / ingest_seconds:,.0f} MiB/s")
+    print(f"{'sha256sum + sha1sum + md5sum':<34}{coreutils_seconds:>10.2f} s    {mib / coreutils_seconds:,.0f} MiB/s")
+    for algorithm, seconds in tool_seconds.items():
+        print(f"{'  ' + algorithm + 'sum':<34}{seconds:>10.2f} s")
+    print(f"{'ratio ingest / coreutils':<34}{ingest_seconds / coreutils_seconds:>10.2f}")
+    print(f"{'peak RSS growth during ingest':<34}{rss_growth / MIB:>10.1f} MiB")
+    print(f"{'digests agree':<34}{'yes' if agree else f'NO: {stored} != {coreutils_digests}':>10}")
+    return 0 if agree else 1
+
+
+def sample_write(path: Path, size: int) -> None:
+    """A file libmagic calls video/mp4 (an `ftyp` box, then one `mdat` box) filled with random bytes.
+
+    Written in small chunks from a few random blocks so neither the writer's memory nor its run time distorts
+    the measurement; the hashes do not care that the payload repeats.
+    """
+    ftyp = struct.pack(">I4s4sI", 32, b"ftyp", b"isom", 0x200) + b"isomiso2avc1mp41"
+    blocks = [os.urandom(WRITE_CHUNK) for _ in range(4)]
+    with open(path, "wb") as sample:
+        sample.write(ftyp)
+        mdat_size = size - len(ftyp)
+        if mdat_size >= 2**32:
+            sample.write(struct.pack(">I4sQ", 1, b"mdat", mdat_size))
+            written = len(ftyp) + 16
+        else:
+            sample.write(struct.pack(">I4s", mdat_size, b"mdat"))
+            written = len(ftyp) + 8
+        index = 0
+        while written < size:
+            chunk = blocks[index % len(blocks)][: size - written]
+            sample.write(chunk)
+            written += len(chunk)
+            index += 1
+
+
+def django_setup(*, data_dir: Path, max_upload: int) -> None:
+    """Configure Django against a throwaway SQLite database and data directory; migrate and make keys silently."""
+    data_dir.mkdir()
+    # Local settings, not test settings: those run background tasks synchronously, which would time analysis
+    # as part of ingest. DATABASE_URL is overridden so a configured server database is never touched.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "evidencemedia.settings.local"
+    os.environ["EVIDENCEMEDIA_DATA_DIR"] = str(data_dir)
+    os.environ["DATABASE_URL"] = f"sqlite:///{data_dir / 'benchmark.sqlite3'}"
+    os.environ["EVIDENCEMEDIA_MAX_UPLOAD_BYTES"] = str(max_upload)
+    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+    sys.path.insert(0, str(REPOSITORY))
+    import django
+    from django.core.management import call_command, get_commands
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    # Every write records a signed custody event, so the throwaway installation needs its own signing key.
+    if "custody_keygen" in get_commands():
+        call_command("custody_keygen", stdout=io.StringIO())
+
+
+def throwaway_case():
+    from django.contrib.auth import get_user_model
+
+    from cases import services
+    from cases.roles import Role
+
+    organisation = services.organisation_create(name="Benchmark", slug="benchmark")
+    actor = get_user_model().objects.create_user("benchmark")
+    services.membership_set(organisation=organisation, user=actor, role=Role.ADMIN)
+    case = services.case_create(organisation=organisation, title="Benchmark", actor=actor)
+    return organisation, case, actor
+
+
+def coreutils_hash(path: Path) -> tuple[dict[str, float], dict[str, str]]:
+    """Wall time of each of sha256sum, sha1sum and md5sum, run one after another, and the digests they print."""
+    seconds, digests = {}, {}
+    for algorithm in ("sha256", "sha1", "md5"):
+        started = time.perf_counter()
+        completed = subprocess.run([f"{algorithm}sum", str(path)], capture_output=True, text=True, check=True)
+        seconds[algorithm] = time.perf_counter() - started
+        digests[algorithm] = completed.stdout.split()[0]
+    return seconds, digests
+
+
+def ingest(path: Path, *, case, actor):
+    """Time one ingest and measure how far it raised this process's resident memory above where it started."""
+    from cases import services
+    from cases.upload import receive_path
+
+    # VmHWM is a high-water mark for the whole process. Resetting it right before the ingest makes the peak after
+    # it belong to the ingest; where the kernel refuses, growth above the earlier mark is all that can be seen.
+    baseline = _status_kib("VmRSS") * 1024 if _reset_peak_rss() else _status_kib("VmHWM") * 1024
+    started = time.perf_counter()
+    received = receive_path(path)
+    receipt = services.evidence_receive(case=case, received=received, actor=actor)
+    seconds = time.perf_counter() - started
+    received.close()
+    peak = _status_kib("VmHWM") * 1024
+    return seconds, max(peak - baseline, 0), receipt
+
+
+def _status_kib(field: str) -> int:
+    status = Path("/proc/self/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"/proc/self/status has no {field}; this benchmark needs Linux.")
+    return int(match.group(1))
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _close_database() -> None:
+    if "django" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

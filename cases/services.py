@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from custody.ledger import custody_event_record
 from custody.models import Action
+from forensics.services import analysis_queue
 
 from .exceptions import CaseClosed, LastAdminError, UnsupportedEvidenceType
 from .filenames import filename_as_data
@@ -252,6 +253,7 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
             },
         },
     )
+    analysis_queue(item=item, reason="upload", actor=actor)
     _store_once(key=item.storage_key, received=received)
     return EvidenceReceipt(item=item, duplicate_of=duplicate_of)
 

@@ -6,7 +6,6 @@ import base64
 import dataclasses
 import enum
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 # Long strings (ComfyUI workflows, base64 blobs) are kept but cut so a result stays storable.
@@ -26,10 +25,6 @@ def read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
     """Read up to `length` bytes at `offset`; a short result means end of file."""
     handle.seek(offset)
     return handle.read(max(0, length))
-
-
-def file_size(path: str | Path) -> int:
-    return Path(path).stat().st_size
 
 
 def clip_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:

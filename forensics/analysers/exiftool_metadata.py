@@ -89,11 +89,7 @@ def exif_values(tags: dict[str, Any], name: str) -> list[Any]:
 
 def exif_values_any_group(tags: dict[str, Any], tag: str) -> dict[str, Any]:
     """Every "Group:Tag" key (copies included) whose tag name is `tag`, whatever the group."""
-    return {
-        key: value
-        for key, value in tags.items()
-        if (match := _COPY_KEY.match(key)) and match["tag"] == tag
-    }
+    return {key: value for key, value in tags.items() if (match := _COPY_KEY.match(key)) and match["tag"] == tag}
 
 
 def _running_helper() -> ExifToolHelper:

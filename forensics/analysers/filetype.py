@@ -1,4 +1,4 @@
-"""File type identification: libmagic on the bytes, compared with the file name's extension and the declared MIME type."""
+"""File type identification: libmagic on the bytes, compared with the file name's extension and declared MIME type."""
 
 from __future__ import annotations
 
@@ -56,7 +56,18 @@ _CONTAINER_OF_MIME = {
     "image/tiff": "tiff",
 }
 
-_BMFF_FIRST_BOX_TYPES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"styp", b"sidx", b"moof"}
+_BMFF_FIRST_BOX_TYPES = {
+    b"ftyp",
+    b"moov",
+    b"mdat",
+    b"free",
+    b"skip",
+    b"wide",
+    b"pnot",
+    b"styp",
+    b"sidx",
+    b"moof",
+}
 
 _magic_lock = threading.Lock()
 _magic_mime: magic.Magic | None = None

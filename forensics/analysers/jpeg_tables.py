@@ -88,7 +88,8 @@ def estimate_quality(values: tuple[int, ...], table_id: int) -> QualityEstimate:
     kind = "luminance" if table_id == 0 else "chrominance"
     candidates = _SCALED[kind]
     best_quality = min(
-        candidates, key=lambda quality: (sum(abs(a - b) for a, b in zip(values, candidates[quality])), -quality)
+        candidates,
+        key=lambda quality: (sum(abs(a - b) for a, b in zip(values, candidates[quality], strict=False)), -quality),
     )
     return QualityEstimate(estimated_quality=best_quality, standard_ijg=candidates[best_quality] == tuple(values))
 

@@ -1,0 +1,155 @@
+"""C2PA provenance through c2pa-python: the active manifest, its actions and ingredients, and the validation codes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import c2pa
+
+from .common import clip_text
+
+MAX_STORE_JSON_CHARS = 1 << 20
+# Offline and deterministic: a remote manifest or an OCSP answer would make the result depend on the network.
+_SETTINGS = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+
+_context_lock = threading.Lock()
+_context: c2pa.Context | None = None
+
+
+@dataclass
+class C2paAction:
+    manifest_label: str
+    action: str
+    software_agent: str | None
+    digital_source_type: str | None
+
+
+@dataclass
+class C2paManifest:
+    label: str
+    claim_generator: str | None
+    generator_names: list[str]
+    title: str | None
+    signature_issuer: str | None
+    signature_time: str | None
+    actions: list[C2paAction] = field(default_factory=list)
+    ingredients: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class C2paResult:
+    """What the C2PA SDK read. `present` is False when the file carries no manifest at all."""
+
+    present: bool
+    mime_type: str
+    validation_state: str | None = None
+    status_codes: list[dict[str, str]] = field(default_factory=list)
+    active_manifest: C2paManifest | None = None
+    manifests: list[C2paManifest] = field(default_factory=list)
+    read_error: str | None = None
+    manifest_store: dict[str, Any] | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({status["code"] for status in self.status_codes})
+
+
+def c2pa_versions() -> str:
+    return f"c2pa-python {c2pa.__version__} (c2pa-rs {c2pa.sdk_version()})"
+
+
+def c2pa_supports(mime_type: str | None) -> bool:
+    return bool(mime_type) and mime_type in c2pa.Reader.get_supported_mime_types()
+
+
+def c2pa_read(path: str | Path, *, mime_type: str) -> C2paResult:
+    """Read and validate the manifest store, giving the SDK the MIME type detected from the bytes."""
+    with Path(path).open("rb") as stream:
+        try:
+            reader = c2pa.Reader.try_create(mime_type, stream, None, _offline_context())
+        except c2pa.C2paError as error:
+            # e.g. a manifest that lives only at a remote URL, or pre-release C2PA data
+            return C2paResult(present=True, mime_type=mime_type, read_error=clip_text(str(error), 2000))
+        if reader is None:
+            return C2paResult(present=False, mime_type=mime_type)
+        with reader:
+            store = json.loads(reader.json())
+    return _result_from_store(store, mime_type)
+
+
+def _offline_context() -> c2pa.Context:
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = c2pa.Context.from_dict(_SETTINGS)
+        return _context
+
+
+def _result_from_store(store: dict[str, Any], mime_type: str) -> C2paResult:
+    manifests = {label: _manifest(label, body) for label, body in (store.get("manifests") or {}).items()}
+    serialised = json.dumps(store)
+    return C2paResult(
+        present=True,
+        mime_type=mime_type,
+        validation_state=store.get("validation_state"),
+        status_codes=[
+            {
+                "code": str(status.get("code")),
+                "url": str(status.get("url", "")),
+                "explanation": str(status.get("explanation", "")),
+            }
+            for status in store.get("validation_status") or []
+        ],
+        active_manifest=manifests.get(store.get("active_manifest")),
+        manifests=list(manifests.values()),
+        manifest_store=store if len(serialised) <= MAX_STORE_JSON_CHARS else None,
+    )
+
+
+def _manifest(label: str, body: dict[str, Any]) -> C2paManifest:
+    signature = body.get("signature_info") or {}
+    info = body.get("claim_generator_info") or []
+    manifest = C2paManifest(
+        label=label,
+        claim_generator=body.get("claim_generator"),
+        generator_names=[
+            " ".join(str(part) for part in (item.get("name"), item.get("version")) if part)
+            for item in info
+            if isinstance(item, dict)
+        ],
+        title=body.get("title"),
+        signature_issuer=signature.get("issuer"),
+        signature_time=signature.get("time"),
+        ingredients=[
+            {
+                "title": ingredient.get("title"),
+                "format": ingredient.get("format"),
+                "relationship": ingredient.get("relationship"),
+                "active_manifest": ingredient.get("active_manifest"),
+            }
+            for ingredient in body.get("ingredients") or []
+        ],
+    )
+    for assertion in body.get("assertions") or []:
+        if str(assertion.get("label", "")).startswith("c2pa.actions"):
+            for action in (assertion.get("data") or {}).get("actions") or []:
+                manifest.actions.append(
+                    C2paAction(
+                        manifest_label=label,
+                        action=str(action.get("action")),
+                        software_agent=_agent_name(action.get("softwareAgent")),
+                        digital_source_type=action.get("digitalSourceType"),
+                    )
+                )
+    return manifest
+
+
+def _agent_name(agent: Any) -> str | None:
+    # softwareAgent is a string in actions v1 and a generator-info object in v2.
+    if isinstance(agent, dict):
+        return " ".join(str(part) for part in (agent.get("name"), agent.get("version")) if part) or None
+    return str(agent) if agent else None

@@ -1,0 +1,522 @@
+"""JPEG structure from our own marker walk: segments, tables, frame, EXIF thumbnail, MPF index and trailing data."""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import re
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import StructureIssue, clip_text, decode_text
+from .jpeg_tables import estimate_quality, is_standard_huffman
+from .tiff_ifd import entry_int, first_ifd_offset, read_ifd, tiff_byte_order
+
+JPEG_PARSER_VERSION = "jpeg-structure/1"
+
+MAX_SEGMENTS = 5000
+MAX_RECORDED_SEGMENTS = 1000
+MAX_COMMENT_CHARS = 4096
+HASH_CHUNK = 1 << 20
+
+# Inside entropy-coded data 0xFF is followed by 0x00 (stuffing), RST0-7 or more 0xFF (fill); anything
+# else is a marker. This finds the next marker in C speed, even across a 2 GiB scan.
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+_SOF_PROCESS = {
+    0xC0: "baseline",
+    0xC1: "extended sequential",
+    0xC2: "progressive",
+    0xC3: "lossless",
+    0xC5: "differential sequential",
+    0xC6: "differential progressive",
+    0xC7: "differential lossless",
+    0xC9: "extended sequential, arithmetic",
+    0xCA: "progressive, arithmetic",
+    0xCB: "lossless, arithmetic",
+    0xCD: "differential sequential, arithmetic",
+    0xCE: "differential progressive, arithmetic",
+    0xCF: "differential lossless, arithmetic",
+}
+_MARKER_NAMES = {
+    0xC4: "DHT",
+    0xCC: "DAC",
+    0xD8: "SOI",
+    0xD9: "EOI",
+    0xDA: "SOS",
+    0xDB: "DQT",
+    0xDD: "DRI",
+    0xFE: "COM",
+}
+_APP_LABELS = (
+    (b"Exif\x00", "Exif"),
+    (b"JFIF\x00", "JFIF"),
+    (b"JFXX\x00", "JFXX"),
+    (b"http://ns.adobe.com/xap/1.0/\x00", "XMP"),
+    (b"http://ns.adobe.com/xmp/extension/\x00", "XMP extension"),
+    (b"ICC_PROFILE\x00", "ICC_PROFILE"),
+    (b"MPF\x00", "MPF"),
+    (b"Photoshop 3.0\x00", "Photoshop IRB"),
+    (b"Adobe", "Adobe"),
+    (b"Ducky", "Ducky"),
+    (b"JP", "JUMBF"),
+    (b"FPXR\x00", "FlashPix"),
+)
+# Trailers other programs append on purpose (ExifTool's IdentifyTrailer), matched at their end or start.
+_TRAILER_ENDINGS = (
+    (b"AXS!", "AFCP"),
+    (b"AXS*", "AFCP"),
+    (b"cbipcbbl", "PhotoMechanic"),
+    (b"SEFT", "Samsung"),
+    (b"\xa1\xb2\xc3\xd4", "FotoStation"),
+)
+# Copies from memory cards or disk images end on a 512-byte sector boundary; the bytes between the
+# image and that boundary start with zeros and then hold whatever the sector held before.
+SECTOR_SIZE = 512
+SLACK_MIN_LEADING_ZEROS = 16
+_TRAILER_STARTS = ((b"CANON OPTIONAL DATA\x00", "CanonVRD"),)
+_CONTENT_HINTS = (
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"%PDF", "PDF document"),
+    (b"Rar!", "RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+)
+# XMP properties by which phones declare a video or gain map appended after the primary image.
+_XMP_TRAILER_DECLARATIONS = (b"MicroVideoOffset", b"MotionPhoto", b"Container:Directory", b"GContainer")
+
+
+@dataclass
+class JpegSegment:
+    marker: str
+    name: str
+    offset: int
+    length: int
+    label: str | None = None
+
+
+@dataclass
+class QuantTable:
+    table_id: int
+    precision_bits: int
+    offset: int
+    values: list[int]
+    estimated_quality: int
+    standard_ijg: bool
+
+
+@dataclass
+class HuffmanTable:
+    table_class: str
+    table_id: int
+    offset: int
+    standard: bool
+
+
+@dataclass
+class FrameInfo:
+    marker: str
+    process: str
+    width: int
+    height: int
+    precision_bits: int
+    components: list[dict[str, int]]
+    subsampling: str
+
+
+@dataclass
+class ExifThumbnail:
+    offset: int
+    length: int
+    width: int | None
+    height: int | None
+    is_jpeg: bool
+    sha256: str | None
+
+
+@dataclass
+class MpfImage:
+    index: int
+    offset: int
+    length: int
+    attribute: str
+    starts_with_soi: bool
+
+
+@dataclass
+class TrailingRegion:
+    offset: int
+    length: int
+    # mpf_image, padding, known_trailer, storage_slack, declared_embedded_media or undeclared
+    classification: str
+    detail: str | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class JpegStructure:
+    file_size: int
+    segments: list[JpegSegment] = field(default_factory=list)
+    segment_count: int = 0
+    frame: FrameInfo | None = None
+    quant_tables: list[QuantTable] = field(default_factory=list)
+    huffman_tables: list[HuffmanTable] = field(default_factory=list)
+    restart_interval: int | None = None
+    scan_count: int = 0
+    comments: list[str] = field(default_factory=list)
+    primary_end: int | None = None
+    thumbnail: ExifThumbnail | None = None
+    mpf_images: list[MpfImage] = field(default_factory=list)
+    xmp_declares_trailer: bool = False
+    trailing: list[TrailingRegion] = field(default_factory=list)
+    undeclared_trailing_bytes: int = 0
+    issues: list[StructureIssue] = field(default_factory=list)
+    complete: bool = False
+
+
+def jpeg_structure_read(path: str | Path) -> JpegStructure:
+    """Walk the JPEG's markers without decoding pixels; never raises on malformed input."""
+    path = Path(path)
+    size = path.stat().st_size
+    result = JpegStructure(file_size=size)
+    if size == 0:
+        result.issues.append(StructureIssue("empty_file", "The file is empty.", 0))
+        return result
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        _walk_primary(data, result)
+        if result.primary_end is not None:
+            _classify_trailing(data, result)
+    result.complete = result.primary_end is not None and not any(
+        issue.code in {"segment_limit", "no_eoi", "segment_overrun", "not_jpeg"} for issue in result.issues
+    )
+    return result
+
+
+def _walk_primary(data: mmap.mmap, result: JpegStructure) -> None:
+    size = len(data)
+    if data[:2] != b"\xff\xd8":
+        result.issues.append(StructureIssue("not_jpeg", "The file does not start with a JPEG SOI marker.", 0))
+        return
+    _record(result, 0xD8, 0, 0)
+    position = 2
+    while position < size:
+        if result.segment_count >= MAX_SEGMENTS:
+            result.issues.append(StructureIssue("segment_limit", f"Stopped after {MAX_SEGMENTS} segments.", position))
+            return
+        if data[position] != 0xFF:
+            next_ff = data.find(b"\xff", position)
+            end = size if next_ff < 0 else next_ff
+            result.issues.append(
+                StructureIssue("garbage", f"{end - position:,} bytes between segments are not a marker.", position)
+            )
+            position = end
+            continue
+        while position + 1 < size and data[position + 1] == 0xFF:
+            position += 1  # fill bytes before a marker are legal
+        if position + 1 >= size:
+            break
+        marker = data[position + 1]
+        if marker == 0xD9:
+            _record(result, marker, position, 0)
+            result.primary_end = position + 2
+            return
+        if marker == 0xD8 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            if marker == 0xD8:
+                result.issues.append(
+                    StructureIssue("nested_soi", "A second SOI marker appears inside the primary image.", position)
+                )
+            _record(result, marker, position, 0)
+            position += 2
+            continue
+        if position + 4 > size:
+            break
+        (length,) = struct.unpack_from(">H", data, position + 2)
+        if length < 2 or position + 2 + length > size:
+            result.issues.append(
+                StructureIssue(
+                    "segment_overrun",
+                    f"Segment {_marker_name(marker)} declares {length:,} bytes, beyond the end of the file.",
+                    position,
+                )
+            )
+            return
+        payload_start = position + 4
+        payload = data[payload_start : position + 2 + length]
+        label = _interpret_segment(result, marker, payload, payload_start)
+        _record(result, marker, position, length, label)
+        position += 2 + length
+        if marker == 0xDA:
+            match = _NEXT_MARKER.search(data, position)
+            if match is None:
+                result.issues.append(
+                    StructureIssue(
+                        "no_eoi",
+                        "The compressed image data runs to the end of the file with no EOI.",
+                        position,
+                    )
+                )
+                return
+            position = match.start()
+    result.issues.append(StructureIssue("no_eoi", "The file ends before the image's EOI marker.", size))
+
+
+def _record(result: JpegStructure, marker: int, offset: int, length: int, label: str | None = None) -> None:
+    result.segment_count += 1
+    if len(result.segments) < MAX_RECORDED_SEGMENTS:
+        result.segments.append(JpegSegment(f"FF{marker:02X}", _marker_name(marker), offset, length, label))
+
+
+def _marker_name(marker: int) -> str:
+    if 0xE0 <= marker <= 0xEF:
+        return f"APP{marker - 0xE0}"
+    if 0xD0 <= marker <= 0xD7:
+        return f"RST{marker - 0xD0}"
+    if marker in _SOF_PROCESS:
+        return f"SOF{marker - 0xC0}"
+    return _MARKER_NAMES.get(marker, f"0x{marker:02X}")
+
+
+def _interpret_segment(result: JpegStructure, marker: int, payload: bytes, payload_start: int) -> str | None:
+    if 0xE0 <= marker <= 0xEF:
+        label = next((name for prefix, name in _APP_LABELS if payload.startswith(prefix)), None)
+        if label == "Exif" and result.thumbnail is None:
+            result.thumbnail = _exif_thumbnail(payload, payload_start, result)
+        elif label == "MPF" and not result.mpf_images:
+            result.mpf_images = _mpf_images(payload, payload_start)
+        elif label in ("XMP", "XMP extension") and any(key in payload for key in _XMP_TRAILER_DECLARATIONS):
+            result.xmp_declares_trailer = True
+        return label
+    if marker == 0xDB:
+        _read_quant_tables(result, payload, payload_start)
+    elif marker == 0xC4:
+        _read_huffman_tables(result, payload, payload_start)
+    elif marker in _SOF_PROCESS and result.frame is None:
+        result.frame = _frame_info(marker, payload)
+    elif marker == 0xDD and len(payload) >= 2:
+        result.restart_interval = struct.unpack_from(">H", payload)[0]
+    elif marker == 0xDA:
+        result.scan_count += 1
+    elif marker == 0xFE:
+        result.comments.append(clip_text(decode_text(payload.rstrip(b"\x00"), "latin-1"), MAX_COMMENT_CHARS))
+    return None
+
+
+def _read_quant_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
+    position = 0
+    while position < len(payload):
+        precision, table_id = payload[position] >> 4, payload[position] & 0x0F
+        width = 2 if precision else 1
+        body = payload[position + 1 : position + 1 + 64 * width]
+        if len(body) < 64 * width:
+            result.issues.append(StructureIssue("short_dqt", "A DQT table is cut short.", payload_start + position))
+            return
+        values = list(struct.unpack(">64H", body)) if precision else list(body)
+        estimate = estimate_quality(tuple(values), table_id)
+        result.quant_tables.append(
+            QuantTable(
+                table_id=table_id,
+                precision_bits=16 if precision else 8,
+                offset=payload_start + position,
+                values=values,
+                estimated_quality=estimate.estimated_quality,
+                standard_ijg=estimate.standard_ijg,
+            )
+        )
+        position += 1 + 64 * width
+
+
+def _read_huffman_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
+    position = 0
+    while position + 17 <= len(payload):
+        table_class, table_id = payload[position] >> 4, payload[position] & 0x0F
+        counts = payload[position + 1 : position + 17]
+        symbols = payload[position + 17 : position + 17 + sum(counts)]
+        if len(symbols) < sum(counts):
+            result.issues.append(StructureIssue("short_dht", "A DHT table is cut short.", payload_start + position))
+            return
+        result.huffman_tables.append(
+            HuffmanTable(
+                table_class="AC" if table_class else "DC",
+                table_id=table_id,
+                offset=payload_start + position,
+                standard=is_standard_huffman(counts, symbols),
+            )
+        )
+        position += 17 + len(symbols)
+
+
+def _frame_info(marker: int, payload: bytes) -> FrameInfo | None:
+    if len(payload) < 6:
+        return None
+    precision, height, width, count = struct.unpack_from(">BHHB", payload)
+    components = []
+    for index in range(count):
+        entry = payload[6 + 3 * index : 9 + 3 * index]
+        if len(entry) < 3:
+            break
+        components.append({"id": entry[0], "h": entry[1] >> 4, "v": entry[1] & 0x0F, "quant_table": entry[2]})
+    return FrameInfo(
+        marker=f"FF{marker:02X}",
+        process=_SOF_PROCESS[marker],
+        width=width,
+        height=height,
+        precision_bits=precision,
+        components=components,
+        subsampling=_subsampling(components),
+    )
+
+
+def _subsampling(components: list[dict[str, int]]) -> str:
+    if len(components) != 3:
+        return "grayscale" if len(components) == 1 else f"{len(components)} components"
+    luma, chroma = components[0], components[1]
+    if chroma["h"] == 0 or chroma["v"] == 0:
+        return "invalid"
+    ratio = (luma["h"] // chroma["h"], luma["v"] // chroma["v"])
+    return {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0", (4, 1): "4:1:1"}.get(
+        ratio, f"{luma['h']}x{luma['v']},{chroma['h']}x{chroma['v']}"
+    )
+
+
+def _exif_thumbnail(payload: bytes, payload_start: int, result: JpegStructure) -> ExifThumbnail | None:
+    block = payload[6:]
+    order = tiff_byte_order(block)
+    if order is None:
+        return None
+    ifd0 = read_ifd(block, first_ifd_offset(block, order), order)
+    ifd1 = read_ifd(block, ifd0.next_offset, order) if ifd0 and ifd0.next_offset else None
+    if ifd1 is None:
+        return None
+    offset = entry_int(ifd1.entries.get(0x0201), order)
+    length = entry_int(ifd1.entries.get(0x0202), order)
+    if offset is None or not length:
+        return None
+    thumbnail = block[offset : offset + length]
+    absolute = payload_start + 6 + offset
+    if len(thumbnail) < length:
+        result.issues.append(
+            StructureIssue("thumbnail_outside_exif", "The EXIF thumbnail pointer runs past its APP1 segment.", absolute)
+        )
+    frame = _first_frame(thumbnail)
+    return ExifThumbnail(
+        offset=absolute,
+        length=length,
+        width=frame.width if frame else None,
+        height=frame.height if frame else None,
+        is_jpeg=thumbnail.startswith(b"\xff\xd8"),
+        sha256=hashlib.sha256(thumbnail).hexdigest() if thumbnail else None,
+    )
+
+
+def _first_frame(image: bytes) -> FrameInfo | None:
+    """The SOF of an embedded JPEG held in memory (thumbnails are at most 64 KiB)."""
+    position = 2
+    for _ in range(200):
+        if position + 4 > len(image) or image[position] != 0xFF:
+            return None
+        marker = image[position + 1]
+        (length,) = struct.unpack_from(">H", image, position + 2)
+        if marker in _SOF_PROCESS:
+            return _frame_info(marker, image[position + 4 : position + 2 + length])
+        if marker == 0xDA or length < 2:
+            return None
+        position += 2 + length
+    return None
+
+
+def _mpf_images(payload: bytes, payload_start: int) -> list[MpfImage]:
+    block = payload[4:]
+    order = tiff_byte_order(block)
+    if order is None:
+        return []
+    ifd = read_ifd(block, first_ifd_offset(block, order), order)
+    entries = ifd.entries.get(0xB002) if ifd else None
+    if entries is None:
+        return []
+    # CIPA DC-007: offsets count from the MPF TIFF header; the first (primary) image has offset 0.
+    base = payload_start + 4
+    images = []
+    for index in range(min(len(entries.data) // 16, 100)):
+        attribute, length, offset, _, _ = struct.unpack_from(order + "IIIHH", entries.data, 16 * index)
+        images.append(
+            MpfImage(
+                index=index + 1,
+                offset=0 if offset == 0 else base + offset,
+                length=length,
+                attribute=f"0x{attribute:08X}",
+                starts_with_soi=False,
+            )
+        )
+    return images
+
+
+def _classify_trailing(data: mmap.mmap, result: JpegStructure) -> None:
+    size = len(data)
+    cursor = result.primary_end
+    declared = sorted(
+        (image for image in result.mpf_images if image.offset > 0 and image.offset + image.length <= size),
+        key=lambda image: image.offset,
+    )
+    for image in declared:
+        image.starts_with_soi = data[image.offset : image.offset + 2] == b"\xff\xd8"
+        if image.offset + image.length <= cursor:
+            continue
+        if image.offset > cursor:
+            _add_gap(data, result, cursor, image.offset)
+        start = max(cursor, image.offset)
+        result.trailing.append(
+            TrailingRegion(start, image.offset + image.length - start, "mpf_image", f"MPF image {image.index}")
+        )
+        cursor = image.offset + image.length
+    if cursor < size:
+        _add_gap(data, result, cursor, size)
+
+
+def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> None:
+    region = TrailingRegion(start, end - start, "undeclared")
+    head = data[start : start + 64]
+    tail = data[max(start, end - 64) : end]
+    known = next((name for ending, name in _TRAILER_ENDINGS if tail.endswith(ending)), None) or next(
+        (name for prefix, name in _TRAILER_STARTS if head.startswith(prefix)), None
+    )
+    if _is_padding(data, start, end):
+        region.classification, region.detail = "padding", "zero or 0xFF padding"
+    elif known:
+        region.classification, region.detail = "known_trailer", known
+    elif end == len(data) and len(data) % SECTOR_SIZE == 0 and not head[:SLACK_MIN_LEADING_ZEROS].strip(b"\x00"):
+        region.classification, region.detail = (
+            "storage_slack",
+            f"file ends on a {SECTOR_SIZE}-byte sector boundary",
+        )
+        region.sha256 = _sha256_range(data, start, end)
+    elif head[4:8] == b"ftyp" and result.xmp_declares_trailer:
+        region.classification, region.detail = (
+            "declared_embedded_media",
+            "video declared in XMP (motion photo)",
+        )
+    else:
+        region.detail = (
+            "ISO-BMFF video"
+            if head[4:8] == b"ftyp"
+            else next((name for magic, name in _CONTENT_HINTS if head.startswith(magic)), None)
+        )
+        region.sha256 = _sha256_range(data, start, end)
+        result.undeclared_trailing_bytes += end - start
+    result.trailing.append(region)
+
+
+def _is_padding(data: mmap.mmap, start: int, end: int) -> bool:
+    for chunk_start in range(start, end, HASH_CHUNK):
+        chunk = data[chunk_start : min(end, chunk_start + HASH_CHUNK)]
+        if chunk.strip(b"\x00") and chunk.strip(b"\xff"):
+            return False
+    return True
+
+
+def _sha256_range(data: mmap.mmap, start: int, end: int) -> str:
+    digest = hashlib.sha256()
+    for chunk_start in range(start, end, HASH_CHUNK):
+        digest.update(data[chunk_start : min(end, chunk_start + HASH_CHUNK)])
+    return digest.hexdigest()

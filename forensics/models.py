@@ -1,0 +1,41 @@
+"""Stored analyses: one row per run of the engine on an evidence item, kept when the item is re-analysed."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from cases.models import AnalysisStatus, EvidenceItem, Verdict
+
+
+class Analysis(models.Model):
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="analyses")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)
+    reason = models.CharField(max_length=40)  # "upload", "reanalysis"
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Everything needed to reproduce the verdict: the rule set and every tool's version.
+    ruleset_version = models.CharField(max_length=20, blank=True)
+    engine_version = models.CharField(max_length=40, blank=True)
+    tool_versions = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    findings = models.JSONField(default=list)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    result_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["evidence", "-queued_at", "-id"]
+        get_latest_by = "queued_at"
+        verbose_name_plural = "analyses"
+
+    def __str__(self) -> str:
+        return f"Analysis {self.public_id} of {self.evidence_id}: {self.status}"
+
+    @property
+    def verdict_sentence(self) -> str:
+        return Verdict(self.verdict).label if self.verdict else ""

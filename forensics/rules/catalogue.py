@@ -1,0 +1,17 @@
+"""The versioned rule catalogue: every rule the engine runs, in a fixed order."""
+
+from __future__ import annotations
+
+from . import integrity, metadata, provenance, structure, synthetic
+from .model import Rule
+
+# Bump when a rule is added, removed, or changes what it fires on or how severe it is.
+RULESET_VERSION = "2026.1"
+
+RULES: tuple[Rule, ...] = (
+    *integrity.book.rules,
+    *structure.book.rules,
+    *metadata.book.rules,
+    *provenance.book.rules,
+    *synthetic.book.rules,
+)

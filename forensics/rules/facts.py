@@ -1,0 +1,45 @@
+"""Read-only helpers the rules share to pull values out of an AnalysisResult."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.analysers.exiftool_metadata import exif_values, exif_values_any_group
+from forensics.analysers.results import AnalysisResult
+
+
+def tags(result: AnalysisResult) -> dict[str, Any]:
+    return result.exiftool.tags if result.exiftool else {}
+
+
+def first(result: AnalysisResult, name: str) -> Any:
+    """The first value of an ExifTool "Group:Tag", or None."""
+    values = exif_values(tags(result), name)
+    return values[0] if values else None
+
+
+def by_tag(result: AnalysisResult, tag: str) -> dict[str, Any]:
+    """Every "Group:Tag" field with this tag name, whatever the group, in ExifTool's order."""
+    return exif_values_any_group(tags(result), tag)
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).split()[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def quote(value: Any, limit: int = 120) -> str:
+    text = " ".join(str(value).split())
+    return f"'{text[:limit]}…'" if len(text) > limit else f"'{text}'"
+
+
+def pixel_size(result: AnalysisResult) -> tuple[int, int] | None:
+    """The coded pixel size: from our own JPEG/PNG parse, else ExifTool's File/PNG dimensions."""
+    if result.jpeg and result.jpeg.frame:
+        return result.jpeg.frame.width, result.jpeg.frame.height
+    if result.png and result.png.width is not None:
+        return result.png.width, result.png.height
+    width, height = as_int(first(result, "File:ImageWidth")), as_int(first(result, "File:ImageHeight"))
+    return (width, height) if width is not None and height is not None else None

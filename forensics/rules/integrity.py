@@ -1,0 +1,117 @@
+"""Integrity rules: signed hashes that no longer match, and data appended after the end of the image."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from forensics.analysers.results import AnalysisResult
+
+from .model import Category, Observation, RuleBook, Severity
+
+book = RuleBook()
+
+# C2PA status codes that mean signed content or signed manifest parts were changed after signing.
+_TAMPER_CODES = {
+    "assertion.dataHash.mismatch": "the image bytes no longer match the hash the signer recorded",
+    "assertion.bmffHash.mismatch": "the video/container bytes no longer match the hash the signer recorded",
+    "assertion.boxesHash.mismatch": "the file's boxes no longer match the hash the signer recorded",
+    "assertion.collectionHash.mismatch": "files in the signed collection no longer match their hashes",
+    "assertion.hashedURI.mismatch": "a signed statement inside the manifest was altered",
+    "claimSignature.mismatch": "the manifest's digital signature does not verify",
+    "claimSignature.missing": "the manifest's digital signature is missing",
+    "assertion.missing": "a statement the signature covers is missing",
+    "ingredient.manifest.missing": "the manifest of a declared source file is missing",
+    "ingredient.hashedURI.mismatch": "a declared source file's manifest was altered",
+}
+
+
+@book.rule(
+    "EM-INT-001",
+    "C2PA validation failed: content or manifest changed after signing",
+    Category.INTEGRITY,
+    Severity.CRITICAL,
+    looks_at="c2pa-python validation_status codes of every manifest in the store",
+    innocent=(
+        "Any program that rewrites a signed file without re-signing it (a metadata editor, a re-save, "
+        "some upload pipelines) breaks the hash; a few signers have also shipped buggy hashes. The "
+        "failure proves the file is not the one that was signed, not who changed it or why."
+    ),
+)
+def c2pa_validation_failed(result: AnalysisResult) -> Iterator[Observation]:
+    if result.c2pa is None or not result.c2pa.present:
+        return
+    failed = [status for status in result.c2pa.status_codes if status["code"] in _TAMPER_CODES]
+    if not failed:
+        return
+    codes = sorted({status["code"] for status in failed})
+    meanings = "; ".join(f"'{code}': {_TAMPER_CODES[code]}" for code in codes)
+    yield Observation(
+        evidence={
+            "c2pa:validation_state": result.c2pa.validation_state,
+            "c2pa:validation_status": [{"code": status["code"], "url": status["url"]} for status in failed],
+        },
+        explanation=f"The C2PA provenance check reports {meanings}.",
+    )
+
+
+@book.rule(
+    "EM-INT-002",
+    "Undeclared data after the end of the image",
+    Category.INTEGRITY,
+    Severity.WARNING,
+    looks_at=(
+        "JPEG marker walk: bytes after the primary image's EOI minus MPF-declared images, padding and known trailers"
+    ),
+    innocent=(
+        "Some cameras and phone apps append undocumented vendor data; files recovered from a memory card "
+        "can carry leftovers of older files. Appended data can also be hidden content or a second image."
+    ),
+)
+def jpeg_undeclared_trailer(result: AnalysisResult) -> Iterator[Observation]:
+    if result.jpeg is None or not result.jpeg.undeclared_trailing_bytes:
+        return
+    regions = [region for region in result.jpeg.trailing if region.classification == "undeclared"]
+    first = regions[0]
+    looks_like = f"; it starts like a {first.detail}" if first.detail else ""
+    yield Observation(
+        evidence={
+            "jpeg:primary_image_end_offset": result.jpeg.primary_end,
+            "jpeg:undeclared_trailing_bytes": result.jpeg.undeclared_trailing_bytes,
+            "jpeg:undeclared_regions": [
+                {
+                    "offset": region.offset,
+                    "length": region.length,
+                    "looks_like": region.detail,
+                    "sha256": region.sha256,
+                }
+                for region in regions
+            ],
+        },
+        explanation=(
+            f"{result.jpeg.undeclared_trailing_bytes:,} bytes follow the end of the image at offset "
+            f"{result.jpeg.primary_end:,}, not declared by any index (MPF) or known trailer{looks_like}."
+        ),
+    )
+
+
+@book.rule(
+    "EM-INT-003",
+    "Data after the end of the PNG image",
+    Category.INTEGRITY,
+    Severity.WARNING,
+    looks_at="PNG chunk walk: bytes after the IEND chunk",
+    innocent="A few tools pad files; transfer tools rarely add bytes. Appended data can also hide a payload.",
+)
+def png_data_after_iend(result: AnalysisResult) -> Iterator[Observation]:
+    if result.png is None or not result.png.bytes_after_iend:
+        return
+    yield Observation(
+        evidence={
+            "png:iend_end_offset": result.png.iend_end,
+            "png:bytes_after_iend": result.png.bytes_after_iend,
+        },
+        explanation=(
+            f"{result.png.bytes_after_iend:,} bytes follow the PNG end chunk (IEND) at offset "
+            f"{result.png.iend_end:,}; a PNG reader ignores them."
+        ),
+    )

@@ -1,0 +1,400 @@
+"""Structure rules: damaged or disguised files, encoder traces in the JPEG tables, and container layout facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from forensics.analysers.results import AnalysisResult
+
+from .facts import pixel_size, quote
+from .model import Category, Observation, RuleBook, Severity
+
+book = RuleBook()
+
+_DAMAGE_CODES = {
+    "no_eoi",
+    "segment_overrun",
+    "garbage",
+    "nested_soi",
+    "short_dqt",
+    "short_dht",
+    "segment_limit",
+    "thumbnail_outside_exif",
+    "truncated_chunk",
+    "no_iend",
+    "chunk_limit",
+    "bad_text_chunk",
+    "truncated_box",
+    "invalid_box_size",
+    "invalid_box_type",
+    "depth_limit",
+    "box_limit",
+    "short_box",
+    "trailing_bytes",
+}
+_SHOWN_TABLES = 3
+
+
+@book.rule(
+    "EM-STRUCT-001",
+    "File content does not match its name or declared type",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="libmagic MIME type of the bytes vs the file name's extension and the MIME type declared at upload",
+    innocent=(
+        "Platforms and download tools often serve WebP/HEIC/AVIF under a .jpg name, and browsers guess "
+        "MIME types from names. A renamed file can also be an attempt to hide what it is."
+    ),
+)
+def type_mismatch(result: AnalysisResult) -> Iterator[Observation]:
+    file_type = result.file_type
+    if file_type is None:
+        return
+    if file_type.extension_matches is False:
+        yield Observation(
+            evidence={"file:extension": file_type.extension, "libmagic:mime": file_type.magic_mime},
+            explanation=(
+                f"The file name ends in {quote(file_type.extension)} but the bytes are "
+                f"{quote(file_type.magic_mime)} ({file_type.magic_description})."
+            ),
+        )
+    if file_type.declared_matches is False:
+        yield Observation(
+            evidence={
+                "upload:declared_mime_type": file_type.declared_mime,
+                "libmagic:mime": file_type.magic_mime,
+            },
+            explanation=(
+                f"The upload declared the type {quote(file_type.declared_mime)} but the bytes are "
+                f"{quote(file_type.magic_mime)}."
+            ),
+        )
+
+
+@book.rule(
+    "EM-STRUCT-002",
+    "File structure is damaged or truncated",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="our JPEG marker walk, PNG chunk walk (incl. CRCs) and ISO-BMFF box walk: where each stopped and why",
+    innocent=(
+        "Interrupted transfers and downloads truncate files, and some firmware writes slightly "
+        "non-conforming structures. Hand-patched or crafted files show the same symptoms."
+    ),
+)
+def damaged_structure(result: AnalysisResult) -> Iterator[Observation]:
+    problems = []
+    for parser, parsed in (("jpeg", result.jpeg), ("png", result.png), ("isobmff", result.isobmff)):
+        if parsed is None:
+            continue
+        problems += [
+            {"parser": parser, "code": issue.code, "offset": issue.offset, "message": issue.message}
+            for issue in parsed.issues
+            if issue.code in _DAMAGE_CODES
+        ]
+    if result.png and result.png.crc_errors:
+        problems += [
+            {
+                "parser": "png",
+                "code": "crc_mismatch",
+                "offset": offset,
+                "message": "Chunk checksum (CRC) is wrong.",
+            }
+            for offset in result.png.crc_errors
+        ]
+    if not problems:
+        return
+    shown = "; ".join(
+        f"{problem['message']} (at offset {problem['offset']:,})"
+        if problem["offset"] is not None
+        else problem["message"]
+        for problem in problems[:3]
+    )
+    more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+    yield Observation(evidence={"structure:problems": problems}, explanation=f"{shown}{more}.")
+
+
+@book.rule(
+    "EM-STRUCT-003",
+    "ExifTool could not read the file",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="ExifTool:Error",
+    innocent="Formats ExifTool does not know, and damaged or truncated copies, give the same error.",
+)
+def exiftool_error(result: AnalysisResult) -> Iterator[Observation]:
+    if result.exiftool is None or not result.exiftool.errors:
+        return
+    yield Observation(
+        evidence={"ExifTool:Error": result.exiftool.errors},
+        explanation=f"ExifTool reports the error {quote(result.exiftool.errors[0])}.",
+    )
+
+
+@book.rule(
+    "EM-STRUCT-004",
+    "Metadata layout deviates from the standard (ExifTool -validate)",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="ExifTool:Validate and ExifTool:Warning",
+    innocent=(
+        "Very common on genuine files: many cameras and phones write IFDs out of order or omit "
+        "recommended tags. Only a comparison with the device's usual layout makes this meaningful."
+    ),
+)
+def validate_warnings(result: AnalysisResult) -> Iterator[Observation]:
+    exiftool = result.exiftool
+    if exiftool is None or not exiftool.warnings or exiftool.errors:
+        return
+    yield Observation(
+        evidence={"ExifTool:Validate": exiftool.validate, "ExifTool:Warning": exiftool.warnings[:20]},
+        explanation=(
+            f"ExifTool's validation says {quote(exiftool.validate)}; first warning: {quote(exiftool.warnings[0])}."
+        ),
+    )
+
+
+@book.rule(
+    "EM-STRUCT-005",
+    "Metadata stored after the PNG image data",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="PNG chunk order: text/eXIf chunks after the last IDAT",
+    innocent="Legal PNG: ImageMagick and other converters write text chunks after the image data.",
+)
+def png_chunks_after_idat(result: AnalysisResult) -> Iterator[Observation]:
+    if result.png is None or not result.png.chunks_after_idat:
+        return
+    yield Observation(
+        evidence={"png:chunks_after_idat": result.png.chunks_after_idat},
+        explanation=f"The chunks {', '.join(result.png.chunks_after_idat)} come after the image data (IDAT).",
+    )
+
+
+@book.rule(
+    "EM-STRUCT-006",
+    "File is empty",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="file size",
+    innocent="A failed upload or copy produces an empty file.",
+)
+def empty_file(result: AnalysisResult) -> Iterator[Observation]:
+    if result.file_size == 0:
+        yield Observation(evidence={"file:size": 0}, explanation="The file contains no bytes at all.")
+
+
+@book.rule(
+    "EM-STRUCT-007",
+    "Image is too small to show anything",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="coded pixel size (JPEG SOF, PNG IHDR, or ExifTool File:ImageWidth/Height)",
+    innocent=(
+        "Tracking pixels, placeholders and test files are 1x1; published samples are often cropped to strip content."
+    ),
+)
+def degenerate_dimensions(result: AnalysisResult) -> Iterator[Observation]:
+    size = pixel_size(result)
+    if size is None or size[0] * size[1] > 4:
+        return
+    yield Observation(
+        evidence={"image:width": size[0], "image:height": size[1]},
+        explanation=f"The image is {size[0]}x{size[1]} pixels, so it carries no visual content to examine.",
+    )
+
+
+@book.rule(
+    "EM-STRUCT-008",
+    "JPEG compression settings typical of a software encoder",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="DQT tables (exact IJG-scaled Annex K tables), DHT tables (optimised vs Annex K), SOF process",
+    innocent=(
+        "Many cameras and phones use libjpeg's standard tables, and some write progressive or optimised "
+        "files. This identifies an encoder family, not a specific program."
+    ),
+)
+def software_jpeg_encoding(result: AnalysisResult) -> Iterator[Observation]:
+    jpeg = result.jpeg
+    if jpeg is None or jpeg.frame is None or not jpeg.quant_tables:
+        return
+    traits = []
+    if all(table.standard_ijg for table in jpeg.quant_tables):
+        traits.append(f"quantisation tables are exactly libjpeg's at quality {jpeg.quant_tables[0].estimated_quality}")
+    if jpeg.huffman_tables and not any(table.standard for table in jpeg.huffman_tables):
+        traits.append("Huffman tables are optimised for this image rather than the standard ones")
+    if "progressive" in jpeg.frame.process:
+        traits.append("the image is progressive")
+    if not traits:
+        return
+    yield Observation(
+        evidence={
+            "jpeg:quant_tables": [
+                {
+                    "id": table.table_id,
+                    "estimated_quality": table.estimated_quality,
+                    "standard_ijg": table.standard_ijg,
+                }
+                for table in jpeg.quant_tables[:_SHOWN_TABLES]
+            ],
+            "jpeg:optimised_huffman": bool(jpeg.huffman_tables) and not any(t.standard for t in jpeg.huffman_tables),
+            "jpeg:SOF": jpeg.frame.process,
+        },
+        explanation="The JPEG's " + "; ".join(traits) + ", which is how image libraries and editors usually save.",
+    )
+
+
+@book.rule(
+    "EM-STRUCT-009",
+    "Leftover storage data after the image",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="JPEG bytes after the primary EOI when the file ends on a 512-byte sector boundary and starts with zeros",
+    innocent=(
+        "Files recovered or copied sector by sector from memory cards keep whatever the last sector held; "
+        "it is not content added by a program."
+    ),
+)
+def storage_slack(result: AnalysisResult) -> Iterator[Observation]:
+    if result.jpeg is None:
+        return
+    for region in result.jpeg.trailing:
+        if region.classification == "storage_slack":
+            yield Observation(
+                evidence={
+                    "jpeg:slack_offset": region.offset,
+                    "jpeg:slack_length": region.length,
+                    "sha256": region.sha256,
+                },
+                explanation=(
+                    f"{region.length:,} bytes after the end of the image at offset {region.offset:,} start with zeros "
+                    f"and the file ends on a 512-byte boundary, like the unused tail of a storage sector."
+                ),
+            )
+
+
+@book.rule(
+    "EM-STRUCT-010",
+    "Fragmented (streaming) MP4 layout",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="ISO-BMFF boxes moof/sidx/mvex/styp/mfra and ftyp brands",
+    innocent=(
+        "Browser recorders, screen recorders and some cameras write fragments; downloads from streaming sites do too."
+    ),
+)
+def fragmented_mp4(result: AnalysisResult) -> Iterator[Observation]:
+    if result.isobmff is None or not result.isobmff.fragmented:
+        return
+    yield Observation(
+        evidence={
+            "ftyp:major_brand": result.isobmff.major_brand,
+            "ftyp:compatible": result.isobmff.compatible_brands,
+        },
+        explanation=(
+            f"The file is fragmented for streaming (brands {', '.join(result.isobmff.compatible_brands) or 'none'}), "
+            "which is typical of a downloaded stream or a packager, not of a camera's saved recording."
+        ),
+    )
+
+
+@book.rule(
+    "EM-STRUCT-011",
+    "Movie index placed before the media data",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="top-level ISO-BMFF box order: moov before mdat",
+    innocent=(
+        "Web-optimised ('fast start') exports, QuickTime/iTunes exports and some cameras write the index "
+        "first; phones usually write it last."
+    ),
+)
+def moov_before_mdat(result: AnalysisResult) -> Iterator[Observation]:
+    isobmff = result.isobmff
+    if isobmff is None or result.file_type is None or result.file_type.magic_mime.startswith("image/"):
+        return
+    order = [box.type for box in isobmff.top_level]
+    if "moov" in order and "mdat" in order and order.index("moov") < order.index("mdat"):
+        yield Observation(
+            evidence={"isobmff:top_level_order": order, "isobmff:mdat_offsets": isobmff.mdat_offsets},
+            explanation=f"The top-level boxes are {' '.join(order)}: the index (moov) precedes the media data (mdat).",
+        )
+
+
+@book.rule(
+    "EM-STRUCT-012",
+    "Edit list that cuts or shifts the media",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="elst entries in each track",
+    innocent="Devices write one-entry edit lists, and audio encoder delay is handled with edit lists too.",
+)
+def nontrivial_edit_list(result: AnalysisResult) -> Iterator[Observation]:
+    if result.isobmff is None:
+        return
+    for edit_list in result.isobmff.edit_lists:
+        if len(edit_list.entries) > 1:
+            yield Observation(
+                evidence={
+                    "isobmff:elst_path": edit_list.path,
+                    "isobmff:elst_offset": edit_list.offset,
+                    "isobmff:elst_entries": edit_list.entries[:10],
+                },
+                explanation=(
+                    f"The edit list at offset {edit_list.offset:,} has {len(edit_list.entries)} entries, "
+                    "as left by trimming or joining without re-encoding."
+                ),
+            )
+
+
+@book.rule(
+    "EM-STRUCT-013",
+    "Part of the analysis could not be completed",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="status of each analyser run (failed or timed out)",
+    innocent="Damaged files and formats a tool does not support make analysers fail; the rest of the report stands.",
+)
+def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
+    broken = [run for run in result.runs if run.status in ("failed", "timeout")]
+    if broken:
+        yield Observation(
+            evidence={"analysers": [{"name": run.name, "status": run.status, "error": run.error} for run in broken]},
+            explanation="; ".join(f"{run.name} {run.status}: {quote(run.error, 200)}" for run in broken) + ".",
+        )
+
+
+@book.rule(
+    "EM-STRUCT-014",
+    "EXIF thumbnail shape differs from the main image",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="EXIF IFD1 thumbnail size (from its own SOF) vs the main image's SOF size, allowing rotation",
+    innocent=(
+        "Cameras write fixed-size, letter-boxed thumbnails (e.g. 160x120 for a 3:2 photo). A thumbnail "
+        "with a very different shape can also survive from an image that was later cropped."
+    ),
+)
+def thumbnail_shape(result: AnalysisResult) -> Iterator[Observation]:
+    jpeg = result.jpeg
+    if jpeg is None or jpeg.frame is None or jpeg.thumbnail is None or not jpeg.thumbnail.width:
+        return
+    thumb = jpeg.thumbnail
+    if not thumb.height or not jpeg.frame.height:
+        return
+    main_ratio = jpeg.frame.width / jpeg.frame.height
+    thumb_ratio = thumb.width / thumb.height
+    # A letter-boxed 4:3 or 3:2 thumbnail is normal; only a difference beyond both shapes counts.
+    differences = [abs(thumb_ratio - main_ratio) / main_ratio, abs(1 / thumb_ratio - main_ratio) / main_ratio]
+    if min(differences) > 0.35:
+        yield Observation(
+            evidence={
+                "jpeg:thumbnail_size": [thumb.width, thumb.height],
+                "jpeg:SOF_size": [jpeg.frame.width, jpeg.frame.height],
+            },
+            explanation=(
+                f"The embedded thumbnail is {thumb.width}x{thumb.height} but the image is "
+                f"{jpeg.frame.width}x{jpeg.frame.height}: their shapes differ by more than letter-boxing explains."
+            ),
+        )

@@ -1,0 +1,88 @@
+"""Media fixtures generated in the test run with Pillow, PyAV and ExifTool (no copied files)."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image, ImageDraw
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+
+
+def exiftool_write(path: Path, *assignments: str) -> None:
+    """Write tags with the real ExifTool, in place."""
+    subprocess.run(["exiftool", "-q", "-overwrite_original", *assignments, str(path)], check=True)
+
+
+def picture(width: int = 640, height: int = 480) -> Image.Image:
+    image = Image.new("RGB", (width, height), (90, 140, 200))
+    draw = ImageDraw.Draw(image)
+    for step in range(0, width, 40):
+        draw.line([(step, 0), (width - step, height)], fill=(step % 255, 80, 160), width=3)
+    return image
+
+
+@pytest.fixture
+def camera_jpeg(tmp_path: Path) -> Path:
+    """A JPEG with the EXIF a camera writes: make, model, capture date and the recorded pixel size."""
+    path = tmp_path / "IMG_0001.jpg"
+    picture().save(path, quality=92)
+    exiftool_write(
+        path,
+        "-Make=Canon",
+        "-Model=Canon PowerShot G11",
+        "-DateTimeOriginal=2024:05:01 10:00:00",
+        "-ModifyDate=2024:05:01 10:00:00",
+        "-ExifImageWidth=640",
+        "-ExifImageHeight=480",
+    )
+    return path
+
+
+@pytest.fixture
+def photoshop_jpeg(camera_jpeg: Path) -> Path:
+    exiftool_write(camera_jpeg, "-Software=Adobe Photoshop 7.0", "-ModifyDate=2024:06:01 12:00:00")
+    return camera_jpeg
+
+
+@pytest.fixture
+def sd_png(tmp_path: Path) -> Path:
+    """A PNG carrying Stable Diffusion web UI parameters in a tEXt chunk, as the web UI saves it."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text(
+        "parameters",
+        "a red fox in snow\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 64x64",
+    )
+    path = tmp_path / "00001-42.png"
+    picture(64, 64).save(path, pnginfo=info)
+    return path
+
+
+@pytest.fixture
+def ffmpeg_mp4(tmp_path: Path) -> Path:
+    """A short H.264 MP4 written by PyAV, i.e. by FFmpeg's libavformat and libx264."""
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for index in range(25):
+            frame = av.VideoFrame.from_image(picture(160, 120).rotate(index))
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared media corpus not found at {CORPUS} (it lives beside the repository, not in it)")
+    return CORPUS.resolve()

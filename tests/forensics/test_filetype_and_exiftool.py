@@ -1,0 +1,84 @@
+"""File type identification and the persistent ExifTool reader, against real libmagic and ExifTool."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from forensics.analysers.exiftool_metadata import ExifToolTimeout, exif_values, exiftool_read
+from forensics.analysers.filetype import file_type_identify
+
+from .conftest import exiftool_write, picture
+
+
+def test_jpeg_renamed_to_png_is_caught_by_its_bytes(camera_jpeg: Path, tmp_path: Path) -> None:
+    # given a JPEG saved under a .png name and declared as PNG
+    renamed = tmp_path / "holiday.png"
+    shutil.copy(camera_jpeg, renamed)
+
+    # when its type is identified
+    result = file_type_identify(renamed, declared_mime_type="image/png")
+
+    # then libmagic sees a JPEG and both claims are flagged as wrong
+    assert result.container == "jpeg"
+    assert result.magic_mime == "image/jpeg"
+    assert result.extension_matches is False
+    assert result.declared_matches is False
+
+
+def test_quicktime_bytes_declared_as_mp4_are_not_a_mismatch(ffmpeg_mp4: Path) -> None:
+    result = file_type_identify(ffmpeg_mp4, declared_mime_type="video/quicktime", original_filename="clip.mov")
+
+    assert result.container == "isobmff"
+    assert result.extension_matches is True
+    assert result.declared_matches is True
+
+
+def test_exiftool_keeps_grouped_tags_and_every_validate_warning(camera_jpeg: Path) -> None:
+    # given a camera-like JPEG
+    # when ExifTool reads it
+    result = exiftool_read(camera_jpeg)
+
+    # then tags are keyed by family-1 group and the validate verdict is kept
+    assert result.tags["IFD0:Make"] == "Canon"
+    assert result.tags["IFD0:Model"] == "Canon PowerShot G11"
+    assert result.tags["ExifIFD:ExifImageWidth"] == 640
+    assert result.validate is not None
+    assert "System:Directory" not in result.tags  # the server's path is not evidence
+    assert len(result.warnings) == len(exif_values(result.tags, "ExifTool:Warning"))
+
+
+def test_exiftool_summarises_binary_values_instead_of_dropping_them(camera_jpeg: Path, tmp_path: Path) -> None:
+    # given a JPEG with an embedded EXIF thumbnail
+    thumbnail = tmp_path / "thumb.jpg"
+    picture(160, 120).save(thumbnail, quality=80)
+    exiftool_write(camera_jpeg, f"-ThumbnailImage<={thumbnail}")
+
+    # when ExifTool reads it
+    result = exiftool_read(camera_jpeg)
+
+    # then the thumbnail is present as a summary, and the result is JSON-serialisable
+    assert "Binary data" in str(result.tags["IFD1:ThumbnailImage"])
+    json.dumps(result.tags)
+
+
+def test_exiftool_that_overruns_its_deadline_is_killed_and_the_next_call_works(camera_jpeg: Path) -> None:
+    # given a deadline no ExifTool round trip can meet
+    # when the read is attempted
+    with pytest.raises(ExifToolTimeout):
+        exiftool_read(camera_jpeg, timeout=0.000_001)
+
+    # then a fresh ExifTool process serves the next call
+    assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+
+
+def test_exiftool_reports_an_empty_file_as_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+
+    result = exiftool_read(empty)
+
+    assert result.errors == ["File is empty"]

@@ -1,0 +1,71 @@
+"""The composite analyse_file: analysers chosen by detected type, each isolated, output JSON-serialisable."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+from forensics.analysers import analyse_file
+
+from .conftest import picture
+
+
+def test_jpeg_analysis_runs_the_image_analysers_and_records_tool_versions(camera_jpeg: Path) -> None:
+    result = analyse_file(camera_jpeg, declared_mime_type="image/jpeg", original_filename="IMG_0001.JPG")
+
+    statuses = {run.name: run.status for run in result.runs}
+    assert statuses == {
+        "file_type": "ok",
+        "exiftool": "ok",
+        "jpeg": "ok",
+        "mediainfo": "skipped",
+        "c2pa": "ok",
+    }
+    assert result.container == "jpeg"
+    assert result.jpeg.frame.width == 640
+    assert result.tool_versions["exiftool"] == "12.57"
+    assert {"mediainfo", "libmagic", "c2pa", "jpeg", "png", "isobmff"} <= set(result.tool_versions)
+
+
+def test_result_converts_to_json(ffmpeg_mp4: Path) -> None:
+    result = analyse_file(ffmpeg_mp4)
+
+    stored = json.loads(json.dumps(result.to_dict()))
+
+    assert stored["container"] == "isobmff"
+    assert stored["isobmff"]["major_brand"] == "isom"
+    assert stored["mediainfo"]["tracks"][1]["track_type"] == "Video"
+    assert stored["runs"][0]["name"] == "file_type"
+
+
+def test_one_failing_analyser_does_not_stop_the_others(tmp_path: Path) -> None:
+    # given a PNG whose chunks are well-formed but whose pixel data is not valid zlib
+    path = tmp_path / "broken-pixels.png"
+    picture(16, 16).convert("RGBA").save(path)
+    data = path.read_bytes()
+    start = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[start : start + 4])[0]
+    garbage = b"\x00" * length
+    idat = data[start : start + 4] + b"IDAT" + garbage + struct.pack(">I", zlib.crc32(b"IDAT" + garbage))
+    path.write_bytes(data[:start] + idat + data[start + 12 + length :])
+
+    # when analysed
+    result = analyse_file(path)
+
+    # then the pixel-reading analyser failed, and the chunk walk and ExifTool still ran
+    assert result.run("png_stealth").status == "failed"
+    assert result.run("png").status == "ok"
+    assert result.run("exiftool").status == "ok"
+    assert result.png.complete
+
+
+def test_empty_file_is_analysed_without_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+
+    result = analyse_file(path)
+
+    assert result.container == "empty"
+    assert all(run.status in ("ok", "skipped") for run in result.runs)

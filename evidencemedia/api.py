@@ -6,4 +6,5 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("cases.api.urls")),
+    path("", include("forensics.api.urls")),
 ]

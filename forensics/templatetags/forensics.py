@@ -1,0 +1,20 @@
+"""Template tags that render an item's latest analysis: verdict banner, justified findings, tools and metadata."""
+
+from django import template
+
+from forensics.models import Analysis
+from forensics.presentation import metadata_groups
+
+register = template.Library()
+
+
+@register.inclusion_tag("forensics/analysis_panel.html")
+def analysis_panel(item) -> dict:
+    analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
+    earlier = Analysis.objects.filter(evidence=item).exclude(pk=getattr(analysis, "pk", None)).count()
+    return {
+        "item": item,
+        "analysis": analysis,
+        "earlier_count": earlier,
+        "metadata": metadata_groups(analysis.result) if analysis else [],
+    }

@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases import services
 from cases.models import Case, CaseNote, EvidenceItem, Membership
+from forensics.models import Analysis
 from tests.conftest import PASSWORD, jpeg_bytes, received
 
 
@@ -33,6 +34,7 @@ def _beta_ids(beta):
         "case_id": beta.case.public_id,
         "evidence_id": item.public_id,
         "membership_id": membership.public_id,
+        "analysis_id": Analysis.objects.get(evidence=item).public_id,
     }
 
 
@@ -55,6 +57,8 @@ FOREIGN_REQUESTS = {
     "api:case-evidence": ("post", ["case_id"], _upload),
     "api:evidence-detail": ("get", ["evidence_id"], None),
     "api:member-detail": ("delete", ["membership_id"], None),
+    "api:evidence-analyses": ("post", ["evidence_id"], None),
+    "api:analysis-detail": ("get", ["analysis_id"], None),
 }
 
 
@@ -65,6 +69,7 @@ def _snapshot(tenant):
         "items": tuple(EvidenceItem.objects.in_organisation(tenant.organisation).values_list("pk", flat=True)),
         "notes": CaseNote.objects.filter(case__organisation=tenant.organisation).count(),
         "members": tuple(Membership.objects.filter(organisation=tenant.organisation).values_list("pk", "role")),
+        "analyses": Analysis.objects.filter(evidence__case__organisation=tenant.organisation).count(),
     }
 
 

@@ -29,6 +29,7 @@ from .serializers import (
     MembershipSerializer,
     OrganisationSwitchSerializer,
 )
+from .throttles import UploadRateThrottle
 
 
 def evidence_queryset(queryset):
@@ -97,6 +98,7 @@ class CaseEvidenceView(MemberAPIMixin, APIView):
     """Evidence of one case: list it, or upload one or more files as multipart form data."""
 
     parser_classes = [MultiPartParser]
+    throttle_classes = [UploadRateThrottle]
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
     def scope_for_request(self) -> Scope:

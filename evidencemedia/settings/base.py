@@ -150,6 +150,16 @@ FILE_UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
+# Rate limits (uploads, failed logins) count in the cache; Redis shares the counts between machines.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("EVIDENCEMEDIA_REDIS_URL"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["EVIDENCEMEDIA_REDIS_URL"],
+    }
+LOGIN_FAILURE_LIMIT = int(os.environ.get("EVIDENCEMEDIA_LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "cases.api.authentication.HashedTokenAuthentication",
@@ -160,6 +170,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "upload": os.environ.get("EVIDENCEMEDIA_UPLOAD_RATE", "300/hour"),
+        "anonymous-verify": os.environ.get("EVIDENCEMEDIA_VERIFY_RATE", "60/hour"),
+    },
     "EXCEPTION_HANDLER": "cases.api.errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",

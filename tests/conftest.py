@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from PIL import Image
 
 from cases import services
@@ -39,6 +40,7 @@ def isolated_storage(settings, tmp_path, keys_dir):
     }
     settings.FILE_UPLOAD_TEMP_DIR = spool
     settings.KEYS_DIR = keys_dir
+    cache.clear()  # rate-limit counters must not leak from one test into the next
     return tmp_path
 
 

@@ -1,18 +1,9 @@
 """Uploads and failed log-ins are rate limited; the limits answer 429 with a message."""
 
-import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.api.throttles import UploadRateThrottle
 from tests.conftest import PASSWORD, jpeg_bytes
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_failed_logins_are_paused_after_the_limit_even_with_the_right_password(client, alpha, settings):

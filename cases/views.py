@@ -3,14 +3,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.http import require_POST
+
+from custody.access import IntegrityAlarm, evidence_view_record, media_download_record, verified_media_chunks
+from custody.models import Action
 
 from . import services
 from .exceptions import Refused
@@ -219,25 +222,37 @@ class EvidenceDetailView(EvidenceItemMixin, View):
 
     def get(self, request, evidence_id):
         item = self.get_item(evidence_id)
-        return render(
-            request,
-            "cases/evidence_detail.html",
-            {"item": item, "case": item.case, "can_download": self.membership.can(Scope.MEDIA_DOWNLOAD, item.case)},
-        )
+        evidence_view_record(item=item, actor=request.user, via="page")
+        return self.render_detail(request, item)
+
+    def render_detail(self, request, item, *, status=200):
+        context = {
+            "item": item,
+            "case": item.case,
+            "can_download": self.membership.can(Scope.MEDIA_DOWNLOAD, item.case),
+            "integrity_alarms": item.custody_events.filter(action=Action.INTEGRITY_ALARM).order_by("sequence"),
+        }
+        return render(request, "cases/evidence_detail.html", context, status=status)
 
 
-class EvidenceDownloadView(EvidenceItemMixin, View):
+class EvidenceDownloadView(EvidenceDetailView):
+    """Serves the original bytes, re-hashed as they stream (see custody.access): a stored copy that no longer
+    matches raises an integrity alarm and is never delivered complete."""
+
     required_scope = Scope.MEDIA_DOWNLOAD
 
     def get(self, request, evidence_id):
         item = self.get_item(evidence_id)
-        stored = storages["evidence"].open(item.storage_key, "rb")
-        return FileResponse(
-            stored,
-            as_attachment=True,
-            filename=f"{item.public_id}{_suffix(item)}",
-            content_type="application/octet-stream",
-        )
+        media_download_record(item=item, actor=request.user, via="page")
+        try:
+            chunks = verified_media_chunks(item=item, actor=request.user)
+        except IntegrityAlarm as alarm:
+            messages.error(request, str(alarm))
+            return self.render_detail(request, item, status=409)
+        response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+        response["Content-Length"] = str(item.size)
+        response["Content-Disposition"] = content_disposition_header(True, f"{item.public_id}{_suffix(item)}")
+        return response
 
 
 def _suffix(item: EvidenceItem) -> str:

@@ -23,6 +23,15 @@ GENESIS = "0" * 64
 # Keeps a ledger signature from being valid for anything else the same key might ever sign.
 ENTRY_SIGNATURE_DOMAIN = b"evidence-media custody entry v1\n"
 CHECKPOINT_SIGNATURE_DOMAIN = b"evidence-media custody checkpoint v1\n"
+BUNDLE_MANIFEST_SIGNATURE_DOMAIN = b"evidence-media custody bundle manifest v1\n"
+BUNDLE_MANIFEST_SIGNED_FIELDS = (
+    "organisation",
+    "evidence",
+    "checkpoint_tree_size",
+    "checkpoint_root_hash",
+    "events",
+    "key_id",
+)
 REQUIRED_FIELDS = ("sequence", "prev_hash", "key_id", "entry_hash", "signature")
 HEX_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -44,6 +53,20 @@ class ProblemKind(StrEnum):
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(ProblemKind)}
 
+# The words reports and commands use, as an operator or a court would say them.
+PROBLEM_LABELS = {
+    ProblemKind.MALFORMED: "malformed",
+    ProblemKind.MISSING: "deleted",
+    ProblemKind.INSERTED: "inserted",
+    ProblemKind.REORDERED: "reordered",
+    ProblemKind.CONTENT_CHANGED: "modified",
+    ProblemKind.BROKEN_LINK: "link broken",
+    ProblemKind.UNKNOWN_KEY: "unknown key",
+    ProblemKind.BAD_SIGNATURE: "bad signature",
+    ProblemKind.ROLLBACK: "rolled back",
+    ProblemKind.CHECKPOINT_MISMATCH: "inconsistent with a checkpoint",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -53,6 +76,10 @@ class Problem:
     sequence: int | None
     position: int | None
     detail: str
+
+    @property
+    def label(self) -> str:
+        return PROBLEM_LABELS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,17 @@ def checkpoint_signing_payload(fields: Mapping[str, Any]) -> bytes:
     root hash, time and key id, so the size is bound to the root (RFC 6962 roots alone do not commit to it)."""
     signed = {name: fields[name] for name in ("organisation", "tree_size", "root_hash", "made_at", "key_id")}
     return CHECKPOINT_SIGNATURE_DOMAIN + canonical_bytes(signed)
+
+
+def bundle_manifest_signing_payload(manifest: Mapping[str, Any]) -> bytes:
+    """Return the bytes a custody bundle's manifest signature covers: the organisation, the evidence item, the
+    checkpoint and the (sequence, entry_hash) of every event of the item it covers.
+
+    Inclusion proofs show that each exported event is in the ledger but cannot show that none was left out;
+    the signed list of the item's events does.
+    """
+    signed = {name: manifest[name] for name in BUNDLE_MANIFEST_SIGNED_FIELDS}
+    return BUNDLE_MANIFEST_SIGNATURE_DOMAIN + canonical_bytes(signed)
 
 
 def entry_seal(fields: Mapping[str, Any], signing_key: SigningKey) -> dict[str, Any]:

@@ -25,7 +25,8 @@ def checkpoint_fields(checkpoint: Checkpoint, organisation: Organisation) -> dic
 
 @transaction.atomic
 def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = False) -> Checkpoint | None:
-    """Sign the current tree head; None when nothing was appended since the last checkpoint (unless forced).
+    """Sign the current tree head; None when nothing but checkpoint events was appended since the last
+    checkpoint (unless forced).
 
     The checkpoint is then itself recorded as an event, which the next checkpoint will cover.
     """
@@ -34,7 +35,7 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
         CustodyEvent.objects.filter(organisation=organisation).order_by("sequence").values_list("entry_hash", flat=True)
     )
     latest = Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
-    if not hashes or (latest and latest.tree_size == len(hashes) and not force):
+    if not hashes or (latest and not force and not _appended_since(organisation, latest)):
         return None
     key = signing_key()
     fields = {
@@ -61,6 +62,16 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
         details={"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash, "reason": reason},
     )
     return checkpoint
+
+
+def _appended_since(organisation: Organisation, checkpoint: Checkpoint) -> bool:
+    # A checkpoint's own "checkpoint made" event does not call for another checkpoint: otherwise the schedule
+    # would sign a new one on every run for ever, each covering nothing but the previous one's event.
+    return (
+        CustodyEvent.objects.filter(organisation=organisation, sequence__gt=checkpoint.tree_size)
+        .exclude(action=Action.CHECKPOINT_MADE)
+        .exists()
+    )
 
 
 def checkpoints_make_all() -> int:

@@ -5,7 +5,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .signing import SigningKey, keyring_generate, keyring_public_keys, keyring_signing_key
+from .signing import (
+    SigningKey,
+    keyring_active_key_id,
+    keyring_generate,
+    keyring_public_keys,
+    keyring_signing_key,
+)
 
 
 class MissingKeyError(RuntimeError):
@@ -32,6 +38,10 @@ def _load(directory: str, active_mtime_ns: int) -> SigningKey:
 
 def public_keys() -> dict[str, bytes]:
     return keyring_public_keys(keys_directory())
+
+
+def active_key_id() -> str:
+    return keyring_active_key_id(keys_directory())
 
 
 def key_generate() -> str:

@@ -112,3 +112,23 @@ class Checkpoint(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"checkpoint {self.tree_size} {self.root_hash[:12]}"
+
+
+class ReviewSignOff(AppendOnlyModel):
+    """A supervisor's "reviewed" sign-off on a case, with the ledger event that records it.
+
+    The event holds the comment's SHA-256, so a comment changed here afterwards no longer matches the ledger.
+    """
+
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="review_sign_offs")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField()
+    signed_at = models.DateTimeField()
+    event = models.OneToOneField(CustodyEvent, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["case", "signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"review of {self.case_id} by {self.signed_by_id}"

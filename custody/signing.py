@@ -119,6 +119,11 @@ def keyring_public_keys(directory: Path | str) -> dict[str, bytes]:
     return keys
 
 
+def keyring_active_key_id(directory: Path | str) -> str:
+    """Return the id of the key that signs new data, without loading its private key."""
+    return _active_key_id(Path(directory))
+
+
 def verify(public_keys: Mapping[str, bytes], key_id: str, data: bytes, signature: str) -> bool:
     """Return True if ``signature`` (standard base64) is a valid signature of ``data`` by key ``key_id``.
 

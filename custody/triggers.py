@@ -1,6 +1,8 @@
 """Database triggers that make the ledger tables append-only for every client, not only for the ORM."""
 
-TABLES = ("custody_custodyevent", "custody_checkpoint")
+# Every append-only table; each migration that creates one names its own tables, so that replaying an old
+# migration never touches a table that does not exist yet.
+TABLES = ("custody_custodyevent", "custody_checkpoint", "custody_reviewsignoff")
 
 POSTGRES_FUNCTION = """CREATE OR REPLACE FUNCTION custody_append_only() RETURNS trigger AS $$
 BEGIN
@@ -37,10 +39,12 @@ def _run(connection, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
-def triggers_install(connection) -> None:
+def triggers_install(connection, tables: tuple[str, ...] = TABLES) -> None:
+    """Make `tables` reject UPDATE and DELETE (idempotent)."""
     function = [POSTGRES_FUNCTION] if connection.vendor == "postgresql" else []
-    _run(connection, function + [s for table in TABLES for s in _install(connection.vendor, table)])
+    _run(connection, function + [s for table in tables for s in _install(connection.vendor, table)])
 
 
-def triggers_remove(connection) -> None:
-    _run(connection, [s for table in TABLES for s in _remove(connection.vendor, table)])
+def triggers_remove(connection, tables: tuple[str, ...] = TABLES) -> None:
+    """Drop the append-only triggers of `tables`; tests use it to play an attacker with database access."""
+    _run(connection, [s for table in tables for s in _remove(connection.vendor, table)])

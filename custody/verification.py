@@ -1,6 +1,8 @@
-"""Verifying an organisation's stored ledger: every entry, link and signature, and every signed checkpoint."""
+"""Verifying an organisation's stored ledger: every entry, link and signature, and every signed checkpoint; and
+recording in the ledger that a person (or the operator's command) did so."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from cases.models import Organisation
 
@@ -15,8 +17,8 @@ from .chain import (
 )
 from .checkpoints import checkpoint_fields
 from .keys import public_keys
-from .ledger import ledger_entries
-from .models import Checkpoint, CustodyEvent
+from .ledger import custody_event_record, ledger_entries
+from .models import Action, Checkpoint, CustodyEvent
 from .signing import verify
 
 
@@ -39,10 +41,25 @@ class CustodyVerification:
             )
         first = self.report.first_problem
         where = f"sequence {first.sequence}" if first.sequence is not None else "the ledger"
-        return f"{self.organisation.slug}: BROKEN at {where}: {first.kind} — {first.detail}"
+        return f"{self.organisation.slug}: BROKEN at {where}: {first.label} — {first.detail}"
+
+    def as_details(self) -> dict[str, Any]:
+        """The outcome as ledger event details (and API fields): counts, and the first problem if any."""
+        first = self.report.first_problem
+        return {
+            "ok": self.ok,
+            "entries_checked": self.report.entries_checked,
+            "checkpoints_checked": self.checkpoints_checked,
+            "problems": len(self.report.problems),
+            "first_problem": None
+            if first is None
+            else {"kind": str(first.kind), "label": first.label, "sequence": first.sequence, "detail": first.detail},
+            "summary": self.summary(),
+        }
 
 
 def custody_verify(organisation: Organisation) -> CustodyVerification:
+    """Verify the organisation's whole chain and all its checkpoints; records nothing."""
     entries = ledger_entries(CustodyEvent.objects.filter(organisation=organisation))
     keys = public_keys()
     report = chain_verify(entries, keys)
@@ -55,6 +72,25 @@ def custody_verify(organisation: Organisation) -> CustodyVerification:
         checkpoints_checked=len(checkpoints),
         latest_checkpoint=checkpoints[-1] if checkpoints else None,
     )
+
+
+def custody_verification_run(
+    *, organisation: Organisation, via: str, actor=None, system: str = ""
+) -> tuple[CustodyVerification, CustodyEvent]:
+    """Verify the organisation's ledger and record the outcome as a `custody.verified` event.
+
+    The event is appended after the check, so it is itself covered by the next verification; a broken chain
+    is recorded too, which is what makes a failed check visible later.
+    """
+    verification = custody_verify(organisation)
+    event = custody_event_record(
+        organisation=organisation,
+        action=Action.CUSTODY_VERIFIED,
+        actor=actor,
+        system=system,
+        details={"via": via} | verification.as_details(),
+    )
+    return verification, event
 
 
 def _checkpoint_problems(organisation, entries, checkpoints, keys) -> list[Problem]:

@@ -6,5 +6,7 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("cases.api.urls")),
+    path("custody/", include("custody.api.urls")),
     path("", include("forensics.api.urls")),
+    path("", include("reports.api.urls")),
 ]

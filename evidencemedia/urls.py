@@ -11,6 +11,8 @@ urlpatterns = [
     path("login/", RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("cases.urls")),
+    path("custody/", include("custody.urls")),
+    path("", include("reports.urls")),
     path("api/v1/", include("evidencemedia.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

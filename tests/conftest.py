@@ -27,7 +27,7 @@ def keys_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path, keys_dir):
-    """Each test gets its own evidence store and spool directory, so leftovers can be counted exactly."""
+    """Each test gets its own evidence and report stores and spool directory, so leftovers can be counted exactly."""
     evidence_root = tmp_path / "evidence"
     spool = tmp_path / "incoming"
     spool.mkdir()
@@ -36,6 +36,10 @@ def isolated_storage(settings, tmp_path, keys_dir):
         "evidence": {
             **settings.STORAGES["evidence"],
             "OPTIONS": {**settings.STORAGES["evidence"]["OPTIONS"], "location": evidence_root},
+        },
+        "reports": {
+            **settings.STORAGES["reports"],
+            "OPTIONS": {**settings.STORAGES["reports"]["OPTIONS"], "location": tmp_path / "reports"},
         },
     }
     settings.FILE_UPLOAD_TEMP_DIR = spool

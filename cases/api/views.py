@@ -10,6 +10,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from custody.access import evidence_view_record
+
 from .. import services
 from ..exceptions import Refused
 from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Membership
@@ -146,6 +148,11 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
 
     def get_queryset(self):
         return evidence_queryset(EvidenceItem.objects.for_member(self.membership))
+
+    def retrieve(self, request, *args, **kwargs):
+        item = self.get_object()
+        evidence_view_record(item=item, actor=request.user, via="api")
+        return Response(self.get_serializer(item).data)
 
 
 class MemberViewSet(

@@ -5,12 +5,15 @@ from django.db import migrations
 from custody.triggers import triggers_install, triggers_remove
 
 
+TABLES = ("custody_custodyevent", "custody_checkpoint")
+
+
 def install(apps, schema_editor):
-    triggers_install(schema_editor.connection)
+    triggers_install(schema_editor.connection, TABLES)
 
 
 def remove(apps, schema_editor):
-    triggers_remove(schema_editor.connection)
+    triggers_remove(schema_editor.connection, TABLES)
 
 
 class Migration(migrations.Migration):

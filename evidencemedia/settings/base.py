@@ -139,6 +139,16 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+    # Signed report PDFs, content-addressed by the SHA-256 of the signed file, like evidence.
+    "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": DATA_DIR / "reports",
+            "allow_overwrite": True,
+            "file_permissions_mode": 0o440,
+            "directory_permissions_mode": 0o750,
+        },
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -1,10 +1,12 @@
-"""Run one analyser call with a wall-clock limit, so a hostile file cannot stall the whole analysis."""
+"""Run analyser calls with a wall-clock limit, so a hostile file cannot stall the whole analysis, and so that
+independent analysers (ExifTool's process, libmediainfo, c2pa, our parsers) can work on one file at once."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -13,27 +15,36 @@ class AnalyserTimeout(Exception):
     """The analyser did not finish within its time limit."""
 
 
-def call_with_deadline(function: Callable[[], T], seconds: float) -> T:
-    """Return function() or raise AnalyserTimeout after `seconds`; exceptions from the call propagate.
+class PendingCall(Generic[T]):
+    """A call started in its own daemon thread; `result()` waits for it until its deadline.
 
-    The call runs in a daemon thread because native libraries (libmediainfo, c2pa) cannot be
-    interrupted from Python: on timeout the thread is abandoned rather than joined, and being a
-    daemon it never blocks interpreter exit. Our own parsers are bounded by their read caps, so an
-    abandoned thread of theirs ends by itself.
+    Native libraries (libmediainfo, c2pa) cannot be interrupted from Python: on timeout the thread is
+    abandoned rather than joined, and being a daemon it never blocks interpreter exit. Our own parsers are
+    bounded by their read caps, so an abandoned thread of theirs ends by itself.
     """
-    outcome: dict[str, object] = {}
 
-    def target() -> None:
+    def __init__(self, function: Callable[[], T], seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        # How long the call itself ran, set when it ends; waiting in result() is not counted.
+        self.elapsed: float | None = None
+        self._outcome: dict[str, object] = {}
+        self._thread = threading.Thread(target=self._call, args=(function,), name="forensics-analyser", daemon=True)
+        self._thread.start()
+
+    def _call(self, function: Callable[[], T]) -> None:
         try:
-            outcome["value"] = function()
-        except BaseException as error:  # handed back to the caller below
-            outcome["error"] = error
+            self._outcome["value"] = function()
+        except BaseException as error:  # handed back to the caller in result()
+            self._outcome["error"] = error
+        finally:
+            self.elapsed = time.monotonic() - self.started
 
-    worker = threading.Thread(target=target, name="forensics-analyser", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise AnalyserTimeout(f"did not finish within {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
+    def result(self) -> T:
+        """The call's return value; its exception is re-raised, AnalyserTimeout once the deadline has passed."""
+        self._thread.join(max(0.0, self.started + self.seconds - time.monotonic()))
+        if self._thread.is_alive():
+            raise AnalyserTimeout(f"did not finish within {self.seconds:g} s")
+        if "error" in self._outcome:
+            raise self._outcome["error"]  # type: ignore[misc]
+        return self._outcome["value"]  # type: ignore[return-value]

@@ -11,14 +11,16 @@ from pathlib import Path
 
 from .common import StructureIssue, clip_text, decode_text
 from .jpeg_tables import estimate_quality, is_standard_huffman
-from .tiff_ifd import entry_int, first_ifd_offset, read_ifd, tiff_byte_order
+from .tiff_ifd import Ifd, entry_int, first_ifd_offset, read_ifd, tiff_byte_order
 
-JPEG_PARSER_VERSION = "jpeg-structure/1"
+JPEG_PARSER_VERSION = "jpeg-structure/2"
 
 MAX_SEGMENTS = 5000
 MAX_RECORDED_SEGMENTS = 1000
 MAX_COMMENT_CHARS = 4096
 HASH_CHUNK = 1 << 20
+# Enough to reach the SOF of an undeclared JPEG after the primary image, past its EXIF and tables.
+SECOND_IMAGE_HEADER_READ = 1 << 17
 
 # Inside entropy-coded data 0xFF is followed by 0x00 (stuffing), RST0-7 or more 0xFF (fill); anything
 # else is a marker. This finds the next marker in C speed, even across a 2 GiB scan.
@@ -168,6 +170,8 @@ class JpegStructure:
     comments: list[str] = field(default_factory=list)
     primary_end: int | None = None
     thumbnail: ExifThumbnail | None = None
+    # Byte count of the ExifIFD MakerNote (0x927C): None when there is no EXIF sub-IFD to look in.
+    exif_maker_note_length: int | None = None
     mpf_images: list[MpfImage] = field(default_factory=list)
     xmp_declares_trailer: bool = False
     trailing: list[TrailingRegion] = field(default_factory=list)
@@ -281,8 +285,8 @@ def _marker_name(marker: int) -> str:
 def _interpret_segment(result: JpegStructure, marker: int, payload: bytes, payload_start: int) -> str | None:
     if 0xE0 <= marker <= 0xEF:
         label = next((name for prefix, name in _APP_LABELS if payload.startswith(prefix)), None)
-        if label == "Exif" and result.thumbnail is None:
-            result.thumbnail = _exif_thumbnail(payload, payload_start, result)
+        if label == "Exif" and result.thumbnail is None and result.exif_maker_note_length is None:
+            _read_exif(payload, payload_start, result)
         elif label == "MPF" and not result.mpf_images:
             result.mpf_images = _mpf_images(payload, payload_start)
         elif label in ("XMP", "XMP extension") and any(key in payload for key in _XMP_TRAILER_DECLARATIONS):
@@ -380,15 +384,28 @@ def _subsampling(components: list[dict[str, int]]) -> str:
     )
 
 
-def _exif_thumbnail(payload: bytes, payload_start: int, result: JpegStructure) -> ExifThumbnail | None:
+def _read_exif(payload: bytes, payload_start: int, result: JpegStructure) -> None:
+    """The maker-note size from the EXIF sub-IFD and the IFD1 thumbnail of the first Exif APP1 segment."""
     block = payload[6:]
     order = tiff_byte_order(block)
     if order is None:
-        return None
+        return
     ifd0 = read_ifd(block, first_ifd_offset(block, order), order)
-    ifd1 = read_ifd(block, ifd0.next_offset, order) if ifd0 and ifd0.next_offset else None
-    if ifd1 is None:
-        return None
+    if ifd0 is None:
+        return
+    exif_ifd_offset = entry_int(ifd0.entries.get(0x8769), order)
+    exif_ifd = read_ifd(block, exif_ifd_offset, order) if exif_ifd_offset else None
+    if exif_ifd is not None:
+        maker_note = exif_ifd.entries.get(0x927C)
+        result.exif_maker_note_length = maker_note.count if maker_note else 0
+    ifd1 = read_ifd(block, ifd0.next_offset, order) if ifd0.next_offset else None
+    if ifd1 is not None:
+        result.thumbnail = _exif_thumbnail(block, payload_start, order, ifd1, result)
+
+
+def _exif_thumbnail(
+    block: bytes, payload_start: int, order: str, ifd1: Ifd, result: JpegStructure
+) -> ExifThumbnail | None:
     offset = entry_int(ifd1.entries.get(0x0201), order)
     length = entry_int(ifd1.entries.get(0x0202), order)
     if offset is None or not length:
@@ -411,7 +428,7 @@ def _exif_thumbnail(payload: bytes, payload_start: int, result: JpegStructure) -
 
 
 def _first_frame(image: bytes) -> FrameInfo | None:
-    """The SOF of an embedded JPEG held in memory (thumbnails are at most 64 KiB)."""
+    """The SOF of a JPEG held in memory: an EXIF thumbnail (at most 64 KiB) or the head of a second image."""
     position = 2
     for _ in range(200):
         if position + 4 > len(image) or image[position] != 0xFF:
@@ -502,6 +519,11 @@ def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> No
             if head[4:8] == b"ftyp"
             else next((name for magic, name in _CONTENT_HINTS if head.startswith(magic)), None)
         )
+        if region.detail == "JPEG image":
+            # A second image stream: its own frame header says what it is (a thumbnail, a full-size copy).
+            frame = _first_frame(data[start : start + SECOND_IMAGE_HEADER_READ])
+            if frame is not None:
+                region.detail = f"second JPEG image, {frame.width}x{frame.height} ({frame.process})"
         region.sha256 = _sha256_range(data, start, end)
         result.undeclared_trailing_bytes += end - start
     result.trailing.append(region)

@@ -1,15 +1,23 @@
-"""The composite entry point: run every analyser that applies to the detected file type, each one isolated."""
+"""The composite entry point: run every analyser that applies to the detected file type, each one isolated.
+
+Analysers run concurrently, each in its own deadline thread: ExifTool is a separate process and libmagic,
+libmediainfo, c2pa and hashlib release the GIL, so one file's analysis takes about as long as its slowest
+analyser rather than the sum of all. Results are collected, and `runs` recorded, in a fixed order.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from .c2pa_manifest import c2pa_read, c2pa_supports, c2pa_versions
-from .deadline import AnalyserTimeout, call_with_deadline
+from .deadline import AnalyserTimeout, PendingCall
 from .exiftool_metadata import ExifToolTimeout, exiftool_read, exiftool_version
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
@@ -20,8 +28,9 @@ from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
-# abandoned after this long (see deadline.call_with_deadline).
+# abandoned after this long (see deadline.PendingCall).
 TIMEOUTS = {
+    "sha256": 600.0,
     "file_type": 30.0,
     "exiftool": 60.0,
     "mediainfo": 60.0,
@@ -35,65 +44,113 @@ TIMEOUTS = {
 EXIFTOOL_KILL_AFTER = TIMEOUTS["exiftool"] - 10
 # Still-image containers MediaInfo adds nothing to; everything else (video, audio, unknown) goes to it.
 _NO_MEDIAINFO = {"jpeg", "png", "gif", "tiff"}
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def analyse_file(
-    path: str | Path, *, declared_mime_type: str | None = None, original_filename: str | None = None
+    path: str | Path,
+    *,
+    declared_mime_type: str | None = None,
+    original_filename: str | None = None,
+    expected_sha256: str | None = None,
 ) -> AnalysisResult:
-    """Analyse one file. Never raises for a readable path: a failing analyser is recorded in `runs`."""
+    """Analyse one file. Never raises for a readable path: a failing analyser is recorded in `runs`.
+
+    `expected_sha256` is the hex SHA-256 recorded when the file was received; the file's bytes are hashed
+    again here so that a rule can say when the stored copy no longer matches it.
+    """
     path = Path(path)
+    if expected_sha256 is not None:
+        expected_sha256 = expected_sha256.strip().lower()
+        if not _SHA256_HEX.fullmatch(expected_sha256):
+            raise ValueError(f"expected_sha256 is not a hex SHA-256 digest: {expected_sha256!r}")
     result = AnalysisResult(
         file_size=path.stat().st_size,
         original_filename=original_filename,
         declared_mime_type=declared_mime_type,
         detected_mime_type=None,
         container="unknown",
+        analysed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        expected_sha256=expected_sha256,
     )
-    result.file_type = _run(
-        result,
+    # ExifTool and the hash need nothing from the other analysers: they start first and run alongside them.
+    exiftool = (
+        None if result.file_size == 0 else _start("exiftool", lambda: exiftool_read(path, timeout=EXIFTOOL_KILL_AFTER))
+    )
+    sha256 = _start("sha256", lambda: file_sha256(path))
+    file_type = _start(
         "file_type",
         lambda: file_type_identify(path, declared_mime_type=declared_mime_type, original_filename=original_filename),
     )
+    result.sha256 = _collect(result, "sha256", sha256)
+    result.file_type = _collect(result, "file_type", file_type)
     if result.file_type is not None:
         result.container = result.file_type.container
         result.detected_mime_type = result.file_type.magic_mime
     container = result.container
 
-    if result.file_size == 0:
+    parsers = {
+        name: _start(name, parse)
+        for name, parse, applies in (
+            ("jpeg", lambda: jpeg_structure_read(path), container == "jpeg"),
+            ("png", lambda: png_structure_read(path), container == "png"),
+            ("isobmff", lambda: isobmff_structure_read(path), container == "isobmff"),
+        )
+        if applies
+    }
+    mediainfo = None
+    if container not in _NO_MEDIAINFO and result.file_size:
+        mediainfo = _start("mediainfo", lambda: mediainfo_read(path))
+    mime = _c2pa_mime(result)
+    c2pa = _start("c2pa", lambda: c2pa_read(path, mime_type=mime)) if c2pa_supports(mime) else None
+
+    if exiftool is None:
         _skip(result, "exiftool", "empty file")
     else:
-        result.exiftool = _run(result, "exiftool", lambda: exiftool_read(path, timeout=EXIFTOOL_KILL_AFTER))
-    if container == "jpeg":
-        result.jpeg = _run(result, "jpeg", lambda: jpeg_structure_read(path))
-    if container == "png":
-        result.png = _run(result, "png", lambda: png_structure_read(path))
+        result.exiftool = _collect(result, "exiftool", exiftool)
+    if "jpeg" in parsers:
+        result.jpeg = _collect(result, "jpeg", parsers["jpeg"])
+    if "png" in parsers:
+        result.png = _collect(result, "png", parsers["png"])
         if result.png is not None and result.png.complete:
-            result.png_stealth = _run(result, "png_stealth", lambda: stealth_parameters_read(path))
-    if container == "isobmff":
-        result.isobmff = _run(result, "isobmff", lambda: isobmff_structure_read(path))
-    if container in _NO_MEDIAINFO or result.file_size == 0:
+            result.png_stealth = _collect(
+                result, "png_stealth", _start("png_stealth", lambda: stealth_parameters_read(path))
+            )
+    if "isobmff" in parsers:
+        result.isobmff = _collect(result, "isobmff", parsers["isobmff"])
+    if mediainfo is None:
         _skip(result, "mediainfo", f"not applicable to {container}")
     else:
-        result.mediainfo = _run(result, "mediainfo", lambda: mediainfo_read(path))
-    mime = _c2pa_mime(result)
-    if c2pa_supports(mime):
-        result.c2pa = _run(result, "c2pa", lambda: c2pa_read(path, mime_type=mime))
-    else:
+        result.mediainfo = _collect(result, "mediainfo", mediainfo)
+    if c2pa is None:
         _skip(result, "c2pa", f"C2PA reader does not support {mime}")
+    else:
+        result.c2pa = _collect(result, "c2pa", c2pa)
     result.tool_versions = _tool_versions()
     return result
 
 
-def _run(result: AnalysisResult, name: str, analyser: Callable[[], Any]) -> Any:
-    started = time.monotonic()
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file, read in fixed-size chunks so memory stays flat for any file size."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _start(name: str, analyser: Callable[[], Any]) -> PendingCall:
+    return PendingCall(analyser, TIMEOUTS[name])
+
+
+def _collect(result: AnalysisResult, name: str, pending: PendingCall) -> Any:
+    """The analyser's value, or None with the failure or timeout recorded; its run is recorded either way."""
     status, error, value = "ok", None, None
     try:
-        value = call_with_deadline(analyser, TIMEOUTS[name])
+        value = pending.result()
     except (AnalyserTimeout, ExifToolTimeout) as timeout:
         status, error = "timeout", str(timeout)
     except Exception as failure:  # an analyser's crash must not stop the others
         status, error = "failed", f"{type(failure).__name__}: {failure}"
-    result.runs.append(AnalyserRun(name, status, round((time.monotonic() - started) * 1000), error))
+    elapsed = pending.elapsed if pending.elapsed is not None else time.monotonic() - pending.started
+    result.runs.append(AnalyserRun(name, status, round(elapsed * 1000), error))
     return value
 
 

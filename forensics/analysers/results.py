@@ -30,11 +30,21 @@ class AnalyserRun:
 
 @dataclass
 class AnalysisResult:
+    """Everything the analysers found in one file.
+
+    `sha256` is computed from the bytes read for this analysis; `expected_sha256` is the digest the caller
+    recorded at ingest, if it gave one. `analysed_at` (UTC, ISO 8601) is the moment the analysis began:
+    rules that judge "future" dates compare with it, so re-evaluating a stored result gives the same verdict.
+    """
+
     file_size: int
     original_filename: str | None
     declared_mime_type: str | None
     detected_mime_type: str | None
     container: str
+    analysed_at: str
+    sha256: str | None = None
+    expected_sha256: str | None = None
     file_type: FileTypeResult | None = None
     exiftool: ExifToolResult | None = None
     mediainfo: MediaInfoResult | None = None

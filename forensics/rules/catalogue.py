@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from . import integrity, metadata, provenance, structure, synthetic
+from . import integrity, metadata, provenance, structure, synthetic, timeline
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
-RULESET_VERSION = "2026.1"
+RULESET_VERSION = "2026.2"
 
 RULES: tuple[Rule, ...] = (
     *integrity.book.rules,
     *structure.book.rules,
     *metadata.book.rules,
+    *timeline.book.rules,
     *provenance.book.rules,
     *synthetic.book.rules,
 )

@@ -7,6 +7,8 @@ from typing import Any
 from forensics.analysers.exiftool_metadata import exif_values, exif_values_any_group
 from forensics.analysers.results import AnalysisResult
 
+from .software_names import SOFTWARE_TAGS, editor_named
+
 
 def tags(result: AnalysisResult) -> dict[str, Any]:
     return result.exiftool.tags if result.exiftool else {}
@@ -43,3 +45,18 @@ def pixel_size(result: AnalysisResult) -> tuple[int, int] | None:
         return result.png.width, result.png.height
     width, height = as_int(first(result, "File:ImageWidth")), as_int(first(result, "File:ImageHeight"))
     return (width, height) if width is not None and height is not None else None
+
+
+def claimed_camera(result: AnalysisResult) -> str | None:
+    """'Make Model' when EXIF IFD0 names a camera and no software field names an editor, i.e. when the file
+    presents itself as a camera original; None otherwise."""
+    make = first(result, "IFD0:Make")
+    if not make or not str(make).strip():
+        return None
+    for tag in SOFTWARE_TAGS:
+        for value in by_tag(result, tag).values():
+            if any(editor_named(str(item)) for item in (value if isinstance(value, list) else [value])):
+                return None
+    model = str(first(result, "IFD0:Model") or "").strip()
+    make = str(make).strip()
+    return model if model.lower().startswith(make.lower().split()[0]) else f"{make} {model}".strip()

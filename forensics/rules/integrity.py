@@ -1,4 +1,4 @@
-"""Integrity rules: signed hashes that no longer match, and data appended after the end of the image."""
+"""Integrity rules: stored bytes or signed hashes that no longer match, and data appended after the image."""
 
 from __future__ import annotations
 
@@ -113,5 +113,28 @@ def png_data_after_iend(result: AnalysisResult) -> Iterator[Observation]:
         explanation=(
             f"{result.png.bytes_after_iend:,} bytes follow the PNG end chunk (IEND) at offset "
             f"{result.png.iend_end:,}; a PNG reader ignores them."
+        ),
+    )
+
+
+@book.rule(
+    "EM-INT-004",
+    "Stored bytes no longer match the SHA-256 recorded at ingest",
+    Category.INTEGRITY,
+    Severity.CRITICAL,
+    looks_at="SHA-256 of the bytes read for this analysis vs the SHA-256 recorded when the file was received",
+    innocent=(
+        "Storage corruption or a restore from the wrong backup also changes the bytes. Either way the file "
+        "analysed is not the file that was received, so no other finding can be relied on for the original."
+    ),
+)
+def stored_hash_mismatch(result: AnalysisResult) -> Iterator[Observation]:
+    if result.expected_sha256 is None or result.sha256 is None or result.sha256 == result.expected_sha256:
+        return
+    yield Observation(
+        evidence={"sha256:recorded_at_ingest": result.expected_sha256, "sha256:stored_bytes": result.sha256},
+        explanation=(
+            f"The stored bytes no longer match the SHA-256 recorded at ingest: ingest recorded "
+            f"{result.expected_sha256}, the stored file now hashes to {result.sha256}."
         ),
     )

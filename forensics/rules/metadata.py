@@ -7,24 +7,12 @@ from datetime import datetime
 
 from forensics.analysers.results import AnalysisResult
 
-from .facts import as_int, by_tag, first, quote
+from .facts import as_int, by_tag, first, quote, tags
 from .model import Category, Observation, RuleBook, Severity
-from .software_names import editor_named
+from .software_names import SOFTWARE_TAGS, comment_writer_named, editor_named
 
 book = RuleBook()
 
-# ExifTool tag names that record the program which wrote or processed the file.
-SOFTWARE_TAGS = (
-    "Software",
-    "ProcessingSoftware",
-    "CreatorTool",
-    "HistorySoftwareAgent",
-    "Encoder",
-    "EncodedBy",
-    "WriterName",
-    "ReaderName",
-    "ExifSoftware",
-)
 # MediaInfo's writing_library names the muxer's vendor even for device files ("Apple QuickTime" on
 # iPhone recordings), so only the application field counts as a named program.
 _MEDIAINFO_SOFTWARE_FIELDS = ("writing_application",)
@@ -40,6 +28,34 @@ _SOFTWARE_MUXER_HANDLERS = (
 _FFMPEG_HANDLERS = {"VideoHandler", "SoundHandler"}
 _FFMPEG_MINOR_VERSION = 0x200
 _DATE_FORMAT = "%Y:%m:%d %H:%M:%S"
+# Makers whose cameras write a maker note into every JPEG, with the ExifTool group prefix of that note.
+# Sony (early Mavica/Cyber-shot models), Apple (iPhones before iOS 7), phone makers and thermal/trail cameras
+# are left out: genuine files from them often have none (JPEGsnoop keeps a similar exception list).
+_MAKER_NOTE_VENDORS = (
+    ("canon", "Canon"),
+    ("nikon", "Nikon"),
+    ("fuji", "FujiFilm"),
+    ("olympus", "Olympus"),
+    ("om digital", "Olympus"),
+    ("panasonic", "Panasonic"),
+    ("pentax", "Pentax"),
+    ("ricoh", "Ricoh"),
+    ("casio", "Casio"),
+    ("kodak", "Kodak"),
+    ("minolta", "Minolta"),
+    ("konica", "Minolta"),
+    ("sanyo", "Sanyo"),
+    ("leica", "Leica"),
+    ("sigma", "Sigma"),
+)
+# What Apple's capture stack writes into the 'keys' list of every iPhone/Mac recording (c.mov, with-gps.mov).
+APPLE_QUICKTIME_KEYS = (
+    "com.apple.quicktime.make",
+    "com.apple.quicktime.model",
+    "com.apple.quicktime.software",
+    "com.apple.quicktime.creationdate",
+)
+_QUICKTIME_MAKE_GROUPS = ("Keys", "UserData", "ItemList", "QuickTime")
 _DATE_TOLERANCE_SECONDS = 60
 
 
@@ -331,3 +347,111 @@ def software_encoder(result: AnalysisResult) -> Iterator[Observation]:
                 },
                 explanation=f"The {track.get('track_type', 'media').lower()} stream was encoded by {quote(library)}.",
             )
+
+
+def _maker_note_present(result: AnalysisResult, group_prefix: str) -> bool:
+    if result.jpeg is not None and result.jpeg.exif_maker_note_length is not None:
+        return result.jpeg.exif_maker_note_length > 0
+    # Other containers: ExifTool names a decoded maker note by its vendor's group, an unknown one "MakerNote...".
+    return any(key.startswith(group_prefix) or ":MakerNote" in key for key in tags(result))
+
+
+@book.rule(
+    "EM-META-011",
+    "Camera named but its maker notes are missing",
+    Category.METADATA,
+    Severity.WARNING,
+    looks_at=(
+        "IFD0:Make of makers whose cameras always write maker notes (Canon, Nikon, Fujifilm, Olympus, Panasonic, "
+        "Pentax, Ricoh, Casio, Kodak, Minolta/Konica, Sanyo, Leica, Sigma) vs the ExifIFD MakerNote tag 0x927C "
+        "(our JPEG walk) or ExifTool's maker-note group"
+    ),
+    innocent=(
+        "A few early models wrote none; converters and some photo-library exports rebuild EXIF without the "
+        "vendor block. Editors that keep Make/Model but drop the maker notes leave exactly this pattern."
+    ),
+)
+def maker_notes_missing(result: AnalysisResult) -> Iterator[Observation]:
+    make = first(result, "IFD0:Make")
+    if not make:
+        return
+    group = next((group for needle, group in _MAKER_NOTE_VENDORS if needle in str(make).lower()), None)
+    if group is None or _maker_note_present(result, group):
+        return
+    yield Observation(
+        evidence={
+            "IFD0:Make": make,
+            "IFD0:Model": first(result, "IFD0:Model"),
+            "ExifIFD:MakerNote": None,
+            "jpeg:exif_maker_note_length": result.jpeg.exif_maker_note_length if result.jpeg else None,
+        },
+        explanation=(
+            f"IFD0:Make says {quote(make)}, whose cameras write a maker-note block into every photo, but the "
+            "file has none: the EXIF was rebuilt by software after capture."
+        ),
+    )
+
+
+@book.rule(
+    "EM-META-016",
+    "Video claims an Apple device but lacks Apple's metadata keys",
+    Category.METADATA,
+    Severity.WARNING,
+    looks_at=(
+        "QuickTime make tags (com.apple.quicktime.make, Keys/UserData/ItemList Make) vs the keys every Apple "
+        "recording carries: com.apple.quicktime.make, model, software and creationdate"
+    ),
+    innocent=(
+        "Some share-sheet and messenger exports keep only part of the metadata. Re-muxing tools (FFmpeg without "
+        "-movflags use_metadata_tags) drop Apple's keys, and spoofing scripts write a make without the rest."
+    ),
+)
+def apple_keys_missing(result: AnalysisResult) -> Iterator[Observation]:
+    isobmff = result.isobmff
+    if isobmff is None:
+        return
+    claims = {
+        field_name: value
+        for field_name, value in by_tag(result, "Make").items()
+        if field_name.startswith(_QUICKTIME_MAKE_GROUPS) and "apple" in str(value).lower()
+    }
+    if "apple" in str(isobmff.vendor_tags.get("com.apple.quicktime.make", "")).lower():
+        claims["com.apple.quicktime.make"] = isobmff.vendor_tags["com.apple.quicktime.make"]
+    if not claims:
+        return
+    present = {key for keys in isobmff.metadata_keys.values() for key in keys} | set(isobmff.vendor_tags)
+    missing = [key for key in APPLE_QUICKTIME_KEYS if key not in present]
+    if not missing:
+        return
+    field_name, value = next(iter(claims.items()))
+    yield Observation(
+        evidence={**claims, "isobmff:missing_keys": missing, "isobmff:keys": sorted(present)[:50]},
+        explanation=(
+            f"{field_name} says {quote(value)}, but the keys {', '.join(missing)} that Apple devices write into "
+            "every recording are missing: the file was re-written by other software or the make was set by hand."
+        ),
+    )
+
+
+@book.rule(
+    "EM-META-017",
+    "JPEG comment names the encoding software",
+    Category.METADATA,
+    Severity.WARNING,
+    looks_at="text of every JPEG COM segment (our marker walk), matched against known encoder signatures and editors",
+    innocent=(
+        "A few cheap cameras used the LEADTOOLS or Intel libraries in firmware; comments are also copied when "
+        "a file is re-saved. Comments that name no program (captions, camera names) are ignored."
+    ),
+)
+def comment_names_software(result: AnalysisResult) -> Iterator[Observation]:
+    if result.jpeg is None:
+        return
+    for index, comment in enumerate(result.jpeg.comments):
+        program = comment_writer_named(comment)
+        if program:
+            yield Observation(
+                evidence={"jpeg:COM": comment[:500], "jpeg:COM_index": index, "software": program},
+                explanation=f"The JPEG comment says {quote(comment)}: the image was encoded by {program}.",
+            )
+            return

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import re
 
+# ExifTool tag names that record the program which wrote or processed the file.
+SOFTWARE_TAGS = (
+    "Software",
+    "ProcessingSoftware",
+    "CreatorTool",
+    "HistorySoftwareAgent",
+    "Encoder",
+    "EncodedBy",
+    "WriterName",
+    "ReaderName",
+    "ExifSoftware",
+)
+
 # (pattern, canonical name). Order matters: the first match names the program, so the more specific
 # pattern ("Photoshop Lightroom") comes before the general one ("Photoshop").
 EDITORS: tuple[tuple[str, str], ...] = (
@@ -68,8 +81,33 @@ GENERATORS: tuple[tuple[str, str], ...] = (
     (r"leonardo\.ai", "Leonardo.Ai"),
 )
 
+# Libraries and programs that announce themselves in a JPEG COM segment (JPEGsnoop's list of known
+# comment signatures), beyond the editors above. "AppleMark" is written by Apple's image I/O on export.
+COMMENT_WRITERS: tuple[tuple[str, str], ...] = (
+    (r"^CREATOR: gd-jpeg", "GD graphics library"),
+    (r"LEAD Technologies", "LEADTOOLS imaging library"),
+    (r"JPEGmini", "JPEGmini"),
+    (r"Intel\(R\) JPEG Library", "Intel JPEG Library"),
+    (r"Handmade Software", "Image Alchemy (Handmade Software)"),
+    (r"^AppleMark", "Apple image export (QuickTime/Preview)"),
+    (r"jpeg-recompress|jpegoptim|mozjpeg", "a JPEG optimiser"),
+    (r"Created with The GIMP|Created with GIMP", "GIMP"),
+    (r"^File written by Adobe Photoshop", "Adobe Photoshop"),
+)
+
 _EDITOR_PATTERNS = tuple((re.compile(pattern, re.IGNORECASE), name) for pattern, name in EDITORS)
 _GENERATOR_PATTERNS = tuple((re.compile(pattern, re.IGNORECASE), name) for pattern, name in GENERATORS)
+
+
+_COMMENT_PATTERNS = tuple((re.compile(pattern, re.IGNORECASE), name) for pattern, name in COMMENT_WRITERS)
+
+
+def comment_writer_named(text: str) -> str | None:
+    """The program a JPEG comment names: a known comment signature first, else an editor's name."""
+    stripped = text.strip()
+    return next((name for pattern, name in _COMMENT_PATTERNS if pattern.search(stripped)), None) or editor_named(
+        stripped
+    )
 
 
 def editor_named(text: str) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from forensics.analysers.results import AnalysisResult
 
-from .facts import pixel_size, quote
+from .facts import claimed_camera, pixel_size, quote
 from .model import Category, Observation, RuleBook, Severity
 
 book = RuleBook()
@@ -33,6 +33,8 @@ _DAMAGE_CODES = {
     "trailing_bytes",
 }
 _SHOWN_TABLES = 3
+# Camera firmware writes sequential DCT (SOF0, occasionally SOF1); everything else is a program's choice.
+_CAMERA_PROCESSES = ("baseline", "extended sequential")
 
 
 @book.rule(
@@ -398,3 +400,60 @@ def thumbnail_shape(result: AnalysisResult) -> Iterator[Observation]:
                 f"{jpeg.frame.width}x{jpeg.frame.height}: their shapes differ by more than letter-boxing explains."
             ),
         )
+
+
+@book.rule(
+    "EM-STRUCT-015",
+    "Camera original claimed, but the JPEG is progressive or non-baseline",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at="SOF marker (coding process) of a JPEG whose IFD0:Make names a camera and no software tag an editor",
+    innocent=(
+        "A few devices and capture apps write progressive files; in the corpus no camera original does. Web "
+        "pipelines, optimisers and editors that keep the EXIF block produce exactly this."
+    ),
+)
+def camera_claim_non_baseline(result: AnalysisResult) -> Iterator[Observation]:
+    jpeg = result.jpeg
+    camera = claimed_camera(result)
+    if camera is None or jpeg is None or jpeg.frame is None or jpeg.frame.process in _CAMERA_PROCESSES:
+        return
+    yield Observation(
+        evidence={"IFD0:Make/Model": camera, "jpeg:SOF": jpeg.frame.marker, "jpeg:process": jpeg.frame.process},
+        explanation=(
+            f"The metadata presents the file as a photo from {quote(camera)}, but the image is coded "
+            f"{jpeg.frame.process} ({jpeg.frame.marker}), which camera firmware does not write: it was re-encoded."
+        ),
+    )
+
+
+@book.rule(
+    "EM-STRUCT-016",
+    "Camera original claimed, but the Huffman tables are optimised",
+    Category.STRUCTURE,
+    Severity.INFO,
+    looks_at="DHT tables (Annex K standard vs optimised) of a JPEG whose IFD0:Make names a camera and no editor",
+    innocent=(
+        "Most cameras write the standard tables, but phones such as recent Samsung and Oppo models optimise "
+        "them (one camera original in the corpus does), so this is context, not evidence of editing."
+    ),
+)
+def camera_claim_optimised_huffman(result: AnalysisResult) -> Iterator[Observation]:
+    jpeg = result.jpeg
+    camera = claimed_camera(result)
+    if camera is None or jpeg is None or not jpeg.huffman_tables or any(t.standard for t in jpeg.huffman_tables):
+        return
+    yield Observation(
+        evidence={
+            "IFD0:Make/Model": camera,
+            "jpeg:huffman_tables": [
+                {"class": table.table_class, "id": table.table_id, "offset": table.offset}
+                for table in jpeg.huffman_tables[:8]
+            ],
+        },
+        explanation=(
+            f"The metadata presents the file as a photo from {quote(camera)}, but all "
+            f"{len(jpeg.huffman_tables)} Huffman tables are optimised for this image rather than the standard "
+            "ones most camera firmware writes."
+        ),
+    )

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from forensics.analysers.results import AnalysisResult
 
 from .facts import by_tag, first, quote
-from .metadata import SOFTWARE_TAGS
 from .model import Category, Observation, RuleBook, Severity
-from .software_names import generator_named
+from .software_names import SOFTWARE_TAGS, generator_named
 
 book = RuleBook()
 
@@ -118,7 +117,10 @@ def stealth_parameters(result: AnalysisResult) -> Iterator[Observation]:
     "Declared as AI-generated or AI-edited (digital source type)",
     Category.SYNTHETIC_MEDIA,
     Severity.WARNING,
-    looks_at="C2PA action digitalSourceType in every manifest, XMP-iptcExt:DigitalSourceType",
+    looks_at=(
+        "C2PA action digitalSourceType in every manifest; DigitalSourceType/DigitalSourceFileType in every "
+        "metadata group (XMP-iptcExt, C2PA assertions as read by ExifTool)"
+    ),
     innocent="Self-declared and easily stripped or forged; test files use arbitrary values.",
 )
 def declared_synthetic(result: AnalysisResult) -> Iterator[Observation]:
@@ -142,12 +144,17 @@ def declared_synthetic(result: AnalysisResult) -> Iterator[Observation]:
                             f"{_SYNTHETIC_SOURCE_TYPES[kind]} ({quote(kind)})."
                         ),
                     )
-    xmp_kind = str(first(result, "XMP-iptcExt:DigitalSourceType") or "").rsplit("/", 1)[-1]
-    if xmp_kind in _SYNTHETIC_SOURCE_TYPES:
-        yield Observation(
-            evidence={"XMP-iptcExt:DigitalSourceType": first(result, "XMP-iptcExt:DigitalSourceType")},
-            explanation=f"The XMP DigitalSourceType says {quote(xmp_kind)}: {_SYNTHETIC_SOURCE_TYPES[xmp_kind]}.",
-        )
+    # IPTC defines DigitalSourceType in XMP (Iptc4xmpExt); ExifTool also shows it from C2PA/JUMBF assertions
+    # (JSON/CBOR groups) and, for older writers, as DigitalSourceFileType. Every group is read.
+    for tag in ("DigitalSourceType", "DigitalSourceFileType"):
+        for field_name, value in by_tag(result, tag).items():
+            kind = str(value).rsplit("/", 1)[-1]
+            if kind in _SYNTHETIC_SOURCE_TYPES and kind not in {reported_kind for reported_kind, _ in reported}:
+                reported.add((kind, None))
+                yield Observation(
+                    evidence={field_name: value},
+                    explanation=f"{field_name} says {quote(kind)}: {_SYNTHETIC_SOURCE_TYPES[kind]}.",
+                )
 
 
 @book.rule(

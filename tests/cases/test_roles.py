@@ -7,6 +7,7 @@
 | create cases, upload evidence, add notes | yes | yes | yes | |
 | assign investigators, change case status, close cases | yes | yes | | |
 | download original media | yes | yes | assigned cases | |
+| read custody logs | yes | yes | assigned/involved cases | yes |
 """
 
 import pytest
@@ -136,6 +137,25 @@ def test_who_downloads_original_media(client, world, role, own, others, assigned
         assert response.status_code == expected, title
         if expected == 200:
             assert b"".join(response.streaming_content) == jpeg_bytes(colour=(list(world["items"]).index(title), 9, 9))
+
+
+@pytest.mark.parametrize(
+    "role,own,others,assigned",
+    [
+        ("admin", 200, 200, 200),
+        ("supervisor", 200, 200, 200),
+        ("investigator", 200, 404, 200),
+        ("auditor", 200, 200, 200),
+    ],
+)
+def test_who_reads_custody_logs(client, world, role, own, others, assigned):
+    _login(client, world, role)
+    for case, expected in ((world["own"], own), (world["others"], others), (world["assigned"], assigned)):
+        item = world["items"][case.title]
+        assert client.get(f"/custody/cases/{case.public_id}/").status_code == expected, case.title
+        assert client.get(f"/api/v1/custody/cases/{case.public_id}/events/").status_code == expected, case.title
+        assert client.get(f"/api/v1/custody/evidence/{item.public_id}/events/").status_code == expected, case.title
+        assert client.get(f"/api/v1/custody/evidence/{item.public_id}/bundle/").status_code == expected, case.title
 
 
 def test_closed_case_refuses_new_evidence_with_a_message(client, world):

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cases import services
 from cases.models import Case, CaseNote, EvidenceItem, Membership
 from forensics.models import Analysis
+from reports.models import Report
 from tests.conftest import PASSWORD, jpeg_bytes, received
 
 
@@ -35,6 +36,10 @@ def _beta_ids(beta):
         "evidence_id": item.public_id,
         "membership_id": membership.public_id,
         "analysis_id": Analysis.objects.get(evidence=item).public_id,
+        # Made directly: a report is requested only once the analysis is done, which no task has run here.
+        "report_id": Report.objects.create(
+            kind="evidence", case=beta.case, evidence=item, requested_by=beta.investigator
+        ).public_id,
     }
 
 
@@ -57,8 +62,20 @@ FOREIGN_REQUESTS = {
     "api:case-evidence": ("post", ["case_id"], _upload),
     "api:evidence-detail": ("get", ["evidence_id"], None),
     "api:member-detail": ("delete", ["membership_id"], None),
+    "api:custody-case-events": ("get", ["case_id"], None),
+    "api:custody-evidence-events": ("get", ["evidence_id"], None),
+    "api:custody-evidence-bundle": ("get", ["evidence_id"], None),
+    "custody:case": ("get", ["case_id"], None),
+    "custody:sign-off": ("post", ["case_id"], lambda: {"comment": "foreign sign-off"}),
     "api:evidence-analyses": ("post", ["evidence_id"], None),
     "api:analysis-detail": ("get", ["analysis_id"], None),
+    "reports:evidence-create": ("post", ["evidence_id"], None),
+    "reports:case-create": ("post", ["case_id"], None),
+    "reports:download": ("get", ["report_id"], None),
+    "api:evidence-reports": ("post", ["evidence_id"], None),
+    "api:case-reports": ("post", ["case_id"], None),
+    "api:report-detail": ("get", ["report_id"], None),
+    "api:report-download": ("get", ["report_id"], None),
 }
 
 
@@ -69,6 +86,7 @@ def _snapshot(tenant):
         "items": tuple(EvidenceItem.objects.in_organisation(tenant.organisation).values_list("pk", flat=True)),
         "notes": CaseNote.objects.filter(case__organisation=tenant.organisation).count(),
         "members": tuple(Membership.objects.filter(organisation=tenant.organisation).values_list("pk", "role")),
+        "reports": tuple(Report.objects.filter(case__organisation=tenant.organisation).values_list("pk", "status")),
         "analyses": Analysis.objects.filter(evidence__case__organisation=tenant.organisation).count(),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -26,20 +27,54 @@ def picture(width: int = 640, height: int = 480) -> Image.Image:
     return image
 
 
+def exif_with_canon_maker_note() -> bytes:
+    """A minimal little-endian EXIF block whose ExifIFD holds a Canon-style maker note.
+
+    Pillow cannot write a MakerNote of the right type and ExifTool will not create one, so the TIFF is laid out
+    here: IFD0 points to the ExifIFD, whose MakerNote (0x927C, UNDEFINED) is a Canon maker-note IFD with one
+    inline entry, CanonModelID (0x0010) = 0x02700000, which ExifTool decodes as "PowerShot G11".
+    """
+    maker_note = struct.pack("<H", 1) + struct.pack("<HHII", 0x0010, 4, 1, 0x02700000) + struct.pack("<I", 0)
+    ifd0_at = 8
+    exif_ifd_at = ifd0_at + 2 + 12 + 4
+    maker_note_at = exif_ifd_at + 2 + 12 + 4
+    tiff = b"II*\x00" + struct.pack("<I", ifd0_at)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x8769, 4, 1, exif_ifd_at) + struct.pack("<I", 0)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x927C, 7, len(maker_note), maker_note_at)
+    tiff += struct.pack("<I", 0)
+    return b"Exif\x00\x00" + tiff + maker_note
+
+
+# What a Canon PowerShot writes, in the tags ExifTool's -validate expects of a camera JPEG; the capture was at
+# 10:00 local time (UTC+2), so the GPS receiver's UTC clock says 08:00.
+CAMERA_TAGS = (
+    "-Make=Canon",
+    "-Model=Canon PowerShot G11",
+    "-DateTimeOriginal=2024:05:01 10:00:00",
+    "-CreateDate=2024:05:01 10:00:00",
+    "-ModifyDate=2024:05:01 10:00:00",
+    "-OffsetTimeOriginal=+02:00",
+    "-GPSDateStamp=2024:05:01",
+    "-GPSTimeStamp=08:00:00",
+    "-ExifImageWidth=640",
+    "-ExifImageHeight=480",
+    "-ExifVersion=0230",
+    "-FlashpixVersion=0100",
+    "-ColorSpace=sRGB",
+    "-ComponentsConfiguration=Y, Cb, Cr, -",
+    "-XResolution=180",
+    "-YResolution=180",
+    "-ResolutionUnit=inches",
+    "-YCbCrPositioning=Co-sited",
+)
+
+
 @pytest.fixture
 def camera_jpeg(tmp_path: Path) -> Path:
-    """A JPEG with the EXIF a camera writes: make, model, capture date and the recorded pixel size."""
+    """A JPEG with the EXIF a camera writes: make, model, maker note, capture date and GPS time, pixel size."""
     path = tmp_path / "IMG_0001.jpg"
-    picture().save(path, quality=92)
-    exiftool_write(
-        path,
-        "-Make=Canon",
-        "-Model=Canon PowerShot G11",
-        "-DateTimeOriginal=2024:05:01 10:00:00",
-        "-ModifyDate=2024:05:01 10:00:00",
-        "-ExifImageWidth=640",
-        "-ExifImageHeight=480",
-    )
+    picture().save(path, quality=92, exif=exif_with_canon_maker_note())
+    exiftool_write(path, *CAMERA_TAGS)
     return path
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +19,16 @@ from forensics.rules import Evaluation, evaluate
 
 from .conftest import CORPUS
 
-# Measured on the corpus (ruleset 2026.1): 45 of 47 camera originals are "ok". The two others carry
+# Measured on the corpus (rulesets 2026.1 and 2026.2): 45 of 47 camera originals are "ok". The two others carry
 # real evidence the label's criteria (Software/CreatorTool/History only) do not look at:
 # Minolta_DiMAGE_S404.jpg has 51 KB of undeclared data after its EOI, and Panasonic_DMC-LC70 has a
 # Photoshop 6.0 resource block (Photoshop:WriterName). "The great majority" is held to 90 %.
 CAMERA_ORIGINAL_OK_SHARE = 0.90
 # Structurally valid at box level; its defect lies in HEIF item semantics (iloc/iinf), which we do not parse.
 MALFORMED_WITHOUT_STRUCTURE_FINDING = {"malformed/heif/NullPointerException.HeifPictureHandler.processBox.heif"}
+# The issue's bound for hostile input: every malformed file analysed within this time and this much memory.
+MALFORMED_SECONDS_PER_FILE = 10.0
+MALFORMED_MEMORY_GROWTH_MIB = 512
 _GENERATOR_OF_PREFIX = {
     "AUTOMATIC1111": "AUTOMATIC1111",
     "ComfyUI": "ComfyUI",
@@ -39,6 +45,7 @@ class Judged:
     label: str
     note: str
     evaluation: Evaluation
+    seconds: float
 
     def text(self) -> str:
         return " ".join(f"{finding.explanation} {finding.evidence}" for finding in self.evaluation.findings)
@@ -51,9 +58,14 @@ def judged() -> list[Judged]:
     rows = list(csv.DictReader((CORPUS / "manifest.csv").open(encoding="utf-8")))
     outcomes = []
     for row in rows:
-        result = analyse_file(CORPUS / row["path"], original_filename=Path(row["path"]).name)
+        started = time.monotonic()
+        result = analyse_file(
+            CORPUS / row["path"], original_filename=Path(row["path"]).name, expected_sha256=row["sha256"]
+        )
+        evaluation = evaluate(result)
+        seconds = time.monotonic() - started
         json.dumps(result.to_dict())  # storable, whatever the file
-        outcomes.append(Judged(row["path"], row["label"], row["note"], evaluate(result)))
+        outcomes.append(Judged(row["path"], row["label"], row["note"], evaluation, seconds))
     return outcomes
 
 
@@ -124,6 +136,58 @@ def test_malformed_files_complete_with_a_structural_finding(judged: list[Judged]
     without = {item.path for item in malformed if not any(f.category == "structure" for f in item.evaluation.findings)}
 
     assert without == MALFORMED_WITHOUT_STRUCTURE_FINDING
+
+
+def test_malformed_files_are_each_analysed_within_ten_seconds(judged: list[Judged]) -> None:
+    slow = {item.path: round(item.seconds, 1) for item in _labelled(judged, "malformed")}
+    slow = {path: seconds for path, seconds in slow.items() if seconds > MALFORMED_SECONDS_PER_FILE}
+
+    assert slow == {}
+
+
+# Run in a fresh interpreter so the peak (VmHWM) reflects this run alone; ExifTool, a child process, is measured
+# from its own VmHWM. Baseline: after the imports and one analysis, which load every library.
+_MEMORY_PROBE = """
+import json, os, sys
+from pathlib import Path
+from forensics.analysers import analyse_file
+from forensics.rules import evaluate
+
+def peak_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc")
+
+paths = sys.argv[1:]
+evaluate(analyse_file(paths[0]))
+before = peak_kib("self")
+for path in paths:
+    evaluate(analyse_file(path))
+children = [pid for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()]
+print(json.dumps({"growth_kib": peak_kib("self") - before, "children_kib": [peak_kib(pid) for pid in children]}))
+"""
+
+
+def test_malformed_run_stays_within_the_memory_bound(judged: list[Judged]) -> None:
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("peak memory is read from /proc, which this system does not have")
+    paths = [str(CORPUS / item.path) for item in _labelled(judged, "malformed")]
+    project = Path(__file__).resolve().parents[2]
+
+    probe = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, *paths], cwd=project, capture_output=True, text=True, timeout=1800
+    )
+
+    assert probe.returncode == 0, probe.stderr
+    measured = json.loads(probe.stdout.splitlines()[-1])
+    assert measured["growth_kib"] < MALFORMED_MEMORY_GROWTH_MIB * 1024, measured
+    assert measured["children_kib"], "ExifTool's process was not found"
+    assert max(measured["children_kib"]) < MALFORMED_MEMORY_GROWTH_MIB * 1024, measured
+
+
+def test_stored_bytes_match_the_manifest_digests(judged: list[Judged]) -> None:
+    assert [item.path for item in judged if "EM-INT-004" in [f.rule_id for f in item.evaluation.findings]] == []
 
 
 def test_every_file_in_the_manifest_was_evaluated(judged: list[Judged]) -> None:

@@ -66,7 +66,7 @@ def test_concatenated_second_jpeg_is_recognised_inside_the_trailer(camera_jpeg: 
 
     result = jpeg_structure_read(camera_jpeg)
 
-    assert result.trailing[0].detail == "JPEG image"
+    assert result.trailing[0].detail == "second JPEG image, 64x64 (baseline)"
 
 
 def test_exif_thumbnail_is_extracted_with_its_own_dimensions(camera_jpeg: Path, tmp_path: Path) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import zlib
 from pathlib import Path
+
+import pytest
 
 from forensics.analysers import analyse_file
 
@@ -17,6 +20,7 @@ def test_jpeg_analysis_runs_the_image_analysers_and_records_tool_versions(camera
 
     statuses = {run.name: run.status for run in result.runs}
     assert statuses == {
+        "sha256": "ok",
         "file_type": "ok",
         "exiftool": "ok",
         "jpeg": "ok",
@@ -37,7 +41,7 @@ def test_result_converts_to_json(ffmpeg_mp4: Path) -> None:
     assert stored["container"] == "isobmff"
     assert stored["isobmff"]["major_brand"] == "isom"
     assert stored["mediainfo"]["tracks"][1]["track_type"] == "Video"
-    assert stored["runs"][0]["name"] == "file_type"
+    assert [run["name"] for run in stored["runs"]][:2] == ["sha256", "file_type"]
 
 
 def test_one_failing_analyser_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -69,3 +73,17 @@ def test_empty_file_is_analysed_without_error(tmp_path: Path) -> None:
 
     assert result.container == "empty"
     assert all(run.status in ("ok", "skipped") for run in result.runs)
+
+
+def test_sha256_of_the_bytes_is_recorded_with_the_expected_digest(camera_jpeg: Path) -> None:
+    digest = hashlib.sha256(camera_jpeg.read_bytes()).hexdigest()
+
+    result = analyse_file(camera_jpeg, expected_sha256=f" {digest.upper()} ")
+
+    assert result.sha256 == digest
+    assert result.expected_sha256 == digest
+
+
+def test_expected_sha256_that_is_not_a_digest_is_refused(camera_jpeg: Path) -> None:
+    with pytest.raises(ValueError, match="not a hex SHA-256"):
+        analyse_file(camera_jpeg, expected_sha256="d41d8cd98f00b204e9800998ecf8427e")

@@ -1,0 +1,85 @@
+"""Benchmark: the whole forensic pipeline (`analyse_file` + `evaluate`, in-process, as `manage.py analyse` runs it)
+over the shared corpus, against ExifTool alone (`exiftool -j -G1 -a`) over the same files in one batch process.
+
+Usage: .venv/bin/python benchmarks/analyse_vs_exiftool.py [--corpus DIRECTORY]
+The corpus defaults to ../shared/corpus relative to the project root. Both runs read the same files with a warm
+page cache; the ratio is pipeline seconds / ExifTool seconds (the aim is at most 1.5).
+"""
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "corpus"
+TARGET_RATIO = 1.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"Default: {DEFAULT_CORPUS}")
+    args = parser.parse_args()
+    manifest = args.corpus / "manifest.csv"
+    if not manifest.is_file():
+        print(f"No corpus at {args.corpus} (expected {manifest}); pass --corpus DIRECTORY.", file=sys.stderr)
+        return 2
+    if shutil.which("exiftool") is None:
+        print("exiftool is not installed.", file=sys.stderr)
+        return 2
+    with manifest.open(encoding="utf-8") as handle:
+        files = [args.corpus / row["path"] for row in csv.DictReader(handle)]
+    total_bytes = sum(path.stat().st_size for path in files)
+    for path in files:  # the same warm page cache for both contenders
+        path.read_bytes()
+    print(f"{len(files)} files, {total_bytes / 2**20:,.1f} MiB, from {args.corpus}")
+
+    exiftool_seconds = exiftool_batch(files)
+    pipeline_seconds, per_analyser = pipeline(files)
+
+    print(f"exiftool -j -G1 -a (one batch) : {exiftool_seconds:7.2f} s  {len(files) / exiftool_seconds:7.1f} files/s")
+    print(f"analyse_file + evaluate        : {pipeline_seconds:7.2f} s  {len(files) / pipeline_seconds:7.1f} files/s")
+    ratio = pipeline_seconds / exiftool_seconds
+    verdict = "within" if ratio <= TARGET_RATIO else "outside"
+    print(f"ratio (pipeline / ExifTool)    : {ratio:7.2f}x  ({verdict} the {TARGET_RATIO}x aim)")
+    print("pipeline time by analyser (sum of per-file runs):")
+    for name, seconds in sorted(per_analyser.items(), key=lambda item: -item[1]):
+        print(f"  {name:<12} {seconds:7.2f} s")
+    return 0
+
+
+def exiftool_batch(files: list[Path]) -> float:
+    """Seconds for one ExifTool process to read every file; the list goes in an argument file, not argv."""
+    with tempfile.NamedTemporaryFile("w", suffix=".args", encoding="utf-8") as arguments:
+        arguments.write("\n".join(str(path) for path in files))
+        arguments.flush()
+        started = time.perf_counter()
+        subprocess.run(
+            ["exiftool", "-j", "-G1", "-a", "-@", arguments.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        return time.perf_counter() - started
+
+
+def pipeline(files: list[Path]) -> tuple[float, dict[str, float]]:
+    """Seconds for the whole engine over every file, and how the analysers' own durations add up."""
+    sys.path.insert(0, str(REPOSITORY))
+    from forensics.analysers import analyse_file
+    from forensics.rules import evaluate
+
+    per_analyser: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    for path in files:
+        result = analyse_file(path)
+        evaluate(result)
+        for run in result.runs:
+            per_analyser[run.name] += run.duration_ms / 1000
+    return time.perf_counter() - started, per_analyser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""API representations of the custody ledger. Entries and checkpoints are given exactly as they are hashed and
+signed (UUIDs and times as their canonical strings), so a client can recompute every hash and signature."""
+
+from rest_framework import serializers
+
+from ..models import Action
+
+
+class PublicKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField(help_text="First 16 hex characters of SHA-256 over the raw public key.")
+    algorithm = serializers.CharField()
+    public_key_pem = serializers.CharField(help_text="SubjectPublicKeyInfo PEM.")
+    public_key_base64 = serializers.CharField(help_text="The raw 32-byte Ed25519 key, standard base64.")
+    active = serializers.BooleanField(help_text="Whether this key signs new entries; retired keys stay listed.")
+
+
+class CustodyEntrySerializer(serializers.Serializer):
+    organisation = serializers.UUIDField()
+    sequence = serializers.IntegerField()
+    recorded_at = serializers.CharField(help_text="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ, as hashed.")
+    actor = serializers.CharField(help_text='Username, or "system:<task>".')
+    action = serializers.ChoiceField(choices=Action.choices)
+    case = serializers.UUIDField(allow_null=True)
+    evidence = serializers.UUIDField(allow_null=True)
+    details = serializers.JSONField()
+    prev_hash = serializers.CharField()
+    key_id = serializers.CharField()
+    entry_hash = serializers.CharField(help_text="SHA-256 of the canonical encoding of every field above.")
+    signature = serializers.CharField(help_text="Ed25519 over the entry domain prefix and entry_hash, base64.")
+
+
+class CheckpointSerializer(serializers.Serializer):
+    organisation = serializers.UUIDField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="RFC 6962 Merkle root of the first tree_size entry hashes, hex.")
+    made_at = serializers.CharField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField(help_text="modified, deleted, inserted, reordered, bad signature, unknown key…")
+    sequence = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField()
+
+
+class VerificationSerializer(serializers.Serializer):
+    organisation = serializers.CharField(help_text="The organisation's slug.")
+    ok = serializers.BooleanField()
+    summary = serializers.CharField()
+    entries_checked = serializers.IntegerField()
+    checkpoints_checked = serializers.IntegerField()
+    problems = ProblemSerializer(many=True)
+    latest_checkpoint = CheckpointSerializer(allow_null=True)
+    recorded_as = serializers.IntegerField(help_text="Sequence number of the custody.verified event recorded.")
+
+
+class BundleEventSerializer(serializers.Serializer):
+    leaf_index = serializers.IntegerField()
+    entry = CustodyEntrySerializer()
+    inclusion_proof = serializers.ListField(child=serializers.CharField(), help_text="Audit path, hex, leaf upward.")
+
+
+class BundleManifestEventSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    entry_hash = serializers.CharField()
+
+
+class BundleManifestSerializer(serializers.Serializer):
+    organisation = serializers.UUIDField()
+    evidence = serializers.UUIDField()
+    checkpoint_tree_size = serializers.IntegerField()
+    checkpoint_root_hash = serializers.CharField()
+    events = BundleManifestEventSerializer(many=True)
+    key_id = serializers.CharField()
+    signature = serializers.CharField()
+
+
+class CustodyBundleSerializer(serializers.Serializer):
+    """Describes the bundle document for the schema; the view returns the document itself, byte for byte."""
+
+    format = serializers.CharField()
+    version = serializers.IntegerField()
+    organisation = serializers.UUIDField()
+    evidence = serializers.UUIDField()
+    exported_at = serializers.CharField()
+    checkpoint = CheckpointSerializer()
+    events = BundleEventSerializer(many=True)
+    manifest = BundleManifestSerializer()
+    public_keys = PublicKeySerializer(many=True)

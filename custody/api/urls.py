@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("keys/", views.CustodyKeysView.as_view(), name="custody-keys"),
+    path("checkpoints/", views.CheckpointListView.as_view(), name="custody-checkpoints"),
+    path("verify/", views.VerifyView.as_view(), name="custody-verify"),
+    path("cases/<uuid:case_id>/events/", views.CaseEventsView.as_view(), name="custody-case-events"),
+    path("evidence/<uuid:evidence_id>/events/", views.EvidenceEventsView.as_view(), name="custody-evidence-events"),
+    path("evidence/<uuid:evidence_id>/bundle/", views.EvidenceBundleView.as_view(), name="custody-evidence-bundle"),
+]

@@ -1,0 +1,142 @@
+"""REST endpoints of the custody ledger under /api/v1/custody/. The public keys are public; everything else
+needs custody:read, on the case concerned or, for the organisation-wide verification, on every case."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView, get_object_or_404
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api.base import MemberAPIMixin
+from cases.models import EvidenceItem
+from cases.roles import Reach, Scope
+
+from ..bundles import custody_bundle_build, entry_as_json, public_keys_document
+from ..checkpoints import checkpoint_fields
+from ..ledger import ledger_entries
+from ..models import Checkpoint, CustodyEvent
+from ..verification import custody_verification_run
+from .serializers import (
+    CheckpointSerializer,
+    CustodyBundleSerializer,
+    CustodyEntrySerializer,
+    PublicKeySerializer,
+    VerificationSerializer,
+)
+
+
+class CustodyKeysView(APIView):
+    """Every public key the ledger was ever signed with, for anyone verifying entries, checkpoints or bundles."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PublicKeySerializer(many=True), auth=[])
+    def get(self, request):
+        return Response(PublicKeySerializer(public_keys_document(), many=True).data)
+
+
+class LedgerEntryPageMixin:
+    """Lists a page of ledger entries, oldest first, exactly as hashed and signed; get_queryset names them."""
+
+    required_scope = Scope.CUSTODY_READ
+    serializer_class = CustodyEntrySerializer
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset().order_by("sequence").only("pk"))
+        entries = ledger_entries(CustodyEvent.objects.filter(pk__in=[event.pk for event in page]))
+        return self.get_paginated_response(self.get_serializer([entry_as_json(e) for e in entries], many=True).data)
+
+
+class EvidenceItemScopedMixin:
+    def get_item(self, evidence_id) -> EvidenceItem:
+        """The item if the member may see its case (404 otherwise), checked for the view's scope."""
+        item = get_object_or_404(
+            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
+            public_id=evidence_id,
+        )
+        self.get_case(item.case.public_id)
+        return item
+
+
+class CaseEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
+    """Every ledger entry about the case or any of its evidence."""
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no membership
+            return CustodyEvent.objects.none()
+        return CustodyEvent.objects.filter(case=self.get_case(self.kwargs["case_id"]))
+
+
+class EvidenceEventsView(LedgerEntryPageMixin, EvidenceItemScopedMixin, MemberAPIMixin, ListAPIView):
+    """Every ledger entry about one evidence item."""
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CustodyEvent.objects.none()
+        return CustodyEvent.objects.filter(evidence=self.get_item(self.kwargs["evidence_id"]))
+
+
+class EvidenceBundleView(EvidenceItemScopedMixin, MemberAPIMixin, APIView):
+    """The item's custody bundle, for `python -m custody.verify`; makes a checkpoint first if none covers it."""
+
+    required_scope = Scope.CUSTODY_READ
+
+    @extend_schema(responses=CustodyBundleSerializer)
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        response = Response(custody_bundle_build(item=item))
+        response["Content-Disposition"] = f'attachment; filename="custody-bundle-{item.public_id}.json"'
+        return response
+
+
+class CheckpointListView(MemberAPIMixin, ListAPIView):
+    """The organisation's signed checkpoints, newest first; keep a copy of the newest root outside the server."""
+
+    required_scope = Scope.CUSTODY_READ
+    serializer_class = CheckpointSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Checkpoint.objects.none()
+        return Checkpoint.objects.filter(organisation_id=self.membership.organisation_id).order_by(
+            "-tree_size", "-made_at"
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        organisation = self.membership.organisation
+        data = [entry_as_json(checkpoint_fields(checkpoint, organisation)) for checkpoint in page]
+        return self.get_paginated_response(self.get_serializer(data, many=True).data)
+
+
+class VerifyView(MemberAPIMixin, APIView):
+    """Verify the organisation's whole ledger now and record that in it (custody:read on every case)."""
+
+    required_scope = Scope.CUSTODY_READ
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.membership.reach(Scope.CUSTODY_READ) is not Reach.ALL:
+            raise PermissionDenied("Verifying the whole ledger needs custody access to every case of the organisation.")
+
+    @extend_schema(request=None, responses=VerificationSerializer)
+    def post(self, request):
+        organisation = self.membership.organisation
+        verification, event = custody_verification_run(organisation=organisation, via="api", actor=request.user)
+        latest = verification.latest_checkpoint
+        body = {
+            "organisation": organisation.slug,
+            "ok": verification.ok,
+            "summary": verification.summary(),
+            "entries_checked": verification.report.entries_checked,
+            "checkpoints_checked": verification.checkpoints_checked,
+            "problems": [
+                {"kind": str(p.kind), "label": p.label, "sequence": p.sequence, "detail": p.detail}
+                for p in verification.report.problems
+            ],
+            "latest_checkpoint": entry_as_json(checkpoint_fields(latest, organisation)) if latest else None,
+            "recorded_as": event.sequence,
+        }
+        return Response(VerificationSerializer(body).data)

@@ -1,0 +1,48 @@
+"""Supervisor review: the "reviewed" sign-off on a case awaiting review, written with its ledger event."""
+
+import hashlib
+
+from django.db import transaction
+
+from cases.exceptions import Refused
+from cases.models import Case, CaseStatus, Organisation
+
+from .ledger import custody_event_record
+from .models import Action, ReviewSignOff
+
+
+class CaseNotUnderReview(Refused):
+    status_code = 409
+
+    def __init__(self, case: Case):
+        super().__init__(
+            f"Case {case.reference} is {case.get_status_display().lower()}, not under review; "
+            "set it to under review before signing off."
+        )
+
+
+@transaction.atomic
+def review_sign_off(*, case: Case, comment: str, actor) -> ReviewSignOff:
+    """Sign off `case` as reviewed by `actor`; the sign-off and its `review.signed_off` event commit together."""
+    # The organisation row first, as every ledger append takes it: locking the case first could deadlock.
+    Organisation.objects.select_for_update().only("pk").get(pk=case.organisation_id)
+    case = Case.objects.select_related("organisation").get(pk=case.pk)
+    if case.status != CaseStatus.UNDER_REVIEW:
+        raise CaseNotUnderReview(case)
+    event = custody_event_record(
+        organisation=case.organisation,
+        action=Action.REVIEW_SIGNED_OFF,
+        actor=actor,
+        case=case,
+        details={"comment_sha256": hashlib.sha256(comment.encode()).hexdigest(), "length": len(comment)},
+    )
+    sign_off = ReviewSignOff(
+        organisation=case.organisation,
+        case=case,
+        signed_by=actor,
+        comment=comment,
+        signed_at=event.recorded_at,
+        event=event,
+    )
+    sign_off.save()
+    return sign_off

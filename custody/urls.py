@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "custody"
+
+urlpatterns = [
+    path("", views.AuditView.as_view(), name="audit"),
+    path("verify/", views.VerifyNowView.as_view(), name="verify"),
+    path("cases/<uuid:case_id>/", views.CaseCustodyView.as_view(), name="case"),
+    path("cases/<uuid:case_id>/sign-off/", views.SignOffView.as_view(), name="sign-off"),
+]

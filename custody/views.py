@@ -1,0 +1,115 @@
+"""Server-rendered custody pages: the organisation's audit page (chain status, last checkpoint, cases awaiting
+review, sign-offs) and each case's custody timeline."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.shortcuts import redirect, render
+from django.views import View
+
+from cases.exceptions import Refused
+from cases.models import Case, CaseStatus
+from cases.roles import Reach, Scope
+from cases.views_base import MemberView
+
+from .forms import SignOffForm
+from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
+from .reviews import review_sign_off
+from .verification import custody_verification_run
+
+
+class OrganisationWideScope:
+    """Pages about the whole organisation's ledger need custody:read on every case, not only on some of them.
+
+    Sits after MemberView in the bases, so the membership is resolved before this runs."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.membership.reach(Scope.CUSTODY_READ) is not Reach.ALL:
+            raise PermissionDenied("The custody audit needs custody access to every case of the organisation.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _latest_checkpoint(organisation) -> Checkpoint | None:
+    return Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
+
+
+class AuditView(MemberView, OrganisationWideScope, View):
+    required_scope = Scope.CUSTODY_READ
+    page_size = 25
+
+    def get(self, request):
+        organisation = self.membership.organisation
+        events = CustodyEvent.objects.filter(organisation=organisation)
+        cases = (
+            Case.objects.for_member(self.membership)
+            .annotate(event_count=Count("custody_events"), last_event=Max("custody_events__recorded_at"))
+            .order_by("-created_at", "-id")
+        )
+        context = {
+            "organisation": organisation,
+            "ledger_size": events.count(),
+            "last_verification": events.filter(action=Action.CUSTODY_VERIFIED).order_by("-sequence").first(),
+            "checkpoint": _latest_checkpoint(organisation),
+            "awaiting": cases.filter(status=CaseStatus.UNDER_REVIEW).annotate(
+                last_sign_off=Max("review_sign_offs__signed_at")
+            ),
+            "sign_offs": ReviewSignOff.objects.filter(organisation=organisation)
+            .select_related("case", "signed_by")
+            .order_by("-signed_at")[:20],
+            "page": Paginator(cases, self.page_size).get_page(request.GET.get("page")),
+        }
+        return render(request, "custody/audit.html", context)
+
+
+class VerifyNowView(MemberView, OrganisationWideScope, View):
+    required_scope = Scope.CUSTODY_READ
+
+    def post(self, request):
+        verification, event = custody_verification_run(
+            organisation=self.membership.organisation, via="page", actor=request.user
+        )
+        report = messages.success if verification.ok else messages.error
+        report(request, f"{verification.summary()} Recorded as ledger entry {event.sequence}.")
+        return redirect("custody:audit")
+
+
+class CaseCustodyView(MemberView, View):
+    """The custody timeline of one case: every ledger entry about it or its evidence, and its review sign-offs."""
+
+    required_scope = Scope.CUSTODY_READ
+
+    def get(self, request, case_id, form=None, status=200):
+        case = self.get_case(case_id)
+        events = CustodyEvent.objects.filter(case=case).select_related("evidence").order_by("sequence")
+        context = {
+            "case": case,
+            "timeline": [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in events],
+            "sign_offs": case.review_sign_offs.select_related("signed_by", "event").order_by("signed_at"),
+            "checkpoint": _latest_checkpoint(case.organisation),
+            "can_sign_off": self.membership.can(Scope.CASE_MANAGE, case) and case.status == CaseStatus.UNDER_REVIEW,
+            "form": form or SignOffForm(),
+        }
+        return render(request, "custody/case_custody.html", context, status=status)
+
+
+class SignOffView(CaseCustodyView):
+    required_scope = Scope.CASE_MANAGE
+    # The timeline is at its own address; this one only takes the form (and re-renders it when invalid).
+    http_method_names = ["post"]
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        form = SignOffForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, case_id, form=form, status=400)
+        try:
+            sign_off = review_sign_off(case=case, comment=form.cleaned_data["comment"], actor=request.user)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            entry = sign_off.event.sequence
+            messages.success(request, f"Review of {case.reference} signed off (ledger entry {entry}).")
+        return redirect("custody:case", case_id=case.public_id)

@@ -1,0 +1,150 @@
+"""Report endpoints: request an evidence or case report, watch its status, download it (a custody event), and
+verify a PDF without an account."""
+
+from django.core.files.storage import storages
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from cases.api.base import MemberAPIMixin
+from cases.exceptions import Refused
+from cases.models import EvidenceItem
+from cases.roles import Scope
+
+from ..models import Report
+from ..services import report_download_record, report_request
+from ..verification import report_verify_file
+from .serializers import ReportSerializer, ReportVerificationSerializer, ReportVerifyRequestSerializer
+
+
+class ReportNotReady(Refused):
+    status_code = 409
+
+    def __init__(self):
+        super().__init__("The report is not ready; watch its status until it is done.")
+
+
+class ReportRequestMixin(MemberAPIMixin):
+    """GET lists the reports (anyone who sees the case); POST requests one (evidence:upload on the case)."""
+
+    required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
+
+    def scope_for_request(self) -> Scope:
+        return self.required_scopes[self.request.method]
+
+    def requested(self, *, case, evidence=None) -> Response:
+        # A refusal (analysis still running) becomes a 409 in the API's one error handler.
+        report = report_request(actor=self.request.user, case=case, evidence=evidence)
+        return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EvidenceReportsView(ReportRequestMixin, APIView):
+    def get_item(self, evidence_id) -> EvidenceItem:
+        item = get_object_or_404(
+            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
+            public_id=evidence_id,
+        )
+        self.get_case(item.case.public_id)
+        return item
+
+    @extend_schema(responses=ReportSerializer(many=True), summary="Reports of an evidence item, newest first")
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        reports = Report.objects.filter(evidence=item).select_related("case", "evidence", "requested_by", "checkpoint")
+        return Response(ReportSerializer(reports, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: ReportSerializer, 409: OpenApiResponse(description="The item's analysis has not finished.")},
+        summary="Generate a signed PDF report of an evidence item",
+    )
+    def post(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        return self.requested(case=item.case, evidence=item)
+
+
+class CaseReportsView(ReportRequestMixin, APIView):
+    @extend_schema(responses=ReportSerializer(many=True), summary="Reports of a case and its items, newest first")
+    def get(self, request, case_id):
+        case = self.get_case(case_id)
+        reports = Report.objects.filter(case=case).select_related("case", "evidence", "requested_by", "checkpoint")
+        return Response(ReportSerializer(reports, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: ReportSerializer, 409: OpenApiResponse(description="An item's analysis has not finished.")},
+        summary="Generate a signed PDF report of a case and every item in it",
+    )
+    def post(self, request, case_id):
+        return self.requested(case=self.get_case(case_id))
+
+
+class ReportLookupMixin(MemberAPIMixin):
+    required_scope = Scope.CASE_READ
+
+    def get_report(self, report_id) -> Report:
+        return get_object_or_404(
+            Report.objects.for_member(self.membership).select_related(
+                "case__organisation", "evidence", "requested_by", "checkpoint"
+            ),
+            public_id=report_id,
+        )
+
+
+class ReportDetailView(ReportLookupMixin, APIView):
+    @extend_schema(responses=ReportSerializer, summary="A report's status (queued, running, done, failed)")
+    def get(self, request, report_id):
+        return Response(ReportSerializer(self.get_report(report_id)).data)
+
+
+class ReportDownloadView(ReportLookupMixin, APIView):
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(description="The signed PDF; recorded in the custody ledger."),
+            409: OpenApiResponse(description="The report is not ready."),
+        },
+        summary="Download a report (a custody event)",
+    )
+    def get(self, request, report_id):
+        report = self.get_report(report_id)
+        if not report.is_ready:
+            raise ReportNotReady()
+        report_download_record(report=report, actor=request.user)
+        stored = storages["reports"].open(report.storage_key, "rb")
+        return FileResponse(stored, as_attachment=True, filename=report.filename, content_type="application/pdf")
+
+
+class ReportVerifyThrottle(AnonRateThrottle):
+    scope = "report_verify"
+    rate = "30/minute"
+
+
+class ReportVerifyView(APIView):
+    """Anyone holding a PDF may ask whether it is a genuine report of this system; no account is needed."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ReportVerifyThrottle]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ReportVerifyRequestSerializer},
+        responses=ReportVerificationSerializer,
+        summary="Verify that a PDF is a report this system issued, unaltered",
+        auth=[],
+    )
+    def post(self, request):
+        given = ReportVerifyRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        upload = given.validated_data["file"]
+        try:
+            verification = report_verify_file(upload)
+        finally:
+            upload.close()
+        return Response(ReportVerificationSerializer(verification).data)

@@ -1,0 +1,170 @@
+"""What a report says, gathered from the database into plain template context: the evidence identity, the latest
+analysis with its findings, metadata and structure, the custody log with an inclusion proof for every event, the
+result of verifying the ledger and the signed checkpoint the report is anchored to."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cases.models import Case, EvidenceItem
+from custody import merkle
+from custody.chain import entry_leaf_hashes
+from custody.checkpoints import checkpoint_make
+from custody.keys import public_keys
+from custody.models import Checkpoint, CustodyEvent
+from custody.signing import public_key_b64
+from custody.verification import custody_verify
+from forensics.models import Analysis
+from forensics.presentation import metadata_groups
+
+from .models import Report
+
+# Boxes deeper than this are counted, not listed: the report shows the file's shape, the API has every box.
+MP4_BOX_DEPTH_SHOWN = 1
+
+
+@dataclass(frozen=True)
+class ProvedEvent:
+    """One custody event as the report prints it, with its RFC 6962 audit path (None when no proof can be made)."""
+
+    sequence: int
+    recorded_at: datetime
+    actor: str
+    action: str
+    details: str
+    entry_hash: str
+    proof: list[str] | None
+
+    @property
+    def leaf_index(self) -> int:
+        return self.sequence - 1
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The checkpoint a report is anchored to and the leaf hashes of the tree it signs, when the ledger holds them."""
+
+    checkpoint: Checkpoint
+    leaves: list[bytes] | None
+    custody_public_key: str
+
+    @property
+    def proofs_available(self) -> bool:
+        return self.leaves is not None
+
+
+def anchor_make(case: Case) -> Anchor:
+    """Make a checkpoint covering every event recorded so far (unless the latest already does) and load its tree."""
+    organisation = case.organisation
+    checkpoint_make(organisation=organisation, reason="report")
+    # Re-read rather than use the return value: None means the latest one already covers everything, and a
+    # concurrent checkpoint may have been made meanwhile.
+    checkpoint = Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
+    hashes = list(
+        CustodyEvent.objects.filter(organisation=organisation, sequence__lte=checkpoint.tree_size)
+        .order_by("sequence")
+        .values_list("entry_hash", flat=True)
+    )
+    leaves = entry_leaf_hashes([{"entry_hash": value} for value in hashes])
+    intact = len(leaves) == checkpoint.tree_size and merkle.root(leaves).hex() == checkpoint.root_hash
+    raw_key = public_keys().get(checkpoint.key_id)
+    return Anchor(
+        checkpoint=checkpoint,
+        # Proofs against a tree the ledger no longer holds would not verify; the report says so instead.
+        leaves=leaves if intact else None,
+        custody_public_key=public_key_b64(raw_key) if raw_key else "",
+    )
+
+
+def custody_log(events, anchor: Anchor) -> list[ProvedEvent]:
+    """The given events up to the checkpoint, oldest first, each with its inclusion proof."""
+    rows = []
+    for event in events.filter(sequence__lte=anchor.checkpoint.tree_size).order_by("sequence"):
+        proof = None
+        if anchor.leaves is not None:
+            proof = [node.hex() for node in merkle.inclusion_proof(anchor.leaves, event.sequence - 1)]
+        rows.append(
+            ProvedEvent(
+                sequence=event.sequence,
+                recorded_at=event.recorded_at,
+                actor=event.actor_label,
+                action=event.get_action_display(),
+                details=json.dumps(event.details, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")),
+                entry_hash=event.entry_hash,
+                proof=proof,
+            )
+        )
+    return rows
+
+
+def item_section(item: EvidenceItem, anchor: Anchor) -> dict[str, Any]:
+    """Everything the report says about one evidence item."""
+    analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
+    result = analysis.result if analysis else {}
+    return {
+        "item": item,
+        "analysis": analysis,
+        "metadata": metadata_groups(result),
+        "mediainfo_tracks": mediainfo_tracks(result),
+        "structure": structure_summary(result),
+        "c2pa": (result or {}).get("c2pa") or {},
+        "custody_log": custody_log(CustodyEvent.objects.filter(evidence=item), anchor),
+    }
+
+
+def mediainfo_tracks(result: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """MediaInfo's tracks as (title, rows); list values are joined, every field is kept."""
+    tracks = ((result or {}).get("mediainfo") or {}).get("tracks") or []
+    titled = []
+    for number, track in enumerate(tracks, start=1):
+        rows = [(name, _text(value)) for name, value in track.items() if name != "track_type"]
+        titled.append((f"{track.get('track_type', 'Track')} (track {number})", rows))
+    return titled
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(part) for part in value)
+    return str(value)
+
+
+def structure_summary(result: dict) -> dict[str, Any]:
+    """The file's structure as the walkers recorded it: JPEG segments, MP4 boxes or PNG chunks."""
+    result = result or {}
+    summary: dict[str, Any] = {}
+    if jpeg := result.get("jpeg"):
+        summary["jpeg_segments"] = jpeg.get("segments") or []
+    if isobmff := result.get("isobmff"):
+        boxes = isobmff.get("boxes") or isobmff.get("top_level") or []
+        summary["mp4_boxes"] = [box for box in boxes if box.get("depth", 0) <= MP4_BOX_DEPTH_SHOWN]
+        summary["mp4_deeper_boxes"] = len(boxes) - len(summary["mp4_boxes"])
+        summary["mp4_brands"] = {
+            "major": isobmff.get("major_brand"),
+            "compatible": ", ".join(isobmff.get("compatible_brands") or []),
+        }
+    if png := result.get("png"):
+        summary["png_chunks"] = png.get("chunks") or []
+        summary["png_chunk_count"] = png.get("chunk_count", len(summary["png_chunks"]))
+    return summary
+
+
+def report_context(report: Report, anchor: Anchor, generated_at: datetime) -> dict[str, Any]:
+    """The template context of an evidence or a case report."""
+    case = report.case
+    context: dict[str, Any] = {
+        "report": report,
+        "case": case,
+        "organisation": case.organisation,
+        "generated_at": generated_at,
+        "anchor": anchor,
+        "custody_verification": custody_verify(case.organisation),
+    }
+    if report.evidence_id:
+        context["sections"] = [item_section(report.evidence, anchor)]
+        return context
+    items = list(case.evidence.select_related("received_by").prefetch_related("digests").order_by("received_at", "id"))
+    context["items"] = items
+    context["sections"] = [item_section(item, anchor) for item in items]
+    context["case_custody_log"] = custody_log(CustodyEvent.objects.filter(case=case, evidence=None), anchor)
+    return context

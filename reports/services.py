@@ -1,0 +1,137 @@
+"""Every write to reports: requesting one, claiming it for a worker, completing or failing it, and recording a
+download. Each owns its transaction and records its custody event where the ledger has one for it."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from cases.exceptions import Refused
+from cases.models import AnalysisStatus, Case, EvidenceItem, Organisation
+from custody.ledger import custody_event_record
+from custody.models import Action, Checkpoint
+
+from .models import Report, ReportKind, ReportStatus
+
+MAX_ATTEMPTS = 3
+PENDING_ANALYSIS = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+
+
+class AnalysisPending(Refused):
+    status_code = 409
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"The analysis of {what} has not finished yet; a report states the verdict, so generate it once the "
+            "analysis is done."
+        )
+
+
+def report_storage_key(*, organisation: Organisation, sha256: str) -> str:
+    return f"{organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}.pdf"
+
+
+@transaction.atomic
+def report_request(*, actor, case: Case, evidence: EvidenceItem | None = None) -> Report:
+    """Queue an evidence report (when `evidence` is given) or a case report; generated after commit."""
+    if evidence is not None and evidence.analysis_status in PENDING_ANALYSIS:
+        raise AnalysisPending("this item")
+    if evidence is None and case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists():
+        raise AnalysisPending("every item of this case")
+    report = Report.objects.create(
+        kind=ReportKind.EVIDENCE if evidence is not None else ReportKind.CASE,
+        case=case,
+        evidence=evidence,
+        requested_by=actor,
+    )
+    transaction.on_commit(lambda: async_task("reports.tasks.report_generate", report.pk, group="reports"))
+    return report
+
+
+@transaction.atomic
+def report_start(*, report_id: int) -> Report | None:
+    """Claim a queued report for this worker; None when it is finished or a live worker holds it."""
+    related = ("case__organisation", "evidence__case", "evidence__received_by", "requested_by")
+    # FOR UPDATE on the report row alone: the nullable evidence join cannot be locked on PostgreSQL.
+    report = Report.objects.select_for_update(of=("self",)).select_related(*related).get(pk=report_id)
+    if report.status in {ReportStatus.DONE, ReportStatus.FAILED}:
+        return None
+    # A run still marked running past the task timeout belongs to a worker that died; it may be taken over.
+    abandoned_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
+    if report.status == ReportStatus.RUNNING and report.started_at > abandoned_before:
+        return None
+    if report.attempts >= MAX_ATTEMPTS:
+        _fail(report, f"Gave up after {report.attempts} attempts that did not finish.")
+        return None
+    report.status, report.started_at = ReportStatus.RUNNING, timezone.now()
+    report.attempts += 1
+    report.save(update_fields=["status", "started_at", "attempts"])
+    return report
+
+
+@transaction.atomic
+def report_complete(
+    *, report: Report, pdf: bytes, generated_at: datetime, checkpoint: Checkpoint, evidence_ids: list[str]
+) -> Report:
+    """Store the signed PDF content-addressed and record its SHA-256 in the ledger as `report.generated`.
+
+    `evidence_ids` are the items the PDF covers, so that verification can name them as they were at generation.
+    """
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    organisation = report.case.organisation
+    key = report_storage_key(organisation=organisation, sha256=sha256)
+    storage = storages["reports"]
+    if not storage.exists(key):
+        stored_as = storage.save(key, ContentFile(pdf))
+        if stored_as != key:
+            raise RuntimeError(f"Report storage stored {key!r} as {stored_as!r}; refusing a renamed copy.")
+    report.sha256, report.size, report.storage_key = sha256, len(pdf), key
+    report.generated_at, report.checkpoint = generated_at, checkpoint
+    report.status, report.error = ReportStatus.DONE, ""
+    report.save()
+    custody_event_record(
+        organisation=organisation,
+        action=Action.REPORT_GENERATED,
+        actor=report.requested_by,
+        case=report.case,
+        evidence=report.evidence,
+        details={
+            "report": str(report.public_id),
+            "kind": report.kind,
+            "evidence": evidence_ids,
+            "sha256": sha256,
+            "size": len(pdf),
+            "generated_at": generated_at.isoformat(),
+            "checkpoint": {"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash},
+        },
+    )
+    return report
+
+
+@transaction.atomic
+def report_fail(*, report: Report, error: str) -> Report:
+    _fail(report, error)
+    return report
+
+
+def _fail(report: Report, error: str) -> None:
+    report.status, report.error = ReportStatus.FAILED, error
+    report.save(update_fields=["status", "error"])
+
+
+@transaction.atomic
+def report_download_record(*, report: Report, actor) -> None:
+    """Record that `actor` received a copy of the report."""
+    custody_event_record(
+        organisation=report.case.organisation,
+        action=Action.REPORT_DOWNLOADED,
+        actor=actor,
+        case=report.case,
+        evidence=report.evidence,
+        details={"report": str(report.public_id), "sha256": report.sha256},
+    )

@@ -1,0 +1,77 @@
+"""Report pages: request a report from the evidence or case page, download one (a custody event), and the public
+verification page where anyone holding a PDF learns whether this system issued it, unaltered."""
+
+from django.contrib import messages
+from django.core.files.storage import storages
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+
+from cases.exceptions import Refused
+from cases.roles import Scope
+from cases.views import EvidenceItemMixin
+from cases.views_base import MemberView
+
+from .forms import ReportVerifyForm
+from .models import Report
+from .services import report_download_record, report_request
+from .verification import report_verify_file
+
+
+class EvidenceReportCreateView(EvidenceItemMixin, View):
+    required_scope = Scope.EVIDENCE_UPLOAD
+
+    def post(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        _request_report(request, case=item.case, evidence=item)
+        return redirect("cases:evidence-detail", evidence_id=item.public_id)
+
+
+class CaseReportCreateView(MemberView, View):
+    required_scope = Scope.EVIDENCE_UPLOAD
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        _request_report(request, case=case)
+        return redirect("cases:detail", case_id=case.public_id)
+
+
+def _request_report(request, *, case, evidence=None) -> None:
+    try:
+        report = report_request(actor=request.user, case=case, evidence=evidence)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return
+    messages.success(request, f"{report.get_kind_display()} {report.public_id} queued; it is ready in a moment.")
+
+
+class ReportDownloadView(MemberView, View):
+    required_scope = Scope.CASE_READ
+
+    def get(self, request, report_id):
+        report = get_object_or_404(
+            Report.objects.for_member(self.membership).select_related("case__organisation", "evidence"),
+            public_id=report_id,
+        )
+        if not report.is_ready:
+            messages.error(request, "That report is not ready yet; reload the page in a moment.")
+            if report.evidence_id:
+                return redirect("cases:evidence-detail", evidence_id=report.evidence.public_id)
+            return redirect("cases:detail", case_id=report.case.public_id)
+        report_download_record(report=report, actor=request.user)
+        stored = storages["reports"].open(report.storage_key, "rb")
+        return FileResponse(stored, as_attachment=True, filename=report.filename, content_type="application/pdf")
+
+
+def report_verify_page(request):
+    """No login: the answer discloses only what the file itself already says (its ids and date), or nothing."""
+    form = ReportVerifyForm(request.POST or None, request.FILES or None)
+    verification = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            verification = report_verify_file(upload)
+        finally:
+            upload.close()
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    return render(request, "reports/verify.html", {"form": form, "verification": verification}, status=status)

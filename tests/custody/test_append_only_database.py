@@ -1,0 +1,70 @@
+"""The ledger tables are append-only in the database itself: raw SQL UPDATE and DELETE are rejected on SQLite
+and on PostgreSQL (whichever the suite runs on), not only by the ORM."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from cases import services
+from custody.checkpoints import checkpoint_make
+from custody.models import AppendOnlyError, Checkpoint, CustodyEvent, ReviewSignOff
+from custody.reviews import review_sign_off
+
+STATEMENTS = {
+    "custody_custodyevent": [
+        "UPDATE custody_custodyevent SET actor_label = 'someone else'",
+        "UPDATE custody_custodyevent SET details = '{}'",
+        "DELETE FROM custody_custodyevent",
+    ],
+    "custody_checkpoint": [
+        "UPDATE custody_checkpoint SET root_hash = 'ab'",
+        "DELETE FROM custody_checkpoint",
+    ],
+    "custody_reviewsignoff": [
+        "UPDATE custody_reviewsignoff SET comment = 'rubber stamp'",
+        "DELETE FROM custody_reviewsignoff",
+    ],
+}
+
+
+@pytest.fixture
+def stored_rows(alpha):
+    services.case_status_change(case=alpha.case, status="under_review", actor=alpha.supervisor)
+    review_sign_off(case=alpha.case, comment="checked every item", actor=alpha.supervisor)
+    checkpoint_make(organisation=alpha.organisation, reason="test")
+    return alpha
+
+
+def _table_state():
+    return (
+        list(CustodyEvent.objects.order_by("pk").values_list("pk", "actor_label", "entry_hash")),
+        list(Checkpoint.objects.order_by("pk").values_list("pk", "root_hash")),
+        list(ReviewSignOff.objects.order_by("pk").values_list("pk", "comment")),
+    )
+
+
+@pytest.mark.parametrize("statement", [s for statements in STATEMENTS.values() for s in statements])
+def test_raw_sql_update_and_delete_are_rejected_by_the_database(stored_rows, statement):
+    # Given stored events, a checkpoint and a sign-off
+    before = _table_state()
+
+    # When a client bypasses Django and writes raw SQL
+    with pytest.raises(DatabaseError) as rejected, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    # Then the database itself refuses, and nothing changed
+    assert "append-only" in str(rejected.value)
+    assert _table_state() == before
+
+
+def test_orm_refuses_to_update_or_delete_ledger_rows(stored_rows):
+    event = CustodyEvent.objects.first()
+    event.actor_label = "someone else"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        CustodyEvent.objects.filter(pk=event.pk).update(actor_label="x")
+    with pytest.raises(AppendOnlyError):
+        ReviewSignOff.objects.all().delete()
+    assert CustodyEvent.objects.get(pk=event.pk).actor_label != "someone else"

@@ -14,6 +14,14 @@ from .media_types import type_mismatches
 from .roles import Reach, Role, Scope, scope_reach
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def lock(self, organisation_id: int) -> "Organisation":
+        """Lock the organisation row for this transaction. Every write of an organisation takes this lock first
+        (custody appends, case numbering and ingest included), so its writers queue in one order and cannot
+        deadlock on each other's rows."""
+        return self.select_for_update().get(pk=organisation_id)
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
@@ -21,6 +29,8 @@ class Organisation(models.Model):
     # Last case number handed out; incremented under a row lock so references are unique and gapless.
     case_counter = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -44,6 +44,7 @@ def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: 
 
     `actor` is the administrator doing it; None when set-up commands do it.
     """
+    Organisation.objects.lock(organisation.pk)
     existing = Membership.objects.filter(organisation=organisation, user=user).first()
     if existing and existing.role == role:
         return existing
@@ -56,6 +57,7 @@ def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor=None) -> None:
+    Organisation.objects.lock(membership.organisation_id)
     if membership.role == Role.ADMIN:
         _refuse_losing_last_admin(membership.organisation)
     membership.delete()
@@ -81,7 +83,7 @@ def _refuse_losing_last_admin(organisation: Organisation) -> None:
 @transaction.atomic
 def case_create(*, organisation: Organisation, title: str, description: str = "", actor) -> Case:
     # The row lock makes concurrent creations take consecutive numbers instead of colliding.
-    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    locked = Organisation.objects.lock(organisation.pk)
     locked.case_counter += 1
     locked.save(update_fields=["case_counter"])
     reference = f"EM-{timezone.now().year}-{locked.case_counter:05d}"
@@ -100,6 +102,7 @@ def case_create(*, organisation: Organisation, title: str, description: str = ""
 
 @transaction.atomic
 def case_update(*, case: Case, title: str, description: str, actor) -> Case:
+    Organisation.objects.lock(case.organisation_id)
     changed = {
         name: {"from": getattr(case, name), "to": value}
         for name, value in (("title", title), ("description", description))
@@ -115,6 +118,7 @@ def case_update(*, case: Case, title: str, description: str, actor) -> Case:
 
 @transaction.atomic
 def case_status_change(*, case: Case, status: CaseStatus, actor) -> Case:
+    Organisation.objects.lock(case.organisation_id)
     previous = case.status
     case.status = status
     case.save(update_fields=["status", "updated_at"])
@@ -131,6 +135,7 @@ def case_status_change(*, case: Case, status: CaseStatus, actor) -> Case:
 @transaction.atomic
 def case_assign(*, case: Case, investigators: list, actor) -> Case:
     """Replace the case's assignees; every one must be a member of the case's organisation."""
+    Organisation.objects.lock(case.organisation_id)
     member_ids = set(
         Membership.objects.filter(organisation_id=case.organisation_id, user__in=investigators).values_list(
             "user_id", flat=True
@@ -153,6 +158,7 @@ def case_assign(*, case: Case, investigators: list, actor) -> Case:
 
 @transaction.atomic
 def case_note_add(*, case: Case, text: str, actor) -> CaseNote:
+    Organisation.objects.lock(case.organisation_id)
     if case.is_closed:
         raise CaseClosed(case.reference)
     note = CaseNote.objects.create(case=case, author=actor, text=text)
@@ -206,7 +212,7 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
     if detected not in ACCEPTED:
         raise UnsupportedEvidenceType(detected, magic.from_file(path), accepted_label_list())
     # Serialise ingests per organisation so two uploads of the same bytes cannot both miss the duplicate.
-    organisation = Organisation.objects.select_for_update().get(pk=case.organisation_id)
+    organisation = Organisation.objects.lock(case.organisation_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.is_closed:
         raise CaseClosed(case.reference)

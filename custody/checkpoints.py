@@ -30,7 +30,7 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
 
     The checkpoint is then itself recorded as an event, which the next checkpoint will cover.
     """
-    Organisation.objects.select_for_update().only("pk").get(pk=organisation.pk)
+    Organisation.objects.lock(organisation.pk)
     hashes = list(
         CustodyEvent.objects.filter(organisation=organisation).order_by("sequence").values_list("entry_hash", flat=True)
     )

@@ -93,7 +93,7 @@ def custody_event_record(
         raise ValueError("A custody event has either a user actor or a system actor, not both or neither.")
     # Locking the organisation row serialises appends per organisation on PostgreSQL; SQLite runs every
     # transaction as IMMEDIATE (settings), which serialises writers anyway.
-    Organisation.objects.select_for_update().only("pk").get(pk=organisation.pk)
+    Organisation.objects.lock(organisation.pk)
     head = CustodyEvent.objects.filter(organisation=organisation).order_by("-sequence").only("sequence", "entry_hash")
     last = head.first()
     fields = event_fields(

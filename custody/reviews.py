@@ -25,7 +25,7 @@ class CaseNotUnderReview(Refused):
 def review_sign_off(*, case: Case, comment: str, actor) -> ReviewSignOff:
     """Sign off `case` as reviewed by `actor`; the sign-off and its `review.signed_off` event commit together."""
     # The organisation row first, as every ledger append takes it: locking the case first could deadlock.
-    Organisation.objects.select_for_update().only("pk").get(pk=case.organisation_id)
+    Organisation.objects.lock(case.organisation_id)
     case = Case.objects.select_related("organisation").get(pk=case.pk)
     if case.status != CaseStatus.UNDER_REVIEW:
         raise CaseNotUnderReview(case)

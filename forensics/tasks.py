@@ -28,7 +28,10 @@ def analyse_evidence(analysis_id: int) -> str:
     try:
         with stored_file_path(item.storage_key) as path:
             result = analyse_file(
-                path, declared_mime_type=item.declared_mime_type or None, original_filename=item.original_filename
+                path,
+                declared_mime_type=item.declared_mime_type or None,
+                original_filename=item.original_filename,
+                expected_sha256=item.sha256,
             )
         evaluation = evaluate(result)
     except Exception as failure:  # the item, its hashes and custody stay intact; the error is shown

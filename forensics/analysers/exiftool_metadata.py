@@ -6,7 +6,9 @@ import atexit
 import os
 import re
 import threading
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,11 @@ _BASE64_SUMMARY_OVER = 256
 
 _lock = threading.Lock()
 _helper: ExifToolHelper | None = None
+# pyexiftool starts ExifTool with PR_SET_PDEATHSIG(SIGTERM), which Linux ties to the *thread* that forked it.
+# Started from a short-lived analyser thread, the process was killed as soon as that thread ended: every file
+# paid for a new Perl process, and a call racing the signal spun until its watchdog fired. One long-lived
+# owner thread therefore starts every ExifTool process.
+_owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exiftool-owner")
 
 
 @dataclass
@@ -37,6 +44,30 @@ class ExifToolResult:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     validate: str | None = None
+
+    def fields_named(self, tag: str) -> dict[str, Any]:
+        """Every "Group:Tag" key (copies included) whose tag name is `tag`, in ExifTool's order.
+
+        The rules ask this thousands of times per file; the index is built once, outside the dataclass
+        fields, so it is neither stored nor compared.
+        """
+        index = self.__dict__.get("_by_tag")
+        if index is None:
+            index = {}
+            for key, value in self.tags.items():
+                if match := _COPY_KEY.match(key):
+                    index.setdefault(match["tag"], {})[key] = value
+            self.__dict__["_by_tag"] = index
+        return index.get(tag, {})
+
+    def values(self, name: str) -> list[Any]:
+        """Every value of "Group:Tag" in file order, including ExifTool's duplicate copies of it."""
+        group, _, tag = name.partition(":")
+        values: list[Any] = []
+        for key, value in self.fields_named(tag).items():
+            if key.partition(":")[0] == group:
+                values.extend(value if isinstance(value, list) else [value])
+        return values
 
 
 class ExifToolTimeout(TimeoutError):
@@ -58,9 +89,7 @@ def exiftool_read(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS)
     with _lock:
         helper = _running_helper()
         fired = threading.Event()
-        watchdog = threading.Timer(timeout, _abort, args=(helper, fired))
-        watchdog.daemon = True
-        watchdog.start()
+        _watchdog.arm(helper, fired, timeout)
         try:
             records = helper.execute_json(*EXIFTOOL_ARGS, target)
         except Exception as error:
@@ -71,33 +100,72 @@ def exiftool_read(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS)
                 _discard(helper)
             raise
         finally:
-            watchdog.cancel()
+            _watchdog.disarm()
     record = records[0] if records else {}
     return _result_from_record(record)
 
 
-def exif_values(tags: dict[str, Any], name: str) -> list[Any]:
-    """Every value of "Group:Tag" in file order, including ExifTool's duplicate copies of it."""
-    group, _, tag = name.partition(":")
-    values = []
-    for key, value in tags.items():
-        match = _COPY_KEY.match(key)
-        if match and match["group"] == group and match["tag"] == tag:
-            values.extend(value if isinstance(value, list) else [value])
-    return values
+class _Watchdog:
+    """One long-lived thread that kills ExifTool when a call overruns.
+
+    A threading.Timer per call cost a thread start per file (about 1 ms, a tenth of a small file's analysis);
+    arming this one costs a notify. Calls are serialised by _lock, so at most one deadline is armed.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._armed: tuple[float, ExifToolHelper, threading.Event] | None = None
+        self._thread: threading.Thread | None = None
+
+    def arm(self, helper: ExifToolHelper, fired: threading.Event, seconds: float) -> None:
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="exiftool-watchdog", daemon=True)
+                self._thread.start()
+            self._armed = (time.monotonic() + seconds, helper, fired)
+            self._condition.notify()
+
+    def disarm(self) -> None:
+        with self._condition:
+            self._armed = None
+
+    def _watch(self) -> None:
+        with self._condition:
+            while True:
+                if self._armed is None:
+                    self._condition.wait()
+                    continue
+                deadline, helper, fired = self._armed
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._condition.wait(remaining)
+                    continue
+                self._armed = None
+                _abort(helper, fired)
 
 
-def exif_values_any_group(tags: dict[str, Any], tag: str) -> dict[str, Any]:
-    """Every "Group:Tag" key (copies included) whose tag name is `tag`, whatever the group."""
-    return {key: value for key, value in tags.items() if (match := _COPY_KEY.match(key)) and match["tag"] == tag}
+_watchdog = _Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    """Threads do not survive fork (django-q2 forks its workers): the child needs its own owner thread and
+    watchdog, and a lock no vanished thread holds. The parent's ExifTool is seen as dead and replaced."""
+    global _lock, _owner, _watchdog
+    _lock = threading.Lock()
+    _owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exiftool-owner")
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _running_helper() -> ExifToolHelper:
     global _helper
     if _helper is None or not _is_running(_helper):
         # The common args go on every command; ours are per call, so none are shared.
-        _helper = ExifToolHelper(common_args=[], check_execute=False)
-        _helper.run()
+        helper = ExifToolHelper(common_args=[], check_execute=False)
+        _owner.submit(helper.run).result()
+        _helper = helper
     return _helper
 
 
@@ -151,13 +219,11 @@ atexit.register(_shutdown)
 
 
 def _result_from_record(record: dict[str, Any]) -> ExifToolResult:
-    tags = {key: _summarise(value) for key, value in record.items() if key != "SourceFile"}
-    return ExifToolResult(
-        tags=tags,
-        warnings=[str(value) for value in exif_values(tags, "ExifTool:Warning")],
-        errors=[str(value) for value in exif_values(tags, "ExifTool:Error")],
-        validate=tags.get("ExifTool:Validate"),
-    )
+    result = ExifToolResult(tags={key: _summarise(value) for key, value in record.items() if key != "SourceFile"})
+    result.warnings = [str(value) for value in result.values("ExifTool:Warning")]
+    result.errors = [str(value) for value in result.values("ExifTool:Error")]
+    result.validate = result.tags.get("ExifTool:Validate")
+    return result
 
 
 def _summarise(value: Any) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from forensics.analysers.exiftool_metadata import exif_values, exif_values_any_group
 from forensics.analysers.results import AnalysisResult
 
 from .software_names import SOFTWARE_TAGS, editor_named
@@ -16,13 +15,13 @@ def tags(result: AnalysisResult) -> dict[str, Any]:
 
 def first(result: AnalysisResult, name: str) -> Any:
     """The first value of an ExifTool "Group:Tag", or None."""
-    values = exif_values(tags(result), name)
+    values = result.exiftool.values(name) if result.exiftool else []
     return values[0] if values else None
 
 
 def by_tag(result: AnalysisResult, tag: str) -> dict[str, Any]:
     """Every "Group:Tag" field with this tag name, whatever the group, in ExifTool's order."""
-    return exif_values_any_group(tags(result), tag)
+    return result.exiftool.fields_named(tag) if result.exiftool else {}
 
 
 def as_int(value: Any) -> int | None:

@@ -1,6 +1,8 @@
 """Background analysis of received evidence: queued on commit, run once, recorded in custody, never losing the item."""
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import storages
@@ -138,3 +140,23 @@ def test_reanalyse_command_reruns_every_item_of_a_case(alpha, capsys):
     assert Analysis.objects.filter(evidence=first, reason="reanalysis", status="done").count() == 1
     assert Analysis.objects.get(evidence=second, reason="reanalysis").verdict == "attention"
     assert "2 item(s)" in capsys.readouterr().out
+
+
+def test_stored_bytes_changed_after_ingest_make_the_verdict_compromised(alpha, django_capture_on_commit_callbacks):
+    # Given an item whose stored bytes were altered after ingest (one byte flipped)
+    item = _receive(alpha, jpeg_bytes())
+    path = storages["evidence"].path(item.storage_key)
+    data = bytearray(Path(path).read_bytes())
+    data[-3] ^= 0xFF
+    os.chmod(path, 0o640)
+    with open(path, "wb") as stored:
+        stored.write(data)
+
+    # When it is analysed
+    analyse_evidence(Analysis.objects.get(evidence=item).pk)
+
+    # Then the re-check of the ingest SHA-256 makes it compromised, quoting both digests
+    analysis = Analysis.objects.get(evidence=item)
+    assert analysis.verdict == "compromised"
+    finding = next(f for f in analysis.findings if f["rule_id"] == "EM-INT-004")
+    assert item.sha256 in finding["explanation"] or item.sha256 in str(finding["evidence"])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
-from forensics.analysers.exiftool_metadata import ExifToolTimeout, exif_values, exiftool_read
+from forensics.analysers.exiftool_metadata import ExifToolTimeout, exiftool_read
 from forensics.analysers.filetype import file_type_identify
 
 from .conftest import exiftool_write, picture
@@ -38,7 +40,8 @@ def test_quicktime_bytes_declared_as_mp4_are_not_a_mismatch(ffmpeg_mp4: Path) ->
 
 
 def test_exiftool_keeps_grouped_tags_and_every_validate_warning(camera_jpeg: Path) -> None:
-    # given a camera-like JPEG
+    # given a camera-like JPEG missing two tags ExifTool's validation requires
+    exiftool_write(camera_jpeg, "-ExifVersion=", "-ColorSpace=")
     # when ExifTool reads it
     result = exiftool_read(camera_jpeg)
 
@@ -48,7 +51,10 @@ def test_exiftool_keeps_grouped_tags_and_every_validate_warning(camera_jpeg: Pat
     assert result.tags["ExifIFD:ExifImageWidth"] == 640
     assert result.validate is not None
     assert "System:Directory" not in result.tags  # the server's path is not evidence
-    assert len(result.warnings) == len(exif_values(result.tags, "ExifTool:Warning"))
+    assert result.validate == "2 Warnings"
+    assert len(result.warnings) == 2  # both kept, not collapsed into one JSON key
+    assert any("0x9000 ExifVersion" in warning for warning in result.warnings)
+    assert any("0xa001 ColorSpace" in warning for warning in result.warnings)
 
 
 def test_exiftool_summarises_binary_values_instead_of_dropping_them(camera_jpeg: Path, tmp_path: Path) -> None:
@@ -82,3 +88,23 @@ def test_exiftool_reports_an_empty_file_as_an_error(tmp_path: Path) -> None:
     result = exiftool_read(empty)
 
     assert result.errors == ["File is empty"]
+
+
+def test_exiftool_works_in_a_forked_worker_and_in_its_parent(camera_jpeg: Path) -> None:
+    # given a process whose ExifTool, owner thread and watchdog are running, as in a task cluster's parent
+    assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+
+    # when a worker is forked from it and reads a file
+    child = os.fork()
+    if child == 0:
+        signal.alarm(60)  # a hang ends the child with SIGALRM instead of stalling the test run
+        healthy = False
+        try:
+            healthy = exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+        finally:
+            os._exit(0 if healthy else 1)
+    _, status = os.waitpid(child, 0)
+
+    # then the worker read it, and the parent's ExifTool still answers
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"

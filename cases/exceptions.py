@@ -46,3 +46,15 @@ class NoFileGiven(Refused):
 
 class LastAdminError(Refused):
     status_code = 409
+
+
+class MediaDeletionRefused(Refused):
+    """Media under legal hold, not yet analysed or already deleted is not deleted."""
+
+    status_code = 409
+
+
+class MediaDeleted(Refused):
+    """The item's media was deleted under retention or by hand; the message says when and why."""
+
+    status_code = 410

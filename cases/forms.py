@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import CaseStatus
+from .models import CaseStatus, RetentionPolicy
 from .roles import Role
 
 
@@ -58,3 +58,27 @@ class MemberForm(forms.Form):
         if user is None:
             raise forms.ValidationError("No active user has that username; ask them to get an account first.")
         return user
+
+
+class RetentionForm(forms.Form):
+    policy = forms.ChoiceField(label="Retention of media", choices=RetentionPolicy.choices, widget=forms.RadioSelect)
+    days = forms.IntegerField(
+        label="Days after analysis (for the second choice)", min_value=1, max_value=36500, required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("policy") == RetentionPolicy.AFTER_DAYS and not cleaned.get("days"):
+            self.add_error("days", "Say after how many days media is deleted.")
+        return cleaned
+
+
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("on", "Place a legal hold"), ("off", "Lift the legal hold")], coerce=lambda value: value == "on"
+    )
+    reason = forms.CharField(label="Reason (recorded in custody)", max_length=2000)
+
+
+class MediaDeleteForm(forms.Form):
+    reason = forms.CharField(label="Reason (recorded in custody)", max_length=400)

@@ -22,10 +22,35 @@ class OrganisationQuerySet(models.QuerySet):
         return self.select_for_update().get(pk=organisation_id)
 
 
+class OrganisationKind(models.TextChoices):
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+    LEGAL_AID = "legal_aid", "Legal aid"
+
+
+class RetentionPolicy(models.TextChoices):
+    KEEP = "keep", "Keep media until deleted by hand"
+    AFTER_DAYS = "after_days", "Delete media a set number of days after analysis"
+    PRIVACY_FIRST = "privacy_first", "Privacy first: delete media as soon as analysis and report are done"
+
+
+# A new organisation starts with the policy its kind needs: police keep evidence for years, while a legal-aid
+# organisation should not hold a victim's images a day longer than the analysis and report need them.
+DEFAULT_RETENTION = {
+    OrganisationKind.LAW_ENFORCEMENT: RetentionPolicy.KEEP,
+    OrganisationKind.LEGAL_AID: RetentionPolicy.PRIVACY_FIRST,
+}
+DEFAULT_RETENTION_DAYS = 90
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Existing and unspecified organisations are law enforcement: the kind whose default deletes nothing.
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices, default=OrganisationKind.LAW_ENFORCEMENT)
+    retention_policy = models.CharField(max_length=20, choices=RetentionPolicy.choices, default=RetentionPolicy.KEEP)
+    # Used by the AFTER_DAYS policy only.
+    retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
     # Last case number handed out; incremented under a row lock so references are unique and gapless.
     case_counter = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,6 +62,12 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def retention_summary(self) -> str:
+        if self.retention_policy == RetentionPolicy.AFTER_DAYS:
+            return f"Delete media {self.retention_days} days after analysis"
+        return RetentionPolicy(self.retention_policy).label
 
 
 class Membership(models.Model):
@@ -114,6 +145,9 @@ class Case(models.Model):
     assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A legal hold suspends every deletion of the case's media, by policy or by hand, until it is lifted.
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.TextField(blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -171,6 +205,9 @@ class EvidenceItemQuerySet(models.QuerySet):
     def in_organisation(self, organisation: Organisation) -> "EvidenceItemQuerySet":
         return self.filter(case__organisation=organisation)
 
+    def media_held(self) -> "EvidenceItemQuerySet":
+        return self.filter(media_deleted_at__isnull=True)
+
 
 class EvidenceItem(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
@@ -189,6 +226,9 @@ class EvidenceItem(models.Model):
     acquired_at = models.DateTimeField("collected at", null=True, blank=True)
     analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)
     verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    # Set when the stored bytes were deleted (retention or by hand); the item, hashes and findings stay.
+    media_deleted_at = models.DateTimeField(null=True, blank=True)
+    media_deleted_reason = models.CharField(max_length=500, blank=True)
 
     objects = EvidenceItemQuerySet.as_manager()
 
@@ -212,6 +252,18 @@ class EvidenceItem(models.Model):
         """(algorithm label, hex value) pairs, strongest first, for display and reports."""
         values = {d.algorithm: d.value for d in self.digests.all()}
         return [(alg.label, values[alg.value]) for alg in DigestAlgorithm if alg.value in values]
+
+    @property
+    def media_held(self) -> bool:
+        return self.media_deleted_at is None
+
+    @property
+    def media_deleted_message(self) -> str:
+        """What a user sees instead of a download once the media is gone."""
+        return (
+            f"Media deleted on {self.media_deleted_at:%Y-%m-%d %H:%M} UTC ({self.media_deleted_reason}). "
+            "The item, its hashes, metadata, findings, reports and custody record are kept."
+        )
 
     @property
     def type_mismatches(self) -> list[str]:

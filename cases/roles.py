@@ -28,7 +28,8 @@ class Scope(models.TextChoices):
     EVIDENCE_UPLOAD = "evidence:upload", "Upload evidence"
     NOTE_ADD = "note:add", "Add notes"
     CASE_MANAGE = "case:manage", "Assign investigators, change case status, close cases"
-    MEDIA_DOWNLOAD = "media:download", "Download original media"
+    MEDIA_DOWNLOAD = "media:download", "Download original media and export cases"
+    MEDIA_DELETE = "media:delete", "Delete stored media by hand before its retention ends"
     CUSTODY_READ = "custody:read", "Read custody logs"
 
 
@@ -43,6 +44,7 @@ ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
         Scope.NOTE_ADD: ALL,
         Scope.CASE_MANAGE: ALL,
         Scope.MEDIA_DOWNLOAD: ALL,
+        Scope.MEDIA_DELETE: ALL,
         Scope.CUSTODY_READ: ALL,
     },
     Role.SUPERVISOR: {
@@ -52,6 +54,7 @@ ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
         Scope.NOTE_ADD: ALL,
         Scope.CASE_MANAGE: ALL,
         Scope.MEDIA_DOWNLOAD: ALL,
+        Scope.MEDIA_DELETE: ALL,
         Scope.CUSTODY_READ: ALL,
     },
     Role.INVESTIGATOR: {

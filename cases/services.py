@@ -18,10 +18,12 @@ from custody.ledger import custody_event_record
 from custody.models import Action
 from forensics.services import analysis_queue
 
-from .exceptions import CaseClosed, LastAdminError, UnsupportedEvidenceType
+from .exceptions import CaseClosed, LastAdminError, MediaDeletionRefused, UnsupportedEvidenceType
 from .filenames import filename_as_data
 from .media_types import ACCEPTED, accepted_label_list
 from .models import (
+    DEFAULT_RETENTION,
+    AnalysisStatus,
     Case,
     CaseNote,
     CaseStatus,
@@ -29,13 +31,42 @@ from .models import (
     EvidenceItem,
     Membership,
     Organisation,
+    OrganisationKind,
+    RetentionPolicy,
 )
 from .roles import Role
 from .upload import CHUNK_SIZE, ReceivedFile
 
 
-def organisation_create(*, name: str, slug: str) -> Organisation:
-    return Organisation.objects.create(name=name, slug=slug)
+def organisation_create(
+    *, name: str, slug: str, kind: OrganisationKind = OrganisationKind.LAW_ENFORCEMENT
+) -> Organisation:
+    """Create a tenant with the retention policy its kind starts with (privacy first for legal aid)."""
+    kind = OrganisationKind(kind)
+    return Organisation.objects.create(name=name, slug=slug, kind=kind, retention_policy=DEFAULT_RETENTION[kind])
+
+
+@transaction.atomic
+def organisation_retention_set(
+    *, organisation: Organisation, policy: RetentionPolicy, days: int | None = None, actor
+) -> Organisation:
+    """Set the organisation's retention policy (and, for AFTER_DAYS, the number of days); a no-op records nothing."""
+    policy = RetentionPolicy(policy)
+    if days is not None and days < 1:
+        raise ValueError("Retention days must be at least 1.")
+    locked = Organisation.objects.lock(organisation.pk)
+    before = {"policy": locked.retention_policy, "days": locked.retention_days}
+    locked.retention_policy = policy
+    if days is not None:
+        locked.retention_days = days
+    after = {"policy": str(policy), "days": locked.retention_days}
+    if after == before:
+        return locked
+    locked.save(update_fields=["retention_policy", "retention_days"])
+    custody_event_record(
+        organisation=locked, action=Action.RETENTION_CHANGED, actor=actor, details={"from": before, "to": after}
+    )
+    return locked
 
 
 @transaction.atomic
@@ -128,6 +159,25 @@ def case_status_change(*, case: Case, status: CaseStatus, actor) -> Case:
         actor=actor,
         case=case,
         details={"from": previous, "to": str(status)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_legal_hold_set(*, case: Case, hold: bool, reason: str, actor) -> Case:
+    """Place or lift a legal hold, which suspends every deletion of the case's media; a no-op records nothing."""
+    Organisation.objects.lock(case.organisation_id)
+    case = Case.objects.select_related("organisation").get(pk=case.pk)
+    if case.legal_hold == hold:
+        return case
+    case.legal_hold, case.legal_hold_reason = hold, reason if hold else ""
+    case.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
+    custody_event_record(
+        organisation=case.organisation,
+        action=Action.LEGAL_HOLD_SET if hold else Action.LEGAL_HOLD_RELEASED,
+        actor=actor,
+        case=case,
+        details={"reason": reason},
     )
     return case
 
@@ -284,3 +334,69 @@ def stored_sha256(key: str) -> str:
         for chunk in stored.chunks(CHUNK_SIZE):
             hasher.update(chunk)
     return hasher.hexdigest()
+
+
+def media_deletion_refusal(item: EvidenceItem) -> str | None:
+    """Why the item's media may not be deleted now, by policy or by hand; None when it may."""
+    if not item.media_held:
+        return f"The media of this item was already deleted on {item.media_deleted_at:%Y-%m-%d %H:%M} UTC."
+    if item.case.legal_hold:
+        return f"Case {item.case.reference} is under legal hold; lift the hold before deleting its media."
+    if item.analysis_status != AnalysisStatus.DONE:
+        return "The analysis of this item is not done; media is only deleted once its findings are recorded."
+    return None
+
+
+@dataclass(frozen=True)
+class MediaDeletion:
+    item: EvidenceItem
+    bytes_removed: bool
+    # Items that hold the same stored bytes and still need them; the bytes stay while any does.
+    still_held_by: list[str]
+
+
+@transaction.atomic
+def evidence_media_delete(*, item: EvidenceItem, reason: str, actor=None, system: str = "") -> MediaDeletion:
+    """Delete an item's stored media and record a signed tombstone (`media.deleted`); keep everything else.
+
+    `actor` is the person deleting by hand, or pass `system` naming the schedule or command. The bytes are removed
+    only when no other item still holding media shares them (identical bytes received twice share one file); the
+    tombstone is recorded for this item either way, with the digests that remain the proof of what was held.
+    """
+    organisation = Organisation.objects.lock(item.case.organisation_id)
+    # Re-read under the organisation lock, which every writer of the item and its case takes first.
+    item = EvidenceItem.objects.select_related("case__organisation").prefetch_related("digests").get(pk=item.pk)
+    refusal = media_deletion_refusal(item)
+    if refusal:
+        raise MediaDeletionRefused(refusal)
+    item.media_deleted_at, item.media_deleted_reason = timezone.now(), reason[:500]
+    item.save(update_fields=["media_deleted_at", "media_deleted_reason"])
+    still_held_by = [
+        str(public_id)
+        for public_id in EvidenceItem.objects.in_organisation(organisation)
+        .media_held()
+        .filter(storage_key=item.storage_key)
+        .order_by("received_at", "id")
+        .values_list("public_id", flat=True)
+    ]
+    custody_event_record(
+        organisation=organisation,
+        action=Action.MEDIA_DELETED,
+        actor=actor,
+        system=system,
+        evidence=item,
+        details={
+            "reason": item.media_deleted_reason,
+            "deleted_at": item.media_deleted_at.isoformat(),
+            "policy": {"name": organisation.retention_policy, "days": organisation.retention_days},
+            "by": actor.get_username() if actor is not None else system,
+            "digests": {d.algorithm: d.value for d in item.digests.all()},
+            "size": item.size,
+            "bytes_removed": not still_held_by,
+            "bytes_still_held_by": still_held_by,
+        },
+    )
+    # Last, so that a refusal or a failure earlier in the transaction leaves the bytes in place.
+    if not still_held_by:
+        storages["evidence"].delete(item.storage_key)
+    return MediaDeletion(item=item, bytes_removed=not still_held_by, still_held_by=still_held_by)

@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("organisations/switch/", views.organisation_switch, name="organisation-switch"),
+    path("organisation/settings/", views.OrganisationSettingsView.as_view(), name="organisation-settings"),
     path("organisation/members/", views.MembersView.as_view(), name="members"),
     path("organisation/members/<uuid:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
     path("cases/", views.CaseListView.as_view(), name="list"),
@@ -15,6 +16,12 @@ urlpatterns = [
     path("cases/<uuid:case_id>/status/", views.CaseStatusView.as_view(), name="status"),
     path("cases/<uuid:case_id>/assignees/", views.CaseAssignView.as_view(), name="assign"),
     path("cases/<uuid:case_id>/notes/", views.CaseNoteView.as_view(), name="note"),
+    path("cases/<uuid:case_id>/legal-hold/", views.CaseLegalHoldView.as_view(), name="legal-hold"),
     path("evidence/<uuid:evidence_id>/", views.EvidenceDetailView.as_view(), name="evidence-detail"),
     path("evidence/<uuid:evidence_id>/download/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path(
+        "evidence/<uuid:evidence_id>/delete-media/",
+        views.EvidenceMediaDeleteView.as_view(),
+        name="evidence-delete-media",
+    ),
 ]

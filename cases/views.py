@@ -17,7 +17,17 @@ from custody.models import Action
 
 from . import services
 from .exceptions import Refused
-from .forms import AcquisitionForm, AssignForm, CaseForm, MemberForm, NoteForm, StatusForm
+from .forms import (
+    AcquisitionForm,
+    AssignForm,
+    CaseForm,
+    LegalHoldForm,
+    MediaDeleteForm,
+    MemberForm,
+    NoteForm,
+    RetentionForm,
+    StatusForm,
+)
 from .media_types import ACCEPTED
 from .models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Membership
 from .roles import Role, Scope
@@ -115,6 +125,8 @@ class CaseDetailView(MemberView, View):
             "can_note": membership.can(Scope.NOTE_ADD, case) and not case.is_closed,
             "can_manage": membership.can(Scope.CASE_MANAGE, case),
             "can_download": membership.can(Scope.MEDIA_DOWNLOAD, case),
+            "can_export": membership.can(Scope.MEDIA_DOWNLOAD, case),
+            "legal_hold_form": LegalHoldForm(initial={"hold": "off" if case.legal_hold else "on"}),
             "acquisition_form": acquisition_form or AcquisitionForm(),
             "status_form": StatusForm(initial={"status": case.status}),
             "assign_form": AssignForm(organisation=case.organisation, initial={"investigators": case.assignees.all()}),
@@ -188,6 +200,26 @@ class CaseAssignView(MemberView, View):
         return redirect("cases:detail", case_id=case.public_id)
 
 
+class CaseLegalHoldView(MemberView, View):
+    required_scope = Scope.CASE_MANAGE
+
+    def post(self, request, case_id):
+        case = self.get_case(case_id)
+        form = LegalHoldForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose to place or lift the hold, and give a reason.")
+            return redirect("cases:detail", case_id=case.public_id)
+        hold = form.cleaned_data["hold"]
+        services.case_legal_hold_set(case=case, hold=hold, reason=form.cleaned_data["reason"], actor=request.user)
+        messages.success(
+            request,
+            f"Case {case.reference} is under legal hold: none of its media will be deleted."
+            if hold
+            else f"The legal hold on {case.reference} is lifted; the retention policy applies again.",
+        )
+        return redirect("cases:detail", case_id=case.public_id)
+
+
 class CaseNoteView(MemberView, View):
     required_scope = Scope.NOTE_ADD
 
@@ -226,10 +258,14 @@ class EvidenceDetailView(EvidenceItemMixin, View):
         return self.render_detail(request, item)
 
     def render_detail(self, request, item, *, status=200):
+        can_download = self.membership.can(Scope.MEDIA_DOWNLOAD, item.case)
         context = {
             "item": item,
             "case": item.case,
-            "can_download": self.membership.can(Scope.MEDIA_DOWNLOAD, item.case),
+            "can_download": can_download and item.media_held,
+            "can_export": can_download,
+            "can_delete_media": self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held,
+            "media_delete_form": MediaDeleteForm(),
             "integrity_alarms": item.custody_events.filter(action=Action.INTEGRITY_ALARM).order_by("sequence"),
         }
         return render(request, "cases/evidence_detail.html", context, status=status)
@@ -243,6 +279,8 @@ class EvidenceDownloadView(EvidenceDetailView):
 
     def get(self, request, evidence_id):
         item = self.get_item(evidence_id)
+        if not item.media_held:
+            return self.render_detail(request, item, status=410)
         media_download_record(item=item, actor=request.user, via="page")
         try:
             chunks = verified_media_chunks(item=item, actor=request.user)
@@ -253,6 +291,29 @@ class EvidenceDownloadView(EvidenceDetailView):
         response["Content-Length"] = str(item.size)
         response["Content-Disposition"] = content_disposition_header(True, f"{item.public_id}{_suffix(item)}")
         return response
+
+
+class EvidenceMediaDeleteView(EvidenceDetailView):
+    """Delete an item's media now, by hand, with a reason; the item and everything known about it stay."""
+
+    required_scope = Scope.MEDIA_DELETE
+    http_method_names = ["post"]
+
+    def post(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        form = MediaDeleteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Give the reason for deleting the media; it is recorded in custody.")
+            return redirect("cases:evidence-detail", evidence_id=item.public_id)
+        try:
+            services.evidence_media_delete(
+                item=item, reason=f"deleted by hand: {form.cleaned_data['reason']}", actor=request.user
+            )
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, "The media of this item is deleted; the tombstone is in the custody ledger.")
+        return redirect("cases:evidence-detail", evidence_id=item.public_id)
 
 
 def _suffix(item: EvidenceItem) -> str:
@@ -302,3 +363,31 @@ class MemberRemoveView(MemberView, View):
         else:
             messages.success(request, f"{membership.user.username} was removed from {membership.organisation.name}.")
         return redirect("cases:members")
+
+
+class OrganisationSettingsView(MemberView, View):
+    """Organisation settings for its administrators: the kind, and the retention policy for media."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    def get(self, request, form=None, status=200):
+        organisation = self.membership.organisation
+        form = form or RetentionForm(
+            initial={"policy": organisation.retention_policy, "days": organisation.retention_days}
+        )
+        return render(
+            request, "cases/organisation_settings.html", {"organisation": organisation, "form": form}, status=status
+        )
+
+    def post(self, request):
+        form = RetentionForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        organisation = services.organisation_retention_set(
+            organisation=self.membership.organisation,
+            policy=form.cleaned_data["policy"],
+            days=form.cleaned_data["days"],
+            actor=request.user,
+        )
+        messages.success(request, f"Retention: {organisation.retention_summary}.")
+        return redirect("cases:organisation-settings")

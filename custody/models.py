@@ -52,7 +52,7 @@ class Action(models.TextChoices):
     MEDIA_DOWNLOADED = "media.downloaded", "Media downloaded"
     INTEGRITY_ALARM = "integrity.alarm", "Integrity alarm"
     EVIDENCE_TRANSFERRED = "evidence.transferred", "Evidence transferred to another case"
-    MEDIA_DELETED = "media.deleted", "Media deleted under retention policy"
+    MEDIA_DELETED = "media.deleted", "Media deleted"
     ANALYSIS_QUEUED = "analysis.queued", "Analysis queued"
     ANALYSIS_STARTED = "analysis.started", "Analysis started"
     ANALYSIS_COMPLETED = "analysis.completed", "Analysis completed"
@@ -63,6 +63,11 @@ class Action(models.TextChoices):
     CUSTODY_VERIFIED = "custody.verified", "Custody verified"
     REVIEW_SIGNED_OFF = "review.signed_off", "Supervisor review signed off"
     MEMBER_CHANGED = "member.changed", "Membership changed"
+    RETENTION_CHANGED = "retention.changed", "Retention policy changed"
+    LEGAL_HOLD_SET = "legal_hold.set", "Legal hold placed"
+    LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold lifted"
+    FIXITY_CHECKED = "fixity.checked", "Stored file re-hashed (fixity check)"
+    EXPORT_CREATED = "export.created", "Sealed export created"
 
 
 class CustodyEvent(AppendOnlyModel):
@@ -132,3 +137,32 @@ class ReviewSignOff(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"review of {self.case_id} by {self.signed_by_id}"
+
+
+class FixityStore(models.TextChoices):
+    EVIDENCE = "evidence", "Evidence media"
+    REPORTS = "reports", "Report PDFs"
+
+
+class FixityState(models.Model):
+    """The latest fixity check of one stored file (a storage key in one store).
+
+    The ledger keeps every check; this row only says when the file was last re-hashed, so that each run takes the
+    least recently checked files first, and whether that check failed, so that an open alarm can be shown until a
+    later check of the same file passes (for instance once the file was restored from a backup).
+    """
+
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    store = models.CharField(max_length=10, choices=FixityStore.choices)
+    key = models.CharField(max_length=255)
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    finding = models.CharField(max_length=500, blank=True)
+    event = models.ForeignKey(CustodyEvent, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "key"], name="one_fixity_state_per_file")]
+        indexes = [models.Index(fields=["organisation", "ok"])]
+
+    def __str__(self) -> str:
+        return f"{self.store}:{self.key} {'ok' if self.ok else 'FAILED'} at {self.checked_at:%Y-%m-%d %H:%M}"

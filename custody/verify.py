@@ -62,7 +62,7 @@ def bundle_verify(bundle: Any, trusted_keys: Mapping[str, bytes] | None = None) 
         report.failures.append(f"bundle version {bundle.get('version')!r} is not {BUNDLE_VERSION}, the one this reads")
         return report
     if trusted_keys is None:
-        keys = _bundle_keys(bundle.get("public_keys"), report)
+        keys = public_keys_read(bundle.get("public_keys"), report)
         report.verified.append(
             f"public keys {', '.join(sorted(keys)) or '(none)'} taken from the bundle: compare their ids with the "
             "ones the organisation publishes, or pass --key"
@@ -76,7 +76,8 @@ def bundle_verify(bundle: Any, trusted_keys: Mapping[str, bytes] | None = None) 
     return report
 
 
-def _bundle_keys(documents: Any, report: BundleReport) -> dict[str, bytes]:
+def public_keys_read(documents: Any, report: BundleReport) -> dict[str, bytes]:
+    """{key id: raw key} from a list of published key documents; each unreadable or mismatched one is a failure."""
     if not isinstance(documents, list):
         report.failures.append("the bundle has no list of public keys")
         return {}
@@ -115,7 +116,7 @@ def _checkpoint(bundle: dict, keys: Mapping[str, bytes], report: BundleReport) -
         report.failures.append(f"the checkpoint cannot be checked: {error}")
         return None
     # A checkpoint whose signature fails is still used for the proofs, so that every failure is reported.
-    if not _signature_failure(keys, key_id, payload, checkpoint.get("signature"), report, "the checkpoint"):
+    if not signature_failure(keys, key_id, payload, checkpoint.get("signature"), report, "the checkpoint"):
         report.verified.append(
             f"checkpoint: {size} entries, root {root_hash}, made {checkpoint.get('made_at')}, "
             f"signature valid (key {key_id})"
@@ -150,7 +151,7 @@ def _events(bundle: dict, head: _Head | None, keys: Mapping[str, bytes], report:
         else:
             if recomputed != stored_hash:
                 report.failures.append(f"{name}: its fields do not hash to its entry_hash: the event was edited")
-        _signature_failure(keys, entry["key_id"], entry_signing_payload(stored_hash), entry["signature"], report, name)
+        signature_failure(keys, entry["key_id"], entry_signing_payload(stored_hash), entry["signature"], report, name)
         _inclusion_failure(exported, sequence, stored_hash, head, report, name)
         if previous is not None and sequence <= previous[0]:
             report.failures.append(f"{name} comes after event {previous[0]}: events out of order or repeated")
@@ -211,7 +212,7 @@ def _manifest(
         head.root.hex(),
     ):
         report.failures.append("the signed list of events names another checkpoint than the bundle's")
-    _signature_failure(keys, manifest.get("key_id"), payload, manifest.get("signature"), report, "the list of events")
+    signature_failure(keys, manifest.get("key_id"), payload, manifest.get("signature"), report, "the list of events")
     for sequence, listed_hash in listed:
         if (sequence, listed_hash) not in present:
             report.failures.append(f"event {sequence} is in the signed list of events but not in the bundle: dropped")
@@ -224,7 +225,7 @@ def _manifest(
         )
 
 
-def _signature_failure(
+def signature_failure(
     keys: Mapping[str, bytes], key_id: Any, payload: bytes, signature: Any, report: BundleReport, name: str
 ) -> bool:
     """Record why `name`'s signature fails, if it does; return whether it failed."""
@@ -260,7 +261,8 @@ def _is_hex_hash(value: Any) -> bool:
     return isinstance(value, str) and HEX_HASH_PATTERN.fullmatch(value) is not None
 
 
-def _trusted_keys(paths: list[Path]) -> dict[str, bytes]:
+def trusted_keys_read(paths: list[Path]) -> dict[str, bytes]:
+    """{key id: raw key} of PEM public keys obtained independently of what is being verified."""
     keys = {}
     for path in paths:
         raw = public_key_from_pem(path.read_text(encoding="ascii"))
@@ -285,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
-        trusted = _trusted_keys(args.key) if args.key else None
+        trusted = trusted_keys_read(args.key) if args.key else None
     except (OSError, UnicodeDecodeError, ValueError, KeyringError) as error:
         print(f"FAILED: cannot read the input: {error}")
         return 1

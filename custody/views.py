@@ -2,19 +2,25 @@
 review, sign-offs) and each case's custody timeline."""
 
 import json
+import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
 from cases.exceptions import Refused
-from cases.models import Case, CaseStatus
+from cases.models import Case, CaseStatus, EvidenceItem
 from cases.roles import Reach, Scope
+from cases.views import EvidenceItemMixin
 from cases.views_base import MemberView
 
+from .exports import export_create
+from .fixity import open_fixity_alarms
 from .forms import SignOffForm
 from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
 from .reviews import review_sign_off
@@ -60,6 +66,10 @@ class AuditView(MemberView, OrganisationWideScope, View):
             .select_related("case", "signed_by")
             .order_by("-signed_at")[:20],
             "page": Paginator(cases, self.page_size).get_page(request.GET.get("page")),
+            "fixity_alarms": open_fixity_alarms(organisation),
+            "integrity_alarms": events.filter(action=Action.INTEGRITY_ALARM)
+            .select_related("case", "evidence")
+            .order_by("-sequence")[: self.page_size],
         }
         return render(request, "custody/audit.html", context)
 
@@ -113,3 +123,42 @@ class SignOffView(CaseCustodyView):
             entry = sign_off.event.sequence
             messages.success(request, f"Review of {case.reference} signed off (ledger entry {entry}).")
         return redirect("custody:case", case_id=case.public_id)
+
+
+def sealed_export_response(*, case: Case, item: EvidenceItem | None, actor) -> FileResponse:
+    """Build the sealed export into a spool file (a zip needs its whole content before it can be sent) and
+    answer with it as a download; the page and the API both serve exports through this."""
+    spool = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".zip")  # noqa: SIM115 FileResponse closes it
+    try:
+        sealed = export_create(case=case, item=item, destination=spool, actor=actor)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=sealed.filename, content_type="application/zip")
+
+
+class CaseExportView(MemberView, View):
+    """A sealed zip of the case for whoever may download its media; recorded as `export.created`."""
+
+    required_scope = Scope.MEDIA_DOWNLOAD
+
+    def get(self, request, case_id):
+        case = self.get_case(case_id)
+        try:
+            return sealed_export_response(case=case, item=None, actor=request.user)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("cases:detail", case_id=case.public_id)
+
+
+class EvidenceExportView(EvidenceItemMixin, View):
+    required_scope = Scope.MEDIA_DOWNLOAD
+
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        try:
+            return sealed_export_response(case=item.case, item=item, actor=request.user)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("cases:evidence-detail", evidence_id=item.public_id)

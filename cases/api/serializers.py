@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from ..models import Case, CaseStatus, EvidenceItem, Membership
+from ..models import Case, CaseStatus, EvidenceItem, Membership, Organisation, RetentionPolicy
 from ..roles import Role
 
 
@@ -22,14 +22,36 @@ class CaseSerializer(serializers.ModelSerializer):
             "status",
             "created_by",
             "assignees",
+            "legal_hold",
+            "legal_hold_reason",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["reference", "status", "created_at", "updated_at"]
+        read_only_fields = ["reference", "status", "legal_hold", "legal_hold_reason", "created_at", "updated_at"]
 
 
 class CaseStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices)
+
+
+class LegalHoldSerializer(serializers.Serializer):
+    hold = serializers.BooleanField(help_text="true places a legal hold, false lifts it.")
+    reason = serializers.CharField(max_length=2000, help_text="Recorded in the custody ledger.")
+
+
+class MediaDeleteSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=400, help_text="Recorded in the custody ledger.")
+
+
+class RetentionSerializer(serializers.ModelSerializer):
+    policy = serializers.ChoiceField(source="retention_policy", choices=RetentionPolicy.choices)
+    days = serializers.IntegerField(source="retention_days", min_value=1, max_value=36500, required=False)
+    summary = serializers.CharField(source="retention_summary", read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["kind", "policy", "days", "summary"]
+        read_only_fields = ["kind"]
 
 
 class DigestSerializer(serializers.Serializer):
@@ -51,6 +73,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     received_by = serializers.CharField(source="received_by.username", read_only=True)
     duplicate_of = serializers.UUIDField(source="duplicate_of.public_id", read_only=True, allow_null=True)
     type_mismatches = serializers.ListField(child=serializers.CharField(), read_only=True)
+    media_held = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = EvidenceItem
@@ -72,6 +95,9 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "acquired_at",
             "analysis_status",
             "verdict",
+            "media_held",
+            "media_deleted_at",
+            "media_deleted_reason",
         ]
 
 

@@ -10,6 +10,7 @@ router.register("cases", views.CaseViewSet, basename="case")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
 
 urlpatterns = [
+    path("organisation/retention/", views.OrganisationRetentionView.as_view(), name="organisation-retention"),
     path("cases/<uuid:case_id>/evidence/", views.CaseEvidenceView.as_view(), name="case-evidence"),
     *router.urls,
 ]

@@ -27,9 +27,12 @@ from .serializers import (
     EvidenceItemSerializer,
     EvidenceUploadResultSerializer,
     EvidenceUploadSerializer,
+    LegalHoldSerializer,
+    MediaDeleteSerializer,
     MemberSerializer,
     MembershipSerializer,
     OrganisationSwitchSerializer,
+    RetentionSerializer,
 )
 from .throttles import UploadRateThrottle
 
@@ -73,7 +76,7 @@ class CaseViewSet(
     lookup_field = "public_id"
     lookup_url_kwarg = "case_id"
     filterset_fields = ["status"]
-    required_scopes = {"create": Scope.CASE_CREATE, "set_status": Scope.CASE_MANAGE}
+    required_scopes = {"create": Scope.CASE_CREATE, "set_status": Scope.CASE_MANAGE, "legal_hold": Scope.CASE_MANAGE}
 
     def get_queryset(self):
         cases = Case.objects.for_member(self.membership).select_related("created_by").prefetch_related("assignees")
@@ -93,6 +96,16 @@ class CaseViewSet(
         serializer = CaseStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.case_status_change(case=case, status=serializer.validated_data["status"], actor=request.user)
+        return Response(CaseSerializer(case).data)
+
+    @extend_schema(request=LegalHoldSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"], url_path="legal-hold", serializer_class=LegalHoldSerializer)
+    def legal_hold(self, request, case_id=None):
+        """Place or lift the case's legal hold, which suspends every deletion of its media."""
+        case = self.get_case(case_id)
+        serializer = LegalHoldSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_legal_hold_set(case=case, actor=request.user, **serializer.validated_data)
         return Response(CaseSerializer(case).data)
 
 
@@ -149,10 +162,47 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
     def get_queryset(self):
         return evidence_queryset(EvidenceItem.objects.for_member(self.membership))
 
+    required_scopes = {"delete_media": Scope.MEDIA_DELETE}
+
     def retrieve(self, request, *args, **kwargs):
         item = self.get_object()
         evidence_view_record(item=item, actor=request.user, via="api")
         return Response(self.get_serializer(item).data)
+
+    @extend_schema(request=MediaDeleteSerializer, responses=EvidenceItemSerializer)
+    @action(detail=True, methods=["post"], url_path="delete-media", serializer_class=MediaDeleteSerializer)
+    def delete_media(self, request, evidence_id=None):
+        """Delete the item's stored media now (admin or supervisor); the item and all about it stay."""
+        item = self.get_object()
+        self.get_case(item.case.public_id)
+        serializer = MediaDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.evidence_media_delete(
+            item=item, reason=f"deleted by hand: {serializer.validated_data['reason']}", actor=request.user
+        )
+        return Response(EvidenceItemSerializer(evidence_queryset(EvidenceItem.objects.filter(pk=item.pk)).get()).data)
+
+
+class OrganisationRetentionView(MemberAPIMixin, APIView):
+    """The active organisation's retention policy for media (administrators only)."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    @extend_schema(responses=RetentionSerializer)
+    def get(self, request):
+        return Response(RetentionSerializer(self.membership.organisation).data)
+
+    @extend_schema(request=RetentionSerializer, responses=RetentionSerializer)
+    def put(self, request):
+        serializer = RetentionSerializer(self.membership.organisation, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organisation = services.organisation_retention_set(
+            organisation=self.membership.organisation,
+            policy=serializer.validated_data["retention_policy"],
+            days=serializer.validated_data.get("retention_days"),
+            actor=request.user,
+        )
+        return Response(RetentionSerializer(organisation).data)
 
 
 class MemberViewSet(

@@ -9,4 +9,6 @@ urlpatterns = [
     path("cases/<uuid:case_id>/events/", views.CaseEventsView.as_view(), name="custody-case-events"),
     path("evidence/<uuid:evidence_id>/events/", views.EvidenceEventsView.as_view(), name="custody-evidence-events"),
     path("evidence/<uuid:evidence_id>/bundle/", views.EvidenceBundleView.as_view(), name="custody-evidence-bundle"),
+    path("cases/<uuid:case_id>/export/", views.CaseExportView.as_view(), name="custody-case-export"),
+    path("evidence/<uuid:evidence_id>/export/", views.EvidenceExportView.as_view(), name="custody-evidence-export"),
 ]

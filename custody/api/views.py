@@ -1,7 +1,7 @@
 """REST endpoints of the custody ledger under /api/v1/custody/. The public keys are public; everything else
 needs custody:read, on the case concerned or, for the organisation-wide verification, on every case."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView, get_object_or_404
 from rest_framework.permissions import AllowAny
@@ -17,6 +17,7 @@ from ..checkpoints import checkpoint_fields
 from ..ledger import ledger_entries
 from ..models import Checkpoint, CustodyEvent
 from ..verification import custody_verification_run
+from ..views import sealed_export_response
 from .serializers import (
     CheckpointSerializer,
     CustodyBundleSerializer,
@@ -140,3 +141,32 @@ class VerifyView(MemberAPIMixin, APIView):
             "recorded_as": event.sequence,
         }
         return Response(VerificationSerializer(body).data)
+
+
+EXPORT_RESPONSES = {
+    (200, "application/zip"): OpenApiResponse(
+        description="The sealed export; check it with `python -m custody.verify_export`. Recorded as export.created."
+    ),
+    409: OpenApiResponse(description="A stored copy is damaged; an integrity alarm was raised and nothing exported."),
+}
+
+
+class CaseExportView(MemberAPIMixin, APIView):
+    """A sealed zip of the case: media still held, metadata, findings, reports, custody bundles, keys, manifest."""
+
+    required_scope = Scope.MEDIA_DOWNLOAD
+
+    @extend_schema(responses=EXPORT_RESPONSES)
+    def get(self, request, case_id):
+        return sealed_export_response(case=self.get_case(case_id), item=None, actor=request.user)
+
+
+class EvidenceExportView(EvidenceItemScopedMixin, MemberAPIMixin, APIView):
+    """A sealed zip of one evidence item."""
+
+    required_scope = Scope.MEDIA_DOWNLOAD
+
+    @extend_schema(responses=EXPORT_RESPONSES)
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        return sealed_export_response(case=item.case, item=item, actor=request.user)

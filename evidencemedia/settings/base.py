@@ -160,6 +160,12 @@ FILE_UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
+# Fixity: the share of all stored files (media and reports) each daily run re-hashes, least recently checked
+# first, so every file is checked at least once every ceil(1 / share) runs (the default: within 30 days).
+FIXITY_SHARE_PER_RUN = float(os.environ.get("EVIDENCEMEDIA_FIXITY_SHARE_PER_RUN", str(1 / 30)))
+if not 0 < FIXITY_SHARE_PER_RUN <= 1:
+    raise ValueError("EVIDENCEMEDIA_FIXITY_SHARE_PER_RUN must be a number greater than 0 and at most 1.")
+
 # Rate limits (uploads, failed logins) count in the cache; Redis shares the counts between machines.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("EVIDENCEMEDIA_REDIS_URL"):

@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases import services
 from cases.models import Case, CaseNote, EvidenceItem, Membership
+from custody.models import CustodyEvent
 from forensics.models import Analysis
 from reports.models import Report
 from tests.conftest import PASSWORD, jpeg_bytes, received
@@ -76,14 +77,29 @@ FOREIGN_REQUESTS = {
     "api:case-reports": ("post", ["case_id"], None),
     "api:report-detail": ("get", ["report_id"], None),
     "api:report-download": ("get", ["report_id"], None),
+    "cases:legal-hold": ("post", ["case_id"], lambda: {"hold": "on", "reason": "foreign hold"}),
+    "cases:evidence-delete-media": ("post", ["evidence_id"], lambda: {"reason": "foreign deletion"}),
+    "api:case-legal-hold": ("post", ["case_id"], lambda: {"hold": True, "reason": "foreign hold"}),
+    "api:evidence-delete-media": ("post", ["evidence_id"], lambda: {"reason": "foreign deletion"}),
+    "custody:case-export": ("get", ["case_id"], None),
+    "custody:evidence-export": ("get", ["evidence_id"], None),
+    "api:custody-case-export": ("get", ["case_id"], None),
+    "api:custody-evidence-export": ("get", ["evidence_id"], None),
 }
 
 
 def _snapshot(tenant):
     case = Case.objects.get(pk=tenant.case.pk)
     return {
-        "case": (case.title, case.status, case.updated_at, tuple(case.assignees.values_list("pk", flat=True))),
-        "items": tuple(EvidenceItem.objects.in_organisation(tenant.organisation).values_list("pk", flat=True)),
+        "case": (
+            case.title,
+            case.status,
+            case.legal_hold,
+            case.updated_at,
+            tuple(case.assignees.values_list("pk", flat=True)),
+        ),
+        "items": tuple(EvidenceItem.objects.in_organisation(tenant.organisation).values_list("pk", "media_deleted_at")),
+        "ledger": CustodyEvent.objects.filter(organisation=tenant.organisation).count(),
         "notes": CaseNote.objects.filter(case__organisation=tenant.organisation).count(),
         "members": tuple(Membership.objects.filter(organisation=tenant.organisation).values_list("pk", "role")),
         "reports": tuple(Report.objects.filter(case__organisation=tenant.organisation).values_list("pk", "status")),

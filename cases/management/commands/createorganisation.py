@@ -10,7 +10,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
 from cases import services
-from cases.models import Organisation
+from cases.models import Organisation, OrganisationKind
 from cases.roles import Role
 
 
@@ -20,12 +20,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="Display name, e.g. 'North Legal Aid'.")
         parser.add_argument("--slug", required=True, help="Short unique identifier used in URLs and commands.")
+        parser.add_argument(
+            "--kind",
+            choices=OrganisationKind.values,
+            default=OrganisationKind.LAW_ENFORCEMENT,
+            help="law_enforcement (media kept until deleted by hand) or legal_aid (privacy-first retention: media "
+            "deleted once analysis and report are done). Default: law_enforcement. The administrator can change "
+            "the policy later.",
+        )
         parser.add_argument("--admin", metavar="USERNAME", help="Make this user the organisation's administrator.")
         parser.add_argument(
             "--password", help="Password for a new --admin user; a random one is generated and printed if omitted."
         )
 
-    def handle(self, *args, name: str, slug: str, admin: str | None, password: str | None, **options) -> None:
+    def handle(
+        self, *args, name: str, slug: str, kind: str, admin: str | None, password: str | None, **options
+    ) -> None:
         name = name.strip()
         if not name:
             raise CommandError("The organisation name is empty.")
@@ -45,7 +55,7 @@ class Command(BaseCommand):
         generated = None
         try:
             with transaction.atomic():
-                organisation = services.organisation_create(name=name, slug=slug)
+                organisation = services.organisation_create(name=name, slug=slug, kind=OrganisationKind(kind))
                 if admin is not None:
                     generated = self._admin_set(organisation, username=admin, password=password)
         except IntegrityError as error:
@@ -53,6 +63,7 @@ class Command(BaseCommand):
             raise CommandError(f"Could not create {name!r}: {error}") from error
 
         self.stdout.write(self.style.SUCCESS(f"Created organisation {organisation.name} (slug {organisation.slug})."))
+        self.stdout.write(f"Kind: {organisation.get_kind_display()}; retention: {organisation.retention_summary}.")
         if admin is not None:
             self.stdout.write(f"Administrator: {admin}")
         if generated is not None:

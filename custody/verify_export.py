@@ -1,0 +1,208 @@
+"""Standalone verifier of a sealed case or evidence export::
+
+    python -m custody.verify_export case.zip [--key trusted-key.pem ...]
+
+Runs with the standard library, ``cryptography`` and the Django-free custody modules only. It checks the
+manifest's Ed25519 signature, that the zip holds exactly the files the manifest lists with their SHA-256 and
+size, every item's custody bundle (as ``python -m custody.verify`` does: hashes, signatures, inclusion proofs,
+checkpoint, the signed list of events), and that each item's media, when included, is the bytes its custody
+record says were received, or else that the record holds the media's deletion. Exit status 0 or 1.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from custody.canonical import CanonicalError, canonical_bytes
+from custody.signing import KeyringError
+from custody.verify import BundleReport, bundle_verify, public_keys_read, signature_failure, trusted_keys_read
+
+EXPORT_FORMAT = "evidence-media sealed export"
+EXPORT_VERSION = 1
+MANIFEST_PATH = "manifest.json"
+KEYS_PATH = "keys/public-keys.json"
+# Keeps a manifest signature from being valid for anything else the custody key signs.
+EXPORT_MANIFEST_SIGNATURE_DOMAIN = b"evidence-media sealed export manifest v1\n"
+
+
+def export_manifest_signing_payload(manifest: Mapping[str, Any]) -> bytes:
+    """The bytes a manifest's signature covers: the canonical encoding of every field but the signature."""
+    return EXPORT_MANIFEST_SIGNATURE_DOMAIN + canonical_bytes(
+        {name: value for name, value in manifest.items() if name != "signature"}
+    )
+
+
+def export_verify(archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | None = None) -> BundleReport:
+    """Verify an opened export. `trusted_keys`, when given, replaces the keys the export carries. Never raises on
+    malformed content."""
+    report = BundleReport()
+    try:
+        manifest = json.loads(archive.read(MANIFEST_PATH))
+    except (KeyError, ValueError) as error:
+        report.failures.append(f"{MANIFEST_PATH} is missing or not JSON: {error}")
+        return report
+    if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
+        report.failures.append(f"not a sealed export: the manifest's format is not {EXPORT_FORMAT!r}")
+        return report
+    if manifest.get("version") != EXPORT_VERSION:
+        report.failures.append(
+            f"export version {manifest.get('version')!r} is not {EXPORT_VERSION}, the one this reads"
+        )
+        return report
+    listed = _listed_files(manifest, report)
+    contents = _files(archive, listed, report)
+    keys = _keys(contents, trusted_keys, report)
+    _manifest_signature(manifest, keys, report)
+    for item in manifest.get("items") if isinstance(manifest.get("items"), list) else []:
+        _item(item, manifest, contents, keys, report)
+    return report
+
+
+def _listed_files(manifest: dict, report: BundleReport) -> dict[str, dict]:
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
+        report.failures.append("the manifest has no well-formed list of files")
+        return {}
+    return {entry["path"]: entry for entry in files}
+
+
+def _files(archive: zipfile.ZipFile, listed: dict[str, dict], report: BundleReport) -> dict[str, bytes]:
+    """Every listed file whose bytes match the manifest, by path; each mismatch, absence or extra is a failure."""
+    present = {name for name in archive.namelist() if not name.endswith("/")} - {MANIFEST_PATH}
+    for name in sorted(present - set(listed)):
+        report.failures.append(f"{name}: in the zip but not listed in the manifest (added after sealing)")
+    intact: dict[str, bytes] = {}
+    for path, entry in sorted(listed.items()):
+        if path not in present:
+            report.failures.append(f"{path}: listed in the manifest but missing from the zip (removed)")
+            continue
+        data = archive.read(path)
+        found = hashlib.sha256(data).hexdigest()
+        if found != entry.get("sha256") or len(data) != entry.get("size"):
+            report.failures.append(
+                f"{path}: SHA-256 {found} ({len(data)} bytes), but the manifest lists {entry.get('sha256')} "
+                f"({entry.get('size')} bytes): the file was changed"
+            )
+            continue
+        intact[path] = data
+    if len(intact) == len(listed) and not present - set(listed):
+        report.verified.append(f"all {len(listed)} files match the SHA-256 and size the manifest lists, none added")
+    return intact
+
+
+def _keys(contents: dict[str, bytes], trusted: Mapping[str, bytes] | None, report: BundleReport) -> dict[str, bytes]:
+    if trusted is not None:
+        report.verified.append(f"public keys {', '.join(sorted(trusted))} pinned with --key")
+        return dict(trusted)
+    try:
+        documents = json.loads(contents[KEYS_PATH])
+    except (KeyError, ValueError):
+        report.failures.append(f"{KEYS_PATH} is missing, changed or not JSON: no keys to verify signatures with")
+        return {}
+    keys = public_keys_read(documents, report)
+    report.verified.append(
+        f"public keys {', '.join(sorted(keys)) or '(none)'} taken from the export: compare their ids with the ones "
+        "the organisation publishes, or pass --key"
+    )
+    return keys
+
+
+def _manifest_signature(manifest: dict, keys: Mapping[str, bytes], report: BundleReport) -> None:
+    try:
+        payload = export_manifest_signing_payload(manifest)
+    except CanonicalError as error:
+        report.failures.append(f"the manifest cannot be checked: {error}")
+        return
+    key_id = manifest.get("key_id")
+    if not signature_failure(keys, key_id, payload, manifest.get("signature"), report, "the manifest"):
+        report.verified.append(f"manifest signature valid (key {key_id}), exported {manifest.get('exported_at')}")
+
+
+def _item(item: Any, manifest: dict, contents: dict[str, bytes], keys: Mapping[str, bytes], report: BundleReport):
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        report.failures.append("the manifest lists an item without an id")
+        return
+    name = f"item {item['id']}"
+    bundle_path = item.get("custody_bundle")
+    if bundle_path not in contents:
+        report.failures.append(f"{name}: its custody bundle {bundle_path!r} is not intact in the export")
+        return
+    try:
+        bundle = json.loads(contents[bundle_path])
+    except ValueError as error:
+        report.failures.append(f"{name}: its custody bundle is not JSON: {error}")
+        return
+    checked = bundle_verify(bundle, keys)
+    report.failures.extend(f"{bundle_path}: {failure}" for failure in checked.failures)
+    if not checked.ok:
+        return  # its events cannot vouch for the media
+    report.verified.append(f"{name}: custody bundle intact ({len(bundle['events'])} events, inclusion proofs valid)")
+    if bundle.get("evidence") != item["id"] or bundle.get("organisation") != manifest.get("organisation"):
+        report.failures.append(f"{name}: its custody bundle is about another item or organisation")
+        return
+    actions = {
+        event["entry"].get("action"): event["entry"].get("details", {})
+        for event in bundle.get("events", [])
+        if isinstance(event, dict) and isinstance(event.get("entry"), dict)
+    }
+    received = (actions.get("evidence.received") or {}).get("digests", {}).get("sha256")
+    if received != item.get("sha256"):
+        report.failures.append(f"{name}: the SHA-256 received in custody ({received}) is not the item's")
+        return
+    media = item.get("media")
+    if media is None:
+        if "media.deleted" in actions:
+            report.verified.append(f"{name}: media not included; its deletion is recorded in custody")
+        else:
+            report.failures.append(f"{name}: media not included, and custody records no deletion of it")
+    elif media in contents:
+        if hashlib.sha256(contents[media]).hexdigest() == received:
+            report.verified.append(f"{name}: media {media} is the bytes received (SHA-256 {received})")
+        else:
+            report.failures.append(f"{name}: media {media} is not the bytes received (SHA-256 {received})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custody.verify_export", description="Verify an Evidence Media sealed export offline."
+    )
+    parser.add_argument("export", type=Path, help="the export zip file")
+    parser.add_argument(
+        "--key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a PEM public key obtained independently (e.g. from /api/v1/custody/keys/); "
+        "when given, only these keys are trusted, not the ones inside the export",
+    )
+    args = parser.parse_args(argv)
+    try:
+        trusted = trusted_keys_read(args.key) if args.key else None
+        with zipfile.ZipFile(args.export) as archive:
+            report = export_verify(archive, trusted)
+            manifest = json.loads(archive.read(MANIFEST_PATH)) if report.ok else {}
+    except (OSError, zipfile.BadZipFile, ValueError, KeyringError) as error:
+        print(f"FAILED: cannot read the input: {error}")
+        return 1
+    if report.ok:
+        case = manifest["case"]
+        scope = f"evidence {manifest['evidence']} of case" if manifest.get("evidence") else "case"
+        print(f"intact: sealed export of {scope} {case['reference']} ({case['id']})")
+        print(f"  organisation {manifest['organisation']}, exported {manifest['exported_at']}")
+        for line in report.verified:
+            print(f"  verified: {line}")
+        return 0
+    print(f"FAILED: {len(report.failures)} problem(s) in {args.export}")
+    for line in report.failures:
+        print(f"  {line}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

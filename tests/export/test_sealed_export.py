@@ -1,0 +1,204 @@
+"""Sealed export: a case or an item exported and verified offline (in process and by `python -m
+custody.verify_export`), each kind of tampering rejected with its reason, and who may export."""
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import storages
+from django.core.management import call_command
+
+from cases import services
+from custody.canonical import entry_hash
+from custody.keys import signing_key
+from custody.models import CustodyEvent
+from custody.verify_export import MANIFEST_PATH, export_manifest_signing_payload, export_verify
+from tests.conftest import PASSWORD
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def exported_case(alpha, analysed, generate, tmp_path):
+    """alpha's case with two analysed items, one with a report and one whose media was deleted, exported."""
+    kept = analysed(alpha.case, alpha.investigator, colour=(10, 200, 30))
+    deleted = analysed(alpha.case, alpha.investigator, colour=(200, 10, 30))
+    report = generate(alpha.investigator, alpha.case, kept)
+    services.evidence_media_delete(item=deleted, reason="deleted by hand: victim asked", actor=alpha.admin)
+    out = tmp_path / "case.zip"
+    call_command("export_case", "--org", "alpha", "--case", alpha.case.reference, str(out), stdout=io.StringIO())
+    return {"zip": out, "kept": kept, "deleted": deleted, "report": report, "tenant": alpha}
+
+
+def _verify(path: Path):
+    with zipfile.ZipFile(path) as archive:
+        return export_verify(archive)
+
+
+def _offline(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "custody.verify_export", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+    )
+
+
+def _rewrite(source: Path, target: Path, changes: dict[str, bytes | None]) -> Path:
+    """Copy the zip, replacing (bytes) or dropping (None) the named members."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for name in original.namelist():
+            data = changes.get(name, original.read(name))
+            if data is not None:
+                copy.writestr(name, data)
+    return target
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_case_export_round_trip_verifies_offline_and_is_a_custody_event(exported_case):
+    members = _members(exported_case["zip"])
+    kept, deleted, report = exported_case["kept"], exported_case["deleted"], exported_case["report"]
+
+    report_in_process = _verify(exported_case["zip"])
+    offline = _offline(exported_case["zip"])
+
+    assert report_in_process.ok, report_in_process.failures
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert offline.stdout.startswith("intact: sealed export of case")
+    assert f"item {deleted.public_id}: media not included; its deletion is recorded in custody" in offline.stdout
+    assert f"evidence/{kept.public_id}/media.jpg" in members
+    assert not any(name.startswith(f"evidence/{deleted.public_id}/media") for name in members)
+    assert members[f"reports/{report.filename}"] == Path(storages["reports"].path(report.storage_key)).read_bytes()
+    analysis = json.loads(members[f"evidence/{kept.public_id}/analysis.json"])
+    assert analysis["status"] == "done" and analysis["verdict"] == kept.verdict
+    event = CustodyEvent.objects.get(case=kept.case, action="export.created")
+    assert event.details["manifest_sha256"] == hashlib.sha256(members[MANIFEST_PATH]).hexdigest()
+    assert event.actor_label == "system:export_case command"
+
+
+def test_a_changed_byte_in_any_file_is_rejected_naming_the_file(exported_case, tmp_path):
+    members = _members(exported_case["zip"])
+    for name in sorted(set(members) - {MANIFEST_PATH}):
+        changed = bytearray(members[name])
+        changed[len(changed) // 2] ^= 0x01
+        tampered = _rewrite(exported_case["zip"], tmp_path / "tampered.zip", {name: bytes(changed)})
+
+        result = _verify(tampered)
+
+        assert not result.ok
+        assert any(failure.startswith(f"{name}: SHA-256") and "was changed" in failure for failure in result.failures)
+
+
+def test_a_removed_file_is_rejected(exported_case, tmp_path):
+    media = f"evidence/{exported_case['kept'].public_id}/media.jpg"
+    tampered = _rewrite(exported_case["zip"], tmp_path / "removed.zip", {media: None})
+
+    offline = _offline(tampered)
+
+    assert offline.returncode == 1
+    assert f"{media}: listed in the manifest but missing from the zip (removed)" in offline.stdout
+
+
+def test_a_changed_manifest_is_rejected_by_its_signature(exported_case, tmp_path):
+    manifest = json.loads(_members(exported_case["zip"])[MANIFEST_PATH])
+    manifest["exported_by"] = "someone else"
+    tampered = _rewrite(exported_case["zip"], tmp_path / "manifest.zip", {MANIFEST_PATH: json.dumps(manifest).encode()})
+
+    result = _verify(tampered)
+
+    assert result.failures == [f"the manifest: the signature is not valid under key {manifest['key_id']}"]
+
+
+def test_a_forged_custody_event_is_rejected_even_when_the_manifest_is_re_signed(exported_case, tmp_path):
+    # Given an insider who edits the evidence.received event of an item's bundle, re-hashes the event, and
+    # re-seals the manifest with the organisation's own key
+    members = _members(exported_case["zip"])
+    path = f"evidence/{exported_case['kept'].public_id}/custody-bundle.json"
+    bundle = json.loads(members[path])
+    forged = bundle["events"][0]["entry"]
+    forged["details"]["original_filename"] = "innocent.jpg"
+    forged["entry_hash"] = entry_hash(forged)
+    bundle_bytes = json.dumps(bundle).encode()
+    manifest = json.loads(members[MANIFEST_PATH])
+    for entry in manifest["files"]:
+        if entry["path"] == path:
+            entry["sha256"], entry["size"] = hashlib.sha256(bundle_bytes).hexdigest(), len(bundle_bytes)
+    _, manifest["signature"] = signing_key().sign(export_manifest_signing_payload(manifest))
+    tampered = _rewrite(
+        exported_case["zip"],
+        tmp_path / "forged.zip",
+        {path: bundle_bytes, MANIFEST_PATH: json.dumps(manifest).encode()},
+    )
+
+    # When it is verified
+    result = _verify(tampered)
+
+    # Then the files and manifest check out, but the forged event is named: its signature and proof fail
+    sequence = forged["sequence"]
+    assert not result.ok
+    assert f"{path}: event {sequence}: the signature is not valid under key {forged['key_id']}" in result.failures
+    assert any(
+        f"event {sequence}: its inclusion proof does not lead to the checkpoint root" in f for f in result.failures
+    )
+
+
+def test_item_export_holds_only_that_item(client, alpha, analysed):
+    item = analysed(alpha.case, alpha.investigator, colour=(1, 1, 1))
+    other = analysed(alpha.case, alpha.investigator, colour=(2, 2, 2))
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/api/v1/custody/evidence/{item.public_id}/export/")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert export_verify(archive).ok
+    assert not any(str(other.public_id) in name for name in archive.namelist())
+    assert json.loads(archive.read(MANIFEST_PATH))["evidence"] == str(item.public_id)
+    assert CustodyEvent.objects.get(action="export.created").evidence_id == item.pk
+
+
+@pytest.mark.parametrize("role,status", [("admin", 200), ("supervisor", 200), ("investigator", 200), ("auditor", 403)])
+def test_who_may_export_a_case(client, alpha, role, status):
+    client.login(username=alpha.member(role).username, password=PASSWORD)
+
+    page = client.get(f"/custody/cases/{alpha.case.public_id}/export/")
+    api = client.get(f"/api/v1/custody/cases/{alpha.case.public_id}/export/")
+
+    assert (page.status_code, api.status_code) == (status, status)
+    assert CustodyEvent.objects.filter(action="export.created").count() == (2 if status == 200 else 0)
+
+
+def test_an_investigator_not_on_the_case_cannot_export_it(client, alpha):
+    other = services.case_create(organisation=alpha.organisation, title="not theirs", actor=alpha.supervisor)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    assert client.get(f"/custody/cases/{other.public_id}/export/").status_code == 404
+    assert not CustodyEvent.objects.filter(action="export.created").exists()
+
+
+def test_export_of_damaged_media_is_refused_and_raises_an_alarm(client, alpha, analysed):
+    item = analysed(alpha.case, alpha.investigator)
+    Path(storages["evidence"].path(item.storage_key)).unlink()
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+
+    response = client.get(f"/api/v1/custody/cases/{alpha.case.public_id}/export/")
+
+    assert response.status_code == 409 and "No export was made" in response.json()["detail"]
+    assert CustodyEvent.objects.get(evidence=item, action="integrity.alarm").details["during"] == "fixity check"
+    assert not CustodyEvent.objects.filter(action="export.created").exists()
+
+
+def test_export_verifier_imports_nothing_from_django():
+    code = "import sys, custody.verify_export; print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr

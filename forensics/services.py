@@ -5,21 +5,19 @@ These are the only functions that change an evidence item's analysis status and 
 
 import hashlib
 import json
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from cases.models import AnalysisStatus, EvidenceItem
+from cases.task_runs import Claim, exhausted_message, run_claim
 from custody.ledger import custody_event_record
 from custody.models import Action
 
 from .models import Analysis
 
 SYSTEM_ACTOR = "analysis"
-MAX_ATTEMPTS = 3
 
 
 @transaction.atomic
@@ -43,18 +41,11 @@ def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
 def analysis_start(*, analysis_id: int) -> Analysis | None:
     """Claim a queued analysis for this worker; None when it is finished or another worker holds it."""
     analysis = Analysis.objects.select_for_update().select_related("evidence__case__organisation").get(pk=analysis_id)
-    if analysis.status in {AnalysisStatus.DONE, AnalysisStatus.FAILED}:
+    claim = run_claim(analysis)
+    if claim is Claim.EXHAUSTED:
+        _finish_failed(analysis, exhausted_message(analysis))
+    if claim is not Claim.CLAIMED:
         return None
-    # A run still marked running past the task timeout belongs to a worker that died; it may be taken over.
-    abandoned_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
-    if analysis.status == AnalysisStatus.RUNNING and analysis.started_at > abandoned_before:
-        return None
-    if analysis.attempts >= MAX_ATTEMPTS:
-        _finish_failed(analysis, f"Gave up after {analysis.attempts} attempts that did not finish.")
-        return None
-    analysis.status, analysis.started_at = AnalysisStatus.RUNNING, timezone.now()
-    analysis.attempts += 1
-    analysis.save(update_fields=["status", "started_at", "attempts"])
     _item_status(analysis.evidence, AnalysisStatus.RUNNING)
     _record(analysis, Action.ANALYSIS_STARTED, {"attempt": analysis.attempts})
     return analysis

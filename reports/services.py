@@ -2,23 +2,21 @@
 download. Each owns its transaction and records its custody event where the ledger has one for it."""
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from cases.exceptions import Refused
 from cases.models import AnalysisStatus, Case, EvidenceItem, Organisation
+from cases.task_runs import Claim, exhausted_message, run_claim
 from custody.ledger import custody_event_record
 from custody.models import Action, Checkpoint
 
 from .models import Report, ReportKind, ReportStatus
 
-MAX_ATTEMPTS = 3
 PENDING_ANALYSIS = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
 
 
@@ -59,19 +57,10 @@ def report_start(*, report_id: int) -> Report | None:
     related = ("case__organisation", "evidence__case", "evidence__received_by", "requested_by")
     # FOR UPDATE on the report row alone: the nullable evidence join cannot be locked on PostgreSQL.
     report = Report.objects.select_for_update(of=("self",)).select_related(*related).get(pk=report_id)
-    if report.status in {ReportStatus.DONE, ReportStatus.FAILED}:
-        return None
-    # A run still marked running past the task timeout belongs to a worker that died; it may be taken over.
-    abandoned_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
-    if report.status == ReportStatus.RUNNING and report.started_at > abandoned_before:
-        return None
-    if report.attempts >= MAX_ATTEMPTS:
-        _fail(report, f"Gave up after {report.attempts} attempts that did not finish.")
-        return None
-    report.status, report.started_at = ReportStatus.RUNNING, timezone.now()
-    report.attempts += 1
-    report.save(update_fields=["status", "started_at", "attempts"])
-    return report
+    claim = run_claim(report)
+    if claim is Claim.EXHAUSTED:
+        _fail(report, exhausted_message(report))
+    return report if claim is Claim.CLAIMED else None
 
 
 @transaction.atomic

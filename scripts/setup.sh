@@ -23,6 +23,7 @@ missing=()
 for tool in "${!NEEDED[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${NEEDED[$tool]}")
 done
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 libraries=$(ldconfig -p 2>/dev/null || true)
 [[ $libraries == *libmagic.so.1* ]] || missing+=(libmagic1)
 [[ $libraries == *libmediainfo.so.0* ]] || missing+=(libmediainfo0v5)

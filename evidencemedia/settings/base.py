@@ -125,6 +125,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # object-store backend can replace the filesystem without touching the ingest code.
 EVIDENCE_ROOT = DATA_DIR / "evidence"
 KEYS_DIR = DATA_DIR / "keys"
+# Unicode fonts embedded in PDF reports (Debian's fonts-dejavu-core, installed by scripts/setup.sh).
+REPORT_FONT_DIR = os.environ.get("EVIDENCEMEDIA_REPORT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

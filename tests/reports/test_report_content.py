@@ -198,3 +198,17 @@ def test_a_report_waits_for_the_analysis(alpha, client):
     assert response.status_code == 409
     assert "analysis" in response.json()["detail"]
     assert not Report.objects.exists()
+
+
+def test_names_in_other_scripts_are_printed_not_boxed(alpha, analysed, edited_jpeg, generate, tmp_path):
+    # Given evidence whose file name is Cyrillic and Greek (a victim's own naming, kept as data)
+    renamed = tmp_path / "фото жертвы αβγ.jpg"
+    shutil.copy(edited_jpeg, renamed)
+    item = analysed(alpha.case, renamed, alpha.investigator)
+
+    # When its report is generated
+    report = generate(alpha.investigator, alpha.case, item)
+
+    # Then the PDF embeds a Unicode font and the name reads back as written
+    text, _ = pdf_text(_stored(report))
+    assert "фото жертвы αβγ.jpg" in " ".join(text.split())

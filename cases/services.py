@@ -19,7 +19,7 @@ from custody.models import Action
 from forensics.services import analysis_queue
 
 from .exceptions import CaseClosed, LastAdminError, MediaDeletionRefused, UnsupportedEvidenceType
-from .filenames import filename_as_data
+from .filenames import filename_as_data, text_as_data
 from .media_types import ACCEPTED, accepted_label_list
 from .models import (
     DEFAULT_RETENTION,
@@ -276,7 +276,7 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
     item = EvidenceItem.objects.create(
         case=case,
         original_filename=filename_as_data(received.original_name),
-        declared_mime_type=filename_as_data(received.content_type or "")[:255],
+        declared_mime_type=text_as_data(received.content_type or "", 255),
         detected_mime_type=detected,
         size=received.size,
         storage_key=evidence_storage_key(organisation=organisation, sha256=sha256),

@@ -252,3 +252,11 @@ def test_case_references_are_generated_unique_and_sequential(alpha):
     number = int(first.reference.rsplit("-", 1)[1])
     assert first.reference == f"EM-{year}-{number:05d}"
     assert second.reference == f"EM-{year}-{number + 1:05d}"
+
+
+def test_no_declared_type_is_stored_empty_and_is_no_mismatch(alpha):
+    item = services.evidence_receive(
+        case=alpha.case, received=received(jpeg_bytes(), "photo.jpg", declared_type=""), actor=alpha.investigator
+    ).item
+    assert item.declared_mime_type == ""
+    assert item.type_mismatches == []

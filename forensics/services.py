@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from cases.exceptions import Refused
 from cases.models import AnalysisStatus, EvidenceItem
 from cases.task_runs import Claim, exhausted_message, run_claim
 from custody.ledger import custody_event_record
@@ -17,12 +18,19 @@ from custody.models import Action
 
 from .models import Analysis
 
+
+class MediaNotHeld(Refused):
+    status_code = 409
+
+
 SYSTEM_ACTOR = "analysis"
 
 
 @transaction.atomic
 def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
     """Create a queued analysis and hand it to the task cluster once the surrounding transaction commits."""
+    if not item.media_held:
+        raise MediaNotHeld(item.media_deleted_message)
     analysis = Analysis.objects.create(evidence=item, reason=reason, requested_by=actor)
     _item_status(item, AnalysisStatus.QUEUED)
     custody_event_record(

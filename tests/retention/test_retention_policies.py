@@ -237,3 +237,19 @@ def test_createorganisation_kind_chooses_the_starting_policy(db, capsys):
 
 def test_retention_schedule_is_installed(db):
     assert Schedule.objects.filter(func="cases.retention.retention_apply_all", repeats=-1).exists()
+
+
+def test_reanalysis_of_deleted_media_is_refused_and_says_why(client, alpha, analysed):
+    # Given an item whose media was deleted after analysis
+    item = analysed(alpha.case, alpha.investigator)
+    services.evidence_media_delete(item=item, reason="victim asked", actor=alpha.supervisor)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    # When a re-analysis is asked for
+    response = client.post(f"/api/v1/evidence/{item.public_id}/analyses/")
+
+    # Then it is refused with the deletion named, and the earlier result stands
+    assert response.status_code == 409
+    assert "Media deleted on" in response.json()["detail"]
+    assert _fresh(item).analysis_status == "done"
+    assert item.analyses.count() == 1

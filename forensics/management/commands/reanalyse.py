@@ -9,7 +9,7 @@ from forensics.tasks import analyse_evidence
 
 
 class Command(BaseCommand):
-    help = "Queue a new analysis of every evidence item of a case (earlier analyses are kept)."
+    help = "Queue a new analysis of every item of a case whose media is still held (earlier analyses are kept)."
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Organisation slug.")
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No case {case} in organisation {org!r}.")
         with transaction.atomic():
-            analyses = [analysis_queue(item=item, reason="reanalysis") for item in found.evidence.all()]
+            analyses = [analysis_queue(item=item, reason="reanalysis") for item in found.evidence.media_held()]
         for analysis in analyses:
             outcome = analyse_evidence(analysis.pk) if now else "queued"
             self.stdout.write(f"{analysis.evidence.public_id}  {analysis.evidence.original_filename}  {outcome}")

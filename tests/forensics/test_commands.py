@@ -87,6 +87,18 @@ def test_analyse_json_prints_one_object_per_file_found_in_the_folder(evidence_fo
     assert stderr == ""  # no progress when stderr is not a terminal
 
 
+def test_analyse_in_worker_processes_gives_the_same_verdicts_in_the_same_order(evidence_folder: Path) -> None:
+    serial, _ = analyse("--json", str(evidence_folder))
+    parallel, _ = analyse("--json", "--jobs", "2", str(evidence_folder))
+
+    def verdicts(output: str) -> list[tuple[str, str, str, list[str]]]:
+        records = [json.loads(line) for line in output.splitlines()]
+        return [(r["path"], r["sha256"], r["verdict"], [f["rule"] for f in r["findings"]]) for r in records]
+
+    assert verdicts(parallel) == verdicts(serial)
+    assert len(verdicts(serial)) == 2
+
+
 def test_analyse_prints_a_readable_report_by_default(evidence_folder: Path) -> None:
     stdout, _ = analyse(str(evidence_folder / "edited" / "b-edited.jpg"))
 

@@ -4,7 +4,10 @@ verdict and findings, without touching the database."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -62,6 +65,26 @@ def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
+def file_analyse(path: str) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Analyse one file: (path, the `--json` record, None), or (path, None, why it could not be read)."""
+    try:
+        with open(path, "rb"):
+            pass  # a file we cannot open would only give an analysis of nothing
+    except OSError as error:
+        return path, None, error.strerror or str(error)
+    result = analyse_file(path)
+    return path, analysis_record(path, result, evaluate(result)), None
+
+
+def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """Results in the order of `files`; with jobs > 1, worker processes (each with its own ExifTool) share them."""
+    if jobs <= 1 or len(files) <= 1:
+        yield from map(file_analyse, files)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(file_analyse, files, chunksize=4)
+
+
 class Command(BaseCommand):
     help = (
         "Analyse media files with the forensic engine and print each verdict and its findings. Directories are "
@@ -75,23 +98,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print one JSON object per file, one per line."
         )
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="Analyse this many files at once in worker processes (default 1)."
+        )
 
-    def handle(self, *args, paths: list[str], as_json: bool, **options) -> None:
+    def handle(self, *args, paths: list[str], as_json: bool, jobs: int, **options) -> None:
         files, problems = files_under(paths)
         show_progress = self.stderr.isatty() and len(files) > 1
         analysed = 0
-        for number, path in enumerate(files, start=1):
+        for number, (path, record, problem) in enumerate(files_analyse(files, jobs), start=1):
             if show_progress:
                 self.stderr.write(f"\r\x1b[K[{number}/{len(files)}] {path}", ending="")
                 self.stderr.flush()
-            try:
-                with open(path, "rb"):
-                    pass  # a file we cannot open would only give an analysis of nothing
-            except OSError as error:
-                problems.append((path, error.strerror or str(error)))
+            if record is None:
+                problems.append((path, problem))
                 continue
-            result = analyse_file(path)
-            record = analysis_record(path, result, evaluate(result))
             self.stdout.write(_json_line(record) if as_json else _human(record))
             analysed += 1
         if show_progress:

@@ -81,7 +81,9 @@ def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, 
     if jobs <= 1 or len(files) <= 1:
         yield from map(file_analyse, files)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    # spawn, not fork: the C2PA library's state does not survive a fork once the parent has used it (a forked
+    # worker then reports every manifest unreadable), and this process may already have analysed files.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(file_analyse, files, chunksize=4)
 
 

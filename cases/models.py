@@ -234,7 +234,11 @@ class EvidenceItem(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
-        indexes = [models.Index(fields=["case", "received_at"])]
+        indexes = [
+            models.Index(fields=["case", "received_at"]),
+            # The dashboard's "in progress" list: the few queued or running items among all received.
+            models.Index(fields=["analysis_status", "received_at"], name="evidence_status_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.public_id})"

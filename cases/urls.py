@@ -9,6 +9,8 @@ urlpatterns = [
     path("organisation/settings/", views.OrganisationSettingsView.as_view(), name="organisation-settings"),
     path("organisation/members/", views.MembersView.as_view(), name="members"),
     path("organisation/members/<uuid:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("live/status/", views.LiveStatusView.as_view(), name="live-status"),
     path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/new/", views.CaseCreateView.as_view(), name="create"),
     path("cases/<uuid:case_id>/", views.CaseDetailView.as_view(), name="detail"),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/legal-hold/", views.CaseLegalHoldView.as_view(), name="legal-hold"),
     path("evidence/<uuid:evidence_id>/", views.EvidenceDetailView.as_view(), name="evidence-detail"),
     path("evidence/<uuid:evidence_id>/download/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path("evidence/<uuid:evidence_id>/preview/", views.EvidencePreviewView.as_view(), name="evidence-preview"),
     path(
         "evidence/<uuid:evidence_id>/delete-media/",
         views.EvidenceMediaDeleteView.as_view(),

@@ -1,21 +1,36 @@
 """Server-rendered pages for cases and evidence. Each view declares its scope; services do the writes."""
 
+import json
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from custody.access import IntegrityAlarm, evidence_view_record, media_download_record, verified_media_chunks
-from custody.models import Action
+from custody.access import (
+    IntegrityAlarm,
+    evidence_view_record,
+    media_download_record,
+    media_view_record,
+    verified_media_chunks,
+)
+from custody.models import Action, CustodyEvent
+from reports.models import Report, ReportStatus
 
 from . import services
+from .charts import received_chart
 from .exceptions import Refused
 from .forms import (
     AcquisitionForm,
@@ -29,15 +44,59 @@ from .forms import (
     StatusForm,
 )
 from .media_types import ACCEPTED
-from .models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Membership
-from .roles import Role, Scope
+from .models import (
+    AnalysisStatus,
+    Case,
+    CaseStatus,
+    DigestAlgorithm,
+    EvidenceDigest,
+    EvidenceItem,
+    Membership,
+    Verdict,
+)
+from .previews import PreviewUnavailable, preview_get_or_create, preview_supported
+from .roles import Reach, Role, Scope
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
 
+IN_PROGRESS = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+HEX_DIGITS = frozenset("0123456789abcdef")
+# A shorter hex prefix matches too much to be a search for one file, and reads like a reference or a word.
+MIN_HASH_PREFIX = 6
+
 
 def evidence_with_digests(queryset):
     return queryset.prefetch_related(Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm")))
+
+
+def digest_prefix_cases(prefix: str, organisation_id: int):
+    """Ids of the organisation's cases holding an item whose SHA-256, SHA-1 or MD5 starts with `prefix`
+    (lowercase hex), as a subquery.
+
+    Written as a range on (algorithm, value) rather than LIKE 'prefix%', so that every database walks the
+    digest index instead of scanning: hex digits sort below "g", so [prefix, prefix + "g") is exactly the prefix."""
+    return EvidenceDigest.objects.filter(
+        algorithm__in=DigestAlgorithm.values,
+        value__gte=prefix,
+        value__lt=prefix + "g",
+        item__case__organisation_id=organisation_id,
+    ).values("item__case_id")
+
+
+def custody_events_for(membership: Membership):
+    """The ledger entries this member may read: the whole organisation's with custody:read on every case, only
+    those of the cases they are involved in with an involved reach, none without custody:read."""
+    events = CustodyEvent.objects.filter(organisation_id=membership.organisation_id)
+    reach = membership.reach(Scope.CUSTODY_READ)
+    if reach is Reach.ALL:
+        return events
+    if reach is Reach.INVOLVED:
+        involved = Case.objects.filter(organisation_id=membership.organisation_id).filter(
+            Q(created_by_id=membership.user_id) | Q(assignees__id=membership.user_id)
+        )
+        return events.filter(case__in=involved.values("pk"))
+    return events.none()
 
 
 @login_required
@@ -58,29 +117,52 @@ class CaseListView(MemberView, View):
     page_size = 25
 
     def get(self, request):
-        cases = (
-            Case.objects.for_member(self.membership)
-            .annotate(item_count=Count("evidence"))
-            .order_by("-created_at", "-id")
-        )
+        organisation_id = self.membership.organisation_id
+        cases = Case.objects.for_member(self.membership).order_by("-created_at", "-id")
         query = request.GET.get("q", "").strip()
         if query:
-            matching_items = EvidenceItem.objects.filter(
-                Q(original_filename__icontains=query) | Q(digests__value__startswith=query.lower())
+            by_filename = EvidenceItem.objects.filter(
+                case__organisation_id=organisation_id, original_filename__icontains=query
             ).values("case_id")
-            cases = cases.filter(Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=matching_items))
+            matching = Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=by_filename)
+            prefix = query.lower()
+            if len(prefix) >= MIN_HASH_PREFIX and set(prefix) <= HEX_DIGITS:
+                matching |= Q(pk__in=digest_prefix_cases(prefix, organisation_id))
+            cases = cases.filter(matching)
         status = request.GET.get("status", "")
         if status in CaseStatus.values:
             cases = cases.filter(status=status)
-        page = Paginator(cases.select_related("created_by"), self.page_size).get_page(request.GET.get("page"))
+        verdict = request.GET.get("verdict", "")
+        if verdict in Verdict.values:
+            cases = cases.filter(Exists(EvidenceItem.objects.filter(case=OuterRef("pk"), verdict=verdict)))
+        assignees = get_user_model().objects.filter(memberships__organisation_id=organisation_id).order_by("username")
+        assignee = request.GET.get("assignee", "")
+        if assignee:
+            cases = cases.filter(assignees__username=assignee)
+        # Counted and sliced without the item counts, which are then computed for the page's rows only.
+        page = Paginator(cases, self.page_size).get_page(request.GET.get("page"))
+        rows = list(
+            Case.objects.filter(pk__in=[case.pk for case in page.object_list])
+            .annotate(item_count=Count("evidence"))
+            .select_related("created_by")
+            .order_by("-created_at", "-id")
+        )
+        filters = {"q": query, "status": status, "verdict": verdict, "assignee": assignee}
         return render(
             request,
             "cases/case_list.html",
             {
                 "page": page,
+                "rows": rows,
                 "query": query,
                 "status": status,
                 "statuses": CaseStatus.choices,
+                "verdict": verdict,
+                "verdicts": Verdict.choices,
+                "assignee": assignee,
+                "assignees": assignees,
+                "filtered": any(filters.values()),
+                "filter_query": urlencode({key: value for key, value in filters.items() if value}),
                 "can_create": self.membership.has_scope(Scope.CASE_CREATE),
             },
         )
@@ -114,7 +196,8 @@ class CaseDetailView(MemberView, View):
         return self.render_detail(request, case)
 
     def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
-        items = evidence_with_digests(case.evidence.select_related("received_by"))
+        # Reports are prefetched for the "Report" column (reports.templatetags.reports.report_link reads them).
+        items = evidence_with_digests(case.evidence.select_related("received_by")).prefetch_related("reports")
         membership = self.membership
         context = {
             "case": case,
@@ -133,6 +216,8 @@ class CaseDetailView(MemberView, View):
             "note_form": NoteForm(),
             "upload_error": upload_error,
             "max_upload_bytes": settings.EVIDENCE_MAX_UPLOAD_BYTES,
+            "upload_api_url": reverse("api:case-evidence", kwargs={"case_id": case.public_id}),
+            "verdict_labels": dict(Verdict.choices),
         }
         return render(request, "cases/case_detail.html", context, status=status)
 
@@ -257,8 +342,17 @@ class EvidenceDetailView(EvidenceItemMixin, View):
         evidence_view_record(item=item, actor=request.user, via="page")
         return self.render_detail(request, item)
 
+    timeline_shown = 50
+
     def render_detail(self, request, item, *, status=200):
         can_download = self.membership.can(Scope.MEDIA_DOWNLOAD, item.case)
+        can_read_custody = self.membership.can(Scope.CUSTODY_READ, item.case)
+        timeline = []
+        if can_read_custody:
+            latest = item.custody_events.order_by("-sequence")[: self.timeline_shown]
+            timeline = [
+                (event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in reversed(latest)
+            ]
         context = {
             "item": item,
             "case": item.case,
@@ -267,8 +361,36 @@ class EvidenceDetailView(EvidenceItemMixin, View):
             "can_delete_media": self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held,
             "media_delete_form": MediaDeleteForm(),
             "integrity_alarms": item.custody_events.filter(action=Action.INTEGRITY_ALARM).order_by("sequence"),
+            # "image" or "video" when the page shows a preview (a thumbnail or a poster frame), else None.
+            "preview": ACCEPTED[item.detected_mime_type].kind if item.media_held and preview_supported(item) else None,
+            "can_read_custody": can_read_custody,
+            "timeline": timeline,
+            "timeline_shown": self.timeline_shown,
         }
         return render(request, "cases/evidence_detail.html", context, status=status)
+
+
+class EvidencePreviewView(EvidenceItemMixin, View):
+    """A small JPEG made from the media (image thumbnail or video poster frame), never the original bytes.
+
+    Seeing the picture is seeing the media, so each time it is served a `media.viewed` event is recorded, and the
+    response may not be cached: a view the ledger does not know of would be a gap in the custody record."""
+
+    required_scope = Scope.CASE_READ
+
+    def get(self, request, evidence_id):
+        item = self.get_item(evidence_id)
+        if not item.media_held:
+            raise Http404("The media of this item was deleted.")
+        try:
+            key = preview_get_or_create(item, actor=request.user)
+        except PreviewUnavailable as reason:
+            return HttpResponse(str(reason), status=reason.status_code, content_type="text/plain; charset=utf-8")
+        media_view_record(item=item, actor=request.user, via="preview")
+        response = FileResponse(storages["derived"].open(key, "rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Disposition"] = content_disposition_header(False, f"preview-{item.public_id}.jpg")
+        return response
 
 
 class EvidenceDownloadView(EvidenceDetailView):
@@ -321,7 +443,136 @@ def _suffix(item: EvidenceItem) -> str:
 
 
 def home(request):
-    return HttpResponseRedirect(reverse("cases:list"))
+    return HttpResponseRedirect(reverse("cases:dashboard"))
+
+
+class DashboardView(MemberView, View):
+    """The first page after logging in: what needs attention in the organisation, within what the member sees."""
+
+    required_scope = Scope.CASE_READ
+    chart_days = 30
+    activity_shown = 12
+    review_shown = 10
+
+    def get(self, request):
+        membership = self.membership
+        items = EvidenceItem.objects.for_member(membership)
+        by_status = dict.fromkeys(AnalysisStatus.values, 0)
+        by_verdict = dict.fromkeys(Verdict.values, 0)
+        for analysis_status, verdict, count in (
+            items.values_list("analysis_status", "verdict").annotate(count=Count("id")).order_by()
+        ):
+            by_status[analysis_status] += count
+            if verdict:
+                by_verdict[verdict] += count
+        received = received_by_day(items, days=self.chart_days)
+        events = custody_events_for(membership)
+        alarms = events.filter(action=Action.INTEGRITY_ALARM)
+        review = Case.objects.for_member(membership).filter(status=CaseStatus.UNDER_REVIEW)
+        context = {
+            "by_status": [(AnalysisStatus(key).label, key, n) for key, n in by_status.items()],
+            "by_verdict": [(Verdict(key).label, key, n) for key, n in by_verdict.items()],
+            "item_total": sum(by_status.values()),
+            "in_progress": in_progress_items(membership),
+            "chart": received_chart(received, today=timezone.now().date(), days=self.chart_days),
+            # Views are recorded on every page visit and would crowd out everything else; the custody pages list them.
+            # Newest first by sequence, which within one organisation's chain is the order of recording and is
+            # indexed, so the page stops after a dozen entries instead of sorting the whole ledger.
+            "activity": events.exclude(action__in=[Action.EVIDENCE_VIEWED, Action.MEDIA_VIEWED])
+            .select_related("case", "evidence")
+            .order_by("-sequence")[: self.activity_shown],
+            "review_cases": review.select_related("created_by").order_by("-updated_at", "-id")[: self.review_shown],
+            "review_count": review.count(),
+            "alarm_count": alarms.count(),
+            "latest_alarm": alarms.select_related("case", "evidence").order_by("-sequence").first(),
+            "live_url": reverse("cases:live-status"),
+        }
+        return render(request, "cases/dashboard.html", context)
+
+
+def received_by_day(items, *, days: int) -> dict[tuple, int]:
+    """{(day, verdict): items received that UTC day with that verdict} over the last `days` days, in one pass.
+
+    One conditional count per day rather than grouping on the day of each row: the database compares timestamps
+    natively instead of computing a date per row (a Python function call per row on SQLite)."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [midnight - timedelta(days=days - 1 - n) for n in range(days + 1)]
+    per_day = {
+        f"day{n}": Count("id", filter=Q(received_at__gte=starts[n], received_at__lt=starts[n + 1])) for n in range(days)
+    }
+    rows = items.filter(received_at__gte=starts[0]).values("verdict").annotate(**per_day).order_by()
+    return {(starts[n].date(), row["verdict"]): row[f"day{n}"] for row in rows for n in range(days)}
+
+
+def in_progress_items(membership: Membership) -> list[EvidenceItem]:
+    """The visible items whose analysis is queued or running, oldest first (the next to finish)."""
+    return list(
+        EvidenceItem.objects.for_member(membership)
+        .filter(analysis_status__in=IN_PROGRESS)
+        .select_related("case")
+        .order_by("received_at", "id")[:20]
+    )
+
+
+def _uuid_list(text: str, limit: int) -> list[uuid.UUID]:
+    ids = []
+    for part in text.split(",")[:limit]:
+        try:
+            ids.append(uuid.UUID(part.strip()))
+        except ValueError:
+            continue  # a stale or mangled id in a page is simply not reported on
+    return ids
+
+
+class LiveStatusView(MemberView, View):
+    """JSON polled by the pages while work runs: analyses in progress, and the state of the items and reports a
+    page asks about (`?items=<id>,<id>&reports=<id>`). Ids the member may not see are left out, as if missing."""
+
+    required_scope = Scope.CASE_READ
+    max_ids = 200
+
+    def get(self, request):
+        membership = self.membership
+        item_ids = _uuid_list(request.GET.get("items", ""), self.max_ids)
+        report_ids = _uuid_list(request.GET.get("reports", ""), self.max_ids)
+        items = EvidenceItem.objects.for_member(membership).filter(public_id__in=item_ids) if item_ids else []
+        reports = Report.objects.for_member(membership).filter(public_id__in=report_ids) if report_ids else []
+        body = {
+            "in_progress": [
+                {
+                    "id": str(item.public_id),
+                    "filename": item.original_filename,
+                    "case": item.case.reference,
+                    "status": item.analysis_status,
+                    "status_label": item.get_analysis_status_display(),
+                    "url": reverse("cases:evidence-detail", kwargs={"evidence_id": item.public_id}),
+                }
+                for item in in_progress_items(membership)
+            ],
+            "items": {
+                str(item.public_id): {
+                    "status": item.analysis_status,
+                    "status_label": item.get_analysis_status_display(),
+                    "verdict": item.verdict,
+                    "verdict_label": item.get_verdict_display() if item.verdict else "",
+                }
+                for item in items
+            },
+            "reports": {
+                str(report.public_id): {
+                    "status": report.status,
+                    "status_label": report.get_status_display(),
+                    "download_url": reverse("reports:download", kwargs={"report_id": report.public_id})
+                    if report.status == ReportStatus.DONE
+                    else None,
+                    "error": report.error,
+                }
+                for report in reports
+            },
+        }
+        response = JsonResponse(body)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class MembersView(MemberView, View):

@@ -1,5 +1,5 @@
-"""Recording access to evidence in the ledger: metadata views, downloads re-hashed as they are served, and the
-integrity alarm raised when the stored bytes no longer match the SHA-256 recorded when they were received.
+"""Recording access to evidence in the ledger: metadata and preview views, downloads re-hashed as they are served,
+and the integrity alarm raised when the stored bytes no longer match the SHA-256 recorded when they were received.
 
 A download is recorded before any byte leaves. The stored file is hashed while it streams and the last chunk is
 held back until the whole file has been hashed: on a mismatch an `integrity.alarm` event is committed and the
@@ -44,6 +44,17 @@ def evidence_view_record(*, item: EvidenceItem, actor, via: str) -> CustodyEvent
         actor=actor,
         evidence=item,
         details={"via": via},
+    )
+
+
+def media_view_record(*, item: EvidenceItem, actor, via: str) -> CustodyEvent:
+    """Record that `actor` was shown a picture made from the media (a preview), not the original bytes."""
+    return custody_event_record(
+        organisation=item.case.organisation,
+        action=Action.MEDIA_VIEWED,
+        actor=actor,
+        evidence=item,
+        details={"via": via, "sha256": item.sha256},
     )
 
 

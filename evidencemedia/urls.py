@@ -19,3 +19,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ these answer with the API's error body; elsewhere they render the usual pages.
+handler400 = "cases.api.errors.malformed"
+handler404 = "cases.api.errors.not_found"
+handler500 = "cases.api.errors.server_failure"

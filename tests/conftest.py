@@ -27,7 +27,7 @@ def keys_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path, keys_dir):
-    """Each test gets its own evidence and report stores and spool directory, so leftovers can be counted exactly."""
+    """Each test gets its own stores (evidence, reports, derived) and spool directory, so leftovers can be counted."""
     evidence_root = tmp_path / "evidence"
     spool = tmp_path / "incoming"
     spool.mkdir()
@@ -40,6 +40,10 @@ def isolated_storage(settings, tmp_path, keys_dir):
         "reports": {
             **settings.STORAGES["reports"],
             "OPTIONS": {**settings.STORAGES["reports"]["OPTIONS"], "location": tmp_path / "reports"},
+        },
+        "derived": {
+            **settings.STORAGES["derived"],
+            "OPTIONS": {**settings.STORAGES["derived"]["OPTIONS"], "location": tmp_path / "derived"},
         },
     }
     settings.FILE_UPLOAD_TEMP_DIR = spool

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from ..models import Case, CaseStatus, EvidenceItem, Membership, Organisation, RetentionPolicy
+from ..models import Case, CaseNote, CaseStatus, EvidenceItem, Membership, Organisation, RetentionPolicy
 from ..roles import Role
 
 
@@ -30,8 +30,34 @@ class CaseSerializer(serializers.ModelSerializer):
         read_only_fields = ["reference", "status", "legal_hold", "legal_hold_reason", "created_at", "updated_at"]
 
 
+class CaseUpdateSerializer(serializers.Serializer):
+    """PATCH of a case: either field may be left out to keep it."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(allow_blank=True, required=False)
+
+
 class CaseStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices)
+
+
+class CaseAssignSerializer(serializers.Serializer):
+    usernames = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        allow_empty=True,
+        max_length=200,
+        help_text="Every assignee of the case afterwards (replaces the list); members who may work on cases.",
+    )
+
+
+class CaseNoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    text = serializers.CharField(max_length=20000)
+
+    class Meta:
+        model = CaseNote
+        fields = ["text", "author", "created_at"]
+        read_only_fields = ["created_at"]
 
 
 class LegalHoldSerializer(serializers.Serializer):
@@ -102,7 +128,9 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
 
 
 class EvidenceUploadSerializer(AcquisitionSerializer):
-    files = serializers.ListField(child=serializers.FileField(), help_text="One or more image or video files.")
+    files = serializers.ListField(
+        child=serializers.FileField(), allow_empty=False, help_text="One or more image or video files."
+    )
 
 
 class EvidenceRefusalSerializer(serializers.Serializer):
@@ -145,3 +173,18 @@ class MemberSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "username", "role", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, required=False, default="API", help_text="A label to recognise the token by later."
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only this once.")
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The token's first characters, as listed in the admin.")
+    created_at = serializers.DateTimeField()

@@ -1,29 +1,43 @@
 """REST endpoints for organisations, cases and evidence under /api/v1/."""
 
-from django.db.models import Prefetch, Q
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.utils.http import content_disposition_header
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from custody.access import evidence_view_record
+from custody.access import IntegrityAlarm, evidence_view_record, media_download_record, verified_media_chunks
 
 from .. import services
-from ..exceptions import Refused
+from ..auth_views import login_failure_keys, login_failure_record, login_failures_exceeded
+from ..exceptions import MediaDeleted, Refused
+from ..forms import AssignForm
+from ..media_types import ACCEPTED
 from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Membership
 from ..roles import Scope
 from ..tenancy import membership_activate, membership_resolve
 from ..upload import uploaded_files
-from .authentication import api_token_activate
+from .authentication import api_token_activate, api_token_create
 from .base import MemberAPIMixin, preferred_organisation_id
+from .errors import ErrorSerializer
+from .filters import CaseFilter
 from .serializers import (
     AcquisitionSerializer,
+    CaseAssignSerializer,
+    CaseNoteSerializer,
     CaseSerializer,
     CaseStatusSerializer,
+    CaseUpdateSerializer,
     EvidenceItemSerializer,
     EvidenceUploadResultSerializer,
     EvidenceUploadSerializer,
@@ -33,8 +47,13 @@ from .serializers import (
     MembershipSerializer,
     OrganisationSwitchSerializer,
     RetentionSerializer,
+    TokenObtainSerializer,
+    TokenSerializer,
 )
 from .throttles import UploadRateThrottle
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object in the active organisation.")
+CONFLICT = OpenApiResponse(ErrorSerializer, description="Refused in the object's present state; `detail` says why.")
 
 
 def evidence_queryset(queryset):
@@ -47,6 +66,8 @@ class OrganisationViewSet(viewsets.GenericViewSet):
     """The caller's organisations, and switching the one that requests act in."""
 
     serializer_class = MembershipSerializer
+    queryset = Membership.objects.none()  # names the model for the schema; get_queryset serves requests
+    pagination_class = None  # a person belongs to a handful of organisations
 
     def get_queryset(self):
         return Membership.objects.filter(user=self.request.user).select_related("organisation")
@@ -56,7 +77,7 @@ class OrganisationViewSet(viewsets.GenericViewSet):
         data = self.get_serializer(self.get_queryset(), many=True, context={"active": active}).data
         return Response(data)
 
-    @extend_schema(request=OrganisationSwitchSerializer, responses=MembershipSerializer)
+    @extend_schema(request=OrganisationSwitchSerializer, responses={200: MembershipSerializer, 404: NOT_FOUND})
     @action(detail=False, methods=["post"], serializer_class=OrganisationSwitchSerializer)
     def switch(self, request):
         serializer = OrganisationSwitchSerializer(data=request.data)
@@ -72,22 +93,93 @@ class OrganisationViewSet(viewsets.GenericViewSet):
 class CaseViewSet(
     MemberAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    """Cases the caller may see in the active organisation.
+
+    Editing the title and description (PATCH) needs case:create on the case: whoever may open cases may word
+    the ones they work on (an investigator only sees the cases they created or are assigned to), while auditors,
+    who only read, may not.
+    """
+
     serializer_class = CaseSerializer
+    queryset = Case.objects.none()  # names the model for the schema; get_queryset serves requests
     lookup_field = "public_id"
     lookup_url_kwarg = "case_id"
-    filterset_fields = ["status"]
-    required_scopes = {"create": Scope.CASE_CREATE, "set_status": Scope.CASE_MANAGE, "legal_hold": Scope.CASE_MANAGE}
+    lookup_value_converter = "uuid"
+    filterset_class = CaseFilter
+    required_scopes = {
+        "create": Scope.CASE_CREATE,
+        "partial_update": Scope.CASE_CREATE,
+        "set_status": Scope.CASE_MANAGE,
+        "legal_hold": Scope.CASE_MANAGE,
+        "assign": Scope.CASE_MANAGE,
+        "note_add": Scope.NOTE_ADD,
+    }
 
     def get_queryset(self):
-        cases = Case.objects.for_member(self.membership).select_related("created_by").prefetch_related("assignees")
-        if query := self.request.query_params.get("q", "").strip():
-            cases = cases.filter(Q(reference__icontains=query) | Q(title__icontains=query))
-        return cases
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no membership
+            return Case.objects.none()
+        return (
+            Case.objects.for_member(self.membership)
+            .select_related("created_by")
+            .prefetch_related("assignees")
+            .order_by("-created_at", "-id")
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.case_create(
             organisation=self.membership.organisation, actor=self.request.user, **serializer.validated_data
         )
+
+    @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer)
+    def partial_update(self, request, case_id=None):
+        """Change the title and/or the description; recorded in the custody ledger."""
+        case = self.get_case(case_id)
+        given = CaseUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        case = services.case_update(
+            case=case,
+            title=given.validated_data.get("title", case.title),
+            description=given.validated_data.get("description", case.description),
+            actor=request.user,
+        )
+        return Response(CaseSerializer(case).data)
+
+    @extend_schema(request=CaseAssignSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"], url_path="assignees", serializer_class=CaseAssignSerializer)
+    def assign(self, request, case_id=None):
+        """Replace the case's assignees with the given members (who must hold a role that works on cases)."""
+        case = self.get_case(case_id)
+        given = CaseAssignSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        usernames = set(given.validated_data["usernames"])
+        # The assignment form defines who may be assigned; the API applies the same rule.
+        eligible = list(
+            AssignForm(organisation=case.organisation).fields["investigators"].queryset.filter(username__in=usernames)
+        )
+        if unknown := usernames - {user.username for user in eligible}:
+            raise ValidationError(
+                {"usernames": [f"Not members of this organisation who work on cases: {', '.join(sorted(unknown))}."]}
+            )
+        services.case_assign(case=case, investigators=eligible, actor=request.user)
+        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk)).data)
+
+    @extend_schema(responses=CaseNoteSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=CaseNoteSerializer)
+    def notes(self, request, case_id=None):
+        """The case's notes, oldest first."""
+        case = self.get_case(case_id)
+        page = self.paginate_queryset(case.notes.select_related("author").order_by("created_at", "id"))
+        return self.get_paginated_response(CaseNoteSerializer(page, many=True).data)
+
+    @extend_schema(request=CaseNoteSerializer, responses={201: CaseNoteSerializer, 409: CONFLICT})
+    @notes.mapping.post
+    def note_add(self, request, case_id=None):
+        """Add a note (refused with 409 while the case is closed); the ledger records its SHA-256."""
+        case = self.get_case(case_id)
+        given = CaseNoteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        note = services.case_note_add(case=case, text=given.validated_data["text"], actor=request.user)
+        return Response(CaseNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseStatusSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"], url_path="status", serializer_class=CaseStatusSerializer)
@@ -109,24 +201,36 @@ class CaseViewSet(
         return Response(CaseSerializer(case).data)
 
 
-class CaseEvidenceView(MemberAPIMixin, APIView):
+class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
     """Evidence of one case: list it, or upload one or more files as multipart form data."""
 
     parser_classes = [MultiPartParser]
     throttle_classes = [UploadRateThrottle]
+    serializer_class = EvidenceItemSerializer
+    queryset = EvidenceItem.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
     def scope_for_request(self) -> Scope:
-        return self.required_scopes[self.request.method]
+        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
 
     @extend_schema(responses=EvidenceItemSerializer(many=True))
     def get(self, request, case_id):
+        """The case's items in the order they were received."""
         case = self.get_case(case_id)
-        items = evidence_queryset(case.evidence.all())
-        return Response(EvidenceItemSerializer(items, many=True).data)
+        page = self.paginate_queryset(evidence_queryset(case.evidence.order_by("received_at", "id")))
+        return self.get_paginated_response(EvidenceItemSerializer(page, many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceUploadResultSerializer}
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={
+            201: EvidenceUploadResultSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The case is closed; reopen it first."),
+            413: OpenApiResponse(ErrorSerializer, description="A file is over the size limit; nothing was kept."),
+            415: OpenApiResponse(
+                ErrorSerializer,
+                description="No file was an accepted image or video; with several files, `errors` says why for each.",
+            ),
+        },
     )
     def post(self, request, case_id):
         case = self.get_case(case_id)
@@ -137,7 +241,7 @@ class CaseEvidenceView(MemberAPIMixin, APIView):
                 received.close()
             raise ValidationError(details.errors)
         acquisition = services.Acquisition(**details.validated_data)
-        receipts, refused = [], []
+        receipts, refusals, refused = [], [], []
         for received in files:
             try:
                 receipts.append(
@@ -146,30 +250,45 @@ class CaseEvidenceView(MemberAPIMixin, APIView):
             except Refused as refusal:
                 if len(files) == 1:
                     raise
+                refusals.append(refusal)
                 refused.append(
                     {"file": received.original_name, "detail": refusal.message, "code": type(refusal).__name__}
                 )
+        if not receipts:
+            return _nothing_accepted(refusals, refused)
         items = evidence_queryset(EvidenceItem.objects.filter(pk__in=[r.item.pk for r in receipts]))
         body = {"items": EvidenceItemSerializer(items, many=True).data, "refused": refused}
-        return Response(body, status=status.HTTP_201_CREATED if receipts else status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _nothing_accepted(refusals: list[Refused], refused: list[dict]) -> Response:
+    """Every file of an upload was refused: the one error body, each file's refusal under `errors`. The status
+    and code are the refusals' own when they agree (a closed case refuses every file alike), else 400."""
+    kinds = {type(refusal) for refusal in refusals}
+    status_code, code = (refusals[0].status_code, kinds.pop().__name__) if len(kinds) == 1 else (400, "Refused")
+    detail = f"None of the {len(refused)} files was accepted; `errors` says why for each."
+    return Response({"detail": detail, "code": code, "errors": refused}, status=status_code)
 
 
 class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = EvidenceItemSerializer
+    queryset = EvidenceItem.objects.none()  # names the model for the schema; get_queryset serves requests
     lookup_field = "public_id"
     lookup_url_kwarg = "evidence_id"
+    lookup_value_converter = "uuid"
+    required_scopes = {"delete_media": Scope.MEDIA_DELETE, "download": Scope.MEDIA_DOWNLOAD}
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return EvidenceItem.objects.none()
         return evidence_queryset(EvidenceItem.objects.for_member(self.membership))
-
-    required_scopes = {"delete_media": Scope.MEDIA_DELETE}
 
     def retrieve(self, request, *args, **kwargs):
         item = self.get_object()
         evidence_view_record(item=item, actor=request.user, via="api")
         return Response(self.get_serializer(item).data)
 
-    @extend_schema(request=MediaDeleteSerializer, responses=EvidenceItemSerializer)
+    @extend_schema(request=MediaDeleteSerializer, responses={200: EvidenceItemSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="delete-media", serializer_class=MediaDeleteSerializer)
     def delete_media(self, request, evidence_id=None):
         """Delete the item's stored media now (admin or supervisor); the item and all about it stay."""
@@ -181,6 +300,41 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
             item=item, reason=f"deleted by hand: {serializer.validated_data['reason']}", actor=request.user
         )
         return Response(EvidenceItemSerializer(evidence_queryset(EvidenceItem.objects.filter(pk=item.pk)).get()).data)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                bytes, description="The original bytes, re-hashed as they stream; recorded in the custody ledger."
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The stored copy does not match what was received: an integrity alarm."
+            ),
+            410: OpenApiResponse(ErrorSerializer, description="The media was deleted (retention or by hand)."),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, evidence_id=None):
+        """The original media exactly as received (media:download on the case)."""
+        item = self.get_object()
+        self.get_case(item.case.public_id)
+        if not item.media_held:
+            raise MediaDeleted(item.media_deleted_message)
+        media_download_record(item=item, actor=request.user, via="api")
+        try:
+            chunks = verified_media_chunks(item=item, actor=request.user)
+        except IntegrityAlarm as alarm:
+            raise IntegrityAlarmRefused(str(alarm)) from alarm
+        response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+        response["Content-Length"] = str(item.size)
+        filename = f"{item.public_id}{ACCEPTED[item.detected_mime_type].extensions[0]}"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+class IntegrityAlarmRefused(Refused):
+    """The stored copy no longer matches what was received; the alarm is already in the ledger."""
+
+    status_code = 409
 
 
 class OrganisationRetentionView(MemberAPIMixin, APIView):
@@ -211,12 +365,28 @@ class MemberViewSet(
     """Members of the active organisation (administrators only). POST adds a member or changes a role."""
 
     serializer_class = MemberSerializer
+    queryset = Membership.objects.none()  # names the model for the schema; get_queryset serves requests
     required_scope = Scope.ORG_MANAGE
     lookup_field = "public_id"
     lookup_url_kwarg = "membership_id"
+    lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return Membership.objects.filter(organisation_id=self.membership.organisation_id).select_related("user")
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return (
+            Membership.objects.filter(organisation_id=self.membership.organisation_id)
+            .select_related("user")
+            .order_by("user__username")
+        )
+
+    @extend_schema(responses={201: MemberSerializer, 409: CONFLICT})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(responses={204: None, 409: CONFLICT})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.membership_set(
@@ -228,3 +398,49 @@ class MemberViewSet(
 
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, actor=self.request.user)
+
+
+class InvalidCredentials(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The username or password is wrong."
+    default_code = "invalid_credentials"
+
+
+class TokenObtainView(GenericAPIView):
+    """Exchange a username and password for a new API token.
+
+    Failed attempts count against the same limits as the log-in page (per client address and per username), so
+    neither is a way around the other.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = TokenObtainSerializer
+
+    @extend_schema(
+        request=TokenObtainSerializer,
+        responses={
+            201: TokenSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Wrong username or password, or a missing field."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many failed log-ins; wait and try again."),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        given = TokenObtainSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        username = given.validated_data["username"]
+        keys = login_failure_keys(address=request.META.get("REMOTE_ADDR"), username=username)
+        if login_failures_exceeded(keys):
+            minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+            raise Throttled(
+                wait=settings.LOGIN_FAILURE_WINDOW_SECONDS,
+                detail=f"Too many failed log-ins from this address or for this user; try again in {minutes} minutes.",
+            )
+        user = authenticate(request._request, username=username, password=given.validated_data["password"])
+        if user is None:
+            login_failure_record(keys)
+            raise InvalidCredentials()
+        token, secret = api_token_create(user=user, name=given.validated_data["name"])
+        body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
+        return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)

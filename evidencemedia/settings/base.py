@@ -108,7 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cases:list"
+LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -151,9 +151,21 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+    # Files made from evidence (previews), keyed like evidence and deleted with its media; never served as evidence.
+    "derived": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": DATA_DIR / "derived",
+            "allow_overwrite": True,
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Previews are decoded from untrusted media: anything with more pixels than this gets no preview at all.
+EVIDENCE_PREVIEW_MAX_PIXELS = int(os.environ.get("EVIDENCEMEDIA_PREVIEW_MAX_PIXELS", str(50_000_000)))
 EVIDENCE_MAX_UPLOAD_BYTES = int(os.environ.get("EVIDENCEMEDIA_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 # Uploads are streamed by cases.upload.HashingUploadHandler, which hashes and spools in one pass.
 FILE_UPLOAD_HANDLERS = ["cases.upload.HashingUploadHandler"]
@@ -187,7 +199,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cases.api.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "upload": os.environ.get("EVIDENCEMEDIA_UPLOAD_RATE", "300/hour"),
         "anonymous-verify": os.environ.get("EVIDENCEMEDIA_VERIFY_RATE", "60/hour"),
@@ -207,6 +219,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set; analyses, evidence items and reports share one set of progress values.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "RunStatusEnum": "cases.models.AnalysisStatus",
+    },
+    # Separate request and response components, so that read-only fields are never asked of a client.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 
@@ -221,6 +240,8 @@ def _q_cluster() -> dict:
         "save_limit": 1000,
         "catch_up": False,
         "label": "Background tasks",
+        # Q_CLUSTER_NAME=<queue> runs a cluster on a queue of its own; django-q2 requires this key when it is set.
+        "ALT_CLUSTERS": {},
     }
     if redis_url := os.environ.get("EVIDENCEMEDIA_REDIS_URL"):
         cluster["redis"] = redis_url

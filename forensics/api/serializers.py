@@ -3,7 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.models import AnalysisStatus
+
 from ..models import Analysis
+from ..presentation import metadata_groups
 
 
 class FindingSerializer(serializers.Serializer):
@@ -21,7 +24,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
     evidence = serializers.UUIDField(source="evidence.public_id", read_only=True)
     verdict_text = serializers.CharField(source="verdict_sentence", read_only=True)
     findings = serializers.SerializerMethodField()
-    requested_by = serializers.CharField(source="requested_by.username", default=None, read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Analysis
@@ -43,3 +46,51 @@ class AnalysisResultSerializer(AnalysisSerializer):
 
     class Meta(AnalysisSerializer.Meta):
         fields = [*AnalysisSerializer.Meta.fields, "result"]
+
+
+class MetadataTagSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()
+
+
+class MetadataGroupSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["exiftool", "mediainfo"])
+    name = serializers.CharField(help_text='ExifTool family-1 group ("EXIF:IFD0", "XMP-xmp"…) or MediaInfo track.')
+    tags = MetadataTagSerializer(many=True)
+    binary_count = serializers.IntegerField(help_text="Binary values given as a summary instead of their bytes.")
+
+
+class EvidenceMetadataSerializer(serializers.Serializer):
+    """The metadata read by the item's latest analysis, grouped as ExifTool and MediaInfo group it."""
+
+    analysis = serializers.UUIDField(help_text="The analysis it was read by.")
+    status = serializers.ChoiceField(choices=AnalysisStatus.choices, help_text="Groups are empty until it is done.")
+    groups = MetadataGroupSerializer(many=True)
+
+
+def metadata_group_list(result: dict) -> list[dict]:
+    """ExifTool groups, then one group per MediaInfo track ("General", "Video 1"…), as plain data."""
+    groups = [
+        {
+            "source": "exiftool",
+            "name": group.name,
+            "tags": [{"name": name, "value": value} for name, value in group.rows],
+            "binary_count": group.binary_count,
+        }
+        for group in metadata_groups(result)
+    ]
+    tracks = ((result or {}).get("mediainfo") or {}).get("tracks") or []
+    for track in tracks:
+        fields = {key: value for key, value in track.items() if key not in {"track_type", "track_id"}}
+        name = str(track.get("track_type") or "Track")
+        if track.get("track_id") is not None:
+            name = f"{name} {track['track_id']}"
+        groups.append(
+            {
+                "source": "mediainfo",
+                "name": name,
+                "tags": [{"name": key, "value": str(fields[key])} for key in sorted(fields)],
+                "binary_count": sum(1 for value in fields.values() if str(value).startswith("(binary data")),
+            }
+        )
+    return groups

@@ -1,27 +1,37 @@
-"""Analysis endpoints of an evidence item: the history of runs, one run in full, and re-analysis."""
+"""Analysis endpoints of an evidence item: the history of runs, one run in full, re-analysis, and the latest
+run's findings and metadata."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import get_object_or_404
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
+from cases.api.errors import ErrorSerializer
 from cases.models import EvidenceItem
 from cases.roles import Scope
 
 from ..models import Analysis
 from ..services import analysis_queue
-from .serializers import AnalysisResultSerializer, AnalysisSerializer
+from .serializers import (
+    AnalysisResultSerializer,
+    AnalysisSerializer,
+    EvidenceMetadataSerializer,
+    metadata_group_list,
+)
 
 
-class EvidenceAnalysesView(MemberAPIMixin, APIView):
+class EvidenceAnalysesView(MemberAPIMixin, GenericAPIView):
     """GET: every analysis of the item, newest first. POST: re-analyse with the current rule set."""
 
+    serializer_class = AnalysisSerializer
+    queryset = Analysis.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
     def scope_for_request(self) -> Scope:
-        return self.required_scopes[self.request.method]
+        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
 
     def get_item(self, evidence_id) -> EvidenceItem:
         item = get_object_or_404(
@@ -35,7 +45,8 @@ class EvidenceAnalysesView(MemberAPIMixin, APIView):
     def get(self, request, evidence_id):
         item = self.get_item(evidence_id)
         analyses = item.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id")
-        return Response(AnalysisSerializer(analyses, many=True).data)
+        page = self.paginate_queryset(analyses)
+        return self.get_paginated_response(AnalysisSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     def post(self, request, evidence_id):
@@ -57,3 +68,36 @@ class AnalysisDetailView(MemberAPIMixin, APIView):
             public_id=analysis_id,
         )
         return Response(AnalysisResultSerializer(analysis).data)
+
+
+NOT_ANALYSED = OpenApiResponse(ErrorSerializer, description="No such item, or it has never been analysed.")
+
+
+class LatestAnalysisView(MemberAPIMixin, APIView):
+    required_scope = Scope.CASE_READ
+
+    def latest_analysis(self, evidence_id) -> Analysis:
+        item = get_object_or_404(EvidenceItem.objects.for_member(self.membership), public_id=evidence_id)
+        analysis = item.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id").first()
+        if analysis is None:
+            raise NotFound("This item has never been analysed; request an analysis first.")
+        return analysis
+
+
+class EvidenceFindingsView(LatestAnalysisView):
+    """The item's latest analysis: its status and, once done, the verdict with the findings that justify it."""
+
+    @extend_schema(responses={200: AnalysisSerializer, 404: NOT_ANALYSED})
+    def get(self, request, evidence_id):
+        return Response(AnalysisSerializer(self.latest_analysis(evidence_id)).data)
+
+
+class EvidenceMetadataView(LatestAnalysisView):
+    """The metadata the item's latest analysis read, grouped: ExifTool groups, then MediaInfo tracks."""
+
+    @extend_schema(responses={200: EvidenceMetadataSerializer, 404: NOT_ANALYSED})
+    def get(self, request, evidence_id):
+        analysis = self.latest_analysis(evidence_id)
+        groups = metadata_group_list(analysis.result)
+        body = {"analysis": analysis.public_id, "status": analysis.status, "groups": groups}
+        return Response(EvidenceMetadataSerializer(body).data)

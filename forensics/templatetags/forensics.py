@@ -1,9 +1,10 @@
-"""Template tags that render an item's latest analysis: verdict banner, justified findings, tools and metadata."""
+"""Template tags that render an item's latest analysis: verdict banner, justified findings, tools, metadata,
+structure and C2PA provenance."""
 
 from django import template
 
 from forensics.models import Analysis
-from forensics.presentation import metadata_groups
+from forensics.presentation import c2pa_panel, metadata_groups, structure_tree
 
 register = template.Library()
 
@@ -17,4 +18,6 @@ def analysis_panel(item) -> dict:
         "analysis": analysis,
         "earlier_count": earlier,
         "metadata": metadata_groups(analysis.result) if analysis else [],
+        "structure": structure_tree(analysis.result) if analysis else None,
+        "c2pa": c2pa_panel(analysis.result) if analysis else None,
     }

@@ -11,9 +11,11 @@ from ..verification import Outcome, ReportVerification
 class ReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     case = serializers.UUIDField(source="case.public_id", read_only=True)
-    evidence = serializers.UUIDField(source="evidence.public_id", default=None, read_only=True)
+    evidence = serializers.UUIDField(source="evidence.public_id", default=None, allow_null=True, read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    checkpoint_tree_size = serializers.IntegerField(source="checkpoint.tree_size", default=None, read_only=True)
+    checkpoint_tree_size = serializers.IntegerField(
+        source="checkpoint.tree_size", default=None, allow_null=True, read_only=True
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:

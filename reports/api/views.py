@@ -5,7 +5,7 @@ from django.core.files.storage import storages
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import get_object_or_404
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -33,10 +33,16 @@ class ReportNotReady(Refused):
 class ReportRequestMixin(MemberAPIMixin):
     """GET lists the reports (anyone who sees the case); POST requests one (evidence:upload on the case)."""
 
+    serializer_class = ReportSerializer
+    queryset = Report.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
     def scope_for_request(self) -> Scope:
-        return self.required_scopes[self.request.method]
+        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
+
+    def listed(self, reports) -> Response:
+        page = self.paginate_queryset(reports.select_related("case", "evidence", "requested_by", "checkpoint"))
+        return self.get_paginated_response(ReportSerializer(page, many=True).data)
 
     def requested(self, *, case, evidence=None) -> Response:
         # A refusal (analysis still running) becomes a 409 in the API's one error handler.
@@ -44,7 +50,7 @@ class ReportRequestMixin(MemberAPIMixin):
         return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EvidenceReportsView(ReportRequestMixin, APIView):
+class EvidenceReportsView(ReportRequestMixin, GenericAPIView):
     def get_item(self, evidence_id) -> EvidenceItem:
         item = get_object_or_404(
             EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
@@ -56,8 +62,7 @@ class EvidenceReportsView(ReportRequestMixin, APIView):
     @extend_schema(responses=ReportSerializer(many=True), summary="Reports of an evidence item, newest first")
     def get(self, request, evidence_id):
         item = self.get_item(evidence_id)
-        reports = Report.objects.filter(evidence=item).select_related("case", "evidence", "requested_by", "checkpoint")
-        return Response(ReportSerializer(reports, many=True).data)
+        return self.listed(Report.objects.filter(evidence=item).order_by("-requested_at", "-id"))
 
     @extend_schema(
         request=None,
@@ -69,12 +74,11 @@ class EvidenceReportsView(ReportRequestMixin, APIView):
         return self.requested(case=item.case, evidence=item)
 
 
-class CaseReportsView(ReportRequestMixin, APIView):
+class CaseReportsView(ReportRequestMixin, GenericAPIView):
     @extend_schema(responses=ReportSerializer(many=True), summary="Reports of a case and its items, newest first")
     def get(self, request, case_id):
         case = self.get_case(case_id)
-        reports = Report.objects.filter(case=case).select_related("case", "evidence", "requested_by", "checkpoint")
-        return Response(ReportSerializer(reports, many=True).data)
+        return self.listed(Report.objects.filter(case=case).order_by("-requested_at", "-id"))
 
     @extend_schema(
         request=None,

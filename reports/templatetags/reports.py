@@ -45,7 +45,10 @@ def case_reports_panel(context, case: Case) -> dict:
 
 @register.inclusion_tag("reports/report_link.html")
 def report_link(item: EvidenceItem) -> dict:
-    """The case page's "Report" cell: the latest ready report of the item, or the state of the latest request."""
-    latest = Report.objects.filter(evidence=item).first()
-    ready = Report.objects.filter(evidence=item, status=ReportStatus.DONE).first()
+    """The case page's "Report" cell: the latest ready report of the item, or the state of the latest request.
+
+    Reads `item.reports` so that a page listing many items prefetches them once instead of querying per row."""
+    reports = list(item.reports.all())  # newest first (Report.Meta.ordering)
+    latest = reports[0] if reports else None
+    ready = next((report for report in reports if report.status == ReportStatus.DONE), None)
     return {"latest": latest, "ready": ready}

@@ -57,6 +57,7 @@ FOREIGN_REQUESTS = {
     "cases:note": ("post", ["case_id"], lambda: {"text": "foreign note"}),
     "cases:evidence-detail": ("get", ["evidence_id"], None),
     "cases:evidence-download": ("get", ["evidence_id"], None),
+    "cases:evidence-preview": ("get", ["evidence_id"], None),
     "cases:member-remove": ("post", ["membership_id"], None),
     "api:case-detail": ("get", ["case_id"], None),
     "api:case-set-status": ("post", ["case_id"], lambda: {"status": "closed"}),

@@ -1,0 +1,47 @@
+"""Filtering of the case list: the same search as the case list page, plus filters an integrator combines freely.
+
+Every filter narrows a queryset that is already limited to what the member may see, so none can reach further.
+"""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from ..models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Verdict
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search: reference or title (contains), an item's original filename (contains) or a hash prefix.",
+    )
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    verdict = django_filters.ChoiceFilter(
+        choices=Verdict.choices, method="filter_verdict", label="Cases with at least one item of this verdict."
+    )
+    assignee = django_filters.CharFilter(
+        field_name="assignees__username", distinct=True, label="Cases assigned to this username."
+    )
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601)."
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)."
+    )
+
+    class Meta:
+        model = Case
+        fields = ["q", "status", "verdict", "assignee", "created_after", "created_before"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        query = value.strip()
+        if not query:
+            return queryset
+        # EXISTS keeps one row per case and lets the database stop at the first matching item or digest.
+        by_filename = EvidenceItem.objects.filter(case=OuterRef("pk"), original_filename__icontains=query)
+        by_hash = EvidenceDigest.objects.filter(item__case=OuterRef("pk"), value__startswith=query.lower())
+        return queryset.filter(
+            Q(reference__icontains=query) | Q(title__icontains=query) | Exists(by_filename) | Exists(by_hash)
+        )
+
+    def filter_verdict(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Exists(EvidenceItem.objects.filter(case=OuterRef("pk"), verdict=value)))

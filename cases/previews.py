@@ -1,0 +1,185 @@
+"""Safe previews of evidence: a small JPEG re-encoded on the server (a thumbnail of an image, the first keyframe of
+a video), cached in the "derived" store and never the original bytes.
+
+Decoding untrusted media is the risk, so the pixel count is checked from the header before anything is decoded
+(a decompression bomb is refused, not shrunk), only the formats the system accepts are opened, and the stored
+bytes are re-hashed first: a preview is never made from a copy that no longer matches what was received.
+Derived files are keyed by the organisation and the item's SHA-256, like the evidence store, and are deleted
+with the media (`derived_files_delete`), so a preview never outlives the media it shows.
+"""
+
+import hashlib
+import io
+import warnings
+
+import av
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from PIL import Image, ImageOps
+
+from custody.access import integrity_alarm_record
+
+from .media_types import ACCEPTED
+from .models import EvidenceItem
+from .upload import CHUNK_SIZE
+
+PREVIEW_EDGE = 640
+PREVIEW_QUALITY = 85
+# Pillow's plugin names for the accepted image types; nothing else is ever handed to a decoder.
+PILLOW_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/tiff": "TIFF",
+    "image/gif": "GIF",
+}
+# A hostile video could make the decoder read far before yielding a keyframe; give up after this many packets.
+MAX_VIDEO_PACKETS = 500
+ORIGINAL_HINT = "members who may download media can open the original."
+
+
+class PreviewUnavailable(Exception):
+    """No preview can be made for this item; the message says why, in words for the page."""
+
+    def __init__(self, message: str, status_code: int = 422):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def preview_key(item: EvidenceItem) -> str:
+    """Where the item's preview lives in the derived store (one per organisation and SHA-256)."""
+    sha256 = item.sha256
+    return f"{item.case.organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}-preview.jpg"
+
+
+def preview_supported(item: EvidenceItem) -> bool:
+    media = ACCEPTED.get(item.detected_mime_type)
+    return media is not None and (media.kind == "video" or item.detected_mime_type in PILLOW_FORMATS)
+
+
+def preview_get_or_create(item: EvidenceItem, *, actor) -> str:
+    """The derived-store key of the item's preview, made now if it is not cached yet.
+
+    Raises PreviewUnavailable when the media was deleted, the type has no previewer, the picture is over the
+    pixel limit or cannot be decoded, or the stored bytes no longer match (an integrity alarm is then recorded).
+    """
+    if not item.media_held:
+        raise PreviewUnavailable(
+            "The media of this item was deleted; only its hashes and findings are kept.", status_code=404
+        )
+    if not preview_supported(item):
+        raise PreviewUnavailable(f"No preview is made for {item.detected_mime_type} files; {ORIGINAL_HINT}")
+    derived = storages["derived"]
+    key = preview_key(item)
+    if derived.exists(key):
+        return key
+    _stored_bytes_check(item, actor=actor)
+    kind = ACCEPTED[item.detected_mime_type].kind
+    picture = _video_poster(item) if kind == "video" else _image_thumbnail(item)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=PREVIEW_QUALITY)
+    # Two requests may make the same preview at once; the bytes are the same, so the later write may replace it.
+    derived.save(key, ContentFile(buffer.getvalue()))
+    return key
+
+
+def derived_files_delete(item: EvidenceItem) -> None:
+    """Delete every file derived from the item's media (its preview); call when the media is deleted.
+
+    Another item of the organisation holding identical bytes loses its cached preview too, and gets it made
+    again from its own media the next time it is viewed.
+    """
+    storages["derived"].delete(preview_key(item))
+
+
+def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:
+    hasher = hashlib.sha256()
+    try:
+        with storages["evidence"].open(item.storage_key, "rb") as stored:
+            for chunk in stored.chunks(CHUNK_SIZE):
+                hasher.update(chunk)
+    except FileNotFoundError:
+        finding = "the stored file is missing"
+        integrity_alarm_record(item=item, actor=actor, finding=finding, found={"during": "preview"})
+        raise PreviewUnavailable(
+            "The stored copy of this item is missing; an integrity alarm is recorded. Tell an administrator.",
+            status_code=409,
+        ) from None
+    found = hasher.hexdigest()
+    if found != item.sha256:
+        integrity_alarm_record(
+            item=item,
+            actor=actor,
+            finding=f"the stored bytes hash to SHA-256 {found}, not {item.sha256} as received",
+            found={"during": "preview", "found_sha256": found},
+        )
+        raise PreviewUnavailable(
+            "The stored copy of this item no longer matches what was received; an integrity alarm is recorded. "
+            "Tell an administrator.",
+            status_code=409,
+        )
+
+
+def _pixel_limit_check(width: int, height: int) -> None:
+    limit = settings.EVIDENCE_PREVIEW_MAX_PIXELS
+    if width * height > limit:
+        raise PreviewUnavailable(
+            f"The picture is {width}×{height} pixels, over the {limit:,}-pixel limit for previews; " + ORIGINAL_HINT
+        )
+
+
+def _image_thumbnail(item: EvidenceItem) -> Image.Image:
+    with storages["evidence"].open(item.storage_key, "rb") as stored, warnings.catch_warnings():
+        # Our own limit is checked below; Pillow's bomb warning becomes an error rather than a log line.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(stored, formats=[PILLOW_FORMATS[item.detected_mime_type]])
+            _pixel_limit_check(*image.size)
+            image.draft("RGB", (PREVIEW_EDGE, PREVIEW_EDGE))  # JPEG: decode at a reduced scale, much faster
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE))
+            return _flattened(image)
+        except PreviewUnavailable:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            # Pillow's own guard fired while reading the header: far over any limit of ours as well.
+            raise PreviewUnavailable(
+                f"The picture claims more pixels than Pillow will decode, over the pixel limit for previews; "
+                f"{ORIGINAL_HINT}"
+            ) from None
+        except (OSError, ValueError, SyntaxError):
+            raise PreviewUnavailable(f"The picture could not be decoded for a preview; {ORIGINAL_HINT}") from None
+
+
+def _video_poster(item: EvidenceItem) -> Image.Image:
+    with storages["evidence"].open(item.storage_key, "rb") as stored:
+        try:
+            with av.open(stored) as container:
+                if not container.streams.video:
+                    raise PreviewUnavailable("This file has no video track to take a poster frame from.")
+                stream = container.streams.video[0]
+                _pixel_limit_check(stream.codec_context.width, stream.codec_context.height)
+                stream.codec_context.skip_frame = "NONKEY"
+                for count, packet in enumerate(container.demux(stream)):
+                    if count >= MAX_VIDEO_PACKETS:
+                        break
+                    for frame in packet.decode():
+                        image = frame.to_image()
+                        image.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE))
+                        return _flattened(image)
+        except PreviewUnavailable:
+            raise
+        except (av.FFmpegError, OSError, ValueError):
+            raise PreviewUnavailable(f"The video could not be decoded for a poster frame; {ORIGINAL_HINT}") from None
+    raise PreviewUnavailable("No keyframe was found near the start of the video for a poster frame.")
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """RGB for JPEG, with any transparency laid on white rather than black."""
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image.convert("RGB")

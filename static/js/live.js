@@ -1,0 +1,118 @@
+/* Live status: while something on the page is queued or running, ask the server every few seconds and update
+   it in place (analysis verdicts, report links, the dashboard's list of analyses in progress). The page works
+   without it; the text it replaces tells the reader to reload. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var url = script && script.dataset.liveUrl;
+  if (!url || !window.fetch) return;
+
+  var BUSY_MS = 2000;
+  var IDLE_MS = 8000;
+  var progressList = document.getElementById("in-progress");
+  var lastProgress = null;
+
+  function idsOf(selector, key) {
+    var seen = {};
+    document.querySelectorAll(selector).forEach(function (node) { seen[node.dataset[key]] = true; });
+    return Object.keys(seen);
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function reloadLink(text) {
+    return el("a", { href: window.location.pathname }, text);
+  }
+
+  function updateItem(node, info) {
+    if (info.status === "queued" || info.status === "running") {
+      if (node.dataset.liveStatus !== info.status && !node.hasAttribute("data-analysis-status")) {
+        node.textContent = info.status_label;
+      }
+      node.dataset.liveStatus = info.status;
+      return;
+    }
+    node.removeAttribute("data-live-status");
+    if (node.hasAttribute("data-analysis-status")) {
+      // The evidence page: the findings need the whole page, so offer to show them rather than reload unasked.
+      node.textContent = info.verdict
+        ? "Analysis finished: " + info.verdict_label + ". "
+        : "Analysis " + info.status_label.toLowerCase() + ". ";
+      node.className = info.verdict ? "verdict-banner verdict-" + info.verdict : "error";
+      node.appendChild(reloadLink(info.verdict ? "Show the findings" : "Reload to see the error"));
+      return;
+    }
+    node.textContent = "";
+    if (info.verdict) {
+      node.className = "";
+      node.appendChild(el("span", { "class": "verdict verdict-" + info.verdict }, info.verdict_label));
+    } else {
+      node.textContent = info.status_label;
+    }
+  }
+
+  function updateReport(node, info) {
+    if (info.status === "queued" || info.status === "running") return;
+    node.removeAttribute("data-live-report");
+    node.dataset.reportStatus = info.status;
+    node.textContent = "";
+    if (info.download_url) {
+      node.appendChild(el("a", { href: info.download_url }, "Report ready: download the signed PDF"));
+    } else {
+      node.appendChild(el("span", { "class": "error", role: "alert" },
+        "The report failed: " + (info.error || "no reason given") + ". Try generating it again; if it fails again, tell an administrator."));
+    }
+  }
+
+  function updateProgress(entries) {
+    var signature = JSON.stringify(entries.map(function (e) { return [e.id, e.status]; }));
+    if (signature === lastProgress) return;
+    lastProgress = signature;
+    progressList.textContent = "";
+    if (!entries.length) {
+      progressList.appendChild(el("li", { "class": "muted" }, "No analysis is queued or running."));
+      return;
+    }
+    entries.forEach(function (entry) {
+      var li = el("li");
+      li.appendChild(el("a", { href: entry.url }, entry.filename.length > 40 ? entry.filename.slice(0, 39) + "…" : entry.filename));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", { "class": "muted small" }, entry["case"] + " · " + entry.status_label.toLowerCase()));
+      progressList.appendChild(li);
+    });
+  }
+
+  function tick() {
+    var items = idsOf("[data-live-item][data-live-status]", "liveItem");
+    var reports = idsOf("[data-live-report]", "liveReport");
+    var busy = items.length || reports.length || (progressList && progressList.querySelector("a"));
+    if ((!busy && !progressList) || document.hidden) {
+      window.setTimeout(tick, busy ? BUSY_MS : IDLE_MS);
+      return;
+    }
+    var query = "?items=" + encodeURIComponent(items.join(",")) + "&reports=" + encodeURIComponent(reports.join(","));
+    fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        document.querySelectorAll("[data-live-item][data-live-status]").forEach(function (node) {
+          var info = data.items[node.dataset.liveItem];
+          if (info) updateItem(node, info);
+        });
+        document.querySelectorAll("[data-live-report]").forEach(function (node) {
+          var info = data.reports[node.dataset.liveReport];
+          if (info) updateReport(node, info);
+        });
+        if (progressList) updateProgress(data.in_progress);
+      })
+      .catch(function () { /* offline for a moment: the next tick tries again */ })
+      .then(function () { window.setTimeout(tick, busy ? BUSY_MS : IDLE_MS); });
+  }
+
+  window.setTimeout(tick, BUSY_MS);
+})();

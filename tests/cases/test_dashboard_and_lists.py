@@ -1,0 +1,113 @@
+"""The dashboard, the case list's filters and the live-status JSON show only what the member may see."""
+
+import pytest
+from django.urls import reverse
+
+from cases import services
+from cases.models import AnalysisStatus, EvidenceItem, Verdict
+from custody.access import integrity_alarm_record
+from tests.conftest import PASSWORD, jpeg_bytes, received
+
+
+def _item(tenant, case=None, colour=(10, 20, 30), name="photo.jpg", **fields) -> EvidenceItem:
+    receipt = services.evidence_receive(
+        case=case or tenant.case, received=received(jpeg_bytes(colour=colour), name), actor=tenant.investigator
+    )
+    EvidenceItem.objects.filter(pk=receipt.item.pk).update(**fields)  # the analysis outcome, set as the task would
+    return EvidenceItem.objects.get(pk=receipt.item.pk)
+
+
+def test_home_after_login_is_the_dashboard(client, alpha):
+    response = client.post(reverse("login"), {"username": alpha.investigator.username, "password": PASSWORD})
+    assert response["Location"] == "/dashboard/"
+    assert client.get("/")["Location"] == "/dashboard/"
+
+
+def test_dashboard_counts_chart_and_review_cover_only_visible_cases(client, alpha, beta):
+    # Given an item of the investigator's case, one of a case they are not involved in, and one in beta
+    _item(alpha, verdict=Verdict.ATTENTION, analysis_status=AnalysisStatus.DONE)
+    other = services.case_create(organisation=alpha.organisation, title="supervisor only", actor=alpha.supervisor)
+    _item(alpha, case=other, colour=(1, 1, 1), verdict=Verdict.COMPROMISED, analysis_status=AnalysisStatus.DONE)
+    services.case_status_change(case=other, status="under_review", actor=alpha.supervisor)
+    _item(beta, verdict=Verdict.COMPROMISED, analysis_status=AnalysisStatus.DONE)
+
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    investigator = client.get("/dashboard/")
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+    supervisor = client.get("/dashboard/")
+
+    # Then the investigator counts one item, sees no other case in review or activity; the supervisor sees both
+    mine = {label: n for label, _, n in investigator.context["by_verdict"]}
+    assert mine == {Verdict.OK.label: 0, Verdict.ATTENTION.label: 1, Verdict.COMPROMISED.label: 0}
+    assert "1 item received" in investigator.context["chart"].summary
+    assert list(investigator.context["review_cases"]) == []
+    assert {e.case_id for e in investigator.context["activity"]} == {alpha.case.pk}
+    assert other.reference not in investigator.content.decode()
+    everything = {label: n for label, _, n in supervisor.context["by_verdict"]}
+    assert everything[Verdict.COMPROMISED.label] == 1
+    assert [c.pk for c in supervisor.context["review_cases"]] == [other.pk]
+    assert {e.case_id for e in supervisor.context["activity"]} >= {alpha.case.pk, other.pk}
+    assert str(beta.case.public_id) not in str(supervisor.context["activity"]) + supervisor.content.decode()
+
+
+def test_integrity_alarm_banner_shows_on_the_dashboard_of_those_who_can_see_it(client, alpha):
+    # Given an alarm on an item of a case the investigator is not involved in
+    other = services.case_create(organisation=alpha.organisation, title="elsewhere", actor=alpha.supervisor)
+    item = _item(alpha, case=other)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    before = client.get("/dashboard/").content.decode()
+    integrity_alarm_record(item=item, actor=alpha.admin, finding="the stored file is missing", found={})
+
+    client.login(username=alpha.auditor.username, password=PASSWORD)
+    auditor = client.get("/dashboard/").content.decode()
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    investigator = client.get("/dashboard/").content.decode()
+
+    # Then the auditor (custody of every case) sees the banner; the uninvolved investigator sees nothing of it
+    assert 'id="integrity-alarms"' not in before
+    assert 'id="integrity-alarms"' in auditor and "the stored file is missing" in auditor
+    assert 'id="integrity-alarms"' not in investigator
+
+
+def test_live_status_reports_visible_items_only(client, alpha, beta):
+    mine = _item(alpha)
+    theirs = _item(beta)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    body = client.get("/live/status/", {"items": f"{mine.public_id},{theirs.public_id},not-a-uuid"}).json()
+
+    assert set(body["items"]) == {str(mine.public_id)}
+    assert body["items"][str(mine.public_id)]["status"] == "queued"
+    assert [entry["id"] for entry in body["in_progress"]] == [str(mine.public_id)]
+
+
+def test_case_list_filters_by_verdict_assignee_and_hash_prefix(client, alpha):
+    flagged = services.case_create(organisation=alpha.organisation, title="flagged", actor=alpha.supervisor)
+    item = _item(alpha, case=flagged, name="IMG_4242.jpg", verdict=Verdict.COMPROMISED)
+    quiet = services.case_create(organisation=alpha.organisation, title="quiet", actor=alpha.supervisor)
+    services.case_assign(case=quiet, investigators=[alpha.investigator], actor=alpha.supervisor)
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+
+    def listed(**params) -> list[str]:
+        return [case.title for case in client.get("/cases/", params).context["rows"]]
+
+    assert listed(verdict="compromised") == ["flagged"]
+    assert listed(assignee=alpha.investigator.username) == ["quiet"]
+    assert listed(q=item.sha256[:8]) == ["flagged"]
+    assert listed(q=item.sha256[:5]) == []  # too short to be read as a hash prefix
+    assert listed(q="img_4242") == ["flagged"]
+    assert listed(q="nothing like this") == []
+    assert "No case matches these filters" in client.get("/cases/", {"q": "nothing like this"}).content.decode()
+
+
+@pytest.mark.parametrize("page", ["1", "2"])
+def test_case_list_pages_keep_the_filters(client, alpha, page):
+    for n in range(30):
+        services.case_create(organisation=alpha.organisation, title=f"burglary {n}", actor=alpha.supervisor)
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+
+    response = client.get("/cases/", {"q": "burglary", "status": "open", "page": page})
+
+    assert response.context["page"].paginator.count == 30
+    assert len(response.context["rows"]) == (25 if page == "1" else 5)
+    assert "q=burglary&amp;status=open&amp;page=" in response.content.decode()

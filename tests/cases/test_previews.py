@@ -1,0 +1,134 @@
+"""Safe previews: a re-encoded thumbnail or poster frame, never the original bytes; refused over the pixel limit
+or for deleted media; each serving recorded in custody as `media.viewed`; derived files deleted with the media."""
+
+import io
+from fractions import Fraction
+
+import av
+from django.core.files.storage import storages
+from PIL import Image
+
+from cases import services
+from cases.models import EvidenceItem
+from cases.previews import derived_files_delete, preview_key
+from custody.models import CustodyEvent
+from tests.conftest import PASSWORD, received
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _mp4(tmp_path) -> bytes:
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for index in range(10):
+            frame = av.VideoFrame.from_image(Image.new("RGB", (320, 240), (200, 20 * index, 40)))
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path.read_bytes()
+
+
+def _receive(tenant, data: bytes, name: str, declared: str) -> EvidenceItem:
+    receipt = services.evidence_receive(
+        case=tenant.case, received=received(data, name, declared), actor=tenant.investigator
+    )
+    return EvidenceItem.objects.get(pk=receipt.item.pk)
+
+
+def _views(item) -> int:
+    return CustodyEvent.objects.filter(evidence=item, action="media.viewed").count()
+
+
+def test_image_preview_is_a_small_reencoded_jpeg_and_each_view_is_recorded(client, alpha):
+    original = _jpeg(1600, 1200)
+    item = _receive(alpha, original, "big.jpg", "image/jpeg")
+    client.login(username=alpha.auditor.username, password=PASSWORD)  # case:read only, no media:download
+
+    first = client.get(f"/evidence/{item.public_id}/preview/")
+    second = client.get(f"/evidence/{item.public_id}/preview/")
+
+    body = b"".join(first.streaming_content)
+    assert first.status_code == second.status_code == 200
+    assert first["Content-Type"] == "image/jpeg" and "no-store" in first["Cache-Control"]
+    assert body != original
+    assert max(Image.open(io.BytesIO(body)).size) == 640
+    assert storages["derived"].exists(preview_key(item))
+    assert _views(item) == 2
+    event = CustodyEvent.objects.filter(evidence=item, action="media.viewed").first()
+    assert event.actor == alpha.auditor and event.details == {"via": "preview", "sha256": item.sha256}
+
+
+def test_video_preview_is_the_first_keyframe(client, alpha, tmp_path):
+    item = _receive(alpha, _mp4(tmp_path), "clip.mp4", "video/mp4")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    poster = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert response.status_code == 200 and poster.size == (320, 240)
+    red, green, blue = poster.convert("RGB").getpixel((160, 120))
+    assert red > 150 and green < 40  # the first frame's colour, (200, 0, 40)
+
+
+def test_picture_over_the_pixel_limit_gets_no_preview_and_no_view_event(client, alpha, settings):
+    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 1000 * 1000
+    item = _receive(alpha, _jpeg(1200, 1000), "wide.jpg", "image/jpeg")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert response.status_code == 422
+    assert "1200×1000 pixels, over the 1,000,000-pixel limit" in response.content.decode()
+    assert _views(item) == 0
+    assert not storages["derived"].exists(preview_key(item))
+
+
+def test_decompression_bomb_is_refused_before_decoding(client, alpha, settings):
+    # A PNG header claiming 30000×30000 pixels compresses to a few kilobytes: the classic decompression bomb.
+    buffer = io.BytesIO()
+    Image.new("1", (30000, 30000)).save(buffer, "PNG")
+    item = _receive(alpha, buffer.getvalue(), "bomb.png", "image/png")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert response.status_code == 422 and "pixel limit" in response.content.decode()
+
+
+def test_stored_copy_that_no_longer_matches_raises_an_alarm_and_gives_no_preview(client, alpha):
+    item = _receive(alpha, _jpeg(64, 48), "photo.jpg", "image/jpeg")
+    path = storages["evidence"].path(item.storage_key)
+    storages["evidence"].delete(item.storage_key)
+    with open(path, "wb") as tampered:
+        tampered.write(_jpeg(64, 49))
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert response.status_code == 409
+    alarm = CustodyEvent.objects.get(evidence=item, action="integrity.alarm")
+    assert alarm.details["during"] == "preview" and alarm.details["found_sha256"] != item.sha256
+    assert _views(item) == 0
+
+
+def test_deleted_media_has_no_preview_and_its_derived_file_is_gone(client, alpha, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        item = _receive(alpha, _jpeg(200, 100), "photo.jpg", "image/jpeg")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    assert client.get(f"/evidence/{item.public_id}/preview/").status_code == 200
+    item = EvidenceItem.objects.get(pk=item.pk)
+
+    services.evidence_media_delete(item=item, reason="test", actor=alpha.admin)
+    derived_files_delete(item)
+
+    assert client.get(f"/evidence/{item.public_id}/preview/").status_code == 404
+    assert not storages["derived"].exists(preview_key(item))
+    assert "/preview/" not in client.get(f"/evidence/{item.public_id}/").content.decode()

@@ -1,0 +1,104 @@
+"""The pages that list items run a fixed number of queries however many items there are: no query per row, in
+the page itself or in the template tags it uses (report links, analysis panel, digests)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases import services
+from cases.models import AnalysisStatus, Case, DigestAlgorithm, EvidenceDigest, EvidenceItem, Verdict
+from forensics.models import Analysis
+from reports.models import Report, ReportKind, ReportStatus
+from tests.conftest import PASSWORD
+
+# Pinned so that a new query on these pages is a decision, not an accident. Logged in as the investigator who
+# created the case: membership checks on an "involved" reach cost a query each.
+CASE_LIST_QUERIES = 8
+CASE_DETAIL_QUERIES = 13
+EVIDENCE_DETAIL_QUERIES = 18
+
+
+def _items(case: Case, count: int, actor) -> list[EvidenceItem]:
+    """`count` analysed items with digests, an analysis and a ready report each, written in bulk (the pages only
+    read them; the ingest path is tested elsewhere)."""
+    start = EvidenceItem.objects.count()
+    items = EvidenceItem.objects.bulk_create(
+        EvidenceItem(
+            case=case,
+            original_filename=f"photo-{start + n}.jpg",
+            declared_mime_type="image/jpeg",
+            detected_mime_type="image/jpeg",
+            size=1000 + n,
+            storage_key=f"bulk/{start + n}",
+            received_by=actor,
+            analysis_status=AnalysisStatus.DONE,
+            verdict=[Verdict.OK, Verdict.ATTENTION][n % 2],
+        )
+        for n in range(count)
+    )
+    EvidenceDigest.objects.bulk_create(
+        EvidenceDigest(item=item, algorithm=algorithm, value=f"{item.pk:0{length}x}")
+        for item in items
+        for algorithm, length in ((DigestAlgorithm.SHA256, 64), (DigestAlgorithm.SHA1, 40), (DigestAlgorithm.MD5, 32))
+    )
+    Analysis.objects.bulk_create(
+        Analysis(evidence=item, status=AnalysisStatus.DONE, reason="upload", verdict=item.verdict) for item in items
+    )
+    Report.objects.bulk_create(
+        Report(
+            kind=ReportKind.EVIDENCE,
+            case=case,
+            evidence=item,
+            status=ReportStatus.DONE,
+            requested_by=actor,
+            generated_at=timezone.now(),
+            sha256="ab" * 32,
+        )
+        for item in items
+    )
+    return items
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.fixture
+def investigator_client(client, alpha):
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_case_detail_queries_do_not_grow_with_items(investigator_client, alpha, count):
+    _items(alpha.case, count, alpha.investigator)
+
+    page = investigator_client.get(f"/cases/{alpha.case.public_id}/").content.decode()
+
+    assert page.count('href="/reports/') == count  # every row shows its report link
+    assert _queries(investigator_client, f"/cases/{alpha.case.public_id}/") == CASE_DETAIL_QUERIES
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_evidence_detail_queries_do_not_grow_with_items(investigator_client, alpha, count):
+    item = _items(alpha.case, count, alpha.investigator)[0]
+
+    assert _queries(investigator_client, f"/evidence/{item.public_id}/") == EVIDENCE_DETAIL_QUERIES
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_case_list_queries_do_not_grow_with_cases_or_items(investigator_client, alpha, count):
+    for n in range(count):
+        case = services.case_create(organisation=alpha.organisation, title=f"case {n}", actor=alpha.investigator)
+        if n < 3:
+            _items(case, 4, alpha.investigator)
+
+    page = investigator_client.get("/cases/").content.decode()
+
+    assert page.count('href="/cases/') >= min(count, 25)
+    assert _queries(investigator_client, "/cases/") == CASE_LIST_QUERIES
+    assert _queries(investigator_client, "/cases/?q=photo&verdict=ok&status=open") == CASE_LIST_QUERIES

@@ -34,6 +34,7 @@ from .models import (
     OrganisationKind,
     RetentionPolicy,
 )
+from .previews import derived_files_delete
 from .roles import Role
 from .upload import CHUNK_SIZE, ReceivedFile
 
@@ -399,4 +400,5 @@ def evidence_media_delete(*, item: EvidenceItem, reason: str, actor=None, system
     # Last, so that a refusal or a failure earlier in the transaction leaves the bytes in place.
     if not still_held_by:
         storages["evidence"].delete(item.storage_key)
+        derived_files_delete(item)
     return MediaDeletion(item=item, bytes_removed=not still_held_by, still_held_by=still_held_by)

@@ -95,7 +95,12 @@ class CustodyEvent(AppendOnlyModel):
             # Two entries naming the same predecessor would be a fork.
             models.UniqueConstraint(fields=["organisation", "prev_hash"], name="custody_no_fork"),
         ]
-        indexes = [models.Index(fields=["evidence", "sequence"]), models.Index(fields=["case", "sequence"])]
+        indexes = [
+            models.Index(fields=["evidence", "sequence"]),
+            models.Index(fields=["case", "sequence"]),
+            # Alarms and recent activity are looked up by action within an organisation.
+            models.Index(fields=["organisation", "action", "sequence"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from cases import services
 from cases.models import EvidenceItem
-from cases.previews import derived_files_delete, preview_key
+from cases.previews import preview_key
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD, received
 
@@ -127,7 +127,6 @@ def test_deleted_media_has_no_preview_and_its_derived_file_is_gone(client, alpha
     item = EvidenceItem.objects.get(pk=item.pk)
 
     services.evidence_media_delete(item=item, reason="test", actor=alpha.admin)
-    derived_files_delete(item)
 
     assert client.get(f"/evidence/{item.public_id}/preview/").status_code == 404
     assert not storages["derived"].exists(preview_key(item))

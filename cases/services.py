@@ -134,12 +134,15 @@ def case_create(*, organisation: Organisation, title: str, description: str = ""
 
 @transaction.atomic
 def case_update(*, case: Case, title: str, description: str, actor) -> Case:
+    """Change the case's title and description; a no-op records nothing."""
     Organisation.objects.lock(case.organisation_id)
     changed = {
         name: {"from": getattr(case, name), "to": value}
         for name, value in (("title", title), ("description", description))
         if getattr(case, name) != value
     }
+    if not changed:
+        return case
     case.title, case.description = title, description
     case.save(update_fields=["title", "description", "updated_at"])
     custody_event_record(

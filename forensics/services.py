@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cases.exceptions import Refused
-from cases.models import AnalysisStatus, EvidenceItem
+from cases.models import AnalysisStatus, EvidenceItem, Organisation
 from cases.task_runs import Claim, exhausted_message, run_claim
 from custody.ledger import custody_event_record
 from custody.models import Action
@@ -31,6 +31,7 @@ def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
     """Create a queued analysis and hand it to the task cluster once the surrounding transaction commits."""
     if not item.media_held:
         raise MediaNotHeld(item.media_deleted_message)
+    Organisation.objects.lock(item.case.organisation_id)
     analysis = Analysis.objects.create(evidence=item, reason=reason, requested_by=actor)
     _item_status(item, AnalysisStatus.QUEUED)
     custody_event_record(
@@ -48,7 +49,12 @@ def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
 @transaction.atomic
 def analysis_start(*, analysis_id: int) -> Analysis | None:
     """Claim a queued analysis for this worker; None when it is finished or another worker holds it."""
-    analysis = Analysis.objects.select_for_update().select_related("evidence__case__organisation").get(pk=analysis_id)
+    # The organisation first, as every writer of its rows takes it (see Organisation.objects.lock); then the
+    # analysis row alone. Locking the whole join at once let two workers take the rows in opposite orders and
+    # deadlock on PostgreSQL, which the Redis-broker suite's two clusters showed.
+    _organisation_lock(analysis_id)
+    related = Analysis.objects.select_related("evidence__case__organisation")
+    analysis = related.select_for_update(of=("self",)).get(pk=analysis_id)
     claim = run_claim(analysis)
     if claim is Claim.EXHAUSTED:
         _finish_failed(analysis, exhausted_message(analysis))
@@ -61,6 +67,7 @@ def analysis_start(*, analysis_id: int) -> Analysis | None:
 
 @transaction.atomic
 def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> Analysis:
+    _organisation_lock(analysis.pk)
     analysis.result = result
     analysis.findings = evaluation["findings"]
     analysis.verdict = evaluation["verdict_code"]
@@ -89,6 +96,7 @@ def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> 
 
 @transaction.atomic
 def analysis_fail(*, analysis: Analysis, error: str) -> Analysis:
+    _organisation_lock(analysis.pk)
     _finish_failed(analysis, error)
     return analysis
 
@@ -98,6 +106,12 @@ def _finish_failed(analysis: Analysis, error: str) -> None:
     analysis.save(update_fields=["status", "finished_at", "error"])
     _item_status(analysis.evidence, AnalysisStatus.FAILED)
     _record(analysis, Action.ANALYSIS_FAILED, {"error": error[:2000]})
+
+
+def _organisation_lock(analysis_id: int) -> None:
+    """Lock the analysis's organisation before any of its rows, in the one lock order."""
+    organisation_id = Analysis.objects.filter(pk=analysis_id).values_list("evidence__case__organisation_id", flat=True)
+    Organisation.objects.lock(organisation_id.get())
 
 
 def _item_status(item: EvidenceItem, status: AnalysisStatus, also: list[str] | None = None) -> None:

@@ -54,6 +54,7 @@ def report_request(*, actor, case: Case, evidence: EvidenceItem | None = None) -
 @transaction.atomic
 def report_start(*, report_id: int) -> Report | None:
     """Claim a queued report for this worker; None when it is finished or a live worker holds it."""
+    _organisation_lock(report_id)
     related = ("case__organisation", "evidence__case", "evidence__received_by", "requested_by")
     # FOR UPDATE on the report row alone: the nullable evidence join cannot be locked on PostgreSQL.
     report = Report.objects.select_for_update(of=("self",)).select_related(*related).get(pk=report_id)
@@ -71,6 +72,7 @@ def report_complete(
 
     `evidence_ids` are the items the PDF covers, so that verification can name them as they were at generation.
     """
+    _organisation_lock(report.pk)
     sha256 = hashlib.sha256(pdf).hexdigest()
     organisation = report.case.organisation
     key = report_storage_key(organisation=organisation, sha256=sha256)
@@ -104,8 +106,14 @@ def report_complete(
 
 @transaction.atomic
 def report_fail(*, report: Report, error: str) -> Report:
+    _organisation_lock(report.pk)
     _fail(report, error)
     return report
+
+
+def _organisation_lock(report_id: int) -> None:
+    """Lock the report's organisation before the report row, in the one lock order of every writer."""
+    Organisation.objects.lock(Report.objects.values_list("case__organisation_id", flat=True).get(pk=report_id))
 
 
 def _fail(report: Report, error: str) -> None:

@@ -3,10 +3,32 @@
 Every filter narrows a queryset that is already limited to what the member may see, so none can reach further.
 """
 
+from datetime import UTC, datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from ..models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Verdict
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, turned into UTC. ISO 8601 allows offsets up to ±23:59 but PostgreSQL only ±15:59, so
+    a far offset passed on would fail in the database (Schemathesis found it with +17:58)."""
+
+    def to_python(self, value) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # the first or last day of year 1 or 9999, moved past the calendar by its offset
+            raise ValidationError("Enter a date-time between the years 1 and 9999 in UTC.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -21,12 +43,10 @@ class CaseFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(
         field_name="assignees__username", distinct=True, label="Cases assigned to this username."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)."
-    )
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601).")
 
     class Meta:
         model = Case

@@ -18,6 +18,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django_q.brokers import get_broker
 from django_q.conf import Conf
 
 from custody.triggers import TABLES, triggers_install, triggers_remove
@@ -63,7 +64,7 @@ def task_queue(redis_broker, monkeypatch) -> str:
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
     yield name
-    redis.from_url(redis_broker).delete(name)
+    get_broker(name).delete_queue()  # whatever a failed test left queued
 
 
 def live_database_url() -> str:

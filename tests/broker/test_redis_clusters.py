@@ -96,6 +96,7 @@ def test_two_clusters_on_one_queue_process_each_analysis_once(live_db, client, a
     # Then both clusters took part, and each analysis started and completed exactly once
     wait_until(lambda: first.processed() + second.processed() == 12, what="both clusters to log their tasks")
     assert first.processed() > 0 and second.processed() > 0
+    assert not Task.objects.filter(func=ANALYSE, success=False).exists()  # no task failed (a deadlock, say)
     for analysis in analyses:
         analysis.refresh_from_db()
         assert analysis.status == AnalysisStatus.DONE

@@ -86,6 +86,11 @@ FOREIGN_REQUESTS = {
     "custody:evidence-export": ("get", ["evidence_id"], None),
     "api:custody-case-export": ("get", ["case_id"], None),
     "api:custody-evidence-export": ("get", ["evidence_id"], None),
+    "api:case-assign": ("post", ["case_id"], lambda: {"usernames": []}),
+    "api:case-notes": ("post", ["case_id"], lambda: {"text": "foreign note"}),
+    "api:evidence-download": ("get", ["evidence_id"], None),
+    "api:evidence-findings": ("get", ["evidence_id"], None),
+    "api:evidence-metadata": ("get", ["evidence_id"], None),
 }
 
 

@@ -115,7 +115,7 @@ def test_reanalysis_keeps_earlier_results(client, alpha, django_capture_on_commi
         response = client.post(f"/api/v1/evidence/{item.public_id}/analyses/")
 
     assert response.status_code == 202
-    history = client.get(f"/api/v1/evidence/{item.public_id}/analyses/").json()
+    history = client.get(f"/api/v1/evidence/{item.public_id}/analyses/").json()["results"]
     assert [a["reason"] for a in history] == ["reanalysis", "upload"]
     assert all(a["status"] == "done" and a["verdict_text"] for a in history)
     detail = client.get(f"/api/v1/analyses/{history[0]['id']}/").json()

@@ -40,7 +40,7 @@ def test_status_is_visible_to_the_case_and_links_the_download(client, alpha, alp
     client.login(username=alpha.auditor.username, password=PASSWORD)
 
     status = client.get(f"/api/v1/reports/{alpha_report.public_id}/").json()
-    listed = client.get(f"/api/v1/evidence/{alpha_report.evidence.public_id}/reports/").json()
+    listed = client.get(f"/api/v1/evidence/{alpha_report.evidence.public_id}/reports/").json()["results"]
     evidence_page = client.get(f"/evidence/{alpha_report.evidence.public_id}/").content.decode()
     case_page = client.get(f"/cases/{alpha.case.public_id}/").content.decode()
 

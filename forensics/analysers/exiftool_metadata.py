@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import threading
@@ -16,6 +17,8 @@ from typing import Any
 from exiftool import ExifToolHelper
 
 from .common import MAX_TEXT_CHARS, clip_text
+
+logger = logging.getLogger(__name__)
 
 # -G1:4 rather than -G1: with -G1 alone, repeated tags of one group (every -validate Warning, a
 # second Software in another copy of IFD0) collapse into one JSON key; family 4 names them CopyN.
@@ -119,7 +122,7 @@ class _Watchdog:
 
     def arm(self, helper: ExifToolHelper, fired: threading.Event, seconds: float) -> None:
         with self._condition:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="exiftool-watchdog", daemon=True)
                 self._thread.start()
             self._armed = (time.monotonic() + seconds, helper, fired)
@@ -141,7 +144,10 @@ class _Watchdog:
                     self._condition.wait(remaining)
                     continue
                 self._armed = None
-                _abort(helper, fired)
+                try:
+                    _abort(helper, fired)
+                except Exception:  # a watchdog that died here would let every later call run unbounded
+                    logger.exception("Could not stop an overrunning ExifTool process")
 
 
 _watchdog = _Watchdog()

@@ -3,7 +3,7 @@
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 
-from ..models import ApiToken, Case, Membership
+from ..models import ApiToken, Case, EvidenceItem, Membership
 from ..roles import Scope
 from ..tenancy import SESSION_KEY, membership_resolve
 
@@ -16,7 +16,7 @@ def preferred_organisation_id(request) -> int | None:
 
 
 class MemberAPIMixin:
-    """Concrete views declare `required_scopes` per action (or `required_scope` for all)."""
+    """Concrete views declare `required_scopes` per viewset action or HTTP method (or `required_scope` for all)."""
 
     required_scope: Scope = Scope.CASE_READ
     required_scopes: dict[str, Scope] = {}
@@ -32,10 +32,21 @@ class MemberAPIMixin:
             raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot do this.")
 
     def scope_for_request(self) -> Scope:
-        return self.required_scopes.get(getattr(self, "action", None), self.required_scope)
+        scopes = self.required_scopes
+        return scopes.get(getattr(self, "action", None)) or scopes.get(self.request.method) or self.required_scope
 
     def get_case(self, case_id, scope: Scope | None = None) -> Case:
         case = get_object_or_404(Case.objects.for_member(self.membership), public_id=case_id)
         if not self.membership.can(scope or self.scope_for_request(), case):
             raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this on this case.")
         return case
+
+    def get_evidence(self, evidence_id, scope: Scope | None = None) -> EvidenceItem:
+        """The item if the member may see its case (404 otherwise, foreign or missing alike), checked for `scope`."""
+        item = get_object_or_404(
+            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
+            public_id=evidence_id,
+        )
+        if not self.membership.can(scope or self.scope_for_request(), item.case):
+            raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this on this case.")
+        return item

@@ -210,9 +210,6 @@ class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
     queryset = EvidenceItem.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
-    def scope_for_request(self) -> Scope:
-        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
-
     @extend_schema(responses=EvidenceItemSerializer(many=True))
     def get(self, request, case_id):
         """The case's items in the order they were received."""

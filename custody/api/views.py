@@ -3,13 +3,12 @@ needs custody:read, on the case concerned or, for the organisation-wide verifica
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.generics import ListAPIView, get_object_or_404
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
-from cases.models import EvidenceItem
 from cases.roles import Reach, Scope
 
 from ..bundles import custody_bundle_build, entry_as_json, public_keys_document
@@ -50,17 +49,6 @@ class LedgerEntryPageMixin:
         return self.get_paginated_response(self.get_serializer([entry_as_json(e) for e in entries], many=True).data)
 
 
-class EvidenceItemScopedMixin:
-    def get_item(self, evidence_id) -> EvidenceItem:
-        """The item if the member may see its case (404 otherwise), checked for the view's scope."""
-        item = get_object_or_404(
-            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
-            public_id=evidence_id,
-        )
-        self.get_case(item.case.public_id)
-        return item
-
-
 class CaseEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
     """Every ledger entry about the case or any of its evidence."""
 
@@ -70,23 +58,23 @@ class CaseEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
         return CustodyEvent.objects.filter(case=self.get_case(self.kwargs["case_id"]))
 
 
-class EvidenceEventsView(LedgerEntryPageMixin, EvidenceItemScopedMixin, MemberAPIMixin, ListAPIView):
+class EvidenceEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
     """Every ledger entry about one evidence item."""
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CustodyEvent.objects.none()
-        return CustodyEvent.objects.filter(evidence=self.get_item(self.kwargs["evidence_id"]))
+        return CustodyEvent.objects.filter(evidence=self.get_evidence(self.kwargs["evidence_id"]))
 
 
-class EvidenceBundleView(EvidenceItemScopedMixin, MemberAPIMixin, APIView):
+class EvidenceBundleView(MemberAPIMixin, APIView):
     """The item's custody bundle, for `python -m custody.verify`; makes a checkpoint first if none covers it."""
 
     required_scope = Scope.CUSTODY_READ
 
     @extend_schema(responses=CustodyBundleSerializer)
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         response = Response(custody_bundle_build(item=item))
         response["Content-Disposition"] = f'attachment; filename="custody-bundle-{item.public_id}.json"'
         return response
@@ -161,12 +149,12 @@ class CaseExportView(MemberAPIMixin, APIView):
         return sealed_export_response(case=self.get_case(case_id), item=None, actor=request.user)
 
 
-class EvidenceExportView(EvidenceItemScopedMixin, MemberAPIMixin, APIView):
+class EvidenceExportView(MemberAPIMixin, APIView):
     """A sealed zip of one evidence item."""
 
     required_scope = Scope.MEDIA_DOWNLOAD
 
     @extend_schema(responses=EXPORT_RESPONSES)
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         return sealed_export_response(case=item.case, item=item, actor=request.user)

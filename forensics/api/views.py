@@ -30,27 +30,16 @@ class EvidenceAnalysesView(MemberAPIMixin, GenericAPIView):
     queryset = Analysis.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
-    def scope_for_request(self) -> Scope:
-        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
-
-    def get_item(self, evidence_id) -> EvidenceItem:
-        item = get_object_or_404(
-            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
-            public_id=evidence_id,
-        )
-        self.get_case(item.case.public_id)
-        return item
-
     @extend_schema(responses=AnalysisSerializer(many=True))
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         analyses = item.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id")
         page = self.paginate_queryset(analyses)
         return self.get_paginated_response(AnalysisSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     def post(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         analysis = analysis_queue(item=item, reason="reanalysis", actor=request.user)
         return Response(AnalysisSerializer(analysis).data, status=status.HTTP_202_ACCEPTED)
 

@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
 from cases.exceptions import Refused
-from cases.models import EvidenceItem
 from cases.roles import Scope
 
 from ..models import Report
@@ -37,9 +36,6 @@ class ReportRequestMixin(MemberAPIMixin):
     queryset = Report.objects.none()  # names the model for the schema; handlers go through the case
     required_scopes = {"GET": Scope.CASE_READ, "POST": Scope.EVIDENCE_UPLOAD}
 
-    def scope_for_request(self) -> Scope:
-        return self.required_scopes.get(self.request.method, Scope.CASE_READ)
-
     def listed(self, reports) -> Response:
         page = self.paginate_queryset(reports.select_related("case", "evidence", "requested_by", "checkpoint"))
         return self.get_paginated_response(ReportSerializer(page, many=True).data)
@@ -51,17 +47,9 @@ class ReportRequestMixin(MemberAPIMixin):
 
 
 class EvidenceReportsView(ReportRequestMixin, GenericAPIView):
-    def get_item(self, evidence_id) -> EvidenceItem:
-        item = get_object_or_404(
-            EvidenceItem.objects.for_member(self.membership).select_related("case__organisation"),
-            public_id=evidence_id,
-        )
-        self.get_case(item.case.public_id)
-        return item
-
     @extend_schema(responses=ReportSerializer(many=True), summary="Reports of an evidence item, newest first")
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         return self.listed(Report.objects.filter(evidence=item).order_by("-requested_at", "-id"))
 
     @extend_schema(
@@ -70,7 +58,7 @@ class EvidenceReportsView(ReportRequestMixin, GenericAPIView):
         summary="Generate a signed PDF report of an evidence item",
     )
     def post(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.get_evidence(evidence_id)
         return self.requested(case=item.case, evidence=item)
 
 

@@ -28,7 +28,8 @@ from reports.models import Report, ReportStatus
 from reports.services import report_request
 from reports.tasks import report_generate
 
-DEMO_URL = "http://127.0.0.1:8000/"
+# `make run` passes the address it serves on; the default is runserver's.
+DEMO_URL = os.environ.get("EVIDENCEMEDIA_DEMO_URL", "http://127.0.0.1:8000/")
 LOGINS_FILENAME = "demo-logins.txt"
 DEMO_USERS = {
     "demo-admin": Role.ADMIN,

@@ -1,4 +1,4 @@
-"""Benchmark: the whole forensic pipeline (`analyse_file` + `evaluate`, in-process, as `manage.py analyse` runs it)
+"""Benchmark: the whole forensic pipeline (`analyse_files` + `evaluate`, in-process, as `manage.py analyse` runs it)
 over the shared corpus, against ExifTool alone (`exiftool -j -G1 -a`) over the same files in one batch process.
 
 Usage: .venv/bin/python benchmarks/analyse_vs_exiftool.py [--corpus DIRECTORY]
@@ -44,7 +44,7 @@ def main() -> int:
     pipeline_seconds, per_analyser = pipeline(files)
 
     print(f"exiftool -j -G1 -a (one batch) : {exiftool_seconds:7.2f} s  {len(files) / exiftool_seconds:7.1f} files/s")
-    print(f"analyse_file + evaluate        : {pipeline_seconds:7.2f} s  {len(files) / pipeline_seconds:7.1f} files/s")
+    print(f"analyse_files + evaluate       : {pipeline_seconds:7.2f} s  {len(files) / pipeline_seconds:7.1f} files/s")
     ratio = pipeline_seconds / exiftool_seconds
     verdict = "within" if ratio <= TARGET_RATIO else "outside"
     print(f"ratio (pipeline / ExifTool)    : {ratio:7.2f}x  ({verdict} the {TARGET_RATIO}x aim)")
@@ -75,13 +75,12 @@ def exiftool_batch(files: list[Path]) -> float:
 def pipeline(files: list[Path]) -> tuple[float, dict[str, float]]:
     """Seconds for the whole engine over every file, and how the analysers' own durations add up."""
     sys.path.insert(0, str(REPOSITORY))
-    from forensics.analysers import analyse_file
+    from forensics.analysers import analyse_files
     from forensics.rules import evaluate
 
     per_analyser: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
-    for path in files:
-        result = analyse_file(path)
+    for result in analyse_files(files):
         evaluate(result)
         for run in result.runs:
             per_analyser[run.name] += run.duration_ms / 1000

@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,14 +88,33 @@ def exiftool_read(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS)
 
     Raises ExifToolTimeout when ExifTool takes longer than `timeout` seconds.
     """
+    records = _execute([_target(path)], timeout)
+    record = records[0] if records else {}
+    return _result_from_record(record)
+
+
+def exiftool_read_many(paths: Sequence[str | Path], *, timeout: float) -> dict[str, ExifToolResult]:
+    """Read several files in one ExifTool call (the per-call round trip dominates small files).
+
+    Keyed by the absolute path; a file ExifTool returned no record for is absent, so the caller reads it alone.
+    Raises ExifToolTimeout when the whole call takes longer than `timeout` seconds.
+    """
+    records = _execute([_target(path) for path in paths], timeout)
+    return {record["SourceFile"]: _result_from_record(record) for record in records if "SourceFile" in record}
+
+
+def _target(path: str | Path) -> str:
     # An absolute path can never be mistaken by ExifTool for an option such as "-delete".
-    target = str(Path(path).resolve())
+    return str(Path(path).resolve())
+
+
+def _execute(targets: list[str], timeout: float) -> list[dict[str, Any]]:
     with _lock:
         helper = _running_helper()
         fired = threading.Event()
         _watchdog.arm(helper, fired, timeout)
         try:
-            records = helper.execute_json(*EXIFTOOL_ARGS, target)
+            return helper.execute_json(*EXIFTOOL_ARGS, *targets)
         except Exception as error:
             if fired.is_set():
                 _discard(helper)
@@ -104,8 +124,6 @@ def exiftool_read(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS)
             raise
         finally:
             _watchdog.disarm()
-    record = records[0] if records else {}
-    return _result_from_record(record)
 
 
 class _Watchdog:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from forensics.analysers import analyse_file
+from forensics.analysers import analyse_file, analyse_files
 
 from .conftest import picture
 
@@ -87,3 +87,25 @@ def test_sha256_of_the_bytes_is_recorded_with_the_expected_digest(camera_jpeg: P
 def test_expected_sha256_that_is_not_a_digest_is_refused(camera_jpeg: Path) -> None:
     with pytest.raises(ValueError, match="not a hex SHA-256"):
         analyse_file(camera_jpeg, expected_sha256="d41d8cd98f00b204e9800998ecf8427e")
+
+
+def test_batched_analysis_gives_the_same_result_as_one_file_at_a_time(
+    camera_jpeg: Path, ffmpeg_mp4: Path, tmp_path: Path
+) -> None:
+    # given a JPEG, an MP4 and an empty file, with a batch size that splits them across ExifTool calls
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    paths = [camera_jpeg, ffmpeg_mp4, empty]
+
+    # when they are analysed in batches and one by one
+    batched = list(analyse_files(paths, batch_size=2))
+    single = [analyse_file(path) for path in paths]
+
+    # then every file gets the same ExifTool tags, type and hash either way, in the order given
+    assert [r.sha256 for r in batched] == [r.sha256 for r in single]
+    assert [r.detected_mime_type for r in batched] == [r.detected_mime_type for r in single]
+    assert [r.exiftool.tags if r.exiftool else None for r in batched] == [
+        r.exiftool.tags if r.exiftool else None for r in single
+    ]
+    assert batched[0].exiftool.tags["IFD0:Make"] == "Canon"
+    assert batched[2].exiftool is None

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from forensics.analysers import AnalysisResult, analyse_file
+from forensics.analysers import AnalysisResult, analyse_files
 from forensics.analysers.common import jsonable
 from forensics.rules import Evaluation, evaluate
 
@@ -65,26 +65,39 @@ def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
-def file_analyse(path: str) -> tuple[str, dict[str, Any] | None, str | None]:
-    """Analyse one file: (path, the `--json` record, None), or (path, None, why it could not be read)."""
-    try:
-        with open(path, "rb"):
-            pass  # a file we cannot open would only give an analysis of nothing
-    except OSError as error:
-        return path, None, error.strerror or str(error)
-    result = analyse_file(path)
-    return path, analysis_record(path, result, evaluate(result)), None
+CHUNK = 128  # files per unit of work: several ExifTool batches, and what one worker process takes at a time
 
 
 def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
-    """Results in the order of `files`; with jobs > 1, worker processes (each with its own ExifTool) share them."""
-    if jobs <= 1 or len(files) <= 1:
-        yield from map(file_analyse, files)
+    """(path, the `--json` record, None) or (path, None, why it could not be read), in the order of `files`.
+
+    Files go through the engine in chunks (one ExifTool call per batch); with jobs > 1, worker processes, each
+    with its own ExifTool, take chunks in turn.
+    """
+    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
+    if jobs <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield from chunk_analyse(chunk)
         return
     # spawn, not fork: the C2PA library's state does not survive a fork once the parent has used it (a forked
     # worker then reports every manifest unreadable), and this process may already have analysed files.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(file_analyse, files, chunksize=4)
+        for outcomes in pool.map(chunk_analyse, chunks):
+            yield from outcomes
+
+
+def chunk_analyse(paths: list[str]) -> list[tuple[str, dict[str, Any] | None, str | None]]:
+    readable, outcomes = [], {}
+    for path in paths:
+        try:
+            with open(path, "rb"):
+                pass  # a file we cannot open would only give an analysis of nothing
+            readable.append(path)
+        except OSError as error:
+            outcomes[path] = (path, None, error.strerror or str(error))
+    for path, result in zip(readable, analyse_files(readable), strict=True):
+        outcomes[path] = (path, analysis_record(path, result, evaluate(result)), None)
+    return [outcomes[path] for path in paths]
 
 
 class Command(BaseCommand):

@@ -1,19 +1,8 @@
-"""Schedule `fixity_run_scheduled` once a day in django-q2 (each run re-hashes FIXITY_SHARE_PER_RUN of the stored
-files). Idempotent: a schedule for the function that already exists is kept as it is; reversing removes it."""
+"""Schedule `fixity_run_scheduled` once a day in django-q2 (each run re-hashes FIXITY_SHARE_PER_RUN of the stored files). See cases.schedules."""
 
 from django.db import migrations
 
-FUNCTION = "custody.fixity.fixity_run_scheduled"
-
-
-def schedule_create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    if not Schedule.objects.filter(func=FUNCTION).exists():
-        Schedule.objects.create(name="Fixity checks", func=FUNCTION, schedule_type="D", repeats=-1)  # Schedule.DAILY
-
-
-def schedule_delete(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(func=FUNCTION).delete()
+from cases.schedules import schedule_operation
 
 
 class Migration(migrations.Migration):
@@ -22,4 +11,6 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(schedule_create, schedule_delete)]
+    operations = [
+        schedule_operation(name="Fixity checks", func="custody.fixity.fixity_run_scheduled", schedule_type="D")
+    ]

@@ -195,14 +195,16 @@ def test_verify_custody_command_refuses_an_unknown_organisation(alpha):
 
 
 def test_checkpoint_schedule_migration_is_idempotent_and_reversible(db):
-    migration = importlib.import_module("custody.migrations.0004_checkpoint_schedule")
-    Schedule.objects.filter(func=migration.FUNCTION).delete()
+    migration = importlib.import_module("custody.migrations.0004_checkpoint_schedule").Migration
+    [operation] = migration.operations
+    function = "custody.checkpoints.checkpoints_make_all"
+    Schedule.objects.filter(func=function).delete()
 
-    migration.schedule_create(apps, None)
-    migration.schedule_create(apps, None)
-    [schedule] = Schedule.objects.filter(func=migration.FUNCTION)
+    operation.code(apps, None)
+    operation.code(apps, None)
+    [schedule] = Schedule.objects.filter(func=function)
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 10, -1)
     assert import_string(schedule.func)() == 0  # runs, and finds nothing to checkpoint in an empty database
 
-    migration.schedule_delete(apps, None)
-    assert not Schedule.objects.filter(func=migration.FUNCTION).exists()
+    operation.reverse_code(apps, None)
+    assert not Schedule.objects.filter(func=function).exists()

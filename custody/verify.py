@@ -270,20 +270,38 @@ def trusted_keys_read(paths: list[Path]) -> dict[str, bytes]:
     return keys
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m custody.verify", description="Verify an Evidence Media custody bundle offline."
-    )
-    parser.add_argument("bundle", type=Path, help="the bundle JSON file")
+def key_option_add(parser: argparse.ArgumentParser, *, inside: str) -> None:
+    """The --key option both offline verifiers share: trust keys obtained independently, not those `inside`."""
     parser.add_argument(
         "--key",
         type=Path,
         action="append",
         default=[],
         help="a PEM public key obtained independently (e.g. from /api/v1/custody/keys/); "
-        "when given, only these keys are trusted, not the ones inside the bundle",
+        f"when given, only these keys are trusted, not the ones inside the {inside}",
     )
+
+
+def report_print(report: BundleReport, *, source: Path, intact: list[str]) -> int:
+    """Print what was verified (after the `intact` lines) or every failure; return the exit status."""
+    if report.ok:
+        print("\n".join(intact))
+        for line in report.verified:
+            print(f"  verified: {line}")
+        return 0
+    print(f"FAILED: {len(report.failures)} problem(s) in {source}")
+    for line in report.failures:
+        print(f"  {line}")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custody.verify", description="Verify an Evidence Media custody bundle offline."
+    )
+    parser.add_argument("bundle", type=Path, help="the bundle JSON file")
+    key_option_add(parser, inside="bundle")
     args = parser.parse_args(argv)
     try:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
@@ -292,15 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: cannot read the input: {error}")
         return 1
     report = bundle_verify(bundle, trusted)
+    intact = []
     if report.ok:
-        print(f"intact: custody bundle of evidence {bundle['evidence']} of organisation {bundle['organisation']}")
-        for line in report.verified:
-            print(f"  verified: {line}")
-        return 0
-    print(f"FAILED: {len(report.failures)} problem(s) in {args.bundle}")
-    for line in report.failures:
-        print(f"  {line}")
-    return 1
+        intact = [f"intact: custody bundle of evidence {bundle['evidence']} of organisation {bundle['organisation']}"]
+    return report_print(report, source=args.bundle, intact=intact)
 
 
 if __name__ == "__main__":

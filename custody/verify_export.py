@@ -20,7 +20,15 @@ from typing import Any
 
 from custody.canonical import CanonicalError, canonical_bytes
 from custody.signing import KeyringError
-from custody.verify import BundleReport, bundle_verify, public_keys_read, signature_failure, trusted_keys_read
+from custody.verify import (
+    BundleReport,
+    bundle_verify,
+    key_option_add,
+    public_keys_read,
+    report_print,
+    signature_failure,
+    trusted_keys_read,
+)
 
 EXPORT_FORMAT = "evidence-media sealed export"
 EXPORT_VERSION = 1
@@ -173,14 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m custody.verify_export", description="Verify an Evidence Media sealed export offline."
     )
     parser.add_argument("export", type=Path, help="the export zip file")
-    parser.add_argument(
-        "--key",
-        type=Path,
-        action="append",
-        default=[],
-        help="a PEM public key obtained independently (e.g. from /api/v1/custody/keys/); "
-        "when given, only these keys are trusted, not the ones inside the export",
-    )
+    key_option_add(parser, inside="export")
     args = parser.parse_args(argv)
     try:
         trusted = trusted_keys_read(args.key) if args.key else None
@@ -190,18 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, zipfile.BadZipFile, ValueError, KeyringError) as error:
         print(f"FAILED: cannot read the input: {error}")
         return 1
+    intact = []
     if report.ok:
         case = manifest["case"]
         scope = f"evidence {manifest['evidence']} of case" if manifest.get("evidence") else "case"
-        print(f"intact: sealed export of {scope} {case['reference']} ({case['id']})")
-        print(f"  organisation {manifest['organisation']}, exported {manifest['exported_at']}")
-        for line in report.verified:
-            print(f"  verified: {line}")
-        return 0
-    print(f"FAILED: {len(report.failures)} problem(s) in {args.export}")
-    for line in report.failures:
-        print(f"  {line}")
-    return 1
+        intact = [
+            f"intact: sealed export of {scope} {case['reference']} ({case['id']})",
+            f"  organisation {manifest['organisation']}, exported {manifest['exported_at']}",
+        ]
+    return report_print(report, source=args.export, intact=intact)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from . import integrity, metadata, provenance, structure, synthetic, timeline
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
-RULESET_VERSION = "2026.2"
+RULESET_VERSION = "2026.3"
 
 RULES: tuple[Rule, ...] = (
     *integrity.book.rules,

@@ -68,6 +68,14 @@ class Action(models.TextChoices):
     LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold lifted"
     FIXITY_CHECKED = "fixity.checked", "Stored file re-hashed (fixity check)"
     EXPORT_CREATED = "export.created", "Sealed export created"
+    ORGANISATION_CREATED = "organisation.created", "Organisation created"
+    INVITATION_SENT = "invitation.sent", "Invitation sent"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    INVITATION_DECLINED = "invitation.declined", "Invitation declined"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    ACCOUNT_CREATED = "account.created", "Account created"
+    API_TOKEN_CREATED = "api_token.created", "API token created"
+    API_TOKEN_ACTIVATED = "api_token.activated", "API token switched to this organisation"
 
 
 class CustodyEvent(AppendOnlyModel):

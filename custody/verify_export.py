@@ -4,16 +4,20 @@
 
 Runs with the standard library, ``cryptography`` and the Django-free custody modules only. It checks the
 manifest's Ed25519 signature, that the zip holds exactly the files the manifest lists with their SHA-256 and
-size, every item's custody bundle (as ``python -m custody.verify`` does: hashes, signatures, inclusion proofs,
-checkpoint, the signed list of events), and that each item's media, when included, is the bytes its custody
+size, each once, as a plain file under a relative path (a zip that would extract otherwise than it verifies,
+through a second entry of one name, an absolute or ``..`` path or a symbolic link, is refused first), every
+item's custody bundle (as ``python -m custody.verify`` does: hashes, signatures, inclusion proofs, checkpoint,
+the signed list of events), and that each item's media, when included, is the bytes its custody
 record says were received, or else that the record holds the media's deletion. Exit status 0 or 1.
 """
 
 import argparse
 import hashlib
 import json
+import stat
 import sys
 import zipfile
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,9 @@ def export_verify(archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | 
     """Verify an opened export. `trusted_keys`, when given, replaces the keys the export carries. Never raises on
     malformed content."""
     report = BundleReport()
+    report.failures.extend(_entry_failures(archive))
+    if not report.ok:
+        return report  # which copy of a file is "the" file, or where it lands, depends on the extractor
     try:
         manifest = json.loads(archive.read(MANIFEST_PATH))
     except (KeyError, ValueError) as error:
@@ -71,12 +78,44 @@ def export_verify(archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | 
     return report
 
 
+def _entry_failures(archive: zipfile.ZipFile) -> list[str]:
+    """Entries that an extractor would not write as the one verified file each: zipfile reads the last of two
+    entries with one name while `unzip -n` keeps the first, and a name that differs only in case lands on the
+    same file on macOS and Windows; an absolute or `..` path lands outside the folder; a symbolic link is not
+    the bytes it holds."""
+    failures = []
+    entries = archive.infolist()
+    seen = Counter(entry.filename.casefold() for entry in entries)
+    for name in sorted({entry.filename for entry in entries if seen[entry.filename.casefold()] > 1}):
+        failures.append(
+            f"{name}: {seen[name.casefold()]} entries of the zip have this name (ignoring case): which one is "
+            "extracted depends on the tool"
+        )
+    for entry in entries:
+        if not _relative_path(entry.filename):
+            failures.append(f"{entry.filename!r}: not a plain relative path (absolute, '..', '.' or empty parts)")
+        file_type = stat.S_IFMT(entry.external_attr >> 16)
+        if file_type and file_type not in (stat.S_IFREG, stat.S_IFDIR):
+            kind = "a symbolic link" if file_type == stat.S_IFLNK else f"a special file (type {file_type:o})"
+            failures.append(f"{entry.filename}: {kind}, not a plain file")
+    return failures
+
+
+def _relative_path(name: str) -> bool:
+    # To Windows extractors a backslash separates folders and "C:" names a drive.
+    parts = name.removesuffix("/").split("/")
+    return "\\" not in name and ":" not in parts[0] and all(part not in ("", ".", "..") for part in parts)
+
+
 def _listed_files(manifest: dict, report: BundleReport) -> dict[str, dict]:
     files = manifest.get("files")
     if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
         report.failures.append("the manifest has no well-formed list of files")
         return {}
-    return {entry["path"]: entry for entry in files}
+    listed = {entry["path"]: entry for entry in files}
+    if len(listed) != len(files):
+        report.failures.append("the manifest lists a path more than once")
+    return listed
 
 
 def _files(archive: zipfile.ZipFile, listed: dict[str, dict], report: BundleReport) -> dict[str, bytes]:

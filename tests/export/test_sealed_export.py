@@ -4,8 +4,10 @@ custody.verify_export`), each kind of tampering rejected with its reason, and wh
 import hashlib
 import io
 import json
+import stat
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -60,6 +62,28 @@ def _rewrite(source: Path, target: Path, changes: dict[str, bytes | None]) -> Pa
     return target
 
 
+def _rebuild(source: Path, target: Path, edit) -> Path:
+    """Copy the zip entry by entry through `edit`, which gets the (ZipInfo, bytes) list and returns the one to
+    write: reordered, extended or altered as a hostile archive would be."""
+    with zipfile.ZipFile(source) as original:
+        entries = [(info, original.read(info)) for info in original.infolist()]
+    with warnings.catch_warnings(), zipfile.ZipFile(target, "w") as copy:
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns of a duplicate name: here it is the point
+        for info, data in edit(entries):
+            copy.writestr(info, data)
+    return target
+
+
+def _inserted_before(name: str, new_name: str, data: bytes):
+    """An edit that puts a new entry `new_name` holding `data` just before the entry `name`."""
+
+    def edit(entries):
+        at = next(index for index, (info, _) in enumerate(entries) if info.filename == name)
+        return [*entries[:at], (zipfile.ZipInfo(new_name), data), *entries[at:]]
+
+    return edit
+
+
 def _members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -107,6 +131,99 @@ def test_a_removed_file_is_rejected(exported_case, tmp_path):
 
     assert offline.returncode == 1
     assert f"{media}: listed in the manifest but missing from the zip (removed)" in offline.stdout
+
+
+def test_a_tampered_media_copy_before_the_genuine_one_is_refused(exported_case, tmp_path):
+    # Given an export with a second media.jpg, the tampered one first: `unzip -n` extracts it, zipfile reads the
+    # genuine one after it
+    media = f"evidence/{exported_case['kept'].public_id}/media.jpg"
+    tampered = bytearray(_members(exported_case["zip"])[media])
+    tampered[len(tampered) // 2] ^= 0x01
+    hostile = _rebuild(exported_case["zip"], tmp_path / "duplicate.zip", _inserted_before(media, media, tampered))
+
+    result = _verify(hostile)
+    offline = _offline(hostile)
+
+    assert not result.ok
+    assert result.failures == [
+        f"{media}: 2 entries of the zip have this name (ignoring case): which one is extracted depends on the tool"
+    ]
+    assert offline.returncode == 1
+    assert "intact" not in offline.stdout
+
+
+@pytest.mark.parametrize("twin", ["{media}", "{media_upper}", "manifest.json"])
+def test_two_entries_that_extract_to_one_file_are_refused(exported_case, tmp_path, twin):
+    members = _members(exported_case["zip"])
+    media = f"evidence/{exported_case['kept'].public_id}/media.jpg"
+    twin = twin.format(media=media, media_upper=media.replace("media.jpg", "MEDIA.JPG"))
+    copied = MANIFEST_PATH if twin == MANIFEST_PATH else media
+    hostile = _rebuild(exported_case["zip"], tmp_path / "twin.zip", _inserted_before(copied, twin, members[copied]))
+
+    result = _verify(hostile)
+
+    assert not result.ok
+    assert any(failure.startswith(f"{twin}: 2 entries of the zip have this name") for failure in result.failures)
+
+
+def test_an_entry_not_listed_in_the_manifest_is_refused(exported_case, tmp_path):
+    media = f"evidence/{exported_case['kept'].public_id}/media.jpg"
+    extra = f"evidence/{exported_case['kept'].public_id}/notes.txt"
+    hostile = _rebuild(exported_case["zip"], tmp_path / "extra.zip", _inserted_before(media, extra, b"planted"))
+
+    offline = _offline(hostile)
+
+    assert offline.returncode == 1
+    assert f"{extra}: in the zip but not listed in the manifest (added after sealing)" in offline.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/cron.d/evidence",
+        "../media.jpg",
+        "evidence/../../media.jpg",
+        "evidence/./media.jpg",
+        "evidence//media.jpg",
+        "C:/media.jpg",
+        "evidence\\..\\..\\media.jpg",
+    ],
+)
+def test_an_absolute_or_escaping_path_is_refused(exported_case, tmp_path, path):
+    hostile = _rebuild(exported_case["zip"], tmp_path / "path.zip", _inserted_before(MANIFEST_PATH, path, b"x"))
+
+    result = _verify(hostile)
+
+    assert not result.ok
+    assert f"{path!r}: not a plain relative path (absolute, '..', '.' or empty parts)" in result.failures
+
+
+def test_a_symbolic_link_is_refused_even_when_its_bytes_match(exported_case, tmp_path):
+    # Given the export's public keys entry turned into a symbolic link whose target text is the listed bytes
+    def as_symlink(entries):
+        for info, data in entries:
+            if info.filename == "keys/public-keys.json":
+                info.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            yield info, data
+
+    hostile = _rebuild(exported_case["zip"], tmp_path / "link.zip", as_symlink)
+
+    result = _verify(hostile)
+
+    assert result.failures == ["keys/public-keys.json: a symbolic link, not a plain file"]
+
+
+def test_a_manifest_listing_a_path_twice_is_refused_even_when_re_signed(exported_case, tmp_path):
+    members = _members(exported_case["zip"])
+    manifest = json.loads(members[MANIFEST_PATH])
+    manifest["files"].append({**manifest["files"][0], "sha256": "0" * 64})
+    manifest["signature"] = signing_key().sign(export_manifest_signing_payload(manifest))[1]
+    resealed = _rewrite(exported_case["zip"], tmp_path / "twice.zip", {MANIFEST_PATH: json.dumps(manifest).encode()})
+
+    result = _verify(resealed)
+
+    assert "the manifest lists a path more than once" in result.failures
 
 
 def test_a_changed_manifest_is_rejected_by_its_signature(exported_case, tmp_path):

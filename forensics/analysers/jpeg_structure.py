@@ -71,12 +71,20 @@ _TRAILER_ENDINGS = (
     (b"AXS*", "AFCP"),
     (b"cbipcbbl", "PhotoMechanic"),
     (b"SEFT", "Samsung"),
+    (b"QDIOBS", "Samsung"),
     (b"\xa1\xb2\xc3\xd4", "FotoStation"),
+    (b"\x00" * 6 + b"/NIKON APP", "NikonApp"),
+    (b"8db42d694ccc418790edff439fe026bf", "Insta360"),
 )
 # Copies from memory cards or disk images end on a 512-byte sector boundary; the bytes between the
 # image and that boundary start with zeros and then hold whatever the sector held before.
+# Some cameras (Panasonic) also start each MPF image on such a boundary, filling the gap with 0xFF before leftovers.
 SECTOR_SIZE = 512
-SLACK_MIN_LEADING_ZEROS = 16
+SLACK_MIN_LEADING_FILL = 16
+_FILL_RUN = re.compile(rb"\x00+|\xff+")
+_FILL_BYTES = re.compile(rb"[\x00\xff]*")
+# Trailer regions split out of one gap: enough for every preview a camera writes, bounded against crafted input.
+MAX_TRAILING_REGIONS = 64
 _TRAILER_STARTS = ((b"CANON OPTIONAL DATA\x00", "CanonVRD"),)
 _CONTENT_HINTS = (
     (b"\xff\xd8\xff", "JPEG image"),
@@ -151,7 +159,8 @@ class MpfImage:
 class TrailingRegion:
     offset: int
     length: int
-    # mpf_image, padding, known_trailer, storage_slack, declared_embedded_media or undeclared
+    # mpf_image, padding, known_trailer, storage_slack, declared_embedded_media or undeclared; an undeclared
+    # complete JPEG stream is its own region, so a rule can match it against a maker-note preview declaration
     classification: str
     detail: str | None = None
     sha256: str | None = None
@@ -492,6 +501,77 @@ def _classify_trailing(data: mmap.mmap, result: JpegStructure) -> None:
 
 
 def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> None:
+    """Classify the bytes between `start` and `end`. A gap that is not padding, slack or a known trailer is split
+    at every complete JPEG stream that follows fill bytes there (camera previews: the maker notes declare them,
+    MPF does not), so each stream can be matched against its declaration."""
+    whole = _region(data, result, start, end)
+    if whole.classification != "undeclared":
+        _append(result, whole)
+        return
+    position = start
+    while position < end and len(result.trailing) < MAX_TRAILING_REGIONS:
+        stream_start = _embedded_jpeg_start(data, position, end)
+        stream_end = _jpeg_stream_end(data, stream_start, end) if stream_start is not None else None
+        if stream_end is None:
+            break
+        if stream_start > position:
+            _append(result, _region(data, result, position, stream_start))
+        _append(result, _region(data, result, stream_start, stream_end))
+        position = stream_end
+    if position == start:
+        _append(result, whole)
+    elif position < end:
+        _append(result, _region(data, result, position, end))
+
+
+def _append(result: JpegStructure, region: TrailingRegion) -> None:
+    if region.classification == "undeclared":
+        result.undeclared_trailing_bytes += region.length
+    result.trailing.append(region)
+
+
+def _embedded_jpeg_start(data: mmap.mmap, start: int, end: int) -> int | None:
+    """Where a JPEG stream begins after zero/0xFF fill at `start`, or None. Minolta writes its preview with a
+    wrong first byte (ExifTool's ValidateImage repairs it), so "?? D8 FF DB" counts too."""
+    first = _FILL_BYTES.match(data, start, end).end()
+    if first + 4 > end:
+        return None
+    ordinary_or_minolta = data[first - 1] == 0xFF or data[first + 2] == 0xDB
+    if first > start and data[first : first + 2] == b"\xd8\xff" and ordinary_or_minolta:
+        return first - 1
+    if data[first + 1 : first + 4] == b"\xd8\xff\xdb":
+        return first
+    return None
+
+
+def _jpeg_stream_end(data: mmap.mmap, start: int, end: int) -> int | None:
+    """The offset just past the EOI of the JPEG stream at `start`, walking its markers; None if it has none."""
+    position = start + 2
+    for _ in range(MAX_SEGMENTS):
+        if position + 2 > end or data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xD9:
+            return position + 2
+        if marker == 0xFF:
+            position += 1
+            continue
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            position += 2
+            continue
+        if position + 4 > end:
+            return None
+        (length,) = struct.unpack_from(">H", data, position + 2)
+        position += 2 + length
+        if marker == 0xDA:
+            match = _NEXT_MARKER.search(data, position, end)
+            if match is None:
+                return None
+            position = match.start()
+    return None
+
+
+def _region(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> TrailingRegion:
     region = TrailingRegion(start, end - start, "undeclared")
     head = data[start : start + 64]
     tail = data[max(start, end - 64) : end]
@@ -502,10 +582,10 @@ def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> No
         region.classification, region.detail = "padding", "zero or 0xFF padding"
     elif known:
         region.classification, region.detail = "known_trailer", known
-    elif end == len(data) and len(data) % SECTOR_SIZE == 0 and not head[:SLACK_MIN_LEADING_ZEROS].strip(b"\x00"):
+    elif _is_sector_fill(data, result, start, end):
         region.classification, region.detail = (
             "storage_slack",
-            f"file ends on a {SECTOR_SIZE}-byte sector boundary",
+            f"fill bytes up to a {SECTOR_SIZE}-byte boundary",
         )
         region.sha256 = _sha256_range(data, start, end)
     elif head[4:8] == b"ftyp" and result.xmp_declares_trailer:
@@ -519,14 +599,24 @@ def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> No
             if head[4:8] == b"ftyp"
             else next((name for magic, name in _CONTENT_HINTS if head.startswith(magic)), None)
         )
-        if region.detail == "JPEG image":
+        if region.detail == "JPEG image" or head[1:4] == b"\xd8\xff\xdb":
             # A second image stream: its own frame header says what it is (a thumbnail, a full-size copy).
             frame = _first_frame(data[start : start + SECOND_IMAGE_HEADER_READ])
             if frame is not None:
                 region.detail = f"second JPEG image, {frame.width}x{frame.height} ({frame.process})"
         region.sha256 = _sha256_range(data, start, end)
-        result.undeclared_trailing_bytes += end - start
-    result.trailing.append(region)
+    return region
+
+
+def _is_sector_fill(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> bool:
+    """Bytes that start with a run of fill (zeros or 0xFF) and stop on a sector boundary: at the end of a file
+    copied sector by sector, or, under one sector long, before an MPF image the camera aligned to a sector."""
+    fill = _FILL_RUN.match(data, start, end)
+    if end % SECTOR_SIZE or fill is None or fill.end() - start < SLACK_MIN_LEADING_FILL:
+        return False
+    if end == len(data):
+        return True
+    return end - start < SECTOR_SIZE and any(image.offset == end for image in result.mpf_images)
 
 
 def _is_padding(data: mmap.mmap, start: int, end: int) -> bool:

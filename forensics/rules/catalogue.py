@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import integrity, metadata, provenance, structure, synthetic, timeline
+from . import integrity, maker_notes, metadata, provenance, stripping, structure, synthetic, timeline
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
@@ -15,4 +15,6 @@ RULES: tuple[Rule, ...] = (
     *timeline.book.rules,
     *provenance.book.rules,
     *synthetic.book.rules,
+    *stripping.book.rules,
+    *maker_notes.book.rules,
 )

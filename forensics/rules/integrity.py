@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from forensics.analysers.results import AnalysisResult
 
+from .declared_previews import unaccounted_trailing
 from .model import Category, Observation, RuleBook, Severity
 
 book = RuleBook()
@@ -60,7 +61,8 @@ def c2pa_validation_failed(result: AnalysisResult) -> Iterator[Observation]:
     Category.INTEGRITY,
     Severity.WARNING,
     looks_at=(
-        "JPEG marker walk: bytes after the primary image's EOI minus MPF-declared images, padding and known trailers"
+        "JPEG marker walk: bytes after the primary image's EOI minus MPF-declared images, padding, sector fill, "
+        "known trailers and preview images the maker notes declare (ExifTool start/length pairs, see EM-MAKER-004)"
     ),
     innocent=(
         "Some cameras and phone apps append undocumented vendor data; files recovered from a memory card "
@@ -68,15 +70,16 @@ def c2pa_validation_failed(result: AnalysisResult) -> Iterator[Observation]:
     ),
 )
 def jpeg_undeclared_trailer(result: AnalysisResult) -> Iterator[Observation]:
-    if result.jpeg is None or not result.jpeg.undeclared_trailing_bytes:
+    regions = unaccounted_trailing(result)
+    if not regions:
         return
-    regions = [region for region in result.jpeg.trailing if region.classification == "undeclared"]
+    undeclared = sum(region.length for region in regions)
     first = regions[0]
     looks_like = f"; it starts like a {first.detail}" if first.detail else ""
     yield Observation(
         evidence={
             "jpeg:primary_image_end_offset": result.jpeg.primary_end,
-            "jpeg:undeclared_trailing_bytes": result.jpeg.undeclared_trailing_bytes,
+            "jpeg:undeclared_trailing_bytes": undeclared,
             "jpeg:undeclared_regions": [
                 {
                     "offset": region.offset,
@@ -88,8 +91,8 @@ def jpeg_undeclared_trailer(result: AnalysisResult) -> Iterator[Observation]:
             ],
         },
         explanation=(
-            f"{result.jpeg.undeclared_trailing_bytes:,} bytes follow the end of the image at offset "
-            f"{result.jpeg.primary_end:,}, not declared by any index (MPF) or known trailer{looks_like}."
+            f"{undeclared:,} bytes follow the end of the image at offset {result.jpeg.primary_end:,}, not declared "
+            f"by any index (MPF), maker-note preview or known trailer{looks_like}."
         ),
     )
 

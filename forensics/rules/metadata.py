@@ -192,25 +192,6 @@ def xmp_history(result: AnalysisResult) -> Iterator[Observation]:
 
 
 @book.rule(
-    "EM-META-005",
-    "No camera make or model recorded",
-    Category.METADATA,
-    Severity.INFO,
-    looks_at="Make/Model in every metadata group (EXIF, XMP, QuickTime Keys, PNG text)",
-    innocent="Messengers, social networks and privacy tools strip metadata; screenshots and scans never had it.",
-)
-def no_camera_metadata(result: AnalysisResult) -> Iterator[Observation]:
-    if result.file_size == 0 or result.container not in ("jpeg", "png", "isobmff"):
-        return
-    if by_tag(result, "Make") or by_tag(result, "Model") or by_tag(result, "ExifMake"):
-        return
-    yield Observation(
-        evidence={"Make": None, "Model": None},
-        explanation="No metadata field names the camera or phone that made this file.",
-    )
-
-
-@book.rule(
     "EM-META-006",
     "File modified well after it was captured",
     Category.METADATA,

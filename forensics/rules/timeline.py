@@ -143,7 +143,7 @@ def _describe(delta: timedelta) -> str:
     return f"{seconds} seconds"
 
 
-def _capture_time(result: AnalysisResult) -> Stamp | None:
+def capture_time(result: AnalysisResult) -> Stamp | None:
     original = parse_stamp("ExifIFD:DateTimeOriginal", first(result, "ExifIFD:DateTimeOriginal"))
     if original is None:
         return None
@@ -174,7 +174,7 @@ def _iptc_created(result: AnalysisResult) -> Stamp | None:
     ),
 )
 def capture_dates_disagree(result: AnalysisResult) -> Iterator[Observation]:
-    original = _capture_time(result)
+    original = capture_time(result)
     if original is None:
         return
     if _is_default(original.raw, original):

@@ -26,7 +26,6 @@ DERIVATION_RULES = {
     "EM-INT-004",
     "EM-META-001",
     "EM-META-002",
-    "EM-META-005",
     "EM-META-006",
     "EM-META-011",
     "EM-META-012",
@@ -37,6 +36,10 @@ DERIVATION_RULES = {
     "EM-STRUCT-015",
     "EM-STRUCT-016",
     "EM-SYN-003",
+    "EM-STRIP-001",
+    "EM-MAKER-001",
+    "EM-MAKER-002",
+    "EM-MAKER-003",
 }
 APPLE_KEYS = {
     "com.apple.quicktime.make": "Apple",
@@ -100,7 +103,7 @@ def test_resave_without_metadata_has_no_camera_left(camera_jpeg: Path, tmp_path:
 
     evaluation = judged(copy)
 
-    assert finding(evaluation, "EM-META-005").evidence == {"Make": None, "Model": None}
+    assert finding(evaluation, "EM-STRIP-001").evidence["Make"] is None
     assert "libjpeg's at quality 75" in finding(evaluation, "EM-STRUCT-008").explanation
 
 

@@ -1,5 +1,5 @@
 """The ledger tables are append-only in the database itself: raw SQL UPDATE and DELETE are rejected on SQLite
-and on PostgreSQL (whichever the suite runs on), not only by the ORM."""
+and on PostgreSQL (whichever the suite runs on), and TRUNCATE on PostgreSQL, not only by the ORM."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -68,3 +68,38 @@ def test_orm_refuses_to_update_or_delete_ledger_rows(stored_rows):
     with pytest.raises(AppendOnlyError):
         ReviewSignOff.objects.all().delete()
     assert CustodyEvent.objects.get(pk=event.pk).actor_label != "someone else"
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="TRUNCATE is PostgreSQL's (SQLite has none; its DELETE without WHERE is refused above); run with "
+    "DATABASE_URL=postgres://… to check the TRUNCATE triggers",
+)
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "statement",
+    # Without CASCADE the foreign keys between these tables already refuse it.
+    [f"TRUNCATE {table} CASCADE" for table in STATEMENTS] + ["TRUNCATE cases_organisation CASCADE"],
+)
+def test_truncate_of_the_ledger_tables_is_rejected_by_the_database(stored_rows, statement):
+    before = _table_state()
+    with connection.cursor() as cursor:
+        # The rows were inserted in this test's transaction: their deferred foreign-key checks run now, as at a
+        # commit, or PostgreSQL refuses the TRUNCATE for its pending trigger events instead of our trigger.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    with pytest.raises(DatabaseError) as rejected, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    assert "append-only: TRUNCATE rejected" in str(rejected.value)
+    assert _table_state() == before
+
+
+@postgresql_only
+def test_an_empty_ledger_table_may_be_truncated_as_the_test_runner_flush_does(db):
+    # An empty table loses nothing; Django's flush after a transactional test truncates every table.
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE custody_reviewsignoff, custody_checkpoint, custody_custodyevent CASCADE")
+    assert _table_state() == ([], [], [])

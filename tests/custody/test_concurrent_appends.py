@@ -19,8 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_appends_give_a_contiguous_chain_without_fork(alpha):
+def test_fifty_concurrent_appends_give_a_contiguous_chain_without_fork(committed_ledger, alpha):
     # Given an organisation with a ledger and 50 workers released at the same moment
     start = threading.Barrier(APPENDS)
     errors: list[BaseException] = []

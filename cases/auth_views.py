@@ -1,40 +1,72 @@
-"""Log-in with a limit on failed attempts per client address and per username.
+"""Log-in under django-axes' lock-out, for the log-in page, the admin and the API token endpoint alike.
 
-The counters are shared by the log-in page and the API's token endpoint, so neither is a way around the other.
+Axes checks the lock-out before the password and records the failure after it; two guesses arriving together
+would both pass the check. `login_attempts_serialised` makes check, password and record one step per username.
 """
 
-from django.conf import settings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from axes.helpers import get_cool_off
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-
-def login_failure_keys(*, address: str | None, username: str) -> list[str]:
-    """The cache keys counting failed log-ins from this address and for this username."""
-    return [f"login-failures:addr:{address or 'unknown'}", f"login-failures:user:{username.strip().lower()[:150]}"]
+from .api.errors import API_PREFIX
 
 
-def login_failures_exceeded(keys: list[str]) -> bool:
-    return any(cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT for key in keys)
+@contextmanager
+def login_attempts_serialised(username: str | None) -> Iterator[None]:
+    """Hold the account's row while its lock-out is checked, its password compared and a failure recorded.
+
+    A username with no account has no row and nothing to guess; on SQLite the transaction itself (BEGIN
+    IMMEDIATE) already admits one writer at a time. A refused log-in is an answer, not an error: the failure
+    recorded inside is committed before the refusal goes on.
+    """
+    refusal = None
+    with transaction.atomic():
+        if username:
+            list(get_user_model().objects.select_for_update().filter(username=username).values_list("pk"))
+        try:
+            yield
+        except ValidationError as invalid_login:
+            refusal = invalid_login
+    if refusal is not None:
+        raise refusal
 
 
-def login_failure_record(keys: list[str]) -> None:
-    for key in keys:
-        cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
-        cache.incr(key)
+class SerialisedLoginMixin:
+    def clean(self):
+        with login_attempts_serialised(self.cleaned_data.get("username")):
+            return super().clean()
 
 
-def _keys(request) -> list[str]:
-    return login_failure_keys(address=request.META.get("REMOTE_ADDR"), username=request.POST.get("username", ""))
+class LoginForm(SerialisedLoginMixin, AuthenticationForm):
+    pass
 
 
-class RateLimitedLoginView(auth_views.LoginView):
-    def post(self, request, *args, **kwargs):
-        if login_failures_exceeded(_keys(request)):
-            minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
-            return render(request, "registration/too_many_attempts.html", {"minutes": minutes}, status=429)
-        return super().post(request, *args, **kwargs)
+class AdminLoginForm(SerialisedLoginMixin, AdminAuthenticationForm):
+    pass
 
-    def form_invalid(self, form):
-        login_failure_record(_keys(self.request))
-        return super().form_invalid(form)
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
+    """What a locked-out log-in gets (AXES_LOCKOUT_CALLABLE): the API's error body under /api/, else the page."""
+    seconds = int(get_cool_off(request).total_seconds())
+    if request.path.startswith(API_PREFIX):
+        body = {
+            "detail": f"Too many failed log-ins for this user; try again in {seconds // 60} minutes.",
+            "code": "throttled",
+        }
+        return JsonResponse(body, status=429, headers={"Retry-After": str(seconds)})
+    response = render(request, "registration/too_many_attempts.html", {"minutes": seconds // 60}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

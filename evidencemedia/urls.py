@@ -3,12 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from cases.auth_views import RateLimitedLoginView
+from cases.auth_views import AdminLoginForm, LoginView
 from cases.views import home
+
+# The admin's log-in takes its password under the same lock-out as the site's.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", home, name="home"),
-    path("login/", RateLimitedLoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("cases.urls")),
     path("custody/", include("custody.urls")),

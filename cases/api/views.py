@@ -1,6 +1,5 @@
 """REST endpoints for organisations, cases and evidence under /api/v1/."""
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
@@ -9,7 +8,7 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 from custody.access import IntegrityAlarm, evidence_view_record, media_download_record, verified_media_chunks
 
 from .. import services
-from ..auth_views import login_failure_keys, login_failure_record, login_failures_exceeded
+from ..auth_views import login_attempts_serialised
 from ..exceptions import MediaDeleted, Refused
 from ..forms import AssignForm
 from ..media_types import ACCEPTED
@@ -406,8 +405,8 @@ class InvalidCredentials(APIException):
 class TokenObtainView(GenericAPIView):
     """Exchange a username and password for a new API token.
 
-    Failed attempts count against the same limits as the log-in page (per client address and per username), so
-    neither is a way around the other.
+    The password is taken under the same lock-out as the log-in page and the admin (django-axes, per username), so
+    none is a way around the others; a locked-out attempt is answered 429 by the lock-out's middleware.
     """
 
     authentication_classes = []
@@ -427,16 +426,9 @@ class TokenObtainView(GenericAPIView):
         given = TokenObtainSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         username = given.validated_data["username"]
-        keys = login_failure_keys(address=request.META.get("REMOTE_ADDR"), username=username)
-        if login_failures_exceeded(keys):
-            minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
-            raise Throttled(
-                wait=settings.LOGIN_FAILURE_WINDOW_SECONDS,
-                detail=f"Too many failed log-ins from this address or for this user; try again in {minutes} minutes.",
-            )
-        user = authenticate(request._request, username=username, password=given.validated_data["password"])
+        with login_attempts_serialised(username):
+            user = authenticate(request._request, username=username, password=given.validated_data["password"])
         if user is None:
-            login_failure_record(keys)
             raise InvalidCredentials()
         token, secret = api_token_create(user=user, name=given.validated_data["name"])
         body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -13,6 +14,14 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_count(name: str, default: int) -> int:
+    """A whole number of at least 0; anything else stops the start-up with a message naming the variable."""
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number of at least 0, not {value!r}.")
+    return int(value)
 
 
 def _secret_key() -> str:
@@ -45,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "csp",
     "cases",
     "custody",
     "forensics",
@@ -53,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.middleware.ActiveOrganisationMiddleware",
+    # Last, as django-axes requires: turns a locked-out log-in (page, admin or API) into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evidencemedia.urls"
@@ -107,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks the lock-out before any password is looked at, for every authenticate() call.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,8 +204,18 @@ if os.environ.get("EVIDENCEMEDIA_REDIS_URL"):
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["EVIDENCEMEDIA_REDIS_URL"],
     }
-LOGIN_FAILURE_LIMIT = int(os.environ.get("EVIDENCEMEDIA_LOGIN_FAILURE_LIMIT", "10"))
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+# Proxies in front of the site that append the client's address to X-Forwarded-For (0: the header is ignored).
+EVIDENCEMEDIA_TRUSTED_PROXY_COUNT = _env_count("EVIDENCEMEDIA_TRUSTED_PROXY_COUNT", 0)
+
+# Failed log-ins (page, admin, API token endpoint) lock the username out for a while: counted per username, so that
+# the one address a TLS proxy gives everybody locks no one else out. Each attempt is recorded with its address.
+AXES_FAILURE_LIMIT = _env_count("EVIDENCEMEDIA_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cases.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "cases.auth_views.lockout_response"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -205,6 +232,10 @@ REST_FRAMEWORK = {
         "anonymous-verify": os.environ.get("EVIDENCEMEDIA_VERIFY_RATE", "60/hour"),
     },
     "EXCEPTION_HANDLER": "cases.api.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -257,4 +288,38 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+# Nothing inline: scripts and styles come from this server's static files, so an injected <script> or style does
+# not run. Images may also be data: URLs (the API docs' icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# No page uses the camera, microphone, location or other powerful features; no embedded frame may either.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
 }

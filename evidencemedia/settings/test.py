@@ -13,6 +13,10 @@ if "EVIDENCEMEDIA_DATA_DIR" not in os.environ:
 from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = [
+    "tests.login_backend.LockoutBackendAllowingTestClientLogin",
+    "django.contrib.auth.backends.ModelBackend",
+]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 

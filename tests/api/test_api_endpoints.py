@@ -162,7 +162,7 @@ def test_wrong_password_gets_no_token(client, alpha):
 
 def test_failed_logins_on_the_page_and_the_token_endpoint_count_together(client, alpha, settings):
     # Given failures on the log-in page and on the token endpoint, reaching the limit together
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.AXES_FAILURE_LIMIT = 3
     for _ in range(2):
         client.post("/login/", {"username": alpha.admin.username, "password": "wrong"})
     token_url = "/api/v1/auth/token/"
@@ -177,7 +177,7 @@ def test_failed_logins_on_the_page_and_the_token_endpoint_count_together(client,
     # Then both refuse for now, the API with its error body and a Retry-After
     assert api.status_code == 429 and page.status_code == 429
     assert api.json()["code"] == "throttled"
-    assert int(api["Retry-After"]) == settings.LOGIN_FAILURE_WINDOW_SECONDS
+    assert int(api["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert not ApiToken.objects.exists()
 
 

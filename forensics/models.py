@@ -18,6 +18,8 @@ class Analysis(models.Model):
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Until when the queue (queued) or the claiming worker (running) holds the run; see cases/task_runs.py.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Everything needed to reproduce the verdict: the rule set and every tool's version.
     ruleset_version = models.CharField(max_length=20, blank=True)
     engine_version = models.CharField(max_length=40, blank=True)
@@ -32,6 +34,7 @@ class Analysis(models.Model):
         ordering = ["evidence", "-queued_at", "-id"]
         get_latest_by = "queued_at"
         verbose_name_plural = "analyses"
+        indexes = [models.Index(fields=["status", "lease_expires_at"], name="analysis_status_lease")]
 
     def __str__(self) -> str:
         return f"Analysis {self.public_id} of {self.evidence_id}: {self.status}"

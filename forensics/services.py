@@ -1,4 +1,4 @@
-"""Writes for analyses: queueing, starting, completing and failing a run, each with its custody event.
+"""Writes for analyses: queueing, starting, completing, failing and re-queueing a run, each with its custody event.
 
 These are the only functions that change an evidence item's analysis status and verdict.
 """
@@ -12,7 +12,7 @@ from django_q.tasks import async_task
 
 from cases.exceptions import Refused
 from cases.models import AnalysisStatus, EvidenceItem, Organisation
-from cases.task_runs import Claim, exhausted_message, run_claim
+from cases.task_runs import Claim, exhausted_message, lease_length, run_claim, run_requeue, run_still_claimed
 from custody.ledger import custody_event_record
 from custody.models import Action
 
@@ -24,15 +24,25 @@ class MediaNotHeld(Refused):
 
 
 SYSTEM_ACTOR = "analysis"
+ANALYSE_TASK = "forensics.tasks.analyse_evidence"
+PENDING = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
 
 
 @transaction.atomic
 def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
-    """Create a queued analysis and hand it to the task cluster once the surrounding transaction commits."""
+    """Create a queued analysis and hand it to the task cluster once the surrounding transaction commits.
+
+    An earlier analysis of the item that has not finished is closed as failed, superseded by this one, so that
+    no item keeps a run that stays queued or running for ever (one whose task was lost, say)."""
     if not item.media_held:
         raise MediaNotHeld(item.media_deleted_message)
     Organisation.objects.lock(item.case.organisation_id)
-    analysis = Analysis.objects.create(evidence=item, reason=reason, requested_by=actor)
+    analysis = Analysis.objects.create(
+        evidence=item, reason=reason, requested_by=actor, lease_expires_at=timezone.now() + lease_length()
+    )
+    for earlier in item.analyses.select_for_update().filter(status__in=PENDING).exclude(pk=analysis.pk):
+        earlier.evidence = item
+        _finish_failed(earlier, f"Superseded by analysis {analysis.public_id}, requested before this one finished.")
     _item_status(item, AnalysisStatus.QUEUED)
     custody_event_record(
         organisation=item.case.organisation,
@@ -42,7 +52,7 @@ def analysis_queue(*, item: EvidenceItem, reason: str, actor=None) -> Analysis:
         evidence=item,
         details={"analysis": str(analysis.public_id), "reason": reason},
     )
-    transaction.on_commit(lambda: async_task("forensics.tasks.analyse_evidence", analysis.pk, group="analysis"))
+    _dispatch_after_commit(analysis)
     return analysis
 
 
@@ -66,8 +76,28 @@ def analysis_start(*, analysis_id: int) -> Analysis | None:
 
 
 @transaction.atomic
-def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> Analysis:
+def analysis_requeue(*, analysis_id: int) -> bool:
+    """Queue again an analysis whose worker is gone (its lease lapsed) or whose task was lost; False when a
+    worker or the queue holds it after all (another sweep was first, or its worker renewed in time)."""
+    _organisation_lock(analysis_id)
+    analysis = Analysis.objects.select_related("evidence__case__organisation").select_for_update(of=("self",))
+    analysis = analysis.get(pk=analysis_id)
+    was_running = analysis.status == AnalysisStatus.RUNNING
+    if not run_requeue(analysis):
+        return False
+    if was_running:
+        _item_status(analysis.evidence, AnalysisStatus.QUEUED)
+        _record(analysis, Action.ANALYSIS_QUEUED, {"reason": "worker lost", "after_attempt": analysis.attempts})
+    _dispatch_after_commit(analysis)
+    return True
+
+
+@transaction.atomic
+def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> Analysis | None:
+    """Record the outcome; None (nothing written) when the run was taken over after this worker's lease lapsed."""
     _organisation_lock(analysis.pk)
+    if not run_still_claimed(analysis):
+        return None
     analysis.result = result
     analysis.findings = evaluation["findings"]
     analysis.verdict = evaluation["verdict_code"]
@@ -95,8 +125,11 @@ def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> 
 
 
 @transaction.atomic
-def analysis_fail(*, analysis: Analysis, error: str) -> Analysis:
+def analysis_fail(*, analysis: Analysis, error: str) -> Analysis | None:
+    """Record the failure; None (nothing written) when the run was taken over after this worker's lease lapsed."""
     _organisation_lock(analysis.pk)
+    if not run_still_claimed(analysis):
+        return None
     _finish_failed(analysis, error)
     return analysis
 
@@ -106,6 +139,10 @@ def _finish_failed(analysis: Analysis, error: str) -> None:
     analysis.save(update_fields=["status", "finished_at", "error"])
     _item_status(analysis.evidence, AnalysisStatus.FAILED)
     _record(analysis, Action.ANALYSIS_FAILED, {"error": error[:2000]})
+
+
+def _dispatch_after_commit(analysis: Analysis) -> None:
+    transaction.on_commit(lambda: async_task(ANALYSE_TASK, analysis.pk, group="analysis"))
 
 
 def _organisation_lock(analysis_id: int) -> None:

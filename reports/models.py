@@ -41,6 +41,8 @@ class Report(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Until when the queue (queued) or the claiming worker (running) holds the run; see cases/task_runs.py.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
     # Of the final, signed PDF: what the ledger records and what verification looks up.
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
@@ -55,7 +57,11 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["evidence", "-requested_at"]), models.Index(fields=["case", "-requested_at"])]
+        indexes = [
+            models.Index(fields=["evidence", "-requested_at"]),
+            models.Index(fields=["case", "-requested_at"]),
+            models.Index(fields=["status", "lease_expires_at"], name="report_status_lease"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind=ReportKind.CASE, evidence__isnull=True)

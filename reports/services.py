@@ -1,5 +1,5 @@
-"""Every write to reports: requesting one, claiming it for a worker, completing or failing it, and recording a
-download. Each owns its transaction and records its custody event where the ledger has one for it."""
+"""Every write to reports: requesting one, claiming it for a worker, completing, failing or re-queueing it, and
+recording a download. Each owns its transaction and records its custody event where the ledger has one for it."""
 
 import hashlib
 from datetime import datetime
@@ -7,17 +7,19 @@ from datetime import datetime
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from cases.exceptions import Refused
 from cases.models import AnalysisStatus, Case, EvidenceItem, Organisation
-from cases.task_runs import Claim, exhausted_message, run_claim
+from cases.task_runs import Claim, exhausted_message, lease_length, run_claim, run_requeue, run_still_claimed
 from custody.ledger import custody_event_record
 from custody.models import Action, Checkpoint
 
 from .models import Report, ReportKind, ReportStatus
 
 PENDING_ANALYSIS = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+GENERATE_TASK = "reports.tasks.report_generate"
 
 
 class AnalysisPending(Refused):
@@ -46,8 +48,9 @@ def report_request(*, actor, case: Case, evidence: EvidenceItem | None = None) -
         case=case,
         evidence=evidence,
         requested_by=actor,
+        lease_expires_at=timezone.now() + lease_length(),
     )
-    transaction.on_commit(lambda: async_task("reports.tasks.report_generate", report.pk, group="reports"))
+    _dispatch_after_commit(report)
     return report
 
 
@@ -65,14 +68,29 @@ def report_start(*, report_id: int) -> Report | None:
 
 
 @transaction.atomic
+def report_requeue(*, report_id: int) -> bool:
+    """Queue again a report whose worker is gone (its lease lapsed) or whose task was lost; False when a worker
+    or the queue holds it after all."""
+    _organisation_lock(report_id)
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if not run_requeue(report):
+        return False
+    _dispatch_after_commit(report)
+    return True
+
+
+@transaction.atomic
 def report_complete(
     *, report: Report, pdf: bytes, generated_at: datetime, checkpoint: Checkpoint, evidence_ids: list[str]
-) -> Report:
+) -> Report | None:
     """Store the signed PDF content-addressed and record its SHA-256 in the ledger as `report.generated`.
 
     `evidence_ids` are the items the PDF covers, so that verification can name them as they were at generation.
+    None (nothing stored or written) when the run was taken over after this worker's lease lapsed.
     """
     _organisation_lock(report.pk)
+    if not run_still_claimed(report):
+        return None
     sha256 = hashlib.sha256(pdf).hexdigest()
     organisation = report.case.organisation
     key = report_storage_key(organisation=organisation, sha256=sha256)
@@ -105,10 +123,17 @@ def report_complete(
 
 
 @transaction.atomic
-def report_fail(*, report: Report, error: str) -> Report:
+def report_fail(*, report: Report, error: str) -> Report | None:
+    """Record the failure; None (nothing written) when the run was taken over after this worker's lease lapsed."""
     _organisation_lock(report.pk)
+    if not run_still_claimed(report):
+        return None
     _fail(report, error)
     return report
+
+
+def _dispatch_after_commit(report: Report) -> None:
+    transaction.on_commit(lambda: async_task(GENERATE_TASK, report.pk, group="reports"))
 
 
 def _organisation_lock(report_id: int) -> None:

@@ -271,6 +271,10 @@ def _q_cluster() -> dict:
         "save_limit": 1000,
         "catch_up": False,
         "label": "Background tasks",
+        # A worker whose peak memory passed this (KiB) is replaced after its task, so one hostile file cannot
+        # leave it large for every later task; and every worker is replaced after `recycle` tasks regardless.
+        "max_rss": int(os.environ.get("EVIDENCEMEDIA_Q_WORKER_MAX_RSS_MB", "512")) * 1024,
+        "recycle": 200,
         # Q_CLUSTER_NAME=<queue> runs a cluster on a queue of its own; django-q2 requires this key when it is set.
         "ALT_CLUSTERS": {},
     }
@@ -282,6 +286,9 @@ def _q_cluster() -> dict:
 
 
 Q_CLUSTER = _q_cluster()
+# A claimed analysis or report is held by its worker for this long, renewed while it works; once it lapses (the
+# worker was killed, its machine lost) the scheduled sweep queues the run again (cases/task_runs.py).
+TASK_LEASE_SECONDS = int(os.environ.get("EVIDENCEMEDIA_TASK_LEASE_SECONDS", "120"))
 
 LOGGING = {
     "version": 1,

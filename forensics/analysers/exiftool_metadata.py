@@ -1,4 +1,5 @@
-"""Metadata through ExifTool: one persistent `-stay_open` process per worker process, killed and restarted on a hang."""
+"""Metadata through ExifTool: one persistent `-stay_open` process per worker process, under a memory ceiling
+(tool_limits), killed and restarted on a hang, and restarted when it dies (a decompression bomb hits the ceiling)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import atexit
 import logging
 import os
 import re
+import signal
 import threading
 import time
 import warnings
@@ -18,6 +20,7 @@ from typing import Any
 from exiftool import ExifToolHelper
 
 from .common import MAX_TEXT_CHARS, clip_text
+from .tool_limits import MEMORY_LIMIT_ENV, process_memory_limit, tool_memory_limit_mb
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ logger = logging.getLogger(__name__)
 # pyexiftool's execute_json adds "-j" itself.
 EXIFTOOL_ARGS = ("-G1:4", "-a", "-all", "--System:all", "-validate", "-warning", "-api", "LargeFileSupport=1")
 DEFAULT_TIMEOUT_SECONDS = 30.0
+# How often the watchdog looks whether ExifTool died during a call: pyexiftool itself would wait for the deadline.
+_DEATH_POLL_SECONDS = 0.2
+OUT_OF_MEMORY = "ExifTool ran out of memory"
 
 _COPY_KEY = re.compile(r"^(?P<group>[^:]+):(?:Copy\d+:)?(?P<tag>[^:]+)$")
 _BASE64_SUMMARY_OVER = 256
@@ -78,6 +84,18 @@ class ExifToolTimeout(TimeoutError):
     """ExifTool did not answer in time; its process was killed and will be restarted on the next call."""
 
 
+class ExifToolDied(RuntimeError):
+    """ExifTool exited during a call (out of memory under its ceiling, or a crash); restarted on the next call."""
+
+
+@dataclass
+class _Stop:
+    """Set by the watchdog when it ends a call; `death` says why when ExifTool exited by itself."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    death: str | None = None
+
+
 def exiftool_version() -> str:
     with _lock:
         return _running_helper().version
@@ -111,16 +129,18 @@ def _target(path: str | Path) -> str:
 def _execute(targets: list[str], timeout: float) -> list[dict[str, Any]]:
     with _lock:
         helper = _running_helper()
-        fired = threading.Event()
-        _watchdog.arm(helper, fired, timeout)
+        stop = _Stop()
+        _watchdog.arm(helper, stop, timeout)
         try:
             return helper.execute_json(*EXIFTOOL_ARGS, *targets)
         except Exception as error:
-            if fired.is_set():
+            if stop.done.is_set() and stop.death is None:
                 _discard(helper)
                 raise ExifToolTimeout(f"ExifTool did not finish within {timeout:g} s") from error
-            if not _is_running(helper):
+            if stop.death is not None or not _is_running(helper):
+                death = stop.death or _death_message(helper._process)
                 _discard(helper)
+                raise ExifToolDied(death) from error
             raise
         finally:
             _watchdog.disarm()
@@ -135,15 +155,15 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._armed: tuple[float, ExifToolHelper, threading.Event] | None = None
+        self._armed: tuple[float, ExifToolHelper, _Stop] | None = None
         self._thread: threading.Thread | None = None
 
-    def arm(self, helper: ExifToolHelper, fired: threading.Event, seconds: float) -> None:
+    def arm(self, helper: ExifToolHelper, stop: _Stop, seconds: float) -> None:
         with self._condition:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="exiftool-watchdog", daemon=True)
                 self._thread.start()
-            self._armed = (time.monotonic() + seconds, helper, fired)
+            self._armed = (time.monotonic() + seconds, helper, stop)
             self._condition.notify()
 
     def disarm(self) -> None:
@@ -156,14 +176,18 @@ class _Watchdog:
                 if self._armed is None:
                     self._condition.wait()
                     continue
-                deadline, helper, fired = self._armed
+                deadline, helper, stop = self._armed
                 remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    self._condition.wait(remaining)
+                process = helper._process  # pyexiftool exposes no public handle to its subprocess
+                exited = process is not None and process.poll() is not None
+                if remaining > 0 and not exited:
+                    self._condition.wait(min(remaining, _DEATH_POLL_SECONDS))
                     continue
                 self._armed = None
                 try:
-                    _abort(helper, fired)
+                    if exited:
+                        stop.death = _death_message(process)
+                    _abort(helper, stop)
                 except Exception:  # a watchdog that died here would let every later call run unbounded
                     logger.exception("Could not stop an overrunning ExifTool process")
 
@@ -189,6 +213,7 @@ def _running_helper() -> ExifToolHelper:
         # The common args go on every command; ours are per call, so none are shared.
         helper = ExifToolHelper(common_args=[], check_execute=False)
         _owner.submit(helper.run).result()
+        process_memory_limit(helper._process.pid)  # before any file is given to it
         _helper = helper
     return _helper
 
@@ -200,16 +225,16 @@ def _is_running(helper: ExifToolHelper) -> bool:
         return helper.running
 
 
-def _abort(helper: ExifToolHelper, fired: threading.Event) -> None:
-    """Kill a hung ExifTool and unblock pyexiftool's reader.
+def _abort(helper: ExifToolHelper, stop: _Stop) -> None:
+    """Kill a hung (or reap a dead) ExifTool and unblock pyexiftool's reader.
 
     pyexiftool reads with select()+os.read() until it sees its "{ready}" sentinel and has no timeout.
     Once the process is dead, os.read returns b"" forever, so that loop would spin at full CPU.
     Pointing the pipe descriptors at a directory makes the next os.read raise IsADirectoryError,
     which ends execute() with an exception that exiftool_read turns into ExifToolTimeout.
     """
-    fired.set()
-    process = helper._process  # pyexiftool exposes no public handle to its subprocess
+    stop.done.set()
+    process = helper._process
     if process is None:
         return
     process.kill()
@@ -220,6 +245,23 @@ def _abort(helper: ExifToolHelper, fired: threading.Event) -> None:
                 os.dup2(directory_fd, stream.fileno())
     finally:
         os.close(directory_fd)
+
+
+def _death_message(process) -> str:
+    """Why ExifTool exited by itself, from its exit status and its last words on standard error."""
+    last_words = ""
+    if process is not None and process.stderr is not None:
+        try:
+            os.set_blocking(process.stderr.fileno(), False)  # the writer is dead: never wait for more
+            last_words = os.read(process.stderr.fileno(), 65536).decode("utf-8", "replace").strip()
+        except OSError:
+            pass
+    status = process.poll() if process is not None else None
+    if "Out of memory" in last_words or status == -signal.SIGKILL:
+        limit = tool_memory_limit_mb()
+        ceiling = f"its {limit} MiB memory limit ({MEMORY_LIMIT_ENV})" if limit else "the memory available"
+        return f"{OUT_OF_MEMORY} under {ceiling} and was stopped; the file may be a decompression bomb."
+    return f"ExifTool exited unexpectedly (exit status {status}): {last_words[-300:] or 'no message'}"
 
 
 def _discard(helper: ExifToolHelper) -> None:

@@ -153,8 +153,17 @@ def _interpret_chunk(
         text = _decode_text_chunk(chunk_type, read_at(handle, data_offset, length), position, after_idat)
         if text is None:
             result.issues.append(StructureIssue("bad_text_chunk", f"A {chunk_type} chunk is malformed.", position))
-        else:
-            result.texts.append(text)
+            return
+        result.texts.append(text)
+        if text.truncated:
+            result.issues.append(
+                StructureIssue(
+                    "decompression_bomb",
+                    f"A {chunk_type} chunk of {length:,} bytes inflates to more than {MAX_INFLATED_TEXT:,} bytes; "
+                    "only that much was read.",
+                    position,
+                )
+            )
 
 
 def _decode_text_chunk(chunk_type: str, data: bytes, position: int, after_idat: bool) -> PngText | None:

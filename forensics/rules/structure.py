@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from forensics.analysers.exiftool_metadata import OUT_OF_MEMORY
 from forensics.analysers.results import AnalysisResult
 
 from .facts import claimed_camera, pixel_size, quote
@@ -457,3 +458,38 @@ def camera_claim_optimised_huffman(result: AnalysisResult) -> Iterator[Observati
             "ones most camera firmware writes."
         ),
     )
+
+
+@book.rule(
+    "EM-STRUCT-017",
+    "Compressed data inflates far beyond the file (decompression bomb)",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "compressed chunks our walkers inflate (PNG zTXt/iTXt, capped at 4 MiB each) and whether ExifTool ran "
+        "out of memory under its limit"
+    ),
+    innocent=(
+        "A very long compressed text (a huge XMP packet or workflow) can pass the cap without harm; ratios of "
+        "thousands to one come from runs of identical bytes, which no camera or editor writes into metadata. "
+        "Such files are built to exhaust the memory of whatever reads them."
+    ),
+)
+def decompression_bomb(result: AnalysisResult) -> Iterator[Observation]:
+    bombs = [
+        {"parser": parser, "offset": issue.offset, "message": issue.message}
+        for parser, parsed in (("jpeg", result.jpeg), ("png", result.png), ("isobmff", result.isobmff))
+        if parsed is not None
+        for issue in parsed.issues
+        if issue.code == "decompression_bomb"
+    ]
+    exiftool = result.run("exiftool")
+    exiftool_exhausted = exiftool is not None and OUT_OF_MEMORY in (exiftool.error or "")
+    if not bombs and not exiftool_exhausted:
+        return
+    evidence: dict = {"structure:decompression_bombs": bombs}
+    sentences = [f"{bomb['message']} (at offset {bomb['offset']:,})" for bomb in bombs[:3]]
+    if exiftool_exhausted:
+        evidence["exiftool:run"] = exiftool.error
+        sentences.append("ExifTool ran out of memory reading the file and was stopped")
+    yield Observation(evidence=evidence, explanation="; ".join(sentences) + ".")

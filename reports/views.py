@@ -6,6 +6,7 @@ from django.core.files.storage import storages
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases.exceptions import Refused
 from cases.roles import Scope
@@ -16,6 +17,7 @@ from .forms import ReportVerifyForm
 from .models import Report
 from .services import report_download_record, report_request
 from .verification import report_verify_file
+from .verify_limits import ReportVerifyThrottle, report_upload_limit, report_upload_refusal_raise
 
 
 class EvidenceReportCreateView(EvidenceItemMixin, View):
@@ -63,15 +65,42 @@ class ReportDownloadView(MemberView, View):
         return FileResponse(stored, as_attachment=True, filename=report.filename, content_type="application/pdf")
 
 
+@csrf_exempt  # the CSRF check reads the body, which must wait for the limits; _report_verify_form checks it
 def report_verify_page(request):
     """No login: the answer discloses only what the file itself already says (its ids and date), or nothing."""
-    form = ReportVerifyForm(request.POST or None, request.FILES or None)
-    verification = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+    if request.method == "POST":
+        throttle = ReportVerifyThrottle()
+        if not throttle.allow_request(request, None):
+            refusal = "Too many verifications from this address; try again later."
+            response = _verify_page(request, ReportVerifyForm(), refusal=refusal, status=429)
+            response["Retry-After"] = str(int(throttle.wait() or 1))
+            return response
         try:
-            verification = report_verify_file(upload)
-        finally:
-            upload.close()
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
-    return render(request, "reports/verify.html", {"form": form, "verification": verification}, status=status)
+            report_upload_limit(request)
+        except Refused as refusal:
+            return _verify_page(request, ReportVerifyForm(), refusal=refusal.message, status=refusal.status_code)
+    return _report_verify_form(request)
+
+
+@csrf_protect
+def _report_verify_form(request):
+    if request.method != "POST":
+        return _verify_page(request, ReportVerifyForm())
+    try:
+        report_upload_refusal_raise(request)
+    except Refused as refusal:
+        return _verify_page(request, ReportVerifyForm(), refusal=refusal.message, status=refusal.status_code)
+    form = ReportVerifyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _verify_page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        verification = report_verify_file(upload)
+    finally:
+        upload.close()
+    return _verify_page(request, form, verification=verification)
+
+
+def _verify_page(request, form, *, verification=None, refusal: str = "", status: int = 200):
+    context = {"form": form, "verification": verification, "refusal": refusal}
+    return render(request, "reports/verify.html", context, status=status)

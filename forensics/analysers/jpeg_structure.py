@@ -207,7 +207,14 @@ def jpeg_structure_read(path: str | Path) -> JpegStructure:
     return result
 
 
-def _walk_primary(data: mmap.mmap, result: JpegStructure) -> None:
+def jpeg_bytes_structure(data: bytes) -> JpegStructure:
+    """The marker walk of a JPEG held in memory, such as an EXIF thumbnail: its tables and frame, no trailer."""
+    result = JpegStructure(file_size=len(data))
+    _walk_primary(data, result)
+    return result
+
+
+def _walk_primary(data: mmap.mmap | bytes, result: JpegStructure) -> None:
     size = len(data)
     if data[:2] != b"\xff\xd8":
         result.issues.append(StructureIssue("not_jpeg", "The file does not start with a JPEG SOI marker.", 0))

@@ -18,6 +18,7 @@ from typing import Any
 
 from .c2pa_manifest import c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
+from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
@@ -35,6 +36,7 @@ TIMEOUTS = {
     "exiftool": 60.0,
     "mediainfo": 60.0,
     "jpeg": 60.0,
+    "exif_thumbnail": 30.0,
     "png": 60.0,
     "png_stealth": 30.0,
     "isobmff": 60.0,
@@ -118,6 +120,11 @@ def analyse_file(
         _skip(result, "exiftool", "empty file")
     if "jpeg" in parsers:
         result.jpeg = _collect(result, "jpeg", parsers["jpeg"])
+        if result.jpeg is not None and result.jpeg.thumbnail is not None:
+            jpeg = result.jpeg
+            result.exif_thumbnail = _collect(
+                result, "exif_thumbnail", _start("exif_thumbnail", lambda: thumbnail_compare(path, jpeg))
+            )
     if "png" in parsers:
         result.png = _collect(result, "png", parsers["png"])
         if result.png is not None and result.png.complete:
@@ -222,6 +229,7 @@ def _tool_versions() -> dict[str, str]:
             {
                 "filetype": FILETYPE_PARSER_VERSION,
                 "jpeg": JPEG_PARSER_VERSION,
+                "exif_thumbnail": COMPARISON_VERSION,
                 "png": PNG_PARSER_VERSION,
                 "png_stealth": STEALTH_PARSER_VERSION,
                 "isobmff": ISOBMFF_PARSER_VERSION,

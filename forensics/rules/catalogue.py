@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import integrity, maker_notes, metadata, provenance, stripping, structure, synthetic, timeline
+from . import integrity, maker_notes, metadata, provenance, stripping, structure, synthetic, thumbnail, timeline
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
@@ -17,4 +17,5 @@ RULES: tuple[Rule, ...] = (
     *synthetic.book.rules,
     *stripping.book.rules,
     *maker_notes.book.rules,
+    *thumbnail.book.rules,
 )

@@ -9,7 +9,6 @@ from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
@@ -19,6 +18,7 @@ from cases.roles import Scope
 from ..models import Report
 from ..services import report_download_record, report_request
 from ..verification import report_verify_file
+from ..verify_limits import ReportVerifyThrottle, report_upload_limit, report_upload_refusal_raise
 from .serializers import ReportSerializer, ReportVerificationSerializer, ReportVerifyRequestSerializer
 
 
@@ -112,11 +112,6 @@ class ReportDownloadView(ReportLookupMixin, APIView):
         return FileResponse(stored, as_attachment=True, filename=report.filename, content_type="application/pdf")
 
 
-class ReportVerifyThrottle(AnonRateThrottle):
-    scope = "report_verify"
-    rate = "30/minute"
-
-
 class ReportVerifyView(APIView):
     """Anyone holding a PDF may ask whether it is a genuine report of this system; no account is needed."""
 
@@ -129,10 +124,15 @@ class ReportVerifyView(APIView):
         request={"multipart/form-data": ReportVerifyRequestSerializer},
         responses=ReportVerificationSerializer,
         summary="Verify that a PDF is a report this system issued, unaltered",
+        description="One file per request, no larger than the largest report (a larger body is refused with 413 "
+        "before it is read); limited per client address together with the verification page (429).",
         auth=[],
     )
     def post(self, request):
-        given = ReportVerifyRequestSerializer(data=request.data)
+        report_upload_limit(request._request)
+        data = request.data  # the body, read through the limited handler
+        report_upload_refusal_raise(request._request)
+        given = ReportVerifyRequestSerializer(data=data)
         given.is_valid(raise_exception=True)
         upload = given.validated_data["file"]
         try:

@@ -18,6 +18,10 @@ declare -A NEEDED=(
   [pdftoppm]=poppler-utils
   [ffmpeg]=ffmpeg
   [chromium]=chromium
+  # the accuracy benchmark's manipulation recipes (benchmarks/manipulation_recipes.py)
+  [convert]=imagemagick
+  [jpegtran]=libjpeg-turbo-progs
+  [heif-convert]=libheif-examples
 )
 missing=()
 for tool in "${!NEEDED[@]}"; do

@@ -1,0 +1,379 @@
+"""Benchmark: how often the forensic engine flags manipulated camera files, and how often it wrongly flags genuine
+ones, measured on camera originals that no threshold or device profile was built from.
+
+Usage: .venv/bin/python benchmarks/forensic_accuracy.py [--corpus DIR] [--originals DIR]... [--jobs N]
+       [--per-original N] [--calibration] [--keep DIR]
+
+Camera originals come from the corpus (label camera-original in manifest.csv; default ../shared/corpus relative to
+the project root) and from any --originals folder (searched recursively), where a file counts as a camera original
+only when ExifTool sees IFD0 Make, maker notes, and no editor named in a software field or an XMP history, the
+corpus README's criterion. Duplicates (same SHA-256) count once. The first hex digit of an original's SHA-256 puts
+it in the calibration half (0-7) or the held-out half (8-f); device profiles are built from the calibration half
+(`manage.py device_profiles build`, when that command exists) and everything is measured on the held-out half
+(`--calibration` measures the calibration half instead, for developers tuning rules).
+
+Manipulated copies of the measured originals are made in a temporary folder by the recipes in
+manipulation_recipes.py (Pillow, ImageMagick, ExifTool, jpegtran, libheif, FFmpeg); each JPEG original gets
+--per-original recipes, assigned round-robin so every recipe is used about equally, and the assignment depends only
+on the originals' SHA-256 values, so a run is repeatable. Everything goes through the engine as `manage.py analyse`
+runs it, and a file counts as flagged when its verdict is not "ok".
+
+The last line is `RESULT heldout_min_rate=X` (`calibration_min_rate` with --calibration): the lowest of the
+share of measured originals judged "ok" and the catch rate of every manipulation class that has a target. One
+figure has to summarise both sides of the targets; the minimum cannot be raised by flagging everything (the
+originals' share falls) nor by flagging nothing (the catch rates fall), and it points at the weakest class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from manipulation_recipes import RECIPES, TARGETS, NotApplicable, Original, Recipe
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "corpus"
+KINDS = {"JPEG": "jpeg", "HEIC": "heic", "HEIF": "heic", "MOV": "video", "MP4": "video"}
+DEFAULT_PER_ORIGINAL = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    original: Original
+    source: str  # "corpus" or "extra"
+
+
+@dataclass(frozen=True)
+class Made:
+    recipe: Recipe
+    original: Original
+    path: Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"Default: {DEFAULT_CORPUS}")
+    parser.add_argument("--originals", type=Path, action="append", default=[], help="More camera files (repeatable).")
+    parser.add_argument("--calibration", action="store_true", help="Measure the calibration half instead.")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="Worker processes (default: all cores).")
+    parser.add_argument("--per-original", type=int, default=DEFAULT_PER_ORIGINAL, help="Recipes per JPEG original.")
+    parser.add_argument("--keep", type=Path, help="Write the manipulated copies here and keep them.")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPOSITORY))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evidencemedia.settings.local")
+    missing = [tool for tool in ("exiftool",) if shutil.which(tool) is None]
+    if missing:
+        print(f"Missing tools: {', '.join(missing)}", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    candidates = originals_collect(args.corpus, args.originals)
+    if not candidates:
+        print("No camera originals found: pass --corpus or --originals.", file=sys.stderr)
+        return 2
+    calibration = [item for item in candidates if item.original.sha256[0] in "01234567"]
+    heldout = [item for item in candidates if item.original.sha256[0] not in "01234567"]
+    measured, half = (calibration, "calibration") if args.calibration else (heldout, "heldout")
+    print(f"Camera originals: {len(candidates)} ({count_by(candidates)}); calibration half {len(calibration)}, "
+          f"held-out half {len(heldout)}; measuring the {half} half")  # fmt: skip
+
+    with tempfile.TemporaryDirectory(prefix="forensic-accuracy-") as scratch:
+        profiles_prepare(calibration, Path(scratch))
+        output_dir = args.keep or Path(scratch) / "manipulated"
+        output_dir.mkdir(parents=True, exist_ok=True)
+        made, skipped, failed = manipulations_make(measured, args.per_original, output_dir, args.jobs)
+        print(f"Manipulated copies: {len(made)} made, {len(skipped)} recipes not applicable, {len(failed)} failed "
+              f"({time.perf_counter() - started:.0f} s so far)")  # fmt: skip
+        for name, reason in failed[:10]:
+            print(f"  failed {name}: {reason}")
+        records = analyse([str(item.original.path) for item in measured] + [str(item.path) for item in made], args.jobs)
+
+    from forensics.rules import RULESET_VERSION
+
+    print(f"\nRuleset {RULESET_VERSION}, {half} half, {time.perf_counter() - started:.0f} s")
+    original_ok = originals_report(measured, records)
+    class_rates = manipulations_report(made, records)
+    rates = [original_ok] + [class_rates[name] for name in TARGETS if name in class_rates]
+    print(f"RESULT {half}_min_rate={min(rates):.3f}")
+    return 0
+
+
+# ---- collecting originals -----------------------------------------------------------------------------------------
+
+
+def originals_collect(corpus: Path, extra_folders: list[Path]) -> list[Candidate]:
+    """Camera originals of the corpus and of the extra folders, once per SHA-256, sorted by SHA-256."""
+    corpus_paths = []
+    manifest = corpus / "manifest.csv"
+    if manifest.is_file():
+        with manifest.open(encoding="utf-8") as handle:
+            corpus_paths = [corpus / row["path"] for row in csv.DictReader(handle) if row["label"] == "camera-original"]
+    else:
+        print(f"No corpus at {corpus} (expected {manifest}); using --originals only.")
+    extra_paths = [path for folder in extra_folders for path in sorted(folder.rglob("*")) if path.is_file()]
+    metadata = exiftool_summaries(corpus_paths + extra_paths)
+    found: dict[str, Candidate] = {}
+    for source, paths in (("corpus", corpus_paths), ("extra", extra_paths)):
+        for path in paths:
+            tags = metadata.get(str(path.resolve()), {})
+            kind = KINDS.get(str(tags.get("File:FileType", "")).upper())
+            if kind is None or (source == "extra" and not camera_original(tags)):
+                continue
+            sha256 = file_sha256(path)
+            make, model = (str(tags.get(name, "")).strip() for name in ("IFD0:Make", "IFD0:Model"))
+            found.setdefault(sha256, Candidate(Original(path, sha256, kind, make, model), source))
+    return sorted(found.values(), key=lambda item: item.original.sha256)
+
+
+def exiftool_summaries(paths: list[Path]) -> dict[str, dict[str, object]]:
+    """ExifTool's -G1 tags of every file, keyed by resolved path, maker-note tags reduced to a count."""
+    summaries: dict[str, dict[str, object]] = {}
+    for start in range(0, len(paths), 200):
+        batch = paths[start : start + 200]
+        with tempfile.NamedTemporaryFile("w", suffix=".args", encoding="utf-8") as arguments:
+            arguments.write("\n".join(str(path) for path in batch))
+            arguments.flush()
+            completed = subprocess.run(
+                ["exiftool", "-j", "-G0:1", "-a", "-q", "-q", "-charset", "filename=utf8", "-@", arguments.name],
+                capture_output=True,
+                timeout=600,
+            )
+        for entry in json.loads(completed.stdout or b"[]"):
+            summary: dict[str, object] = {"MakerNotes": 0}
+            for key, value in entry.items():
+                groups = key.split(":")
+                if groups[0] == "MakerNotes":
+                    summary["MakerNotes"] = int(summary["MakerNotes"]) + 1
+                else:  # "EXIF:IFD0:Make" as "IFD0:Make"; "File:FileType" (one group name for both) stays
+                    summary[":".join(groups[-2:])] = value
+            summaries[str(Path(entry["SourceFile"]).resolve())] = summary
+    return summaries
+
+
+def camera_original(tags: dict[str, object]) -> bool:
+    """IFD0 Make, maker notes, and no editor named in a software field or an XMP history."""
+    from forensics.rules.software_names import SOFTWARE_TAGS, editor_named
+
+    if not str(tags.get("IFD0:Make", "")).strip() or not tags.get("MakerNotes"):
+        return False
+    for key, value in tags.items():
+        tag = key.rpartition(":")[2]
+        if tag.startswith("History") and "XMP" in key:
+            return False
+        if tag in SOFTWARE_TAGS and editor_named(str(value)):
+            return False
+    return True
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def count_by(candidates: list[Candidate]) -> str:
+    counts = Counter(f"{item.source} {item.original.kind}" for item in candidates)
+    return ", ".join(f"{number} {name}" for name, number in sorted(counts.items()))
+
+
+# ---- device profiles ----------------------------------------------------------------------------------------------
+
+
+def profiles_prepare(calibration: list[Candidate], scratch: Path) -> None:
+    """Device profiles from the calibration half only, for the engine of this run (EVIDENCEMEDIA_DEVICE_PROFILES)."""
+    manage = [sys.executable, str(REPOSITORY / "manage.py")]
+    if subprocess.run([*manage, "help", "device_profiles"], capture_output=True).returncode != 0:
+        print("Device profiles: `manage.py device_profiles` does not exist yet; the engine's own profiles are used.")
+        return
+    folder = scratch / "calibration-originals"
+    folder.mkdir()
+    for number, item in enumerate(calibration):
+        (folder / f"{number:04d}{item.original.path.suffix}").symlink_to(item.original.path.resolve())
+    output = scratch / "device-profiles.json"
+    completed = subprocess.run(
+        [*manage, "device_profiles", "build", str(folder), "--output", str(output)], capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        print(f"Device profiles: build failed ({completed.stderr.strip()[-300:]}); the engine's own are used.")
+        return
+    os.environ["EVIDENCEMEDIA_DEVICE_PROFILES"] = str(output)
+    print(f"Device profiles: built from the {len(calibration)} calibration originals.")
+
+
+# ---- manipulating -------------------------------------------------------------------------------------------------
+
+
+def manipulations_plan(measured: list[Candidate], per_original: int, output_dir: Path) -> list[tuple]:
+    """(recipe, original, donor, output) for every copy to make: HEIC and video originals get every recipe of their
+    kind; JPEG originals get `per_original` recipes each, round-robin over the recipe list in SHA-256 order."""
+    originals = [item.original for item in measured]
+    available = [recipe for recipe in RECIPES if all(shutil.which(tool) for tool in recipe.tools)]
+    for recipe in RECIPES:
+        if recipe not in available:
+            print(f"Recipe {recipe.name} skipped: {', '.join(recipe.tools)} not all installed")
+    jpeg_donors = [original for original in originals if original.kind == "jpeg"]
+    plan, turn = [], 0
+    for original in originals:
+        recipes = [recipe for recipe in available if original.kind in recipe.kinds]
+        if original.kind == "jpeg" and recipes:
+            chosen = [recipes[(turn + step) % len(recipes)] for step in range(min(per_original, len(recipes)))]
+            turn += per_original
+        else:
+            chosen = recipes
+        donor = donor_for(original, jpeg_donors)
+        for recipe in chosen:
+            suffix = recipe.suffix or original.path.suffix.lower()
+            plan.append((recipe, original, donor, output_dir / f"{original.sha256[:16]}-{recipe.name}{suffix}"))
+    return plan
+
+
+def donor_for(original: Original, donors: list[Original]) -> Original:
+    """The next JPEG original after this one (in SHA-256 order) of another make, else the next one at all."""
+    if not donors:
+        return original
+    position = next((index for index, donor in enumerate(donors) if donor.sha256 > original.sha256), 0)
+    ordered = donors[position:] + donors[:position]
+    others = [donor for donor in ordered if donor.sha256 != original.sha256] or [original]
+    maker = original.make.split()[0].lower() if original.make else ""
+    return next((donor for donor in others if donor.make and donor.make.split()[0].lower() != maker), others[0])
+
+
+def manipulation_make(step: tuple) -> tuple[str, str | None]:
+    name, original, donor, output = step
+    recipe = next(recipe for recipe in RECIPES if recipe.name == name)
+    try:
+        recipe.make(original, donor, output)
+    except NotApplicable as reason:
+        return "not applicable", str(reason)
+    except Exception as failure:
+        output.unlink(missing_ok=True)
+        return "failed", f"{type(failure).__name__}: {failure}"
+    return ("made", None) if output.is_file() and output.stat().st_size else ("failed", "no output written")
+
+
+def manipulations_make(measured: list[Candidate], per_original: int, output_dir: Path, jobs: int):
+    plan = manipulations_plan(measured, per_original, output_dir)
+    made, skipped, failed = [], [], []
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for step, (status, reason) in zip(
+            plan,
+            pool.map(manipulation_make, [(recipe.name, *rest) for recipe, *rest in plan], chunksize=2),
+            strict=True,
+        ):
+            recipe, original, _donor, output = step
+            if status == "made":
+                made.append(Made(recipe, original, output))
+            elif status == "not applicable":
+                skipped.append((recipe.name, reason))
+            else:
+                failed.append((f"{recipe.name} of {original.make} {original.model}", reason))
+    return made, skipped, failed
+
+
+# ---- analysing and reporting -------------------------------------------------------------------------------------
+
+
+def analyse(paths: list[str], jobs: int) -> dict[str, dict]:
+    """The `analyse --json` record of every file, keyed by path (the same code path as `manage.py analyse`)."""
+    import django
+
+    django.setup()
+    from forensics.management.commands.analyse import files_analyse
+
+    records = {}
+    for path, record, problem in files_analyse(paths, jobs):
+        records[path] = record or {"verdict": "unreadable", "findings": [], "problem": problem}
+    return records
+
+
+def flagged_by(record: dict) -> list[str]:
+    return [finding["rule"] for finding in record["findings"] if finding["severity"] != "info"]
+
+
+def originals_report(measured: list[Candidate], records: dict[str, dict]) -> float:
+    """Prints the false positives on the measured originals; returns the share judged "ok"."""
+    print("\nCamera originals (false positives):")
+    print(f"  {'set':<10} {'files':>5} {'ok':>5} {'attention':>10} {'compromised':>12}")
+    groups = {"corpus": [], "extra": [], "combined": []}
+    for item in measured:
+        verdict = records[str(item.original.path)]["verdict"]
+        groups[item.source].append(verdict)
+        groups["combined"].append(verdict)
+    for name, verdicts in groups.items():
+        if not verdicts:
+            continue
+        counts = Counter(verdicts)
+        print(f"  {name:<10} {len(verdicts):>5} {counts['ok']:>5} {share(counts['attention'], len(verdicts)):>10} "
+              f"{share(counts['compromised'], len(verdicts)):>12}")  # fmt: skip
+    firing: dict[tuple[str, str], list[tuple[Original, dict]]] = defaultdict(list)
+    for item in measured:
+        for finding in records[str(item.original.path)]["findings"]:
+            firing[(finding["rule"], finding["severity"])].append((item.original, finding))
+    print("  Rules firing on these originals (files; an example):")
+    for (rule, severity), hits in sorted(firing.items(), key=lambda entry: (entry[0][1] == "info", -len(entry[1]))):
+        original, finding = hits[0]
+        evidence = json.dumps(finding["evidence"], ensure_ascii=False, default=str)[:160]
+        print(f"    {rule:<14} {severity:<8} {len(hits):>4}  {original.make} {original.model}: {evidence}")
+    flagged = [item for item in measured if records[str(item.original.path)]["verdict"] != "ok"]
+    for item in flagged:
+        rules = ", ".join(flagged_by(records[str(item.original.path)]))
+        print(
+            f"  flagged: {item.source} {item.original.sha256[:12]} {item.original.make} {item.original.model}: {rules}"
+        )
+    return 1 - len(flagged) / len(measured)
+
+
+def manipulations_report(made: list[Made], records: dict[str, dict]) -> dict[str, float]:
+    """Prints the catch rates per class and per recipe and the misses; returns the catch rate of each class."""
+    by_class: dict[str, list[Made]] = defaultdict(list)
+    by_recipe: dict[str, list[Made]] = defaultdict(list)
+    for item in made:
+        by_class[item.recipe.manipulation_class].append(item)
+        by_recipe[item.recipe.name].append(item)
+    caught = {str(item.path): records[str(item.path)]["verdict"] != "ok" for item in made}
+    rates = {}
+    print("\nCatch rate per class (verdict not ok):")
+    for name in [*TARGETS, *sorted(set(by_class) - set(TARGETS))]:
+        items = by_class.get(name, [])
+        if not items:
+            continue
+        hits = sum(caught[str(item.path)] for item in items)
+        rates[name] = hits / len(items)
+        target = f"target {TARGETS[name]:.0%}" if name in TARGETS else "no target"
+        print(f"  {name:<16} {hits:>4}/{len(items):<4} {share(hits, len(items)):>7}  {target}")
+    print("\nCatch rate per recipe (the rules that caught it):")
+    for recipe in RECIPES:
+        items = by_recipe.get(recipe.name, [])
+        if not items:
+            continue
+        hits = sum(caught[str(item.path)] for item in items)
+        rules = Counter(rule for item in items for rule in set(flagged_by(records[str(item.path)])))
+        top = ", ".join(f"{rule} {number}" for rule, number in rules.most_common(4))
+        print(f"  {recipe.manipulation_class:<16} {recipe.name:<30} {hits:>3}/{len(items):<3} "
+              f"{share(hits, len(items)):>7}  {top}")  # fmt: skip
+    print("\nMissed (verdict ok):")
+    for recipe in RECIPES:
+        missed = [item for item in by_recipe.get(recipe.name, []) if not caught[str(item.path)]]
+        if missed:
+            cameras = "; ".join(sorted({f"{item.original.make} {item.original.model}".strip() for item in missed}))
+            print(f"  {recipe.name:<30} {len(missed):>3}: {cameras[:200]}")
+    return rates
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,11 +1,13 @@
 """Shared fixtures: two organisations with every role plus an outsider, isolated storage, generated media."""
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from PIL import Image
 
 from cases import services
@@ -13,6 +15,7 @@ from cases.models import Case, Organisation
 from cases.roles import Role
 from cases.upload import receive_stream
 from custody.signing import keyring_generate
+from custody.triggers import TABLES, triggers_install, triggers_remove
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,6 +26,22 @@ def keys_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("keys")
     keyring_generate(directory / "custody")
     return directory
+
+
+@pytest.fixture
+def committed_db(transactional_db) -> Iterator[None]:
+    """The test database, committed as the test goes so that other threads and processes see its rows.
+
+    Emptied afterwards like any transactional test's; the append-only ledger is emptied first, its triggers
+    set aside for that moment only, since they refuse the DELETE that empties tables on SQLite."""
+    yield
+    triggers_remove(connection)
+    try:
+        with connection.cursor() as cursor:
+            for table in reversed(TABLES):  # sign-offs and checkpoints point at events
+                cursor.execute(f"DELETE FROM {table}")
+    finally:
+        triggers_install(connection)
 
 
 @pytest.fixture(autouse=True)

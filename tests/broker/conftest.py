@@ -1,4 +1,4 @@
-"""The Redis-broker suite: real django-q2 clusters (`manage.py qcluster` subprocesses, as on separate machines)
+"""The Redis-broker suite: real django-q2 clusters (`manage.py taskcluster` subprocesses, as on separate machines)
 taking tasks from Redis and writing to the same live database as the test.
 
 It runs only when asked for (`pytest -m redis`) with EVIDENCEMEDIA_REDIS_URL set, and skips with the reason
@@ -21,8 +21,6 @@ from django.db import connection
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 
-from custody.triggers import TABLES, triggers_install, triggers_remove
-
 REDIS_URL = os.environ.get("EVIDENCEMEDIA_REDIS_URL", "")
 MANAGE_PY = Path(__file__).resolve().parents[2] / "manage.py"
 
@@ -42,19 +40,8 @@ def redis_broker(request) -> str:
 
 
 @pytest.fixture
-def live_db(redis_broker, transactional_db) -> Iterator[None]:
-    """The test database, committed as the test goes so that clusters in other processes see its rows.
-
-    Emptied afterwards like any transactional test's; the append-only ledger is emptied first, its triggers
-    set aside for that moment only, since they refuse the DELETE that empties tables on SQLite."""
-    yield
-    triggers_remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            for table in reversed(TABLES):  # sign-offs and checkpoints point at events
-                cursor.execute(f"DELETE FROM {table}")
-    finally:
-        triggers_install(connection)
+def live_db(redis_broker, committed_db) -> None:
+    """The test database, committed as the test goes so that clusters in other processes see its rows."""
 
 
 @pytest.fixture
@@ -79,9 +66,11 @@ def live_database_url() -> str:
 
 
 class TaskCluster:
-    """One `manage.py qcluster` process: a machine of its own, sharing only Redis, the database and the files."""
+    """One `manage.py taskcluster` process: a machine of its own, sharing only Redis, the database and the files.
 
-    def __init__(self, *, queue: str, data_dir: Path, log: Path):
+    It leads a process group of its own, as under systemd, so that a test can signal the cluster's every process."""
+
+    def __init__(self, *, queue: str, data_dir: Path, log: Path, env: dict[str, str]):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "evidencemedia.settings.local",
@@ -91,12 +80,25 @@ class TaskCluster:
             "EVIDENCEMEDIA_REDIS_URL": REDIS_URL,
             "EVIDENCEMEDIA_Q_WORKERS": "2",
             "Q_CLUSTER_NAME": queue,
+            **env,
         }
         self.log = log
         self._output = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, str(MANAGE_PY), "qcluster"], env=env, stdout=self._output, stderr=subprocess.STDOUT
+            [sys.executable, str(MANAGE_PY), "taskcluster"],
+            env=env,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+
+    def running(self) -> bool:
+        """Whether the cluster has started its workers, from its own log."""
+        return "running." in self.log.read_text(errors="replace")
+
+    def signal_group(self, signum: int) -> None:
+        """Send a signal to every process of the cluster at once, as systemd does to a service's processes."""
+        os.killpg(self.process.pid, signum)
 
     def processed(self) -> int:
         """How many tasks this cluster finished, from its own log."""
@@ -114,14 +116,16 @@ class TaskCluster:
 
 
 @pytest.fixture
-def start_cluster(task_queue, isolated_storage, keys_dir) -> Iterator[Callable[[], TaskCluster]]:
+def start_cluster(task_queue, isolated_storage, keys_dir) -> Iterator[Callable[..., TaskCluster]]:
     """Start clusters on this test's queue; the data directory is the test's, so they find the stored evidence."""
     data_dir = isolated_storage
     shutil.copytree(keys_dir, data_dir / "keys", dirs_exist_ok=True)  # the same custody signing key
     clusters: list[TaskCluster] = []
 
-    def start() -> TaskCluster:
-        cluster = TaskCluster(queue=task_queue, data_dir=data_dir, log=data_dir / f"cluster-{len(clusters)}.log")
+    def start(**env: str) -> TaskCluster:
+        """A new cluster; `env` adds to its environment (EVIDENCEMEDIA_TASK_LEASE_SECONDS="5", say)."""
+        log = data_dir / f"cluster-{len(clusters)}.log"
+        cluster = TaskCluster(queue=task_queue, data_dir=data_dir, log=log, env=env)
         clusters.append(cluster)
         return cluster
 

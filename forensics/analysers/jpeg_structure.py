@@ -528,6 +528,11 @@ def _add_gap(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> No
     if position == start:
         _append(result, whole)
     elif position < end:
+        # Fill after the last stream is its own region, so what follows it is hashed and named on its own.
+        fill_end = _FILL_BYTES.match(data, position, end).end()
+        if position < fill_end < end:
+            _append(result, _region(data, result, position, fill_end))
+            position = fill_end
         _append(result, _region(data, result, position, end))
 
 

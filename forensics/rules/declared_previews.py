@@ -70,16 +70,17 @@ def declarations(result: AnalysisResult) -> list[Declaration]:
 def accounted_trailing(result: AnalysisResult) -> list[Accounted]:
     """Undeclared trailing regions that a metadata declaration accounts for, each with that declaration.
 
-    A declaration claims the JPEG stream that starts at its offset (or, with only a size, the stream of exactly
-    that size or whose declared size ends exactly at the end of the file), then every region inside its range.
+    A declaration claims the JPEG stream that starts at its offset (or, with only a size, the stream from which
+    that size ends exactly on a region boundary or the end of the file), then every region inside its range.
     """
     if result.jpeg is None:
         return []
     regions = [region for region in result.jpeg.trailing if region.classification == "undeclared"]
     streams = [region for region in regions if (region.detail or "").startswith("second JPEG image")]
+    boundaries = {region.offset for region in result.jpeg.trailing} | {result.jpeg.file_size}
     accounted: dict[int, Accounted] = {}
     for declaration in declarations(result):
-        stream = next((item for item in streams if _claims(declaration, item, result.jpeg.file_size)), None)
+        stream = next((item for item in streams if _claims(declaration, item, boundaries)), None)
         if stream is None:
             continue
         end = stream.offset + declaration.length
@@ -100,10 +101,11 @@ def unaccounted_trailing(result: AnalysisResult) -> list[TrailingRegion]:
     ]
 
 
-def _claims(declaration: Declaration, stream: TrailingRegion, file_size: int) -> bool:
-    if stream.length > declaration.length or stream.offset + declaration.length > file_size:
+def _claims(declaration: Declaration, stream: TrailingRegion, boundaries: set[int]) -> bool:
+    end = stream.offset + declaration.length
+    if stream.length > declaration.length or end > max(boundaries):
         return False
     if declaration.start is not None:
         return declaration.start == stream.offset
-    # Only a size: the stream must be exactly that long, or the declared length must run exactly to the end.
-    return stream.length == declaration.length or stream.offset + declaration.length == file_size
+    # Only a size: it must end where a trailing region (or the file) ends, so it cannot swallow part of one.
+    return end in boundaries

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from forensics.analysers.results import AnalysisResult
 
+from . import synthetic
 from .facts import by_tag, first, tags
 from .maker_notes import maker_note_families
 from .model import Category, Observation, RuleBook, Severity
@@ -68,6 +69,9 @@ def _other_claim(result: AnalysisResult) -> str | None:
             for item in value if isinstance(value, list) else [value]:
                 if editor_named(str(item)) or generator_named(str(item)):
                     return f"{field_name} = {item}"
+    for rule in synthetic.book.rules:
+        if any(True for _ in rule.check(result)):
+            return f"{rule.id}: {rule.title}"
     if first(result, "XMP-xmpMM:HistoryAction") or first(result, "XMP-iptcExt:DigitalSourceType"):
         return "XMP edit history or digital source type"
     if result.c2pa is not None and result.c2pa.present:
@@ -120,14 +124,16 @@ def platform_fingerprints(result: AnalysisResult) -> list[str]:
     Severity.WARNING,
     looks_at=(
         "JPEG, HEIF and MP4/MOV files that name no other origin (no editor in a software field, no XMP history, "
-        "no C2PA): Make/Model in every group, maker notes, EXIF capture settings (exposure, aperture, ISO, "
+        "no C2PA, no EM-SYN generator declaration): Make/Model in every group, maker notes, EXIF capture "
+        "settings (exposure, aperture, ISO, "
         "DateTimeOriginal), Apple/Android recording keys; quotes platform fingerprints: IPTC 'FBMD', ICC 'c2', "
         "JFIF-only or no APPn layout, libjpeg tables and quality, progressive coding"
     ),
     innocent=(
         "Messengers (WhatsApp, Telegram, Signal), social networks and privacy settings strip metadata from every "
-        "photo they pass on, so a downloaded or forwarded copy looks like this. It means the file is not the "
-        "camera original; the fingerprints say whether a platform or a local tool rewrote it."
+        "photo they pass on, so a downloaded or forwarded copy looks like this; cameras from before EXIF (the "
+        "mid-1990s) wrote none. It means the file is not the camera original; the fingerprints say whether a "
+        "platform or a local tool rewrote it."
     ),
 )
 def capture_metadata_removed(result: AnalysisResult) -> Iterator[Observation]:

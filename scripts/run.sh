@@ -12,7 +12,7 @@ $py manage.py custody_keygen
 $py manage.py collectstatic --no-input -v0
 EVIDENCEMEDIA_DEMO_URL="http://$HOST:$PORT/" $py manage.py seed_demo
 
-$py manage.py qcluster &
+$py manage.py taskcluster &
 cluster=$!
 trap 'kill $cluster 2>/dev/null || true' EXIT INT TERM
 

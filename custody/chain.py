@@ -24,6 +24,8 @@ GENESIS = "0" * 64
 ENTRY_SIGNATURE_DOMAIN = b"evidence-media custody entry v1\n"
 CHECKPOINT_SIGNATURE_DOMAIN = b"evidence-media custody checkpoint v1\n"
 BUNDLE_MANIFEST_SIGNATURE_DOMAIN = b"evidence-media custody bundle manifest v1\n"
+HIGH_WATER_SIGNATURE_DOMAIN = b"evidence-media custody high-water mark v1\n"
+HIGH_WATER_SIGNED_FIELDS = ("organisation", "sequence", "entry_hash", "key_id")
 BUNDLE_MANIFEST_SIGNED_FIELDS = (
     "organisation",
     "evidence",
@@ -116,6 +118,12 @@ def checkpoint_signing_payload(fields: Mapping[str, Any]) -> bytes:
     root hash, time and key id, so the size is bound to the root (RFC 6962 roots alone do not commit to it)."""
     signed = {name: fields[name] for name in ("organisation", "tree_size", "root_hash", "made_at", "key_id")}
     return CHECKPOINT_SIGNATURE_DOMAIN + canonical_bytes(signed)
+
+
+def high_water_signing_payload(fields: Mapping[str, Any]) -> bytes:
+    """Return the bytes a high-water mark's signature covers: the organisation, the sequence number and entry
+    hash of the newest entry ever committed to its ledger, and the key id."""
+    return HIGH_WATER_SIGNATURE_DOMAIN + canonical_bytes({name: fields[name] for name in HIGH_WATER_SIGNED_FIELDS})
 
 
 def bundle_manifest_signing_payload(manifest: Mapping[str, Any]) -> bytes:

@@ -1,6 +1,8 @@
 """Appending to the ledger. Every recorded action goes through `custody_event_record`, inside the transaction of
 the action itself, with the organisation's chain head locked so concurrent appends never fork or leave a gap."""
 
+import logging
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -10,8 +12,11 @@ from django.utils import timezone
 from cases.models import Case, EvidenceItem, Organisation
 
 from .chain import GENESIS, entry_seal
+from .high_water import HighWaterError, high_water_load, high_water_raise, high_water_read
 from .keys import signing_key
 from .models import Action, CustodyEvent
+
+logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR_PREFIX = "system:"
 
@@ -96,16 +101,17 @@ def custody_event_record(
     Organisation.objects.lock(organisation.pk)
     head = CustodyEvent.objects.filter(organisation=organisation).order_by("-sequence").only("sequence", "entry_hash")
     last = head.first()
+    sequence, prev_hash = _chain_head(organisation, last)
     fields = event_fields(
         organisation_id=organisation.public_id,
-        sequence=last.sequence + 1 if last else 1,
+        sequence=sequence + 1,
         recorded_at=timezone.now(),
         actor=actor.get_username() if actor is not None else SYSTEM_ACTOR_PREFIX + system,
         action=str(action),
         case_id=case.public_id if case else None,
         evidence_id=evidence.public_id if evidence else None,
         details=details or {},
-        prev_hash=last.entry_hash if last else GENESIS,
+        prev_hash=prev_hash,
     )
     sealed = entry_seal(fields, signing_key())
     event = CustodyEvent(
@@ -124,4 +130,38 @@ def custody_event_record(
         signature=sealed["signature"],
     )
     event.save()
+    # robust: the entry is committed whatever happens to the file; a failed write is logged and only leaves
+    # the mark lagging, which the next append's commit repairs.
+    transaction.on_commit(
+        partial(
+            high_water_raise,
+            organisation_id=organisation.public_id,
+            sequence=event.sequence,
+            entry_hash=event.entry_hash,
+        ),
+        robust=True,
+    )
     return event
+
+
+def _chain_head(organisation: Organisation, last: CustodyEvent | None) -> tuple[int, str]:
+    """The (sequence, entry hash) the next entry follows: the database's newest entry, unless the high-water
+    mark shows that newer ones were committed and are gone. Then the chain goes on from the mark, so that no
+    sequence number is used twice and the gap stays in the ledger for every later verification to report."""
+    head = (last.sequence, last.entry_hash) if last else (0, GENESIS)
+    try:
+        mark = high_water_load(organisation.public_id)
+        if mark is None or mark.sequence <= head[0]:
+            return head
+        mark = high_water_read(organisation.public_id)  # ahead of the database: trusted only if validly signed
+    except HighWaterError as error:
+        logger.error("Custody ledger of %s: high-water mark ignored: %s", organisation.slug, error)
+        return head
+    logger.error(
+        "Custody ledger of %s ends at sequence %s but its high-water mark is sequence %s: entries were removed; "
+        "appending after the mark",
+        organisation.slug,
+        head[0],
+        mark.sequence,
+    )
+    return mark.sequence, mark.entry_hash

@@ -64,13 +64,13 @@ def keyring_generate(directory: Path | str) -> str:
     private_key = Ed25519PrivateKey.generate()
     raw_public = _raw_public(private_key.public_key())
     key_id = key_id_for(raw_public)
-    _write_atomically(directory / f"{key_id}.pub", public_key_pem(raw_public).encode("ascii"), 0o644)
+    file_write_atomically(directory / f"{key_id}.pub", public_key_pem(raw_public).encode("ascii"), 0o644)
     private_pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write_atomically(directory / f"{key_id}.key", private_pem, 0o600)
+    file_write_atomically(directory / f"{key_id}.key", private_pem, 0o600)
     # Switch the pointer only once both key files are durable.
-    _write_atomically(directory / ACTIVE_FILE, f"{key_id}\n".encode("ascii"), 0o644)
+    file_write_atomically(directory / ACTIVE_FILE, f"{key_id}\n".encode("ascii"), 0o644)
 
     if previous_id is not None and previous_id != key_id:
         with contextlib.suppress(FileNotFoundError):
@@ -188,7 +188,9 @@ def _active_key_id(directory: Path) -> str:
     return key_id
 
 
-def _write_atomically(path: Path, content: bytes, mode: int) -> None:
+def file_write_atomically(path: Path, content: bytes, mode: int) -> None:
+    """Write `content` to `path` through a fsynced temporary file renamed into place: readers see the old
+    file or the new one, never a part."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     # O_EXCL and the mode at creation: the private key is never readable by others, not even briefly.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

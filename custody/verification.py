@@ -1,5 +1,6 @@
-"""Verifying an organisation's stored ledger: every entry, link and signature, and every signed checkpoint; and
-recording in the ledger that a person (or the operator's command) did so."""
+"""Verifying an organisation's stored ledger: every entry, link and signature, every signed checkpoint, and the
+high-water mark kept outside the database; and recording in the ledger that a person (or the operator's
+command) did so."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from .chain import (
     entry_leaf_hashes,
 )
 from .checkpoints import checkpoint_fields
+from .high_water import HighWaterError, high_water_read
 from .keys import public_keys
 from .ledger import custody_event_record, ledger_entries
 from .models import Action, Checkpoint, CustodyEvent
@@ -64,7 +66,11 @@ def custody_verify(organisation: Organisation) -> CustodyVerification:
     keys = public_keys()
     report = chain_verify(entries, keys)
     checkpoints = list(Checkpoint.objects.filter(organisation=organisation).order_by("tree_size", "made_at"))
-    problems = list(report.problems) + _checkpoint_problems(organisation, entries, checkpoints, keys)
+    problems = [
+        *report.problems,
+        *_checkpoint_problems(organisation, entries, checkpoints, keys),
+        *_high_water_problems(organisation, entries),
+    ]
     problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
     return CustodyVerification(
         organisation=organisation,
@@ -112,3 +118,28 @@ def _checkpoint_problems(organisation, entries, checkpoints, keys) -> list[Probl
             detail = f"inconsistent with {label}: the entries it covers were rewritten"
             problems.append(Problem(ProblemKind.CHECKPOINT_MISMATCH, None, None, detail))
     return problems
+
+
+def _high_water_problems(organisation, entries) -> list[Problem]:
+    try:
+        mark = high_water_read(organisation.public_id)
+    except HighWaterError as error:
+        return [Problem(ProblemKind.MALFORMED, None, None, f"the high-water mark cannot be trusted: {error}")]
+    if mark is None:
+        return []
+    stored = {entry["sequence"]: entry["entry_hash"] for entry in entries}
+    head = max(stored, default=0)
+    if head < mark.sequence:
+        removed = f"entry {mark.sequence}" if head + 1 == mark.sequence else f"entries {head + 1}..{mark.sequence}"
+        detail = (
+            f"the database's ledger ends at sequence {head}, but the high-water mark kept outside the database "
+            f"records sequence {mark.sequence} (entry hash {mark.entry_hash}) as committed: {removed} removed"
+        )
+        return [Problem(ProblemKind.ROLLBACK, head + 1, None, detail)]
+    if mark.sequence in stored and stored[mark.sequence] != mark.entry_hash:
+        detail = (
+            f"entry {mark.sequence} is not the one the high-water mark recorded as committed "
+            f"(entry hash {mark.entry_hash}): it was replaced"
+        )
+        return [Problem(ProblemKind.CHECKPOINT_MISMATCH, mark.sequence, None, detail)]
+    return []

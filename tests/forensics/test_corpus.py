@@ -24,6 +24,9 @@ from .conftest import CORPUS
 # Minolta_DiMAGE_S404.jpg has 51 KB of undeclared data after its EOI, and Panasonic_DMC-LC70 has a
 # Photoshop 6.0 resource block (Photoshop:WriterName). "The great majority" is held to 90 %.
 CAMERA_ORIGINAL_OK_SHARE = 0.90
+# Panasonic_DMC-LC70 (which also carries a Photoshop 6.0 resource block, see above) is coded 1280x960 and its main
+# image is the left-right mirror image of its EXIF thumbnail (correlation 0.93 mirrored, 0.36 as coded): edited.
+THUMBNAIL_FINDINGS_ON_ORIGINALS = {"images/camera-original/Panasonic_DMC-LC70_Lumix_.jpg": "EM-THUMB-002"}
 # Structurally valid at box level; its defect lies in HEIF item semantics (iloc/iinf), which we do not parse.
 MALFORMED_WITHOUT_STRUCTURE_FINDING = {"malformed/heif/NullPointerException.HeifPictureHandler.processBox.heif"}
 # The issue's bound for hostile input: every malformed file analysed within this time and this much memory.
@@ -195,3 +198,16 @@ def test_every_file_in_the_manifest_was_evaluated(judged: list[Judged]) -> None:
 
     assert len(judged) == len(rows)
     assert all(item.evaluation.verdict_code in ("ok", "attention", "compromised") for item in judged)
+
+
+def test_camera_originals_get_no_thumbnail_finding_but_the_mirrored_one(judged: list[Judged]) -> None:
+    """The EXIF-thumbnail rules' thresholds leave the corpus camera originals alone, held-out half included, except
+    the one whose main image really is the mirror image of its thumbnail (see THUMBNAIL_FINDINGS_ON_ORIGINALS)."""
+    flagged = {
+        item.path: finding.rule_id
+        for item in _labelled(judged, "camera-original")
+        for finding in item.evaluation.findings
+        if finding.rule_id.startswith("EM-THUMB")
+    }
+
+    assert flagged == THUMBNAIL_FINDINGS_ON_ORIGINALS

@@ -18,6 +18,7 @@ from typing import Any
 
 from .c2pa_manifest import c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
+from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
 from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
@@ -36,6 +37,7 @@ TIMEOUTS = {
     "exiftool": 60.0,
     "mediainfo": 60.0,
     "jpeg": 60.0,
+    "double_jpeg": 60.0,
     "exif_thumbnail": 30.0,
     "png": 60.0,
     "png_stealth": 30.0,
@@ -100,6 +102,7 @@ def analyse_file(
         name: _start(name, parse)
         for name, parse, applies in (
             ("jpeg", lambda: jpeg_structure_read(path), container == "jpeg"),
+            ("double_jpeg", lambda: double_jpeg_estimate(path), container == "jpeg"),
             ("png", lambda: png_structure_read(path), container == "png"),
             ("isobmff", lambda: isobmff_structure_read(path), container == "isobmff"),
         )
@@ -120,6 +123,7 @@ def analyse_file(
         _skip(result, "exiftool", "empty file")
     if "jpeg" in parsers:
         result.jpeg = _collect(result, "jpeg", parsers["jpeg"])
+        result.double_jpeg = _collect(result, "double_jpeg", parsers["double_jpeg"])
         if result.jpeg is not None and result.jpeg.thumbnail is not None:
             jpeg = result.jpeg
             result.exif_thumbnail = _collect(
@@ -229,7 +233,9 @@ def _tool_versions() -> dict[str, str]:
             {
                 "filetype": FILETYPE_PARSER_VERSION,
                 "jpeg": JPEG_PARSER_VERSION,
+                "double_jpeg": DOUBLE_JPEG_VERSION,
                 "exif_thumbnail": COMPARISON_VERSION,
+                "jpeglib": version("jpeglib"),
                 "png": PNG_PARSER_VERSION,
                 "png_stealth": STEALTH_PARSER_VERSION,
                 "isobmff": ISOBMFF_PARSER_VERSION,

@@ -7,6 +7,7 @@ from typing import Any
 
 from .c2pa_manifest import C2paResult
 from .common import jsonable
+from .double_jpeg import DoubleJpegEstimate
 from .exif_thumbnail import ThumbnailComparison
 from .exiftool_metadata import ExifToolResult
 from .filetype import FileTypeResult
@@ -50,6 +51,7 @@ class AnalysisResult:
     exiftool: ExifToolResult | None = None
     mediainfo: MediaInfoResult | None = None
     jpeg: JpegStructure | None = None
+    double_jpeg: DoubleJpegEstimate | None = None
     exif_thumbnail: ThumbnailComparison | None = None
     png: PngStructure | None = None
     png_stealth: StealthParameters | None = None

@@ -1,6 +1,6 @@
 """The forensic rule engine: deterministic rules over an AnalysisResult, adding up to a verdict."""
 
-from .catalogue import RULES, RULESET_VERSION
+from .catalogue import RULES, RULESET_VERSION, ruleset_version
 from .engine import VERDICTS, evaluate
 from .model import Category, Evaluation, Finding, Rule, Severity
 
@@ -14,4 +14,5 @@ __all__ = [
     "Rule",
     "Severity",
     "evaluate",
+    "ruleset_version",
 ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .catalogue import RULES, RULESET_VERSION
+from forensics.device_profiles import PROFILE_ENV, profiles_load
+
+from .catalogue import RULES, RULESET_VERSION, ruleset_version
 from .engine import VERDICTS
 from .model import Category, Rule
 
@@ -64,7 +66,7 @@ unset or default dates (EM-META-014) occur on genuine camera originals there and
 
 ## Not checked
 
-Pixel-level and statistical methods (double JPEG compression, ELA, PRNU, CFA, JPEG ghosts) and invisible
+Pixel-level and statistical methods other than double JPEG compression (ELA, PRNU, CFA, JPEG ghosts) and invisible
 watermarks (SynthID and others) are not run: they are not deterministic header checks or need models.
 """
 
@@ -92,8 +94,25 @@ def catalogue_markdown() -> str:
                 f"- Looks at: {rule.looks_at}\n"
                 f"- Can be innocent when: {rule.innocent_explanation}\n"
             )
-    parts.append(_CORPUS)
+    parts += [_profiles_section(), _CORPUS]
     return "\n".join(parts)
+
+
+def _profiles_section() -> str:
+    profiles = profiles_load()
+    built = profiles.data.get("built_from", {})
+    return f"""\
+## Device profiles
+
+The EM-ENC rules compare a JPEG's encoder fingerprint (quantisation tables, Huffman tables, chroma subsampling, APPn
+segments, JFIF, thumbnail, EXIF byte order, maker-note type) with `forensics/data/device_profiles.json`, built by
+`python manage.py device_profiles build DIR [DIR...] --output FILE` from folders of camera originals, and with the
+tables of software encoders that the same command generates by running Pillow, ImageMagick, libjpeg 6b/9e,
+libjpeg-turbo and mozjpeg at every quality (Photoshop's and Lightroom's come from ExifTool's JPEGDigest list). The
+file's digest is part of the version every evaluation records: **{ruleset_version()}** with the shipped file
+({built.get("camera_originals", 0)} originals, {built.get("selection", "selection not recorded")}). The environment
+variable `{PROFILE_ENV}` names another profile file; evaluations then record that file's digest.
+"""
 
 
 def catalogue_lines() -> list[str]:

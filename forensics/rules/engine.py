@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from forensics.analysers.results import AnalysisResult
 
-from .catalogue import RULES, RULESET_VERSION
+from .catalogue import RULES, ruleset_version
 from .model import SEVERITY_RANK, Evaluation, Finding, Rule, Severity
 
 VERDICTS = {
@@ -22,7 +22,7 @@ def evaluate(result: AnalysisResult) -> Evaluation:
     findings.sort(key=lambda finding: (SEVERITY_RANK[finding.severity], finding.rule_id))
     code = _verdict_code(findings)
     return Evaluation(
-        verdict_code=code, verdict_sentence=VERDICTS[code], findings=findings, ruleset_version=RULESET_VERSION
+        verdict_code=code, verdict_sentence=VERDICTS[code], findings=findings, ruleset_version=ruleset_version()
     )
 
 

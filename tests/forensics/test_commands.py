@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from forensics.rules import RULES, RULESET_VERSION
+from forensics.rules import RULES, RULESET_VERSION, ruleset_version
 
 from .conftest import exiftool_write, picture
 
@@ -79,7 +79,7 @@ def test_analyse_json_prints_one_object_per_file_found_in_the_folder(evidence_fo
     assert [record["verdict"] for record in records] == ["ok", "attention"]
     assert records[1]["verdict_text"] == "Potential integrity anomalies detected"
     assert records[0]["sha256"] == hashlib.sha256(original.read_bytes()).hexdigest()
-    assert {record["rule_set_version"] for record in records} == {RULESET_VERSION}
+    assert {record["rule_set_version"] for record in records} == {ruleset_version()}
     software = next(item for item in records[1]["findings"] if item["rule"] == "EM-META-001")
     assert set(software) >= FINDING_KEYS
     assert software["evidence"]["IFD0:Software"] == "Adobe Photoshop 7.0"

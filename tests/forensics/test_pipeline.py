@@ -24,13 +24,16 @@ def test_jpeg_analysis_runs_the_image_analysers_and_records_tool_versions(camera
         "file_type": "ok",
         "exiftool": "ok",
         "jpeg": "ok",
+        "double_jpeg": "ok",
         "mediainfo": "skipped",
         "c2pa": "ok",
     }
     assert result.container == "jpeg"
     assert result.jpeg.frame.width == 640
     assert result.tool_versions["exiftool"] == "12.57"
-    assert {"mediainfo", "libmagic", "c2pa", "jpeg", "png", "isobmff"} <= set(result.tool_versions)
+    assert {"mediainfo", "libmagic", "c2pa", "jpeg", "double_jpeg", "jpeglib", "png", "isobmff"} <= set(
+        result.tool_versions
+    )
 
 
 def test_result_converts_to_json(ffmpeg_mp4: Path) -> None:

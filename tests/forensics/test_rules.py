@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from forensics.analysers import analyse_file
-from forensics.rules import RULES, RULESET_VERSION, evaluate
+from forensics.rules import RULES, RULESET_VERSION, evaluate, ruleset_version
 from forensics.rules.documentation import catalogue_markdown
 
 from .conftest import exiftool_write
@@ -25,7 +25,8 @@ def test_camera_like_jpeg_shows_no_signs_of_tampering(camera_jpeg: Path) -> None
 
     assert evaluation.verdict_code == "ok"
     assert evaluation.verdict_sentence == "No obvious signs of tampering detected"
-    assert evaluation.ruleset_version == RULESET_VERSION
+    assert evaluation.ruleset_version == ruleset_version()
+    assert evaluation.ruleset_version.startswith(f"{RULESET_VERSION}+dp.")
     assert all(finding.severity == "info" for finding in evaluation.findings)
 
 

@@ -1,0 +1,158 @@
+"""Building a device-profile file: read folders of labelled originals, keep the camera originals, and generate the
+quantisation tables software encoders write, by running those encoders here at every quality."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from forensics.analysers.exiftool_metadata import exiftool_read_many, exiftool_version
+from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
+from forensics.analysers.jpeg_structure import jpeg_structure_read
+from forensics.analysers.results import AnalysisResult
+from forensics.device_profiles import Original
+from forensics.rules.facts import claimed_camera
+
+JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe"}
+CAMERA_ORIGINAL_CRITERION = (
+    "ExifTool sees IFD0 Make and the ExifIFD has a maker note, and no Software/CreatorTool/History field names an "
+    "editor; duplicates by SHA-256 counted once"
+)
+QUALITIES = range(1, 101)
+# libjpeg builds bundled with jpeglib: the IJG releases whose tables differ (6b and 9's chroma scaling),
+# libjpeg-turbo, and mozjpeg, whose default tables are not the Annex K ones.
+JPEGLIB_BUILDS = {"6b": "libjpeg 6b", "9e": "libjpeg 9e", "turbo210": "libjpeg-turbo", "mozjpeg403": "mozjpeg"}
+# ExifTool's JPEGDigest.pm lists digests measured from Adobe products we cannot run here.
+_EXIFTOOL_DIGEST_LINE = re.compile(r"^\s*'([0-9a-f]{32}(?::\d+)?)'\s*=>\s*'(Adobe (?:Photoshop|Lightroom)[^']*)'")
+
+
+def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[list[Original], dict[str, int]]:
+    """Camera originals among the JPEGs under `folders`, with counts of what was skipped and why."""
+    paths: dict[str, Path] = {}
+    skipped = {"duplicate": 0, "held_out_half": 0, "not_camera_original": 0, "unreadable": 0}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() not in JPEG_SUFFIXES or not path.is_file():
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in paths:
+                skipped["duplicate"] += 1
+            elif calibration_half and digest[0] not in "01234567":
+                skipped["held_out_half"] += 1
+            else:
+                paths[digest] = path
+    metadata = exiftool_read_many(list(paths.values()), timeout=600) if paths else {}
+    originals = []
+    for path in paths.values():
+        exiftool = metadata.get(str(path.resolve()))
+        jpeg = jpeg_structure_read(path)
+        fingerprint = encoder_fingerprint(jpeg, exiftool.tags if exiftool else None)
+        if exiftool is None or fingerprint is None:
+            skipped["unreadable"] += 1
+            continue
+        result = AnalysisResult(
+            file_size=jpeg.file_size,
+            original_filename=None,
+            declared_mime_type=None,
+            detected_mime_type="image/jpeg",
+            container="jpeg",
+            analysed_at="",
+            exiftool=exiftool,
+            jpeg=jpeg,
+        )
+        if claimed_camera(result) is None or not jpeg.exif_maker_note_length:
+            skipped["not_camera_original"] += 1
+            continue
+        originals.append(
+            Original(
+                make=str(exiftool.tags.get("IFD0:Make", "")),
+                model=str(exiftool.tags.get("IFD0:Model", "")),
+                fingerprint=fingerprint,
+            )
+        )
+    return originals, skipped
+
+
+@functools.cache
+def software_tables_generate() -> dict[str, Any]:
+    """Table digests of software encoders, each made by running the encoder here on a generated image.
+
+    The same encoder versions give the same tables, so one process computes them once."""
+    quant: dict[str, set[str]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "source.png"
+        _test_image().save(source)
+        for quality in QUALITIES:
+            buffer = io.BytesIO()
+            Image.open(source).convert("RGB").save(buffer, "JPEG", quality=quality)
+            _add(quant, buffer.getvalue(), folder, f"Pillow, quality {quality}")
+            output = Path(folder) / "magick.jpg"
+            subprocess.run(["convert", str(source), "-quality", str(quality), str(output)], check=True, timeout=60)
+            _add(quant, output.read_bytes(), folder, f"ImageMagick, quality {quality}")
+            for build, name in JPEGLIB_BUILDS.items():
+                _add(quant, _jpeglib_encode(source, build, quality, folder), folder, f"{name}, quality {quality}")
+    return {
+        "made_by": [
+            f"Pillow {version('Pillow')}, ImageMagick {_imagemagick_version()} (convert -quality Q) and jpeglib "
+            f"{version('jpeglib')} builds {', '.join(JPEGLIB_BUILDS)}, each at qualities 1-100, run by "
+            "`manage.py device_profiles build` on a generated 64x64 image",
+            f"Adobe Photoshop and Lightroom JPEGDigest values from ExifTool {exiftool_version()}'s JPEGDigest.pm",
+        ],
+        "quant_digests": {digest: sorted(labels) for digest, labels in sorted(quant.items())},
+        "jpeg_digests": _exiftool_adobe_digests(),
+    }
+
+
+def _add(quant: dict[str, set[str]], data: bytes, folder: str, label: str) -> None:
+    path = Path(folder) / "encoded.jpg"
+    path.write_bytes(data)
+    fingerprint = encoder_fingerprint(jpeg_structure_read(path), None)
+    if fingerprint is not None:
+        quant.setdefault(fingerprint.quant_digest, set()).add(label)
+
+
+def _jpeglib_encode(source: Path, build: str, quality: int, folder: str) -> bytes:
+    import jpeglib
+    import numpy as np
+
+    output = Path(folder) / f"jpeglib-{build}.jpg"
+    with jpeglib.version(build):
+        jpeglib.from_spatial(np.asarray(Image.open(source).convert("RGB"))).write_spatial(str(output), qt=quality)
+    return output.read_bytes()
+
+
+def _test_image() -> Image.Image:
+    image = Image.new("RGB", (64, 64))
+    image.putdata([((x * 4) % 256, (y * 4) % 256, ((x + y) * 2) % 256) for y in range(64) for x in range(64)])
+    return image
+
+
+def _imagemagick_version() -> str:
+    output = subprocess.run(["convert", "-version"], capture_output=True, text=True, timeout=30).stdout
+    match = re.search(r"ImageMagick (\S+)", output)
+    return match.group(1) if match else "unknown"
+
+
+def _exiftool_adobe_digests() -> dict[str, list[str]]:
+    located = subprocess.run(
+        ["perl", "-MImage::ExifTool::JPEGDigest", "-e", 'print $INC{"Image/ExifTool/JPEGDigest.pm"}'],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    digests: dict[str, set[str]] = {}
+    if located.returncode == 0 and located.stdout:
+        for line in Path(located.stdout).read_text(encoding="latin-1").splitlines():
+            if match := _EXIFTOOL_DIGEST_LINE.match(line):
+                digests.setdefault(match.group(1), set()).add(match.group(2))
+    return {digest: sorted(labels) for digest, labels in sorted(digests.items())}

@@ -1,0 +1,309 @@
+"""Encoder fingerprint versus device profiles (EM-ENC-001..004), double JPEG compression (EM-ENC-005/006), the
+`device_profiles build` command and the profile digest in the ruleset version, on files generated here."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import jpeglib
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image, ImageFilter
+
+from forensics.analysers import analyse_file
+from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
+from forensics.analysers.jpeg_structure import jpeg_structure_read
+from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
+from forensics.rules import RULESET_VERSION, Evaluation, evaluate
+
+from .conftest import exif_with_canon_maker_note, exiftool_write
+
+ENCODING_WARNINGS = {"EM-ENC-001", "EM-ENC-002", "EM-ENC-003", "EM-ENC-004", "EM-ENC-005"}
+# Tables no library writes: the "camera" of these tests, like most camera firmware, has its own.
+CAMERA_TABLES = [[2 + (index * 5) % 9 for index in range(64)], [3 + (index * 3) % 7 for index in range(64)]]
+OTHER_TABLES = [[4 + (index * 7) % 11 for index in range(64)], [5 + (index * 2) % 5 for index in range(64)]]
+ORIGINALS = 5
+
+
+def scene(width: int = 1024, height: int = 768, seed: int = 1) -> Image.Image:
+    """A photo-like image: smooth gradients with fine texture, so every low-frequency coefficient varies."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = 110 + 60 * np.sin(x / 97.0) * np.cos(y / 61.0)
+    texture = rng.normal(0, 18, (height, width))
+    channels = [np.clip(base + texture + shift, 0, 255) for shift in (0, 25, -25)]
+    image = Image.fromarray(np.stack(channels, axis=2).astype("uint8"), "RGB")
+    return image.filter(ImageFilter.GaussianBlur(0.8))
+
+
+def camera_original(path: Path, *, make: str = "Testcam", model: str = "TC-1", seed: int = 1) -> Path:
+    """What the test camera writes: its own tables, EXIF with a maker note, no JFIF header."""
+    scene(seed=seed).save(path, "JPEG", qtables=CAMERA_TABLES, exif=exif_with_canon_maker_note())
+    exiftool_write(path, "-JFIF:all=", f"-Make={make}", f"-Model={model}", "-DateTimeOriginal=2024:05:01 10:00:00")
+    return path
+
+
+def exif_of(path: Path) -> bytes:
+    with Image.open(path) as image:
+        return image.info["exif"]
+
+
+def resaved(source: Path, target: Path, **options: object) -> Path:
+    with Image.open(source) as image:
+        image.save(target, "JPEG", exif=image.info["exif"], **options)
+    return target
+
+
+def judged(path: Path) -> Evaluation:
+    return evaluate(analyse_file(path))
+
+
+def fired(evaluation: Evaluation) -> dict[str, dict]:
+    return {item.rule_id: {"evidence": item.evidence, "explanation": item.explanation} for item in evaluation.findings}
+
+
+@pytest.fixture(scope="module")
+def originals_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("originals")
+    for number in range(ORIGINALS):
+        camera_original(folder / f"IMG_{number:04d}.jpg", seed=number)
+    shutil.copy(folder / "IMG_0000.jpg", folder / "copy of IMG_0000.jpg")
+    edited = camera_original(folder / "edited.jpg", seed=10)
+    exiftool_write(edited, "-Software=Adobe Photoshop 25.0")
+    scene(seed=11).save(folder / "no_maker_note.jpg", "JPEG", qtables=CAMERA_TABLES)
+    exiftool_write(folder / "no_maker_note.jpg", "-Make=Testcam", "-Model=TC-1")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built_profiles(originals_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("profiles") / "profiles.json"
+    call_command("device_profiles", "build", str(originals_folder), "--output", str(output))
+    return output
+
+
+@pytest.fixture
+def profiles(built_profiles: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    monkeypatch.setenv(PROFILE_ENV, str(built_profiles))
+    return json.loads(built_profiles.read_text())
+
+
+@pytest.fixture
+def original(tmp_path: Path, profiles: dict) -> Path:
+    return camera_original(tmp_path / "IMG_0100.jpg", seed=100)
+
+
+# --- the build command ---------------------------------------------------------------------------------------
+
+
+def test_build_keeps_only_camera_originals_and_records_what_it_skipped(built_profiles: Path) -> None:
+    data = json.loads(built_profiles.read_text())
+
+    testcam = data["makes"]["testcam"]
+    assert list(data["makes"]) == ["testcam"]
+    assert testcam["files"] == ORIGINALS
+    assert testcam["jfif"] == {"false": ORIGINALS}
+    assert testcam["huffman"] == {"standard": ORIGINALS}
+    assert testcam["exif_byte_order"] == {"II": ORIGINALS}
+    assert data["built_from"]["skipped"]["duplicate"] == 1
+    assert data["built_from"]["skipped"]["not_camera_original"] == 2
+    assert data["digest"] == content_digest(data)
+
+
+def test_build_marks_a_model_with_one_repeated_table_set_as_closed(built_profiles: Path) -> None:
+    model = json.loads(built_profiles.read_text())["makes"]["testcam"]["models"]["tc-1"]
+
+    assert model["closed_tables"] is True
+    assert list(model["quant_digests"].values()) == [ORIGINALS]
+
+
+def test_build_is_deterministic(originals_folder: Path, built_profiles: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.json"
+
+    call_command("device_profiles", "build", str(originals_folder), "--output", str(again))
+
+    assert again.read_bytes() == built_profiles.read_bytes()
+
+
+def test_build_generates_software_tables_it_recognises_later(built_profiles: Path, tmp_path: Path) -> None:
+    software = json.loads(built_profiles.read_text())["software_encoders"]
+    pillow = tmp_path / "pillow.jpg"
+    scene(64, 64).save(pillow, quality=75)
+
+    digest = encoder_fingerprint(jpeg_structure_read(pillow), None).quant_digest
+
+    assert "Pillow, quality 75" in software["quant_digests"][digest]
+    assert any("mozjpeg, quality 75" in labels for labels in software["quant_digests"].values())
+    assert any("Adobe Photoshop, Quality 10" in labels for labels in software["jpeg_digests"].values())
+
+
+def test_build_calibration_half_skips_files_whose_digest_starts_8_to_f(originals_folder: Path, tmp_path: Path) -> None:
+    held_out = sum(
+        hashlib.sha256(path.read_bytes()).hexdigest()[0] in "89abcdef" for path in originals_folder.glob("IMG_*.jpg")
+    )
+    output = tmp_path / "half.json"
+
+    call_command("device_profiles", "build", str(originals_folder), "--output", str(output), "--calibration-half")
+
+    data = json.loads(output.read_text())
+    assert data["built_from"]["skipped"]["held_out_half"] >= held_out
+    assert data["built_from"]["selection"].startswith("calibration half")
+
+
+# --- the version ---------------------------------------------------------------------------------------------
+
+
+def test_evaluation_records_the_profile_digest_in_force(original: Path, profiles: dict) -> None:
+    evaluation = judged(original)
+
+    assert evaluation.ruleset_version == f"{RULESET_VERSION}+dp.{profiles['digest'][:8]}"
+    shipped = json.loads(PROFILE_FILE.read_text())["digest"][:8]
+    assert shipped != profiles["digest"][:8]
+
+
+# --- EM-ENC-001..004 ------------------------------------------------------------------------------------------
+
+
+def test_camera_original_matching_its_profile_gets_no_encoding_warning(original: Path) -> None:
+    assert not ENCODING_WARNINGS & set(fired(judged(original)))
+
+
+def test_mozjpeg_tables_under_camera_exif_are_a_warning(original: Path, tmp_path: Path) -> None:
+    mozjpeg = tmp_path / "mozjpeg.jpg"
+    with jpeglib.version("mozjpeg403"):
+        jpeglib.from_spatial(np.asarray(scene(256, 256))).write_spatial(str(mozjpeg), qt=75)
+    tables = [list(table.ravel()) for table in jpeglib.read_dct(str(mozjpeg)).qt]
+    copy = tmp_path / "copy.jpg"
+    scene().save(copy, "JPEG", qtables=tables, exif=exif_of(original))
+
+    finding = fired(judged(copy))["EM-ENC-001"]
+
+    assert "mozjpeg, quality 75" in finding["evidence"]["software_encoders"]
+    assert finding["evidence"]["IFD0:Make/Model"] == "Testcam TC-1"
+    assert finding["evidence"]["profile:make_tables"]["files"] == ORIGINALS
+
+
+def test_libjpeg_resave_keeping_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:
+    copy = resaved(original, tmp_path / "copy.jpg", quality=85)
+
+    finding = fired(judged(copy))["EM-ENC-002"]
+
+    assert finding["evidence"]["jpeg:ijg_quality"] == 85
+    assert finding["evidence"]["jpeg:app_segments"][0] == "APP0 JFIF"
+    assert finding["evidence"]["profile:make_layout"]["libjpeg_layout"] == {"false": ORIGINALS}
+    assert f"none of the {ORIGINALS} originals" in finding["explanation"]
+
+
+def test_libjpeg_layout_with_maker_notes_of_an_unprofiled_make_is_a_warning(original: Path, tmp_path: Path) -> None:
+    copy = resaved(original, tmp_path / "copy.jpg", quality=90)
+    exiftool_write(copy, "-Make=Othercam", "-Model=OC-7")
+
+    finding = fired(judged(copy))["EM-ENC-002"]
+
+    assert finding["evidence"]["profile:make_layout"] == {"files": 0}
+    assert "no profile exists for this make" in finding["explanation"]
+
+
+def test_libjpeg_layout_is_not_flagged_for_a_make_whose_originals_show_it(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profiles["makes"]["testcam"]["libjpeg_layout"] = {"false": ORIGINALS - 1, "true": 1}
+    edited_profiles = tmp_path / "profiles.json"
+    edited_profiles.write_text(json.dumps(profiles))
+    monkeypatch.setenv(PROFILE_ENV, str(edited_profiles))
+    copy = resaved(original, tmp_path / "copy.jpg", quality=85)
+
+    assert "EM-ENC-002" not in fired(judged(copy))
+
+
+def test_tables_outside_a_closed_model_profile_are_a_warning(original: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.jpg"
+    scene().save(copy, "JPEG", qtables=OTHER_TABLES, exif=exif_of(original))
+    exiftool_write(copy, "-JFIF:all=")
+
+    finding = fired(judged(copy))["EM-ENC-003"]
+
+    assert finding["evidence"]["profile:model_tables"]["files"] == ORIGINALS
+    assert finding["evidence"]["jpeg:quant_digest"] not in finding["evidence"]["profile:model_tables"]["quant_digests"]
+    assert "Testcam TC-1" in finding["explanation"]
+
+
+def test_adobe_segment_under_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:
+    data = original.read_bytes()
+    adobe = b"Adobe\x00\x64\x00\x00\x00\x00\x01"
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(data[:2] + b"\xff\xee" + struct.pack(">H", len(adobe) + 2) + adobe + data[2:])
+
+    finding = fired(judged(copy))["EM-ENC-004"]
+
+    assert "APP14 Adobe" in finding["evidence"]["jpeg:app_segments"]
+
+
+# --- double compression ---------------------------------------------------------------------------------------
+
+
+def test_camera_original_is_not_reported_as_double_compressed(original: Path) -> None:
+    result = analyse_file(original)
+
+    assert result.double_jpeg.analysed
+    assert not {"EM-ENC-005", "EM-ENC-006"} & set(fired(evaluate(result)))
+
+
+def test_resave_at_higher_quality_is_double_compression_with_the_earlier_quality(tmp_path: Path) -> None:
+    first = tmp_path / "first.jpg"
+    scene().save(first, "JPEG", quality=70, exif=exif_with_canon_maker_note())
+    exiftool_write(first, "-Make=Testcam", "-Model=TC-1")
+    copy = resaved(first, tmp_path / "copy.jpg", quality=95)
+
+    finding = fired(judged(copy))["EM-ENC-005"]
+
+    assert abs(finding["evidence"]["double_jpeg:estimated_primary_quality"] - 70) <= 5
+    assert finding["evidence"]["double_jpeg:last_quality"] == 95
+    assert finding["evidence"]["double_jpeg:periodic_coefficients"] >= 3
+
+
+def test_double_compression_without_a_camera_claim_is_information(tmp_path: Path) -> None:
+    first = tmp_path / "first.jpg"
+    scene().save(first, "JPEG", quality=60)
+    copy = tmp_path / "copy.jpg"
+    with Image.open(first) as image:
+        image.save(copy, "JPEG", quality=90)
+
+    evaluation = judged(copy)
+
+    assert "EM-ENC-006" in fired(evaluation)
+    assert "EM-ENC-005" not in fired(evaluation)
+
+
+def test_double_jpeg_estimate_skips_images_too_small_to_judge(tmp_path: Path) -> None:
+    small = tmp_path / "small.jpg"
+    scene(64, 64).save(small, quality=60)
+
+    result = analyse_file(small)
+
+    assert result.double_jpeg.analysed is False
+    assert result.double_jpeg.reason == "image too small"
+
+
+# --- the shared corpus ----------------------------------------------------------------------------------------
+
+
+def test_no_corpus_camera_original_gets_an_encoding_warning(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PROFILE_ENV, raising=False)
+    with (corpus / "manifest.csv").open(newline="") as handle:
+        paths = [
+            corpus / row["path"]
+            for row in csv.DictReader(handle)
+            if row["label"] == "camera-original" and row["path"].lower().endswith((".jpg", ".jpeg"))
+        ]
+
+    flagged = {path.name: ENCODING_WARNINGS & set(fired(judged(path))) for path in paths}
+
+    assert paths
+    assert {name: rules for name, rules in flagged.items() if rules} == {}

@@ -58,3 +58,27 @@ class MediaDeleted(Refused):
     """The item's media was deleted under retention or by hand; the message says when and why."""
 
     status_code = 410
+
+
+class AlreadyMember(Refused):
+    status_code = 409
+
+
+class InvitationPending(Refused):
+    """The organisation already has a pending invitation for this username; revoke it to send another."""
+
+    status_code = 409
+
+
+class InvitationClosed(Refused):
+    """The invitation was accepted, declined or revoked in the meantime."""
+
+    status_code = 409
+
+
+class UsernameTaken(Refused):
+    pass
+
+
+class NotAMember(Refused):
+    pass

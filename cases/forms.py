@@ -2,8 +2,11 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 
-from .models import CaseStatus, RetentionPolicy
+from .models import CaseStatus, Membership, RetentionPolicy
 from .roles import Role
 
 
@@ -49,15 +52,41 @@ class AssignForm(forms.Form):
         )
 
 
-class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+class MemberRoleForm(forms.Form):
+    """Change the role of one of the organisation's members; nobody else can be named here."""
+
+    member = forms.ModelChoiceField(queryset=Membership.objects.none(), to_field_name="public_id")
     role = forms.ChoiceField(choices=Role.choices)
 
-    def clean_username(self):
-        user = get_user_model().objects.filter(username=self.cleaned_data["username"], is_active=True).first()
-        if user is None:
-            raise forms.ValidationError("No active user has that username; ask them to get an account first.")
-        return user
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = organisation.memberships.select_related("user").order_by("user__username")
+        self.fields["member"].queryset = members
+        self.fields["member"].label_from_instance = lambda membership: membership.user.get_username()
+
+
+class InvitationForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="They join only once they accept.")
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class AccountForm(forms.Form):
+    """A new account for someone who has none yet; its only membership is this organisation."""
+
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = forms.CharField(
+        label="First password", widget=forms.PasswordInput, max_length=4096, strip=False, help_text=None
+    )
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("username") and cleaned.get("password"):
+            try:
+                validate_password(cleaned["password"], user=get_user_model()(username=cleaned["username"]))
+            except ValidationError as invalid:
+                self.add_error("password", invalid)
+        return cleaned
 
 
 class RetentionForm(forms.Form):

@@ -100,6 +100,57 @@ class Membership(models.Model):
         return reach is Reach.INVOLVED and case.involves(self.user)
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> "InvitationQuerySet":
+        return self.filter(status=InvitationStatus.PENDING)
+
+    def for_invitee(self, user) -> "InvitationQuerySet":
+        """The pending invitations offered to this account."""
+        return self.pending().filter(invitee_id=user.pk)
+
+
+class Invitation(models.Model):
+    """An administrator's offer of a role to an account, which only its holder can accept or decline.
+
+    Made alike whether the username exists or not, so inviting is no way to learn which accounts exist; `invitee`
+    is the active account of that name when the invitation was sent, and an invitation without one is never
+    offered to anybody (not even to an account given that name later)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    username = models.CharField(max_length=150)
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="invitations", editable=False
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "username"],
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_username",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} invited to {self.organisation} as {self.role} ({self.status})"
+
+
 class ApiToken(models.Model):
     """An API token; only its SHA-256 is stored, the secret is shown once when created."""
 
@@ -107,7 +158,8 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    # The organisation requests with this token act in; membership is re-checked on every request.
+    # The organisation requests with this token act in: the one it was created for, until its holder switches it.
+    # A later membership never moves it; the membership is re-checked on every request. None: it acts nowhere.
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import magic
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import storages
 from django.db import transaction
@@ -18,7 +19,17 @@ from custody.ledger import custody_event_record
 from custody.models import Action
 from forensics.services import analysis_queue
 
-from .exceptions import CaseClosed, LastAdminError, MediaDeletionRefused, UnsupportedEvidenceType
+from .exceptions import (
+    AlreadyMember,
+    CaseClosed,
+    InvitationClosed,
+    InvitationPending,
+    LastAdminError,
+    MediaDeletionRefused,
+    NotAMember,
+    UnsupportedEvidenceType,
+    UsernameTaken,
+)
 from .filenames import filename_as_data, text_as_data
 from .media_types import ACCEPTED, accepted_label_list
 from .models import (
@@ -29,6 +40,8 @@ from .models import (
     CaseStatus,
     EvidenceDigest,
     EvidenceItem,
+    Invitation,
+    InvitationStatus,
     Membership,
     Organisation,
     OrganisationKind,
@@ -39,12 +52,30 @@ from .roles import Role
 from .upload import CHUNK_SIZE, ReceivedFile
 
 
+@transaction.atomic
 def organisation_create(
-    *, name: str, slug: str, kind: OrganisationKind = OrganisationKind.LAW_ENFORCEMENT
+    *, name: str, slug: str, kind: OrganisationKind = OrganisationKind.LAW_ENFORCEMENT, actor=None
 ) -> Organisation:
-    """Create a tenant with the retention policy its kind starts with (privacy first for legal aid)."""
+    """Create a tenant with the retention policy its kind starts with (privacy first for legal aid); its ledger
+    opens with the record of its creation. `actor` is None when set-up commands do it."""
     kind = OrganisationKind(kind)
-    return Organisation.objects.create(name=name, slug=slug, kind=kind, retention_policy=DEFAULT_RETENTION[kind])
+    organisation = Organisation.objects.create(
+        name=name, slug=slug, kind=kind, retention_policy=DEFAULT_RETENTION[kind]
+    )
+    Organisation.objects.lock(organisation.pk)
+    custody_event_record(
+        organisation=organisation,
+        action=Action.ORGANISATION_CREATED,
+        actor=actor,
+        system="" if actor else "administration",
+        details={
+            "name": name,
+            "slug": slug,
+            "kind": str(kind),
+            "retention": {"policy": organisation.retention_policy, "days": organisation.retention_days},
+        },
+    )
+    return organisation
 
 
 @transaction.atomic
@@ -72,12 +103,14 @@ def organisation_retention_set(
 
 @transaction.atomic
 def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: Role, actor=None) -> Membership:
-    """Add `user` to the organisation with `role`, or change their role; the last admin cannot be demoted.
-
-    `actor` is the administrator doing it; None when set-up commands do it.
+    """Change a member's role (`actor`, an administrator); the last admin cannot be demoted. Set-up commands, which
+    act for the operator (`actor` None), also add members directly; administrators invite instead.
     """
     Organisation.objects.lock(organisation.pk)
     existing = Membership.objects.filter(organisation=organisation, user=user).first()
+    if existing is None and actor is not None:
+        # An administrator adds nobody without their consent: they invite (or create a new account).
+        raise NotAMember(f"{user.get_username()} is not a member of this organisation; invite them instead.")
     if existing and existing.role == role:
         return existing
     if existing and existing.role == Role.ADMIN and role != Role.ADMIN:
@@ -94,6 +127,99 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
         _refuse_losing_last_admin(membership.organisation)
     membership.delete()
     _record_member_change(membership, actor, {"from": membership.role, "to": None})
+
+
+@transaction.atomic
+def invitation_send(*, organisation: Organisation, username: str, role: Role, actor) -> Invitation:
+    """Invite the account named `username` to the organisation with `role`; it joins only if its holder accepts.
+
+    The same happens, and the same is answered, whether such an account exists or not and wherever it belongs:
+    an invitation to nobody is simply never offered to anyone."""
+    Organisation.objects.lock(organisation.pk)
+    role = Role(role)
+    if Membership.objects.filter(organisation=organisation, user__username=username).exists():
+        raise AlreadyMember(f"{username} is already a member of this organisation; change their role instead.")
+    if Invitation.objects.pending().filter(organisation=organisation, username=username).exists():
+        raise InvitationPending(f"{username} already has a pending invitation; revoke it to send another.")
+    invitee = get_user_model().objects.filter(username=username, is_active=True).first()
+    invitation = Invitation.objects.create(
+        organisation=organisation, username=username, invitee=invitee, role=role, invited_by=actor
+    )
+    _record_invitation(invitation, Action.INVITATION_SENT, actor)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, actor) -> Membership:
+    """The invitee joins the organisation with the invited role. The organisation their sessions and tokens act
+    in does not change: they switch to it when they choose to."""
+    Organisation.objects.lock(invitation.organisation_id)
+    invitation = _invitation_decide(invitation, InvitationStatus.ACCEPTED, invitee=actor)
+    membership, _ = Membership.objects.get_or_create(
+        organisation_id=invitation.organisation_id, user=actor, defaults={"role": invitation.role}
+    )
+    _record_invitation(invitation, Action.INVITATION_ACCEPTED, actor)
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, actor) -> Invitation:
+    Organisation.objects.lock(invitation.organisation_id)
+    invitation = _invitation_decide(invitation, InvitationStatus.DECLINED, invitee=actor)
+    _record_invitation(invitation, Action.INVITATION_DECLINED, actor)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
+    """An administrator withdraws a pending invitation of their organisation."""
+    Organisation.objects.lock(invitation.organisation_id)
+    invitation = _invitation_decide(invitation, InvitationStatus.REVOKED)
+    _record_invitation(invitation, Action.INVITATION_REVOKED, actor)
+    return invitation
+
+
+def _invitation_decide(invitation: Invitation, status: InvitationStatus, invitee=None) -> Invitation:
+    """Close the invitation with `status`, re-read under the organisation lock so that two decisions never both
+    succeed; an accept or decline must come from the invitee."""
+    pending = Invitation.objects.pending().select_related("organisation").filter(pk=invitation.pk)
+    if invitee is not None:
+        pending = pending.filter(invitee_id=invitee.pk)
+    invitation = pending.first()
+    if invitation is None:
+        raise InvitationClosed("This invitation was already accepted, declined or revoked.")
+    invitation.status, invitation.decided_at = status, timezone.now()
+    invitation.save(update_fields=["status", "decided_at"])
+    return invitation
+
+
+def _record_invitation(invitation: Invitation, action: Action, actor) -> None:
+    custody_event_record(
+        organisation=invitation.organisation,
+        action=action,
+        actor=actor,
+        details={"invitation": str(invitation.public_id), "username": invitation.username, "role": invitation.role},
+    )
+
+
+@transaction.atomic
+def account_create(*, organisation: Organisation, username: str, password: str, role: Role, actor) -> Membership:
+    """Create a new account whose only membership is `organisation`, with `role`. The caller has validated the
+    username and password (the form or serializer runs Django's validators)."""
+    Organisation.objects.lock(organisation.pk)
+    role = Role(role)
+    users = get_user_model()
+    if users.objects.filter(username=username).exists():
+        raise UsernameTaken("That username is taken; choose another.")
+    user = users.objects.create_user(username=username, password=password)
+    membership = Membership.objects.create(organisation=organisation, user=user, role=role)
+    custody_event_record(
+        organisation=organisation,
+        action=Action.ACCOUNT_CREATED,
+        actor=actor,
+        details={"username": username, "role": str(role)},
+    )
+    return membership
 
 
 def _record_member_change(membership: Membership, actor, change: dict) -> None:

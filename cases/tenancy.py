@@ -1,21 +1,83 @@
-"""Which organisation a request acts in. The membership decides; ids sent by the client only express a wish."""
+"""Which organisation a request acts in, and the objects its URL names. The membership decides; ids sent by the
+client only express a wish, and a new membership never moves a session or a token into another organisation."""
+
+from dataclasses import dataclass
+from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 
-from .models import Membership
+from reports.models import Report
+
+from .models import ApiToken, Case, EvidenceDigest, EvidenceItem, Membership
+from .roles import Scope
 
 SESSION_KEY = "active_organisation_id"
 
 
-def membership_resolve(user, preferred_organisation_id: int | None) -> Membership | None:
-    """The user's membership in the preferred organisation if they have one, else their first; None for none."""
+def membership_resolve(user, chosen_organisation_id: int | None) -> Membership | None:
+    """A session's membership: in the organisation the user chose, else the one they joined first; None for none.
+
+    The earliest joined, not the first by name: joining another organisation later never changes where an
+    open session acts."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
-    memberships = list(Membership.objects.filter(user=user).select_related("organisation"))
-    preferred = [m for m in memberships if m.organisation_id == preferred_organisation_id]
-    return (preferred or memberships or [None])[0]
+    memberships = list(Membership.objects.filter(user=user).select_related("organisation").order_by("created_at", "id"))
+    chosen = [m for m in memberships if m.organisation_id == chosen_organisation_id]
+    return (chosen or memberships or [None])[0]
+
+
+def token_membership(token: ApiToken) -> Membership | None:
+    """A token acts only in the organisation it is bound to, and only while its user is a member there."""
+    if token.organisation_id is None:
+        return None
+    return (
+        Membership.objects.filter(user_id=token.user_id, organisation_id=token.organisation_id)
+        .select_related("organisation")
+        .first()
+    )
 
 
 def membership_activate(request, membership: Membership) -> None:
     request.session[SESSION_KEY] = membership.organisation_id
     request.membership = membership
+
+
+@dataclass
+class UrlObjects:
+    case: Case | None = None
+    evidence: EvidenceItem | None = None
+    report: Report | None = None
+
+
+def url_objects_resolve(membership: Membership, kwargs: dict, scope: Scope) -> UrlObjects:
+    """Turn the `case_id`, `evidence_id` and `report_id` of a URL into objects this member may use with `scope`,
+    once, before any handler runs (Sentry's convert_args). A foreign id is a 404 exactly like a missing one; a
+    visible object the role may not act on with `scope` is a 403."""
+    found = UrlObjects()
+    if "case_id" in kwargs:
+        found.case = _visible(
+            Case.objects.for_member(membership).select_related("organisation", "created_by"), kwargs["case_id"]
+        )
+    if "evidence_id" in kwargs:
+        items = EvidenceItem.objects.for_member(membership).select_related(
+            "case__organisation", "received_by", "duplicate_of"
+        )
+        digests = Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm"))
+        found.evidence = _visible(items.prefetch_related(digests), kwargs["evidence_id"])
+        found.case = found.evidence.case
+    if "report_id" in kwargs:
+        reports = Report.objects.for_member(membership).select_related(
+            "case__organisation", "evidence", "requested_by", "checkpoint"
+        )
+        found.report = _visible(reports, kwargs["report_id"])
+        found.case = found.report.case
+    if found.case is not None and not membership.can(scope, found.case):
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot do this on this case.")
+    return found
+
+
+def _visible(queryset, public_id: UUID):
+    return get_object_or_404(queryset, public_id=public_id)

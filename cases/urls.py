@@ -1,14 +1,28 @@
 from django.urls import path
 
-from . import views
+from . import member_pages, views
 
 app_name = "cases"
 
 urlpatterns = [
     path("organisations/switch/", views.organisation_switch, name="organisation-switch"),
     path("organisation/settings/", views.OrganisationSettingsView.as_view(), name="organisation-settings"),
-    path("organisation/members/", views.MembersView.as_view(), name="members"),
-    path("organisation/members/<uuid:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
+    path("organisation/members/", member_pages.MembersView.as_view(), name="members"),
+    path(
+        "organisation/members/<uuid:membership_id>/remove/",
+        member_pages.MemberRemoveView.as_view(),
+        name="member-remove",
+    ),
+    path("organisation/invitations/", member_pages.InvitationSendView.as_view(), name="invitation-send"),
+    path(
+        "organisation/invitations/<uuid:invitation_id>/revoke/",
+        member_pages.InvitationRevokeView.as_view(),
+        name="invitation-revoke",
+    ),
+    path("organisation/accounts/", member_pages.AccountCreateView.as_view(), name="account-create"),
+    path("invitations/", member_pages.invitations, name="invitations"),
+    path("invitations/<uuid:invitation_id>/accept/", member_pages.invitation_accept, name="invitation-accept"),
+    path("invitations/<uuid:invitation_id>/decline/", member_pages.invitation_decline, name="invitation-decline"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("live/status/", views.LiveStatusView.as_view(), name="live-status"),
     path("cases/", views.CaseListView.as_view(), name="list"),

@@ -38,7 +38,6 @@ from .forms import (
     CaseForm,
     LegalHoldForm,
     MediaDeleteForm,
-    MemberForm,
     NoteForm,
     RetentionForm,
     StatusForm,
@@ -55,7 +54,7 @@ from .models import (
     Verdict,
 )
 from .previews import PreviewUnavailable, preview_get_or_create, preview_supported
-from .roles import Reach, Role, Scope
+from .roles import Reach, Scope
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
@@ -192,7 +191,7 @@ class CaseDetailView(MemberView, View):
     required_scope = Scope.CASE_READ
 
     def get(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         return self.render_detail(request, case)
 
     def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
@@ -226,7 +225,7 @@ class EvidenceUploadView(CaseDetailView):
     required_scope = Scope.EVIDENCE_UPLOAD
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         acquisition_form = AcquisitionForm(request.POST)
         try:
             files = uploaded_files(request)
@@ -261,7 +260,7 @@ class CaseStatusView(MemberView, View):
     required_scope = Scope.CASE_MANAGE
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         form = StatusForm(request.POST)
         if form.is_valid():
             services.case_status_change(case=case, status=form.cleaned_data["status"], actor=request.user)
@@ -275,7 +274,7 @@ class CaseAssignView(MemberView, View):
     required_scope = Scope.CASE_MANAGE
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         form = AssignForm(request.POST, organisation=case.organisation)
         if form.is_valid():
             services.case_assign(case=case, investigators=list(form.cleaned_data["investigators"]), actor=request.user)
@@ -289,7 +288,7 @@ class CaseLegalHoldView(MemberView, View):
     required_scope = Scope.CASE_MANAGE
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         form = LegalHoldForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Choose to place or lift the hold, and give a reason.")
@@ -309,7 +308,7 @@ class CaseNoteView(MemberView, View):
     required_scope = Scope.NOTE_ADD
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         form = NoteForm(request.POST)
         if not form.is_valid():
             messages.error(request, "A note needs some text (at most 20,000 characters).")
@@ -322,23 +321,11 @@ class CaseNoteView(MemberView, View):
         return redirect("cases:detail", case_id=case.public_id)
 
 
-class EvidenceItemMixin(MemberView):
-    def get_item(self, evidence_id, scope: Scope | None = None) -> EvidenceItem:
-        item = get_object_or_404(
-            evidence_with_digests(
-                EvidenceItem.objects.for_member(self.membership).select_related("case__organisation", "received_by")
-            ),
-            public_id=evidence_id,
-        )
-        self.get_case(item.case.public_id, scope)
-        return item
-
-
-class EvidenceDetailView(EvidenceItemMixin, View):
+class EvidenceDetailView(MemberView, View):
     required_scope = Scope.CASE_READ
 
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         evidence_view_record(item=item, actor=request.user, via="page")
         return self.render_detail(request, item)
 
@@ -370,7 +357,7 @@ class EvidenceDetailView(EvidenceItemMixin, View):
         return render(request, "cases/evidence_detail.html", context, status=status)
 
 
-class EvidencePreviewView(EvidenceItemMixin, View):
+class EvidencePreviewView(MemberView, View):
     """A small JPEG made from the media (image thumbnail or video poster frame), never the original bytes.
 
     Seeing the picture is seeing the media, so each time it is served a `media.viewed` event is recorded, and the
@@ -379,7 +366,7 @@ class EvidencePreviewView(EvidenceItemMixin, View):
     required_scope = Scope.CASE_READ
 
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         if not item.media_held:
             raise Http404("The media of this item was deleted.")
         try:
@@ -400,7 +387,7 @@ class EvidenceDownloadView(EvidenceDetailView):
     required_scope = Scope.MEDIA_DOWNLOAD
 
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         if not item.media_held:
             return self.render_detail(request, item, status=410)
         media_download_record(item=item, actor=request.user, via="page")
@@ -422,7 +409,7 @@ class EvidenceMediaDeleteView(EvidenceDetailView):
     http_method_names = ["post"]
 
     def post(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         form = MediaDeleteForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Give the reason for deleting the media; it is recorded in custody.")
@@ -573,47 +560,6 @@ class LiveStatusView(MemberView, View):
         response = JsonResponse(body)
         response["Cache-Control"] = "no-store"
         return response
-
-
-class MembersView(MemberView, View):
-    """Organisation settings for its administrators: who is a member, with which role."""
-
-    required_scope = Scope.ORG_MANAGE
-
-    def get(self, request, form=None, status=200):
-        members = self.membership.organisation.memberships.select_related("user").order_by("user__username")
-        return render(request, "cases/members.html", {"members": members, "form": form or MemberForm()}, status=status)
-
-    def post(self, request):
-        form = MemberForm(request.POST)
-        if not form.is_valid():
-            return self.get(request, form=form, status=400)
-        user, role = form.cleaned_data["username"], form.cleaned_data["role"]
-        try:
-            services.membership_set(organisation=self.membership.organisation, user=user, role=role, actor=request.user)
-        except Refused as refusal:
-            messages.error(request, refusal.message)
-        else:
-            messages.success(request, f"{user.username} is now {Role(role).label.lower()}.")
-        return redirect("cases:members")
-
-
-class MemberRemoveView(MemberView, View):
-    required_scope = Scope.ORG_MANAGE
-
-    def post(self, request, membership_id):
-        membership = get_object_or_404(
-            Membership.objects.select_related("user", "organisation"),
-            organisation_id=self.membership.organisation_id,
-            public_id=membership_id,
-        )
-        try:
-            services.membership_remove(membership=membership, actor=request.user)
-        except Refused as refusal:
-            messages.error(request, refusal.message)
-        else:
-            messages.success(request, f"{membership.user.username} was removed from {membership.organisation.name}.")
-        return redirect("cases:members")
 
 
 class OrganisationSettingsView(MemberView, View):

@@ -1,17 +1,23 @@
-"""The one base for tenant pages: resolves the member, checks the declared scope, and finds cases fail-closed."""
+"""The one base for tenant pages: resolves the member, checks the declared scope, and turns the case, evidence or
+report id of the URL into scoped objects before the handler runs (a foreign id is a 404 like a missing one)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from .models import Case
+from .models import Case, EvidenceItem
 from .roles import Scope
+from .tenancy import url_objects_resolve
 
 
 class MemberView(LoginRequiredMixin):
-    """Concrete views declare `required_scope`; a case-bound view also gets the case through `get_case`."""
+    """Concrete views declare `required_scope`; handlers read `self.membership`, and `self.case`, `self.evidence`
+    or `self.report` for the ids in the URL, already checked for that scope. They never look these up again."""
 
     required_scope: Scope = Scope.CASE_READ
+    case: Case | None = None
+    evidence: EvidenceItem | None = None
+    report = None
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -21,13 +27,6 @@ class MemberView(LoginRequiredMixin):
             return render(request, "cases/no_organisation.html", status=403)
         if not self.membership.has_scope(self.required_scope):
             raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this.")
+        found = url_objects_resolve(self.membership, kwargs, self.required_scope)
+        self.case, self.evidence, self.report = found.case, found.evidence, found.report
         return super().dispatch(request, *args, **kwargs)
-
-    def get_case(self, case_id, scope: Scope | None = None) -> Case:
-        """The case if this member may see it (404 otherwise, foreign or missing alike), checked for `scope`."""
-        case = get_object_or_404(
-            Case.objects.for_member(self.membership).select_related("organisation"), public_id=case_id
-        )
-        if not self.membership.can(scope or self.required_scope, case):
-            raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this on this case.")
-        return case

@@ -16,7 +16,6 @@ from django.views import View
 from cases.exceptions import Refused
 from cases.models import Case, CaseStatus, EvidenceItem
 from cases.roles import Reach, Scope
-from cases.views import EvidenceItemMixin
 from cases.views_base import MemberView
 
 from .exports import export_create
@@ -92,7 +91,7 @@ class CaseCustodyView(MemberView, View):
     required_scope = Scope.CUSTODY_READ
 
     def get(self, request, case_id, form=None, status=200):
-        case = self.get_case(case_id)
+        case = self.case
         events = CustodyEvent.objects.filter(case=case).select_related("evidence").order_by("sequence")
         context = {
             "case": case,
@@ -111,7 +110,7 @@ class SignOffView(CaseCustodyView):
     http_method_names = ["post"]
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         form = SignOffForm(request.POST)
         if not form.is_valid():
             return self.get(request, case_id, form=form, status=400)
@@ -144,7 +143,7 @@ class CaseExportView(MemberView, View):
     required_scope = Scope.MEDIA_DOWNLOAD
 
     def get(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         try:
             return sealed_export_response(case=case, item=None, actor=request.user)
         except Refused as refusal:
@@ -152,11 +151,11 @@ class CaseExportView(MemberView, View):
             return redirect("cases:detail", case_id=case.public_id)
 
 
-class EvidenceExportView(EvidenceItemMixin, View):
+class EvidenceExportView(MemberView, View):
     required_scope = Scope.MEDIA_DOWNLOAD
 
     def get(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         try:
             return sealed_export_response(case=item.case, item=item, actor=request.user)
         except Refused as refusal:

@@ -4,27 +4,25 @@ verification page where anyone holding a PDF learns whether this system issued i
 from django.contrib import messages
 from django.core.files.storage import storages
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from cases.exceptions import Refused
 from cases.roles import Scope
-from cases.views import EvidenceItemMixin
 from cases.views_base import MemberView
 
 from .forms import ReportVerifyForm
-from .models import Report
 from .services import report_download_record, report_request
 from .verification import report_verify_file
 from .verify_limits import ReportVerifyThrottle, report_upload_limit, report_upload_refusal_raise
 
 
-class EvidenceReportCreateView(EvidenceItemMixin, View):
+class EvidenceReportCreateView(MemberView, View):
     required_scope = Scope.EVIDENCE_UPLOAD
 
     def post(self, request, evidence_id):
-        item = self.get_item(evidence_id)
+        item = self.evidence
         _request_report(request, case=item.case, evidence=item)
         return redirect("cases:evidence-detail", evidence_id=item.public_id)
 
@@ -33,7 +31,7 @@ class CaseReportCreateView(MemberView, View):
     required_scope = Scope.EVIDENCE_UPLOAD
 
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         _request_report(request, case=case)
         return redirect("cases:detail", case_id=case.public_id)
 
@@ -51,10 +49,7 @@ class ReportDownloadView(MemberView, View):
     required_scope = Scope.CASE_READ
 
     def get(self, request, report_id):
-        report = get_object_or_404(
-            Report.objects.for_member(self.membership).select_related("case__organisation", "evidence"),
-            public_id=report_id,
-        )
+        report = self.report
         if not report.is_ready:
             messages.error(request, "That report is not ready yet; reload the page in a moment.")
             if report.evidence_id:

@@ -1,9 +1,12 @@
 """API representations of cases and evidence; public UUIDs are the ids, database keys never leave the server."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ..models import Case, CaseNote, CaseStatus, EvidenceItem, Membership, Organisation, RetentionPolicy
+from ..models import Case, CaseNote, CaseStatus, EvidenceItem, Invitation, Membership, Organisation, RetentionPolicy
 from ..roles import Role
 
 
@@ -164,15 +167,65 @@ class OrganisationSwitchSerializer(serializers.Serializer):
 
 class MemberSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    username = serializers.SlugRelatedField(
-        source="user", slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
-    )
-    role = serializers.ChoiceField(choices=Role.choices)
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
 
     class Meta:
         model = Membership
         fields = ["id", "username", "role", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="A member of the active organisation.")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSendSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="The account to invite; it joins only if it accepts.")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its organisation's administrators see it; the same whether the username exists or not."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "username", "role", "status", "invited_by", "created_at"]
+        read_only_fields = fields
+
+
+class InvitationOfferSerializer(serializers.ModelSerializer):
+    """An invitation as the invited person sees it: who offers which role."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "organisation", "role", "status", "invited_by", "created_at"]
+        read_only_fields = fields
+
+
+class AccountCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(
+        max_length=150, validators=[UnicodeUsernameValidator()], help_text="Letters, digits and @/./+/-/_ only."
+    )
+    password = serializers.CharField(
+        max_length=4096, write_only=True, trim_whitespace=False, help_text="The first password; they can change it."
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate(self, attrs):
+        try:
+            validate_password(attrs["password"], user=get_user_model()(username=attrs["username"]))
+        except DjangoValidationError as invalid:
+            raise serializers.ValidationError({"password": list(invalid.messages)}) from invalid
+        return attrs
 
 
 class TokenObtainSerializer(serializers.Serializer):

@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,15 +21,17 @@ from ..auth_views import login_attempts_serialised
 from ..exceptions import MediaDeleted, Refused
 from ..forms import AssignForm
 from ..media_types import ACCEPTED
-from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Membership
+from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Invitation, Membership
 from ..roles import Scope
-from ..tenancy import membership_activate, membership_resolve
+from ..tenancy import membership_activate
 from ..upload import uploaded_files
 from .authentication import api_token_activate, api_token_create
-from .base import MemberAPIMixin, preferred_organisation_id
+from .base import MemberAPIMixin
 from .errors import ErrorSerializer
 from .filters import CaseFilter
+from .permissions import IsPublic, IsSignedIn, request_membership
 from .serializers import (
+    AccountCreateSerializer,
     AcquisitionSerializer,
     CaseAssignSerializer,
     CaseNoteSerializer,
@@ -40,8 +41,12 @@ from .serializers import (
     EvidenceItemSerializer,
     EvidenceUploadResultSerializer,
     EvidenceUploadSerializer,
+    InvitationOfferSerializer,
+    InvitationSendSerializer,
+    InvitationSerializer,
     LegalHoldSerializer,
     MediaDeleteSerializer,
+    MemberRoleSerializer,
     MemberSerializer,
     MembershipSerializer,
     OrganisationSwitchSerializer,
@@ -64,6 +69,7 @@ def evidence_queryset(queryset):
 class OrganisationViewSet(viewsets.GenericViewSet):
     """The caller's organisations, and switching the one that requests act in."""
 
+    permission_classes = [IsSignedIn]
     serializer_class = MembershipSerializer
     queryset = Membership.objects.none()  # names the model for the schema; get_queryset serves requests
     pagination_class = None  # a person belongs to a handful of organisations
@@ -72,18 +78,20 @@ class OrganisationViewSet(viewsets.GenericViewSet):
         return Membership.objects.filter(user=self.request.user).select_related("organisation")
 
     def list(self, request):
-        active = membership_resolve(request.user, preferred_organisation_id(request))
+        active = request_membership(request)
         data = self.get_serializer(self.get_queryset(), many=True, context={"active": active}).data
         return Response(data)
 
     @extend_schema(request=OrganisationSwitchSerializer, responses={200: MembershipSerializer, 404: NOT_FOUND})
     @action(detail=False, methods=["post"], serializer_class=OrganisationSwitchSerializer)
     def switch(self, request):
+        """Act in another of the caller's organisations: for a token, every later request with it (recorded in
+        that organisation's ledger); for a session, the rest of the session."""
         serializer = OrganisationSwitchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = get_object_or_404(self.get_queryset(), organisation__slug=serializer.validated_data["slug"])
         if isinstance(request.auth, ApiToken):
-            api_token_activate(token=request.auth, organisation=membership.organisation)
+            api_token_activate(token=request.auth, membership=membership)
         else:
             membership_activate(request, membership)
         return Response(MembershipSerializer(membership, context={"active": membership}).data)
@@ -132,7 +140,7 @@ class CaseViewSet(
     @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer)
     def partial_update(self, request, case_id=None):
         """Change the title and/or the description; recorded in the custody ledger."""
-        case = self.get_case(case_id)
+        case = self.case
         given = CaseUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         case = services.case_update(
@@ -147,7 +155,7 @@ class CaseViewSet(
     @action(detail=True, methods=["post"], url_path="assignees", serializer_class=CaseAssignSerializer)
     def assign(self, request, case_id=None):
         """Replace the case's assignees with the given members (who must hold a role that works on cases)."""
-        case = self.get_case(case_id)
+        case = self.case
         given = CaseAssignSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         usernames = set(given.validated_data["usernames"])
@@ -166,7 +174,7 @@ class CaseViewSet(
     @action(detail=True, methods=["get"], serializer_class=CaseNoteSerializer)
     def notes(self, request, case_id=None):
         """The case's notes, oldest first."""
-        case = self.get_case(case_id)
+        case = self.case
         page = self.paginate_queryset(case.notes.select_related("author").order_by("created_at", "id"))
         return self.get_paginated_response(CaseNoteSerializer(page, many=True).data)
 
@@ -174,7 +182,7 @@ class CaseViewSet(
     @notes.mapping.post
     def note_add(self, request, case_id=None):
         """Add a note (refused with 409 while the case is closed); the ledger records its SHA-256."""
-        case = self.get_case(case_id)
+        case = self.case
         given = CaseNoteSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         note = services.case_note_add(case=case, text=given.validated_data["text"], actor=request.user)
@@ -183,7 +191,7 @@ class CaseViewSet(
     @extend_schema(request=CaseStatusSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"], url_path="status", serializer_class=CaseStatusSerializer)
     def set_status(self, request, case_id=None):
-        case = self.get_case(case_id)
+        case = self.case
         serializer = CaseStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.case_status_change(case=case, status=serializer.validated_data["status"], actor=request.user)
@@ -193,7 +201,7 @@ class CaseViewSet(
     @action(detail=True, methods=["post"], url_path="legal-hold", serializer_class=LegalHoldSerializer)
     def legal_hold(self, request, case_id=None):
         """Place or lift the case's legal hold, which suspends every deletion of its media."""
-        case = self.get_case(case_id)
+        case = self.case
         serializer = LegalHoldSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case = services.case_legal_hold_set(case=case, actor=request.user, **serializer.validated_data)
@@ -212,7 +220,7 @@ class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
     @extend_schema(responses=EvidenceItemSerializer(many=True))
     def get(self, request, case_id):
         """The case's items in the order they were received."""
-        case = self.get_case(case_id)
+        case = self.case
         page = self.paginate_queryset(evidence_queryset(case.evidence.order_by("received_at", "id")))
         return self.get_paginated_response(EvidenceItemSerializer(page, many=True).data)
 
@@ -229,7 +237,7 @@ class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
         },
     )
     def post(self, request, case_id):
-        case = self.get_case(case_id)
+        case = self.case
         files = uploaded_files(request)
         details = AcquisitionSerializer(data=request.data)
         if not details.is_valid():
@@ -274,13 +282,8 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
     lookup_value_converter = "uuid"
     required_scopes = {"delete_media": Scope.MEDIA_DELETE, "download": Scope.MEDIA_DOWNLOAD}
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return EvidenceItem.objects.none()
-        return evidence_queryset(EvidenceItem.objects.for_member(self.membership))
-
     def retrieve(self, request, *args, **kwargs):
-        item = self.get_object()
+        item = self.evidence
         evidence_view_record(item=item, actor=request.user, via="api")
         return Response(self.get_serializer(item).data)
 
@@ -288,8 +291,7 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
     @action(detail=True, methods=["post"], url_path="delete-media", serializer_class=MediaDeleteSerializer)
     def delete_media(self, request, evidence_id=None):
         """Delete the item's stored media now (admin or supervisor); the item and all about it stay."""
-        item = self.get_object()
-        self.get_case(item.case.public_id)
+        item = self.evidence
         serializer = MediaDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.evidence_media_delete(
@@ -311,8 +313,7 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
     @action(detail=True, methods=["get"])
     def download(self, request, evidence_id=None):
         """The original media exactly as received (media:download on the case)."""
-        item = self.get_object()
-        self.get_case(item.case.public_id)
+        item = self.evidence
         if not item.media_held:
             raise MediaDeleted(item.media_deleted_message)
         media_download_record(item=item, actor=request.user, via="api")
@@ -355,10 +356,9 @@ class OrganisationRetentionView(MemberAPIMixin, APIView):
         return Response(RetentionSerializer(organisation).data)
 
 
-class MemberViewSet(
-    MemberAPIMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
-    """Members of the active organisation (administrators only). POST adds a member or changes a role."""
+class MemberViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Members of the active organisation (administrators only). POST changes a member's role; people join by
+    accepting an invitation (`invitations/`) or in an account made here (`accounts/`)."""
 
     serializer_class = MemberSerializer
     queryset = Membership.objects.none()  # names the model for the schema; get_queryset serves requests
@@ -376,24 +376,112 @@ class MemberViewSet(
             .order_by("user__username")
         )
 
-    @extend_schema(responses={201: MemberSerializer, 409: CONFLICT})
-    def create(self, request, *args, **kwargs):
-        return super().create(request, *args, **kwargs)
+    @extend_schema(request=MemberRoleSerializer, responses={201: MemberSerializer, 409: CONFLICT})
+    def create(self, request):
+        given = MemberRoleSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        # Only this organisation's members are looked up, so the answer says nothing about anyone else's account.
+        member = self.get_queryset().filter(user__username=given.validated_data["username"]).first()
+        if member is None:
+            raise ValidationError({"username": [NOT_A_MEMBER]})
+        membership = services.membership_set(
+            organisation=self.membership.organisation,
+            user=member.user,
+            role=given.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, 409: CONFLICT})
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.membership_set(
-            organisation=self.membership.organisation,
-            user=serializer.validated_data["user"],
-            role=serializer.validated_data["role"],
-            actor=self.request.user,
-        )
-
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, actor=self.request.user)
+
+
+NOT_A_MEMBER = "Not a member of this organisation. Invite them (invitations/) or create their account (accounts/)."
+
+
+class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The active organisation's pending invitations (administrators only): send one, list them, revoke one.
+
+    Inviting answers the same whether the username exists or not, and wherever its holder belongs."""
+
+    serializer_class = InvitationSerializer
+    queryset = Invitation.objects.none()  # names the model for the schema; get_queryset serves requests
+    required_scope = Scope.ORG_MANAGE
+    lookup_field = "public_id"
+    lookup_url_kwarg = "invitation_id"
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return Invitation.objects.pending().filter(organisation_id=self.membership.organisation_id)
+
+    @extend_schema(request=InvitationSendSerializer, responses={201: InvitationSerializer, 409: CONFLICT})
+    def create(self, request):
+        given = InvitationSendSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        invitation = services.invitation_send(
+            organisation=self.membership.organisation, actor=request.user, **given.validated_data
+        )
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: InvitationSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, invitation_id=None):
+        """Withdraw a pending invitation; recorded in the ledger."""
+        invitation = services.invitation_revoke(invitation=self.get_object(), actor=request.user)
+        return Response(InvitationSerializer(invitation).data)
+
+
+class AccountInvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Invitations offered to the caller, whatever organisation they act in or whether they belong to any."""
+
+    permission_classes = [IsSignedIn]
+    serializer_class = InvitationOfferSerializer
+    queryset = Invitation.objects.none()  # names the model for the schema; get_queryset serves requests
+    pagination_class = None  # a handful at most
+    lookup_field = "public_id"
+    lookup_url_kwarg = "invitation_id"
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return Invitation.objects.for_invitee(self.request.user).select_related("organisation", "invited_by")
+
+    @extend_schema(request=None, responses={200: MembershipSerializer, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, invitation_id=None):
+        """Join the organisation with the offered role. Where this session or token acts does not change: switch
+        to the organisation (organisations/switch/) to work there."""
+        membership = services.invitation_accept(invitation=self.get_object(), actor=request.user)
+        return Response(MembershipSerializer(membership, context={"active": request_membership(request)}).data)
+
+    @extend_schema(request=None, responses={200: InvitationOfferSerializer, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, invitation_id=None):
+        invitation = services.invitation_decline(invitation=self.get_object(), actor=request.user)
+        return Response(InvitationOfferSerializer(invitation).data)
+
+
+class AccountCreateView(MemberAPIMixin, GenericAPIView):
+    """Create a new account whose only membership is the active organisation (administrators only)."""
+
+    serializer_class = AccountCreateSerializer
+    required_scope = Scope.ORG_MANAGE
+
+    @extend_schema(request=AccountCreateSerializer, responses={201: MemberSerializer})
+    def post(self, request):
+        given = AccountCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        membership = services.account_create(
+            organisation=self.membership.organisation, actor=request.user, **given.validated_data
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class InvalidCredentials(APIException):
@@ -410,7 +498,7 @@ class TokenObtainView(GenericAPIView):
     """
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [IsPublic]
     serializer_class = TokenObtainSerializer
 
     @extend_schema(

@@ -4,11 +4,11 @@ needs custody:read, on the case concerned or, for the organisation-wide verifica
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
+from cases.api.permissions import IsPublic
 from cases.roles import Reach, Scope
 
 from ..bundles import custody_bundle_build, entry_as_json, public_keys_document
@@ -30,7 +30,7 @@ class CustodyKeysView(APIView):
     """Every public key the ledger was ever signed with, for anyone verifying entries, checkpoints or bundles."""
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [IsPublic]
 
     @extend_schema(responses=PublicKeySerializer(many=True), auth=[])
     def get(self, request):
@@ -55,7 +55,7 @@ class CaseEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no membership
             return CustodyEvent.objects.none()
-        return CustodyEvent.objects.filter(case=self.get_case(self.kwargs["case_id"]))
+        return CustodyEvent.objects.filter(case=self.case)
 
 
 class EvidenceEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
@@ -64,7 +64,7 @@ class EvidenceEventsView(LedgerEntryPageMixin, MemberAPIMixin, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CustodyEvent.objects.none()
-        return CustodyEvent.objects.filter(evidence=self.get_evidence(self.kwargs["evidence_id"]))
+        return CustodyEvent.objects.filter(evidence=self.evidence)
 
 
 class EvidenceBundleView(MemberAPIMixin, APIView):
@@ -74,7 +74,7 @@ class EvidenceBundleView(MemberAPIMixin, APIView):
 
     @extend_schema(responses=CustodyBundleSerializer)
     def get(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
+        item = self.evidence
         response = Response(custody_bundle_build(item=item))
         response["Content-Disposition"] = f'attachment; filename="custody-bundle-{item.public_id}.json"'
         return response
@@ -146,7 +146,7 @@ class CaseExportView(MemberAPIMixin, APIView):
 
     @extend_schema(responses=EXPORT_RESPONSES)
     def get(self, request, case_id):
-        return sealed_export_response(case=self.get_case(case_id), item=None, actor=request.user)
+        return sealed_export_response(case=self.case, item=None, actor=request.user)
 
 
 class EvidenceExportView(MemberAPIMixin, APIView):
@@ -156,5 +156,4 @@ class EvidenceExportView(MemberAPIMixin, APIView):
 
     @extend_schema(responses=EXPORT_RESPONSES)
     def get(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
-        return sealed_export_response(case=item.case, item=item, actor=request.user)
+        return sealed_export_response(case=self.case, item=self.evidence, actor=request.user)

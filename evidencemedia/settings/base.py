@@ -222,7 +222,8 @@ REST_FRAMEWORK = {
         "cases.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Fail closed: a view open to more than active members says so by naming IsPublic or IsSignedIn.
+    "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.IsActiveMember"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -247,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cases, evidence ingest and forensic integrity analysis for media evidence.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["cases.api.permissions.IsPublic"],  # the schema and its docs pages are public by name
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -254,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.models.CaseStatus",
         "RunStatusEnum": "cases.models.AnalysisStatus",
+        "InvitationStatusEnum": "cases.models.InvitationStatus",
     },
     # Separate request and response components, so that read-only fields are never asked of a client.
     "COMPONENT_SPLIT_REQUEST": True,

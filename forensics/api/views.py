@@ -32,15 +32,13 @@ class EvidenceAnalysesView(MemberAPIMixin, GenericAPIView):
 
     @extend_schema(responses=AnalysisSerializer(many=True))
     def get(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
-        analyses = item.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id")
+        analyses = self.evidence.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id")
         page = self.paginate_queryset(analyses)
         return self.get_paginated_response(AnalysisSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     def post(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
-        analysis = analysis_queue(item=item, reason="reanalysis", actor=request.user)
+        analysis = analysis_queue(item=self.evidence, reason="reanalysis", actor=request.user)
         return Response(AnalysisSerializer(analysis).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -65,9 +63,10 @@ NOT_ANALYSED = OpenApiResponse(ErrorSerializer, description="No such item, or it
 class LatestAnalysisView(MemberAPIMixin, APIView):
     required_scope = Scope.CASE_READ
 
-    def latest_analysis(self, evidence_id) -> Analysis:
-        item = get_object_or_404(EvidenceItem.objects.for_member(self.membership), public_id=evidence_id)
-        analysis = item.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id").first()
+    def latest_analysis(self) -> Analysis:
+        analysis = (
+            self.evidence.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id").first()
+        )
         if analysis is None:
             raise NotFound("This item has never been analysed; request an analysis first.")
         return analysis
@@ -78,7 +77,7 @@ class EvidenceFindingsView(LatestAnalysisView):
 
     @extend_schema(responses={200: AnalysisSerializer, 404: NOT_ANALYSED})
     def get(self, request, evidence_id):
-        return Response(AnalysisSerializer(self.latest_analysis(evidence_id)).data)
+        return Response(AnalysisSerializer(self.latest_analysis()).data)
 
 
 class EvidenceMetadataView(LatestAnalysisView):
@@ -86,7 +85,7 @@ class EvidenceMetadataView(LatestAnalysisView):
 
     @extend_schema(responses={200: EvidenceMetadataSerializer, 404: NOT_ANALYSED})
     def get(self, request, evidence_id):
-        analysis = self.latest_analysis(evidence_id)
+        analysis = self.latest_analysis()
         groups = metadata_group_list(analysis.result)
         body = {"analysis": analysis.public_id, "status": analysis.status, "groups": groups}
         return Response(EvidenceMetadataSerializer(body).data)

@@ -5,13 +5,13 @@ from django.core.files.storage import storages
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
+from cases.api.permissions import IsPublic
 from cases.exceptions import Refused
 from cases.roles import Scope
 
@@ -49,8 +49,7 @@ class ReportRequestMixin(MemberAPIMixin):
 class EvidenceReportsView(ReportRequestMixin, GenericAPIView):
     @extend_schema(responses=ReportSerializer(many=True), summary="Reports of an evidence item, newest first")
     def get(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
-        return self.listed(Report.objects.filter(evidence=item).order_by("-requested_at", "-id"))
+        return self.listed(Report.objects.filter(evidence=self.evidence).order_by("-requested_at", "-id"))
 
     @extend_schema(
         request=None,
@@ -58,15 +57,13 @@ class EvidenceReportsView(ReportRequestMixin, GenericAPIView):
         summary="Generate a signed PDF report of an evidence item",
     )
     def post(self, request, evidence_id):
-        item = self.get_evidence(evidence_id)
-        return self.requested(case=item.case, evidence=item)
+        return self.requested(case=self.case, evidence=self.evidence)
 
 
 class CaseReportsView(ReportRequestMixin, GenericAPIView):
     @extend_schema(responses=ReportSerializer(many=True), summary="Reports of a case and its items, newest first")
     def get(self, request, case_id):
-        case = self.get_case(case_id)
-        return self.listed(Report.objects.filter(case=case).order_by("-requested_at", "-id"))
+        return self.listed(Report.objects.filter(case=self.case).order_by("-requested_at", "-id"))
 
     @extend_schema(
         request=None,
@@ -74,28 +71,16 @@ class CaseReportsView(ReportRequestMixin, GenericAPIView):
         summary="Generate a signed PDF report of a case and every item in it",
     )
     def post(self, request, case_id):
-        return self.requested(case=self.get_case(case_id))
+        return self.requested(case=self.case)
 
 
-class ReportLookupMixin(MemberAPIMixin):
-    required_scope = Scope.CASE_READ
-
-    def get_report(self, report_id) -> Report:
-        return get_object_or_404(
-            Report.objects.for_member(self.membership).select_related(
-                "case__organisation", "evidence", "requested_by", "checkpoint"
-            ),
-            public_id=report_id,
-        )
-
-
-class ReportDetailView(ReportLookupMixin, APIView):
+class ReportDetailView(MemberAPIMixin, APIView):
     @extend_schema(responses=ReportSerializer, summary="A report's status (queued, running, done, failed)")
     def get(self, request, report_id):
-        return Response(ReportSerializer(self.get_report(report_id)).data)
+        return Response(ReportSerializer(self.report).data)
 
 
-class ReportDownloadView(ReportLookupMixin, APIView):
+class ReportDownloadView(MemberAPIMixin, APIView):
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(description="The signed PDF; recorded in the custody ledger."),
@@ -104,7 +89,7 @@ class ReportDownloadView(ReportLookupMixin, APIView):
         summary="Download a report (a custody event)",
     )
     def get(self, request, report_id):
-        report = self.get_report(report_id)
+        report = self.report
         if not report.is_ready:
             raise ReportNotReady()
         report_download_record(report=report, actor=request.user)
@@ -116,7 +101,7 @@ class ReportVerifyView(APIView):
     """Anyone holding a PDF may ask whether it is a genuine report of this system; no account is needed."""
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [IsPublic]
     throttle_classes = [ReportVerifyThrottle]
     parser_classes = [MultiPartParser]
 

@@ -55,7 +55,7 @@ def connections_kept_open():
 
 @pytest.fixture
 def seeded(alpha, django_capture_on_commit_callbacks) -> dict[str, str]:
-    """Alpha's administrator with a token; a case with an analysed item and a generated report."""
+    """Alpha's administrator with a token; a case with an analysed item and a generated report; an invitation."""
     # The test settings run tasks synchronously, once the transaction around them commits.
     with django_capture_on_commit_callbacks(execute=True):
         receipt = services.evidence_receive(case=alpha.case, received=received(jpeg_bytes()), actor=alpha.investigator)
@@ -63,7 +63,11 @@ def seeded(alpha, django_capture_on_commit_callbacks) -> dict[str, str]:
     with django_capture_on_commit_callbacks(execute=True):
         report = report_request(actor=alpha.admin, case=alpha.case, evidence=item)
     _, secret = api_token_create(user=alpha.admin, name="schemathesis", organisation=alpha.organisation)
+    invitation = services.invitation_send(
+        organisation=alpha.organisation, username="invitee", role="auditor", actor=alpha.admin
+    )
     return {
+        "invitation_id": str(invitation.public_id),
         "token": secret,
         "case_id": str(alpha.case.public_id),
         "evidence_id": str(item.public_id),

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases import services
-from cases.models import Case, CaseNote, EvidenceItem, Membership
+from cases.models import Case, CaseNote, EvidenceItem, Invitation, Membership
 from custody.models import CustodyEvent
 from forensics.models import Analysis
 from reports.models import Report
@@ -32,7 +32,11 @@ def _id_routes(patterns=None, namespace="", prefix=""):
 def _beta_ids(beta):
     item = services.evidence_receive(case=beta.case, received=received(jpeg_bytes()), actor=beta.investigator).item
     membership = Membership.objects.get(organisation=beta.organisation, user=beta.auditor)
+    invitation = services.invitation_send(
+        organisation=beta.organisation, username="someone-else", role="auditor", actor=beta.admin
+    )
     return {
+        "invitation_id": invitation.public_id,
         "case_id": beta.case.public_id,
         "evidence_id": item.public_id,
         "membership_id": membership.public_id,
@@ -59,6 +63,12 @@ FOREIGN_REQUESTS = {
     "cases:evidence-download": ("get", ["evidence_id"], None),
     "cases:evidence-preview": ("get", ["evidence_id"], None),
     "cases:member-remove": ("post", ["membership_id"], None),
+    "cases:invitation-revoke": ("post", ["invitation_id"], None),
+    "cases:invitation-accept": ("post", ["invitation_id"], None),
+    "cases:invitation-decline": ("post", ["invitation_id"], None),
+    "api:invitation-revoke": ("post", ["invitation_id"], None),
+    "api:account-invitation-accept": ("post", ["invitation_id"], None),
+    "api:account-invitation-decline": ("post", ["invitation_id"], None),
     "api:case-detail": ("get", ["case_id"], None),
     "api:case-set-status": ("post", ["case_id"], lambda: {"status": "closed"}),
     "api:case-evidence": ("post", ["case_id"], _upload),
@@ -108,6 +118,7 @@ def _snapshot(tenant):
         "ledger": CustodyEvent.objects.filter(organisation=tenant.organisation).count(),
         "notes": CaseNote.objects.filter(case__organisation=tenant.organisation).count(),
         "members": tuple(Membership.objects.filter(organisation=tenant.organisation).values_list("pk", "role")),
+        "invitations": tuple(Invitation.objects.filter(organisation=tenant.organisation).values_list("pk", "status")),
         "reports": tuple(Report.objects.filter(case__organisation=tenant.organisation).values_list("pk", "status")),
         "analyses": Analysis.objects.filter(evidence__case__organisation=tenant.organisation).count(),
     }

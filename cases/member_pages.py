@@ -1,0 +1,158 @@
+"""Pages about who belongs to an organisation: the administrators' members page (roles, invitations, new
+accounts), and each person's own invitations, which they accept or decline whether or not they belong anywhere."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from . import services
+from .exceptions import Refused
+from .forms import AccountForm, InvitationForm, MemberRoleForm
+from .models import Invitation, Membership
+from .roles import Role, Scope
+from .views_base import MemberView
+
+
+class MembersView(MemberView, View):
+    """Organisation settings for its administrators: members and roles, pending invitations, new accounts."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    def get(self, request, *, status=200, **forms):
+        organisation = self.membership.organisation
+        context = {
+            "members": organisation.memberships.select_related("user").order_by("user__username"),
+            "invitations": organisation.invitations.pending().select_related("invited_by"),
+            "form": forms.get("form") or MemberRoleForm(organisation=organisation),
+            "invitation_form": forms.get("invitation_form") or InvitationForm(),
+            "account_form": forms.get("account_form") or AccountForm(),
+        }
+        return render(request, "cases/members.html", context, status=status)
+
+    def post(self, request):
+        """Change a member's role."""
+        form = MemberRoleForm(request.POST, organisation=self.membership.organisation)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        member, role = form.cleaned_data["member"], form.cleaned_data["role"]
+        _attempt(
+            request,
+            lambda: services.membership_set(
+                organisation=self.membership.organisation, user=member.user, role=role, actor=request.user
+            ),
+            f"{member.user.get_username()} is now {Role(role).label.lower()}.",
+        )
+        return redirect("cases:members")
+
+
+class InvitationSendView(MembersView):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = InvitationForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, invitation_form=form, status=400)
+        username = form.cleaned_data["username"]
+        _attempt(
+            request,
+            lambda: services.invitation_send(
+                organisation=self.membership.organisation,
+                username=username,
+                role=form.cleaned_data["role"],
+                actor=request.user,
+            ),
+            f"Invitation to {username} recorded; they join once they accept it.",
+        )
+        return redirect("cases:members")
+
+
+class InvitationRevokeView(MemberView, View):
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request, invitation_id):
+        invitation = get_object_or_404(
+            Invitation.objects.pending(), organisation_id=self.membership.organisation_id, public_id=invitation_id
+        )
+        _attempt(
+            request,
+            lambda: services.invitation_revoke(invitation=invitation, actor=request.user),
+            f"The invitation to {invitation.username} is revoked.",
+        )
+        return redirect("cases:members")
+
+
+class AccountCreateView(MembersView):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = AccountForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, account_form=form, status=400)
+        _attempt(
+            request,
+            lambda: services.account_create(
+                organisation=self.membership.organisation, actor=request.user, **form.cleaned_data
+            ),
+            f"Account {form.cleaned_data['username']} created; give them their first password in person.",
+        )
+        return redirect("cases:members")
+
+
+class MemberRemoveView(MemberView, View):
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request, membership_id):
+        membership = get_object_or_404(
+            Membership.objects.select_related("user", "organisation"),
+            organisation_id=self.membership.organisation_id,
+            public_id=membership_id,
+        )
+        _attempt(
+            request,
+            lambda: services.membership_remove(membership=membership, actor=request.user),
+            f"{membership.user.username} was removed from {membership.organisation.name}.",
+        )
+        return redirect("cases:members")
+
+
+@login_required
+def invitations(request):
+    """The invitations offered to the signed-in person, from any organisation."""
+    offered = Invitation.objects.for_invitee(request.user).select_related("organisation", "invited_by")
+    return render(request, "cases/invitations.html", {"invitations": offered})
+
+
+@login_required
+@require_POST
+def invitation_accept(request, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.for_invitee(request.user), public_id=invitation_id)
+    _attempt(
+        request,
+        lambda: services.invitation_accept(invitation=invitation, actor=request.user),
+        f"You are now a member of {invitation.organisation.name}; switch to it in the header to work there.",
+    )
+    return redirect("cases:invitations")
+
+
+@login_required
+@require_POST
+def invitation_decline(request, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.for_invitee(request.user), public_id=invitation_id)
+    _attempt(
+        request,
+        lambda: services.invitation_decline(invitation=invitation, actor=request.user),
+        f"You declined the invitation from {invitation.organisation.name}.",
+    )
+    return redirect("cases:invitations")
+
+
+def _attempt(request, write, success: str) -> None:
+    """Run a service call; its refusal becomes the page's error message, its success `success`."""
+    try:
+        write()
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, success)

@@ -128,6 +128,8 @@ _MAKER_STAMPS = (
     ("Kodak:TimeCreated", None, "time"),
     ("Samsung:TimeStamp", None, "utc"),
 )
+# Nikon's PowerUpTime: when the camera was switched on, so never after the shutter release it belongs to.
+_POWER_UP_TAG = "Nikon:PowerUpTime"
 _ZONE_STEP = timedelta(minutes=15)
 _ZONE_RANGE = (timedelta(hours=-12), timedelta(hours=14))
 
@@ -163,6 +165,17 @@ def maker_note_of_another_maker(result: AnalysisResult) -> Iterator[Observation]
     make = first(result, "IFD0:Make")
     claimed = make_family(make)
     families = maker_note_families(result)
+    note_bytes = result.jpeg.exif_maker_note_length if result.jpeg else None
+    if claimed is not None and not families and note_bytes:
+        # A header-less note (Canon, Casio...) is decoded by the Make: under another maker's Make it reads as nothing.
+        yield Observation(
+            evidence={"IFD0:Make": make, "jpeg:exif_maker_note_length": note_bytes, "maker_note_groups": {}},
+            explanation=(
+                f"IFD0:Make says {quote(make)}, and the EXIF holds a {note_bytes:,}-byte maker note, but ExifTool "
+                f"cannot read it in {claimed}'s format: the notes were written by another maker's camera."
+            ),
+        )
+        return
     if claimed is None or not families or claimed in families.values():
         return
     foreign = {group: family for group, family in families.items() if (claimed, family) not in OEM_MAKER_NOTES}
@@ -190,7 +203,8 @@ def _model_key(text: str) -> str:
     looks_at=(
         "IFD0:Model vs Canon:CanonModelID, Minolta:MinoltaModelID, Pentax:PentaxModelID, Kodak:KodakModel, "
         "Sony:SonyModelID, Olympus:CameraType2; compared without the maker's name and the words 'digital', "
-        "'camera', 'zoom', any of the regional names ExifTool lists ('PowerShot S410 / Digital IXUS 430') matching"
+        "'camera', 'zoom'; equal or one ending with the other, any of the regional names ExifTool lists "
+        "('PowerShot S410 / Digital IXUS 430') matching"
     ),
     innocent=(
         "A model ExifTool's tables name differently from the firmware would show here; regional names are allowed. "
@@ -207,7 +221,8 @@ def maker_note_model_differs(result: AnalysisResult) -> Iterator[Observation]:
         if noted is None or not str(noted).strip() or str(noted).lower().startswith("unknown"):
             continue
         aliases = [_model_key(alias) for alias in _MODEL_ALIAS_SPLIT.split(str(noted))]
-        if any(alias and (alias in model_key or model_key in alias) for alias in aliases):
+        # Equal, or one ends with the other ("eos350d" and "350d"); a suffix added to the model ("g2pro") differs.
+        if any(alias and (model_key.endswith(alias) or alias.endswith(model_key)) for alias in aliases):
             continue
         yield Observation(
             evidence={"IFD0:Model": model, name: noted},
@@ -261,7 +276,7 @@ def _clock_gap(original: Stamp, noted: Stamp, clock: str) -> timedelta | None:
         "ExifIFD:DateTimeOriginal (with OffsetTimeOriginal) vs the time the maker notes stamp from the same clock: "
         "Minolta MinoltaDate+MinoltaTime, Pentax Date+Time, Sony SonyDateTime, Reconyx DateTimeOriginal, Kodak "
         "TimeCreated (time of day), Samsung TimeStamp (UTC: equal to the capture time, or a whole time-zone offset "
-        "from it); 60 s allowed. GPS time is compared in EM-META-012"
+        "from it); 60 s allowed; Nikon PowerUpTime must not be after it. GPS time is compared in EM-META-012"
     ),
     innocent=(
         "Every camera original in the calibration set agrees to the second. Programs that shift EXIF dates (a "
@@ -272,6 +287,17 @@ def _clock_gap(original: Stamp, noted: Stamp, clock: str) -> timedelta | None:
 def maker_note_time_disagrees(result: AnalysisResult) -> Iterator[Observation]:
     original = capture_time(result)
     if original is None:
+        return
+    power_up = parse_stamp(_POWER_UP_TAG, first(result, _POWER_UP_TAG))
+    if power_up is not None and power_up.wall - original.wall > SAME_CLOCK_TOLERANCE:
+        yield Observation(
+            evidence={original.field: original.raw, power_up.field: power_up.raw},
+            explanation=(
+                f"The capture time ExifIFD:DateTimeOriginal is {quote(original.raw)}, but the maker notes say the "
+                f"camera was switched on at {quote(power_up.raw)}, after it took the photo: the EXIF date was "
+                "moved back."
+            ),
+        )
         return
     for date_tag, time_tag, clock in _MAKER_STAMPS:
         if clock == "time":

@@ -4,6 +4,7 @@ from ../shared/corpus."""
 
 from __future__ import annotations
 
+import csv
 import io
 import shutil
 import struct
@@ -15,11 +16,14 @@ import pytest
 from PIL import Image
 
 from forensics.analysers import analyse_file
+from forensics.analysers.pipeline import analyse_files
 from forensics.rules import Evaluation, evaluate
 
 from .conftest import exiftool_write, picture
 
 MINOLTA_WITH_PREVIEW = Path("images/camera-original/Minolta_DiMAGE_S404.jpg")
+# The warnings these rules add or change: none may fire on a genuine camera file.
+OWN_WARNINGS = {"EM-STRIP-001", "EM-MAKER-001", "EM-MAKER-002", "EM-MAKER-003", "EM-INT-002"}
 # A quantisation table no libjpeg quality setting produces, as camera firmware uses its own.
 CAMERA_TABLE = [2 + (index % 7) for index in range(64)]
 
@@ -264,3 +268,31 @@ def test_data_appended_to_a_camera_like_jpeg_stays_a_warning(
     assert item.evidence["jpeg:undeclared_regions"][0]["offset"] == end
     assert item.evidence["jpeg:undeclared_regions"][0]["looks_like"] == looks_like
     assert item.severity == "warning"
+
+
+def test_canon_maker_notes_under_another_make_are_caught(camera_jpeg: Path) -> None:
+    # Canon notes have no header: ExifTool decodes them by the Make, so under "Apple" they read as nothing.
+    exiftool_write(camera_jpeg, "-Make=Apple", "-Model=iPhone 12")
+
+    (item,) = findings(judged(camera_jpeg), "EM-MAKER-001")
+
+    assert item.evidence["jpeg:exif_maker_note_length"] > 0
+    assert "cannot read it in Apple's format" in item.explanation
+
+
+def test_suffix_added_to_the_model_is_caught(camera_jpeg: Path) -> None:
+    exiftool_write(camera_jpeg, "-Model=Canon PowerShot G11 Pro")
+
+    assert findings(judged(camera_jpeg), "EM-MAKER-002")
+
+
+def test_no_corpus_camera_original_fires_the_stripping_maker_note_or_trailer_rules(corpus: Path) -> None:
+    with (corpus / "manifest.csv").open() as handle:
+        originals = [corpus / row["path"] for row in csv.DictReader(handle) if row["label"] == "camera-original"]
+    fired = {
+        path.name: [item.rule_id for item in evaluate(result).findings if item.rule_id in OWN_WARNINGS]
+        for path, result in zip(originals, analyse_files(originals), strict=True)
+    }
+
+    assert len(originals) >= 40
+    assert {name: ids for name, ids in fired.items() if ids} == {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import c2pa
 
@@ -15,6 +16,18 @@ from .common import clip_text
 MAX_STORE_JSON_CHARS = 1 << 20
 # Offline and deterministic: a remote manifest or an OCSP answer would make the result depend on the network.
 _SETTINGS = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+
+# Where C2PA data can sit (C2PA 2.1, "Embedding manifests into assets"): a JUMBF superbox whose first child is its
+# description box (JPEG APP11, PNG caBX, the BMFF uuid box, RIFF C2PA chunk all wrap one), the PNG chunk and the
+# BMFF uuid that carry it, and the XMP reference to a remote manifest. Searched only when the reader failed.
+_C2PA_MARKERS = (
+    (re.compile(rb"jumb[\s\S]{4}jumd"), "JUMBF superbox"),
+    (re.compile(rb"caBX[\s\S]{4}jumb"), "PNG caBX chunk"),
+    (re.compile(re.escape(bytes.fromhex("d8fec3d61b0e483c92975828877ec481"))), "C2PA uuid box"),
+    (re.compile(rb"dcterms:provenance"), "XMP dcterms:provenance reference"),
+)
+_SCAN_CHUNK = 4 << 20
+_SCAN_OVERLAP = 64
 
 _context_lock = threading.Lock()
 _context: c2pa.Context | None = None
@@ -46,6 +59,8 @@ class C2paResult:
 
     present: bool
     mime_type: str
+    # When the reader failed: the first C2PA structure found in the bytes ("JUMBF superbox at offset 1,234"), if any
+    store_marker: str | None = None
     validation_state: str | None = None
     status_codes: list[dict[str, str]] = field(default_factory=list)
     active_manifest: C2paManifest | None = None
@@ -72,13 +87,37 @@ def c2pa_read(path: str | Path, *, mime_type: str) -> C2paResult:
         try:
             reader = c2pa.Reader.try_create(mime_type, stream, None, _offline_context())
         except c2pa.C2paError as error:
-            # e.g. a manifest that lives only at a remote URL, or pre-release C2PA data
-            return C2paResult(present=True, mime_type=mime_type, read_error=clip_text(str(error), 2000))
+            # A manifest that lives only at a remote URL, pre-release or damaged C2PA data, or just a container the
+            # SDK cannot walk (an old QuickTime movie without ftyp, a damaged AVI): only the bytes can tell.
+            marker = c2pa_marker_find(stream)
+            return C2paResult(
+                present=marker is not None,
+                mime_type=mime_type,
+                store_marker=marker,
+                read_error=clip_text(str(error), 2000),
+            )
         if reader is None:
             return C2paResult(present=False, mime_type=mime_type)
         with reader:
             store = json.loads(reader.json())
     return _result_from_store(store, mime_type)
+
+
+def c2pa_marker_find(stream: BinaryIO) -> str | None:
+    """The first C2PA structure in the file and its offset, read in overlapping chunks so memory stays flat."""
+    stream.seek(0)
+    position, tail = 0, b""
+    while chunk := stream.read(_SCAN_CHUNK):
+        window = tail + chunk
+        found = [
+            (match.start(), name) for pattern, name in _C2PA_MARKERS if (match := pattern.search(window)) is not None
+        ]
+        if found:
+            start, name = min(found)
+            return f"{name} at offset {position - len(tail) + start:,}"
+        position += len(chunk)
+        tail = window[-_SCAN_OVERLAP:]
+    return None
 
 
 def _offline_context() -> c2pa.Context:

@@ -82,15 +82,21 @@ def c2pa_trust(result: AnalysisResult) -> Iterator[Observation]:
     "C2PA data present but could not be validated",
     Category.PROVENANCE,
     Severity.WARNING,
-    looks_at="c2pa-python reader error (remote-only manifest, unsupported or damaged C2PA data)",
+    looks_at=(
+        "c2pa-python reader error (remote-only manifest, unsupported or damaged C2PA data), when the bytes hold "
+        "C2PA data: a JUMBF superbox, a PNG caBX chunk, the C2PA uuid box or an XMP dcterms:provenance reference"
+    ),
     innocent="Remote manifests are not fetched here by design, and pre-release C2PA data is no longer supported.",
 )
 def c2pa_unreadable(result: AnalysisResult) -> Iterator[Observation]:
-    if result.c2pa is not None and result.c2pa.read_error:
+    # A reader error on a file without C2PA bytes is about the container (the SDK cannot walk it), not provenance.
+    c2pa = result.c2pa
+    if c2pa is not None and c2pa.present and c2pa.read_error:
         yield Observation(
-            evidence={"c2pa:error": result.c2pa.read_error},
+            evidence={"c2pa:error": c2pa.read_error, "c2pa:store_marker": c2pa.store_marker},
             explanation=(
-                f"The file refers to C2PA provenance that could not be checked: {quote(result.c2pa.read_error, 200)}."
+                f"The file holds C2PA data ({c2pa.store_marker or 'a manifest store'}) that could not be checked: "
+                f"{quote(c2pa.read_error, 200)}."
             ),
         )
 

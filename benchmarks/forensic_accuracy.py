@@ -41,18 +41,23 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from manipulation_recipes import RECIPES, TARGETS, NotApplicable, Original, Recipe
+from manipulation_recipes import RECIPES, TARGETS, NotApplicable, Original, Recipe, found_as_is
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "corpus"
 KINDS = {"JPEG": "jpeg", "HEIC": "heic", "HEIF": "heic", "MOV": "video", "MP4": "video"}
 DEFAULT_PER_ORIGINAL = 4
+# Camera originals are measured for false positives and manipulated; camera files found already resized or rotated
+# (the corpus's "derived") are measured as one more class that should be flagged.
+LABELS = ("camera-original", "derived")
+DERIVED_RECIPE = Recipe("found-resized-or-rotated", "resized-rotated (found)", ("jpeg",), "", found_as_is)
 
 
 @dataclass(frozen=True)
 class Candidate:
     original: Original
     source: str  # "corpus" or "extra"
+    label: str  # "camera-original" or "derived" (see LABELS)
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,15 @@ def main() -> int:
     if not candidates:
         print("No camera originals found: pass --corpus or --originals.", file=sys.stderr)
         return 2
-    calibration = [item for item in candidates if item.original.sha256[0] in "01234567"]
-    heldout = [item for item in candidates if item.original.sha256[0] not in "01234567"]
+    originals = [item for item in candidates if item.label == "camera-original"]
+    calibration = [item for item in originals if item.original.sha256[0] in "01234567"]
+    heldout = [item for item in originals if item.original.sha256[0] not in "01234567"]
     measured, half = (calibration, "calibration") if args.calibration else (heldout, "heldout")
-    print(f"Camera originals: {len(candidates)} ({count_by(candidates)}); calibration half {len(calibration)}, "
-          f"held-out half {len(heldout)}; measuring the {half} half")  # fmt: skip
+    found_derived = [item for item in candidates if item.label == "derived" and (item.original.sha256[0] in
+                     "01234567") == args.calibration]  # fmt: skip
+    print(f"Camera files: {len(candidates)} ({count_by(candidates)}); camera originals: calibration half "
+          f"{len(calibration)}, held-out half {len(heldout)}; measuring the {half} half, with its "
+          f"{len(found_derived)} files found already resized or rotated")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="forensic-accuracy-") as scratch:
         profiles_prepare(calibration, Path(scratch))
@@ -98,13 +107,15 @@ def main() -> int:
               f"({time.perf_counter() - started:.0f} s so far)")  # fmt: skip
         for name, reason in failed[:10]:
             print(f"  failed {name}: {reason}")
-        records = analyse([str(item.original.path) for item in measured] + [str(item.path) for item in made], args.jobs)
+        measured_paths = [str(item.original.path) for item in measured + found_derived]
+        records = analyse(measured_paths + [str(item.path) for item in made], args.jobs)
 
     from forensics.rules import RULESET_VERSION
 
     print(f"\nRuleset {RULESET_VERSION}, {half} half, {time.perf_counter() - started:.0f} s")
     original_ok = originals_report(measured, records)
-    class_rates = manipulations_report(made, records)
+    found = [Made(DERIVED_RECIPE, item.original, item.original.path) for item in found_derived]
+    class_rates = manipulations_report(made + found, records)
     rates = [original_ok] + [class_rates[name] for name in TARGETS if name in class_rates]
     print(f"RESULT {half}_min_rate={min(rates):.3f}")
     return 0
@@ -114,26 +125,31 @@ def main() -> int:
 
 
 def originals_collect(corpus: Path, extra_folders: list[Path]) -> list[Candidate]:
-    """Camera originals of the corpus and of the extra folders, once per SHA-256, sorted by SHA-256."""
-    corpus_paths = []
+    """Camera originals and camera files found already resized or rotated ("derived"), from the corpus (by its
+    labels) and the extra folders (by the criterion), once per SHA-256, sorted by SHA-256. A file the corpus holds
+    under any label keeps the corpus's judgement."""
+    corpus_rows = []
     manifest = corpus / "manifest.csv"
     if manifest.is_file():
         with manifest.open(encoding="utf-8") as handle:
-            corpus_paths = [corpus / row["path"] for row in csv.DictReader(handle) if row["label"] == "camera-original"]
+            corpus_rows = list(csv.DictReader(handle))
     else:
         print(f"No corpus at {corpus} (expected {manifest}); using --originals only.")
+    labelled = {row["sha256"] for row in corpus_rows}
+    corpus_paths = {corpus / row["path"]: row["label"] for row in corpus_rows if row["label"] in LABELS}
     extra_paths = [path for folder in extra_folders for path in sorted(folder.rglob("*")) if path.is_file()]
-    metadata = exiftool_summaries(corpus_paths + extra_paths)
+    metadata = exiftool_summaries([*corpus_paths, *extra_paths])
     found: dict[str, Candidate] = {}
-    for source, paths in (("corpus", corpus_paths), ("extra", extra_paths)):
-        for path in paths:
-            tags = metadata.get(str(path.resolve()), {})
-            kind = KINDS.get(str(tags.get("File:FileType", "")).upper())
-            if kind is None or (source == "extra" and not camera_original(tags)):
-                continue
-            sha256 = file_sha256(path)
-            make, model = (str(tags.get(name, "")).strip() for name in ("IFD0:Make", "IFD0:Model"))
-            found.setdefault(sha256, Candidate(Original(path, sha256, kind, make, model), source))
+    for path in [*corpus_paths, *extra_paths]:
+        tags = metadata.get(str(path.resolve()), {})
+        kind = KINDS.get(str(tags.get("File:FileType", "")).upper())
+        sha256 = file_sha256(path)
+        label = corpus_paths.get(path) or (None if sha256 in labelled else camera_file_label(tags, kind))
+        if kind is None or label is None:
+            continue
+        make, model = (str(tags.get(name, "")).strip() for name in ("IFD0:Make", "IFD0:Model"))
+        source = "corpus" if path in corpus_paths else "extra"
+        found.setdefault(sha256, Candidate(Original(path, sha256, kind, make, model), source, label))
     return sorted(found.values(), key=lambda item: item.original.sha256)
 
 
@@ -162,19 +178,27 @@ def exiftool_summaries(paths: list[Path]) -> dict[str, dict[str, object]]:
     return summaries
 
 
-def camera_original(tags: dict[str, object]) -> bool:
-    """IFD0 Make, maker notes, and no editor named in a software field or an XMP history."""
+def camera_file_label(tags: dict[str, object], kind: str | None) -> str | None:
+    """ "camera-original" for a file with IFD0 Make, maker notes, and no editor named in a software field or an XMP
+    history; "derived" for such a JPEG whose pixel size differs from the size in its EXIF (resized or rotated
+    by unnamed software, as the corpus labels them); None for anything else."""
     from forensics.rules.software_names import SOFTWARE_TAGS, editor_named
 
     if not str(tags.get("IFD0:Make", "")).strip() or not tags.get("MakerNotes"):
-        return False
+        return None
     for key, value in tags.items():
         tag = key.rpartition(":")[2]
         if tag.startswith("History") and "XMP" in key:
-            return False
+            return None
         if tag in SOFTWARE_TAGS and editor_named(str(value)):
-            return False
-    return True
+            return None
+    coded = (tags.get("File:ImageWidth"), tags.get("File:ImageHeight"))
+    recorded = (tags.get("ExifIFD:ExifImageWidth"), tags.get("ExifIFD:ExifImageHeight"))
+    if kind == "jpeg" and None not in recorded and coded != recorded:
+        turned = any(word in str(tags.get("IFD0:Orientation", "")) for word in ("Rotate 90", "Rotate 270"))
+        if not (turned and coded == recorded[::-1]):
+            return "derived"
+    return "camera-original"
 
 
 def file_sha256(path: Path) -> str:
@@ -183,7 +207,7 @@ def file_sha256(path: Path) -> str:
 
 
 def count_by(candidates: list[Candidate]) -> str:
-    counts = Counter(f"{item.source} {item.original.kind}" for item in candidates)
+    counts = Counter(f"{item.source} {item.original.kind} {item.label}" for item in candidates)
     return ", ".join(f"{number} {name}" for name, number in sorted(counts.items()))
 
 
@@ -353,7 +377,7 @@ def manipulations_report(made: list[Made], records: dict[str, dict]) -> dict[str
         target = f"target {TARGETS[name]:.0%}" if name in TARGETS else "no target"
         print(f"  {name:<16} {hits:>4}/{len(items):<4} {share(hits, len(items)):>7}  {target}")
     print("\nCatch rate per recipe (the rules that caught it):")
-    for recipe in RECIPES:
+    for recipe in (*RECIPES, DERIVED_RECIPE):
         items = by_recipe.get(recipe.name, [])
         if not items:
             continue
@@ -363,7 +387,7 @@ def manipulations_report(made: list[Made], records: dict[str, dict]) -> dict[str
         print(f"  {recipe.manipulation_class:<16} {recipe.name:<30} {hits:>3}/{len(items):<3} "
               f"{share(hits, len(items)):>7}  {top}")  # fmt: skip
     print("\nMissed (verdict ok):")
-    for recipe in RECIPES:
+    for recipe in (*RECIPES, DERIVED_RECIPE):
         missed = [item for item in by_recipe.get(recipe.name, []) if not caught[str(item.path)]]
         if missed:
             cameras = "; ".join(sorted({f"{item.original.make} {item.original.model}".strip() for item in missed}))

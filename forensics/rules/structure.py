@@ -253,9 +253,13 @@ def software_jpeg_encoding(result: AnalysisResult) -> Iterator[Observation]:
     "Leftover storage data after the image",
     Category.STRUCTURE,
     Severity.INFO,
-    looks_at="JPEG bytes after the primary EOI when the file ends on a 512-byte sector boundary and starts with zeros",
+    looks_at=(
+        "JPEG bytes after an image's EOI that start with 16+ fill bytes (zeros or 0xFF) and stop on a 512-byte "
+        "boundary: the end of the file, or (under one sector) the start of an MPF image"
+    ),
     innocent=(
-        "Files recovered or copied sector by sector from memory cards keep whatever the last sector held; "
+        "Files recovered or copied sector by sector from memory cards keep whatever the last sector held, and "
+        "cameras that align each image to a sector (Panasonic) leave leftovers after the fill; "
         "it is not content added by a program."
     ),
 )
@@ -271,8 +275,8 @@ def storage_slack(result: AnalysisResult) -> Iterator[Observation]:
                     "sha256": region.sha256,
                 },
                 explanation=(
-                    f"{region.length:,} bytes after the end of the image at offset {region.offset:,} start with zeros "
-                    f"and the file ends on a 512-byte boundary, like the unused tail of a storage sector."
+                    f"{region.length:,} bytes after the end of an image at offset {region.offset:,} start with fill "
+                    f"bytes and stop on a 512-byte boundary, like the unused tail of a storage sector."
                 ),
             )
 

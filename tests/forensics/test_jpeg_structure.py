@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 from forensics.analysers.jpeg_structure import jpeg_structure_read
@@ -107,3 +108,57 @@ def test_empty_file_is_reported_not_raised(tmp_path: Path) -> None:
     path.write_bytes(b"")
 
     assert jpeg_structure_read(path).issues[0].code == "empty_file"
+
+
+def _with_aligned_mpf_image(primary: bytes, second: bytes, fill: bytes) -> tuple[bytes, int]:
+    """`primary` with an MPF index (APP2) naming `second`, which starts on the next 512-byte boundary after
+    `fill` and leftover bytes, as Panasonic cameras lay out their MPF previews."""
+
+    def app2(second_offset: int) -> bytes:
+        entries = struct.pack(">IIIHH", 0x20030000, 0, 0, 0, 0) + struct.pack(
+            ">IIIHH", 0x00020002, len(second), second_offset, 0, 0
+        )
+        ifd = struct.pack(">H", 3)
+        ifd += struct.pack(">HHI", 0xB000, 7, 4) + b"0100"
+        ifd += struct.pack(">HHII", 0xB001, 4, 1, 2)
+        ifd += struct.pack(">HHII", 0xB002, 7, len(entries), 8 + len(ifd) + 12 + 4)
+        body = b"MPF\x00MM\x00\x2a" + struct.pack(">I", 8) + ifd + struct.pack(">I", 0) + entries
+        return b"\xff\xe2" + struct.pack(">H", len(body) + 2) + body
+
+    primary_length = 2 + len(app2(0)) + len(primary) - 2
+    aligned = -(-(primary_length + len(fill) + 1) // 512) * 512
+    gap = fill + bytes(range(1, 256))[: aligned - primary_length - len(fill)]
+    mpf_base = 2 + 4 + 4  # SOI, APP2 marker and length, "MPF\0": offsets count from the TIFF header
+    data = b"\xff\xd8" + app2(aligned - mpf_base) + primary[2:] + gap + second
+    return data, aligned
+
+
+def test_fill_before_a_sector_aligned_mpf_image_is_slack_not_hidden_data(tmp_path: Path) -> None:
+    primary, second = io.BytesIO(), io.BytesIO()
+    picture(320, 240).save(primary, "JPEG")
+    picture(64, 48).save(second, "JPEG")
+    data, aligned = _with_aligned_mpf_image(primary.getvalue(), second.getvalue(), b"\xff" * 40)
+    path = tmp_path / "panasonic-like.jpg"
+    path.write_bytes(data)
+
+    result = jpeg_structure_read(path)
+
+    assert [(region.classification, region.offset + region.length) for region in result.trailing] == [
+        ("storage_slack", aligned),
+        ("mpf_image", len(data)),
+    ]
+    assert result.undeclared_trailing_bytes == 0
+
+
+def test_leftovers_without_fill_before_an_mpf_image_stay_undeclared(tmp_path: Path) -> None:
+    primary, second = io.BytesIO(), io.BytesIO()
+    picture(320, 240).save(primary, "JPEG")
+    picture(64, 48).save(second, "JPEG")
+    data, _ = _with_aligned_mpf_image(primary.getvalue(), second.getvalue(), b"")
+    path = tmp_path / "hidden.jpg"
+    path.write_bytes(data)
+
+    result = jpeg_structure_read(path)
+
+    assert result.trailing[0].classification == "undeclared"
+    assert result.undeclared_trailing_bytes == result.trailing[0].length

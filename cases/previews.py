@@ -11,6 +11,7 @@ with the media (`derived_files_delete`), so a preview never outlives the media i
 import hashlib
 import io
 import warnings
+from pathlib import Path
 
 import av
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.core.files.storage import storages
 from PIL import Image, ImageOps
 
 from custody.access import integrity_alarm_record
+from forensics.analysers.exif_thumbnail import comparison_picture
+from forensics.analysers.jpeg_structure import jpeg_structure_read
 
 from .media_types import ACCEPTED
 from .models import EvidenceItem
@@ -84,13 +87,50 @@ def preview_get_or_create(item: EvidenceItem, *, actor) -> str:
     return key
 
 
-def derived_files_delete(item: EvidenceItem) -> None:
-    """Delete every file derived from the item's media (its preview); call when the media is deleted.
+def thumbnail_comparison_key(item: EvidenceItem) -> str:
+    """Where the item's EXIF-thumbnail comparison picture lives in the derived store, beside its preview."""
+    return preview_key(item).removesuffix("-preview.jpg") + "-thumbnail-comparison.png"
 
-    Another item of the organisation holding identical bytes loses its cached preview too, and gets it made
-    again from its own media the next time it is viewed.
+
+def thumbnail_comparison_get_or_create(item: EvidenceItem, *, actor) -> str:
+    """The derived-store key of the item's EXIF-thumbnail comparison (thumbnail, main image scaled to it, amplified
+    difference), made now if it is not cached yet; raises PreviewUnavailable like `preview_get_or_create`."""
+    if not item.media_held:
+        raise PreviewUnavailable(
+            "The media of this item was deleted; only its hashes and findings are kept.", status_code=404
+        )
+    if item.detected_mime_type != "image/jpeg":
+        raise PreviewUnavailable("Only JPEG files carry an EXIF thumbnail to compare.")
+    derived = storages["derived"]
+    key = thumbnail_comparison_key(item)
+    if derived.exists(key):
+        return key
+    _stored_bytes_check(item, actor=actor)
+    # The comparison reads the thumbnail at its byte offset and lets Pillow seek: it needs the file on disk.
+    path = Path(storages["evidence"].path(item.storage_key))
+    try:
+        with Image.open(path, formats=["JPEG"]) as image:
+            _pixel_limit_check(*image.size)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise PreviewUnavailable(f"The picture could not be decoded for a comparison; {ORIGINAL_HINT}") from None
+    picture = comparison_picture(path, jpeg_structure_read(path))
+    if picture is None:
+        raise PreviewUnavailable("This file has no EXIF thumbnail that can be compared with its main image.")
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    derived.save(key, ContentFile(buffer.getvalue()))
+    return key
+
+
+def derived_files_delete(item: EvidenceItem) -> None:
+    """Delete every file derived from the item's media (its preview, its thumbnail comparison); call when the media
+    is deleted.
+
+    Another item of the organisation holding identical bytes loses its cached pictures too, and gets them made
+    again from its own media the next time they are viewed.
     """
     storages["derived"].delete(preview_key(item))
+    storages["derived"].delete(thumbnail_comparison_key(item))
 
 
 def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:

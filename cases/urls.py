@@ -37,6 +37,11 @@ urlpatterns = [
     path("evidence/<uuid:evidence_id>/download/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
     path("evidence/<uuid:evidence_id>/preview/", views.EvidencePreviewView.as_view(), name="evidence-preview"),
     path(
+        "evidence/<uuid:evidence_id>/thumbnail-comparison/",
+        views.EvidenceThumbnailComparisonView.as_view(),
+        name="evidence-thumbnail-comparison",
+    ),
+    path(
         "evidence/<uuid:evidence_id>/delete-media/",
         views.EvidenceMediaDeleteView.as_view(),
         name="evidence-delete-media",

@@ -53,7 +53,12 @@ from .models import (
     Membership,
     Verdict,
 )
-from .previews import PreviewUnavailable, preview_get_or_create, preview_supported
+from .previews import (
+    PreviewUnavailable,
+    preview_get_or_create,
+    preview_supported,
+    thumbnail_comparison_get_or_create,
+)
 from .roles import Reach, Scope
 from .tenancy import membership_activate
 from .upload import uploaded_files
@@ -377,6 +382,29 @@ class EvidencePreviewView(MemberView, View):
         response = FileResponse(storages["derived"].open(key, "rb"), content_type="image/jpeg")
         response["Cache-Control"] = "private, no-store"
         response["Content-Disposition"] = content_disposition_header(False, f"preview-{item.public_id}.jpg")
+        return response
+
+
+class EvidenceThumbnailComparisonView(MemberView, View):
+    """The EXIF thumbnail beside the main image scaled to it and their amplified difference (a PNG made on the
+    server, on request), for the EM-THUMB findings. Served and recorded like a preview: it shows the media."""
+
+    required_scope = Scope.CASE_READ
+
+    def get(self, request, evidence_id):
+        item = self.evidence
+        if not item.media_held:
+            raise Http404("The media of this item was deleted.")
+        try:
+            key = thumbnail_comparison_get_or_create(item, actor=request.user)
+        except PreviewUnavailable as reason:
+            return HttpResponse(str(reason), status=reason.status_code, content_type="text/plain; charset=utf-8")
+        media_view_record(item=item, actor=request.user, via="thumbnail comparison")
+        response = FileResponse(storages["derived"].open(key, "rb"), content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Disposition"] = content_disposition_header(
+            False, f"thumbnail-comparison-{item.public_id}.png"
+        )
         return response
 
 

@@ -2,12 +2,16 @@
 analysis with its findings, metadata and structure, the custody log with an inclusion proof for every event, the
 result of verifying the ledger and the signed checkpoint the report is anchored to."""
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.files.storage import storages
+
 from cases.models import Case, EvidenceItem
+from cases.previews import PreviewUnavailable, thumbnail_comparison_get_or_create
 from custody import merkle
 from custody.chain import entry_leaf_hashes
 from custody.checkpoints import checkpoint_make
@@ -17,6 +21,7 @@ from custody.signing import public_key_b64
 from custody.verification import custody_verify
 from forensics.models import Analysis
 from forensics.presentation import metadata_groups
+from forensics.rules.thumbnail import COMPARISON_RULES
 
 from .models import Report
 
@@ -98,19 +103,35 @@ def custody_log(events, anchor: Anchor) -> list[ProvedEvent]:
     return rows
 
 
-def item_section(item: EvidenceItem, anchor: Anchor) -> dict[str, Any]:
+def item_section(item: EvidenceItem, anchor: Anchor, *, actor) -> dict[str, Any]:
     """Everything the report says about one evidence item."""
     analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
     result = analysis.result if analysis else {}
     return {
         "item": item,
         "analysis": analysis,
+        "thumbnail_comparison": thumbnail_comparison_embedded(item, analysis, actor=actor),
         "metadata": metadata_groups(result),
         "mediainfo_tracks": mediainfo_tracks(result),
         "structure": structure_summary(result),
         "c2pa": (result or {}).get("c2pa") or {},
         "custody_log": custody_log(CustodyEvent.objects.filter(evidence=item), anchor),
     }
+
+
+def thumbnail_comparison_embedded(item: EvidenceItem, analysis: Analysis | None, *, actor) -> str | None:
+    """The EXIF-thumbnail comparison picture as a data URI, when an EM-THUMB content finding fired and the media is
+    still held (it is made from the media, like a preview, and shares its checks); None otherwise."""
+    if analysis is None or not item.media_held:
+        return None
+    if not any(finding.get("rule_id") in COMPARISON_RULES for finding in analysis.findings or []):
+        return None
+    try:
+        key = thumbnail_comparison_get_or_create(item, actor=actor)
+    except PreviewUnavailable:
+        return None
+    with storages["derived"].open(key, "rb") as picture:
+        return "data:image/png;base64," + base64.b64encode(picture.read()).decode("ascii")
 
 
 def mediainfo_tracks(result: dict) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -161,10 +182,10 @@ def report_context(report: Report, anchor: Anchor, generated_at: datetime) -> di
         "custody_verification": custody_verify(case.organisation),
     }
     if report.evidence_id:
-        context["sections"] = [item_section(report.evidence, anchor)]
+        context["sections"] = [item_section(report.evidence, anchor, actor=report.requested_by)]
         return context
     items = list(case.evidence.select_related("received_by").prefetch_related("digests").order_by("received_at", "id"))
     context["items"] = items
-    context["sections"] = [item_section(item, anchor) for item in items]
+    context["sections"] = [item_section(item, anchor, actor=report.requested_by) for item in items]
     context["case_custody_log"] = custody_log(CustodyEvent.objects.filter(case=case, evidence=None), anchor)
     return context

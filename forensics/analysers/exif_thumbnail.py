@@ -363,3 +363,34 @@ def _worst_block(residual: np.ndarray) -> tuple[float, tuple[int, int]]:
             if value > worst:
                 worst, at = value, (x, y)
     return worst, at
+
+
+PANEL_SCALE = 2
+DIFFERENCE_GAIN = 4
+
+
+def comparison_picture(path: str | Path, jpeg: JpegStructure) -> Image.Image | None:
+    """Side by side, for the examiner: the thumbnail, the main image scaled into the thumbnail's content box, and
+    their difference after brightness matching, amplified DIFFERENCE_GAIN times (black: the same). None when the
+    thumbnail cannot be compared. A visual aid: the rules judge the measures of `thumbnail_compare`, not this."""
+    comparison = thumbnail_compare(path, jpeg)
+    if comparison.status != "compared":
+        return None
+    pictures = _decode(Path(path), jpeg, ThumbnailComparison(status="compared"))
+    if pictures is None:
+        return None
+    x0, y0, x1, y1 = comparison.match.content_box
+    thumbnail = pictures.thumbnail
+    fitted = Image.new("L", thumbnail.size, 0)
+    fitted.paste(pictures.main.resize((x1 - x0, y1 - y0), Image.Resampling.BOX), (x0, y0))
+    a = np.asarray(thumbnail, dtype=np.float64)[y0:y1, x0:x1]
+    b = np.asarray(fitted, dtype=np.float64)[y0:y1, x0:x1]
+    difference = np.zeros((thumbnail.height, thumbnail.width), dtype=np.uint8)
+    difference[y0:y1, x0:x1] = np.clip(np.abs(a - _brightness_matched(b, a)) * DIFFERENCE_GAIN, 0, 255)
+    panels = [thumbnail, fitted, Image.fromarray(difference)]
+    width, height = thumbnail.width * PANEL_SCALE, thumbnail.height * PANEL_SCALE
+    gap = 8
+    sheet = Image.new("L", (3 * width + 2 * gap, height), 255)
+    for index, panel in enumerate(panels):
+        sheet.paste(panel.resize((width, height), Image.Resampling.NEAREST), (index * (width + gap), 0))
+    return sheet

@@ -22,6 +22,8 @@ from .model import Category, Observation, RuleBook, Severity
 book = RuleBook()
 
 CALIBRATION_FILE = Path(__file__).with_name("thumbnail_calibration.json")
+# The rules whose findings come from comparing pictures, so a comparison picture can show what they saw.
+COMPARISON_RULES = ("EM-THUMB-001", "EM-THUMB-002", "EM-THUMB-003")
 
 
 @cache

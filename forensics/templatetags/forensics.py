@@ -5,6 +5,7 @@ from django import template
 
 from forensics.models import Analysis
 from forensics.presentation import c2pa_panel, metadata_groups, structure_tree
+from forensics.rules.thumbnail import COMPARISON_RULES
 
 register = template.Library()
 
@@ -20,4 +21,6 @@ def analysis_panel(item) -> dict:
         "metadata": metadata_groups(analysis.result) if analysis else [],
         "structure": structure_tree(analysis.result) if analysis else None,
         "c2pa": c2pa_panel(analysis.result) if analysis else None,
+        # Findings of these rules offer the thumbnail comparison picture while the media is held.
+        "comparison_rules": COMPARISON_RULES if item.media_held else (),
     }

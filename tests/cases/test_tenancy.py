@@ -62,6 +62,7 @@ FOREIGN_REQUESTS = {
     "cases:evidence-detail": ("get", ["evidence_id"], None),
     "cases:evidence-download": ("get", ["evidence_id"], None),
     "cases:evidence-preview": ("get", ["evidence_id"], None),
+    "cases:evidence-thumbnail-comparison": ("get", ["evidence_id"], None),
     "cases:member-remove": ("post", ["membership_id"], None),
     "cases:invitation-revoke": ("post", ["invitation_id"], None),
     "cases:invitation-accept": ("post", ["invitation_id"], None),

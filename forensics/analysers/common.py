@@ -40,13 +40,18 @@ def decode_text(raw: bytes, encoding: str = "utf-8") -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """Convert dataclasses, enums, bytes and tuples into JSON-serialisable structures."""
+    """Convert dataclasses, enums, bytes and tuples into JSON-serialisable structures.
+
+    NUL characters in strings (a hostile text chunk can be nothing else) become U+FFFD: PostgreSQL's jsonb
+    cannot store them, and the analysis of such a file could otherwise never be recorded."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        return {jsonable(str(key)): jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         return [jsonable(item) for item in items]

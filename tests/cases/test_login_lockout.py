@@ -104,8 +104,7 @@ class CountedPBKDF2PasswordHasher(PBKDF2PasswordHasher):
     reason="needs PostgreSQL: the in-memory SQLite test database cannot be opened by other connections; run with "
     "DATABASE_URL=postgres://… to race the lock-out counter",
 )
-@pytest.mark.django_db(transaction=True)
-def test_parallel_wrong_guesses_have_at_most_the_limit_of_passwords_checked(alpha, settings):
+def test_parallel_wrong_guesses_have_at_most_the_limit_of_passwords_checked(committed_db, alpha, settings):
     # Given an account whose password takes real time to check, and 48 guesses released at once
     settings.AXES_FAILURE_LIMIT = 10
     settings.PASSWORD_HASHERS = [f"{__name__}.CountedPBKDF2PasswordHasher"]

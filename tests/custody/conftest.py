@@ -7,7 +7,7 @@ from django.db import connection
 from cases import services
 from custody.ledger import custody_event_record
 from custody.models import Action, CustodyEvent
-from custody.triggers import TABLES, triggers_install, triggers_remove
+from custody.triggers import triggers_install, triggers_remove
 from tests.conftest import jpeg_bytes, received
 
 
@@ -20,20 +20,6 @@ def triggers_dropped(db):
     triggers_remove(connection)
     try:
         yield
-    finally:
-        triggers_install(connection)
-
-
-@pytest.fixture
-def committed_ledger(transactional_db):
-    """A test whose writes commit; its ledger rows are deleted afterwards with the triggers lifted for that
-    moment, since the database then refuses the TRUNCATE with which the test runner empties every table."""
-    yield
-    triggers_remove(connection)
-    try:
-        with connection.cursor() as cursor:
-            for table in reversed(TABLES):  # sign-offs and checkpoints point at events
-                cursor.execute(f"DELETE FROM {table}")
     finally:
         triggers_install(connection)
 

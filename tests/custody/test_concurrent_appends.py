@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_fifty_concurrent_appends_give_a_contiguous_chain_without_fork(committed_ledger, alpha):
+def test_fifty_concurrent_appends_give_a_contiguous_chain_without_fork(committed_db, alpha):
     # Given an organisation with a ledger and 50 workers released at the same moment
     start = threading.Barrier(APPENDS)
     errors: list[BaseException] = []

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
+from .jpeg_tables import STANDARD_CHROMINANCE, STANDARD_LUMINANCE, ijg_scaled
 
 COMPARISON_VERSION = "exif-thumbnail/1"
 
@@ -73,6 +74,8 @@ class EncoderFamily:
     optimised."""
 
     ijg_scaled: bool
+    # Every table within one step of an IJG scaling: libjpeg's tables up to another library's rounding.
+    ijg_like: bool
     estimated_quality: int | None
     standard_huffman: bool
 
@@ -138,9 +141,16 @@ def encoder_family(structure: JpegStructure) -> EncoderFamily | None:
     luminance = next((table for table in tables if table.table_id == 0), tables[0])
     return EncoderFamily(
         ijg_scaled=all(table.standard_ijg for table in tables),
+        ijg_like=all(_near_ijg(table) for table in tables),
         estimated_quality=luminance.estimated_quality,
         standard_huffman=all(table.standard for table in structure.huffman_tables),
     )
+
+
+def _near_ijg(table: QuantTable) -> bool:
+    base = STANDARD_LUMINANCE if table.table_id == 0 else STANDARD_CHROMINANCE
+    scaled = ijg_scaled(base, table.estimated_quality)
+    return max(abs(a - b) for a, b in zip(table.values, scaled, strict=False)) <= 1
 
 
 def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pictures | None:

@@ -225,7 +225,8 @@ def thumbnail_missing(result: AnalysisResult) -> Iterator[Observation]:
     Severity.WARNING,
     looks_at=(
         "Quantisation tables of the main image and of the IFD1 thumbnail: IJG-scaled Annex K tables (libjpeg, "
-        "Pillow, ImageMagick, GIMP) in the main image, the encoder's own tables in the thumbnail"
+        "Pillow, ImageMagick, GIMP) in the main image, the encoder's own tables in the thumbnail (not within one "
+        "step of any IJG scaling)"
     ),
     innocent=(
         "A few phones encode the main image with standard libjpeg tables at high quality while their thumbnail "
@@ -238,7 +239,7 @@ def thumbnail_encoder_differs(result: AnalysisResult) -> Iterator[Observation]:
     if comparison is None or comparison.main_encoder is None or comparison.thumbnail_encoder is None:
         return
     main, thumb = comparison.main_encoder, comparison.thumbnail_encoder
-    if not main.ijg_scaled or thumb.ijg_scaled:
+    if not main.ijg_scaled or thumb.ijg_like:
         return
     yield Observation(
         evidence={
@@ -247,6 +248,7 @@ def thumbnail_encoder_differs(result: AnalysisResult) -> Iterator[Observation]:
             "main_image:estimated_quality": main.estimated_quality,
             "thumbnail:encoder": thumb.label,
             "thumbnail:ijg_scaled_tables": thumb.ijg_scaled,
+            "thumbnail:within_one_step_of_ijg_tables": thumb.ijg_like,
             "thumbnail:estimated_quality": thumb.estimated_quality,
         },
         explanation=(

@@ -186,10 +186,6 @@ def _observations(group: list[Original]) -> dict[str, Any]:
 
 
 def libjpeg_layout(fingerprint: EncoderFingerprint) -> bool:
-    """How libjpeg-based writers (Pillow, cjpeg, many apps) lay a file out: IJG-scaled tables, the standard
-    Huffman tables and a JFIF APP0 as the first segment."""
-    return (
-        fingerprint.ijg_quality is not None
-        and fingerprint.huffman == "standard"
-        and fingerprint.app_segments[:1] == ("APP0 JFIF",)
-    )
+    """How libjpeg-based writers (Pillow, ImageMagick, cjpeg, many apps) lay a file out: IJG-scaled tables and a
+    JFIF APP0 as the first segment, whether or not they optimise the Huffman tables."""
+    return fingerprint.ijg_quality is not None and fingerprint.app_segments[:1] == ("APP0 JFIF",)

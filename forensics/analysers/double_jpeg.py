@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .jpeg_tables import STANDARD_LUMINANCE, ZIGZAG_TO_NATURAL, estimate_quality, ijg_scaled
 
@@ -84,13 +85,12 @@ def double_jpeg_estimate(path: str | Path) -> DoubleJpegEstimate:
     import jpeglib  # imported here: loading libjpeg is only worth it for JPEGs
 
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(2)
-        if header != b"\xff\xd8":
-            return DoubleJpegEstimate(analysed=False, reason="not a JPEG")
+        with Image.open(path) as image:  # reads the header only: the size is checked before libjpeg allocates
+            if image.format != "JPEG":
+                return DoubleJpegEstimate(analysed=False, reason="not a JPEG")
+            if image.width * image.height > MAX_PIXELS:
+                return DoubleJpegEstimate(analysed=False, reason=f"more than {MAX_PIXELS:,} pixels")
         dct = jpeglib.read_dct(str(path))
-        if dct.height * dct.width > MAX_PIXELS:
-            return DoubleJpegEstimate(analysed=False, reason=f"more than {MAX_PIXELS:,} pixels")
         coefficients = np.asarray(dct.Y)
         table = np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
     except Exception as failure:  # libjpeg refuses damaged or exotic files (12-bit, arithmetic, lossless)

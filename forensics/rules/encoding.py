@@ -111,12 +111,13 @@ def software_tables_under_camera_exif(result: AnalysisResult) -> Iterator[Observ
     Category.STRUCTURE,
     Severity.WARNING,
     looks_at=(
-        "IJG-scaled DQT tables + standard Huffman tables + JFIF APP0 as the first segment, in a JPEG with camera "
-        "EXIF and maker notes, vs the claimed make's device profile (whether any of its originals looked so)"
+        "IJG-scaled DQT tables + JFIF APP0 as the first segment, in a JPEG with camera EXIF and maker notes, vs "
+        "the claimed make's device profile (whether any of its originals looked so)"
     ),
     innocent=(
         "A few old cameras ran libjpeg itself and wrote JFIF (their make's profile then shows it and the rule "
-        "stays quiet). Otherwise Pillow, cjpeg or an app built on libjpeg re-encoded the image and copied the EXIF."
+        "stays quiet). Otherwise Pillow, ImageMagick, cjpeg or an app built on libjpeg re-encoded the image and "
+        "copied the EXIF."
     ),
 )
 def libjpeg_layout_under_camera_exif(result: AnalysisResult) -> Iterator[Observation]:
@@ -144,8 +145,8 @@ def libjpeg_layout_under_camera_exif(result: AnalysisResult) -> Iterator[Observa
         },
         explanation=(
             f"The metadata presents the file as a photo from {quote(camera)} with maker notes, but the image is "
-            f"coded with libjpeg's tables at quality {fingerprint.ijg_quality}, its standard Huffman tables and a "
-            f"JFIF header first ({' | '.join(fingerprint.app_segments)}); {seen} looks like that."
+            f"coded with libjpeg's tables at quality {fingerprint.ijg_quality} ({fingerprint.huffman} Huffman tables) "
+            f"behind a JFIF header ({' | '.join(fingerprint.app_segments)}); {seen} looks like that."
         ),
     )
 

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from PIL import Image, ImageFilter
 
 from forensics.analysers import analyse_file
+from forensics.analysers.double_jpeg import MAX_PIXELS, double_jpeg_estimate
 from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
@@ -282,13 +283,29 @@ def test_double_compression_without_a_camera_claim_is_information(tmp_path: Path
 
 
 def test_double_jpeg_estimate_skips_images_too_small_to_judge(tmp_path: Path) -> None:
-    small = tmp_path / "small.jpg"
-    scene(64, 64).save(small, quality=60)
-
-    result = analyse_file(small)
+    result = analyse_file(_small_jpeg(tmp_path))
 
     assert result.double_jpeg.analysed is False
     assert result.double_jpeg.reason == "image too small"
+
+
+def test_double_jpeg_estimate_refuses_a_huge_frame_before_decoding(tmp_path: Path) -> None:
+    data = bytearray(_small_jpeg(tmp_path).read_bytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", 9000, 9500)  # height, width: 85.5 million pixels
+    huge = tmp_path / "huge.jpg"
+    huge.write_bytes(bytes(data))
+
+    estimate = double_jpeg_estimate(huge)
+
+    assert estimate.analysed is False
+    assert estimate.reason == f"more than {MAX_PIXELS:,} pixels"
+
+
+def _small_jpeg(tmp_path: Path) -> Path:
+    path = tmp_path / "small.jpg"
+    scene(64, 64).save(path, quality=60)
+    return path
 
 
 # --- the shared corpus ----------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from .jpeg_tables import STANDARD_CHROMINANCE, STANDARD_LUMINANCE, ijg_scaled
 COMPARISON_VERSION = "exif-thumbnail/1"
 
 # Decoding limits: a main image over this many coded pixels, or a thumbnail over these, is not compared.
-MAX_MAIN_PIXELS = 400_000_000
+# Pillow refuses to open more than twice its MAX_IMAGE_PIXELS (about 179 megapixels); under that, DCT scaling
+# decodes at most 1/64 of the pixels, so its decompression-bomb warning is not needed for the main image.
+MAX_MAIN_PIXELS = 178_000_000
 MAX_THUMBNAIL_BYTES = 1 << 20
 MAX_THUMBNAIL_PIXELS = 1_000_000
 # The thumbnail's content is compared on a grid whose longer side has this many cells: coarse enough that the
@@ -165,6 +167,11 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
         handle.seek(thumb.offset)
         data = handle.read(thumb.length)
     result.thumbnail_encoder = encoder_family(jpeg_bytes_structure(data))
+    if jpeg.frame is not None:
+        result.main_size = [jpeg.frame.width, jpeg.frame.height]
+        if jpeg.frame.width * jpeg.frame.height > MAX_MAIN_PIXELS:
+            result.status, result.detail = "too_large", f"the main image is {jpeg.frame.width}x{jpeg.frame.height}"
+            return None
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -177,12 +184,10 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
             result.status, result.detail = "thumbnail_undecodable", f"{type(failure).__name__}: {failure}"
             return None
         result.thumbnail_size = [thumbnail.width, thumbnail.height]
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             main = Image.open(path, formats=["JPEG"])
             result.main_size = [main.width, main.height]
-            if main.width * main.height > MAX_MAIN_PIXELS:
-                result.status, result.detail = "too_large", f"the main image is {main.width}x{main.height}"
-                return None
             # DCT scaling decodes at 1/2, 1/4 or 1/8 size: the smallest still at least twice the thumbnail.
             main.draft("L", (2 * thumbnail.width, 2 * thumbnail.height))
             main = main.convert("L")

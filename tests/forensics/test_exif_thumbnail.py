@@ -201,3 +201,19 @@ def test_undecodable_thumbnail_is_reported_not_raised(tmp_path: Path, garbage: b
 
     assert comparison.status == "thumbnail_undecodable"
     assert thumb_findings(path).keys() <= {"EM-THUMB-005"}
+
+
+def test_main_image_claiming_too_many_pixels_is_not_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "camera.jpg"
+    camera_jpeg(path)
+    structure = jpeg_structure_read(path)
+    sof = next(segment for segment in structure.segments if segment.name == "SOF0")
+    data = bytearray(path.read_bytes())
+    data[sof.offset + 5 : sof.offset + 9] = (30000).to_bytes(2, "big") * 2  # height, width: 900 megapixels
+    path.write_bytes(bytes(data))
+
+    comparison = thumbnail_compare(path, jpeg_structure_read(path))
+
+    assert comparison.status == "too_large"
+    assert comparison.main_size == [30000, 30000]
+    assert comparison.match is None

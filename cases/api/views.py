@@ -58,6 +58,8 @@ from .throttles import UploadRateThrottle
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object in the active organisation.")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Refused in the object's present state; `detail` says why.")
+# One answer for every username that is not a member here, so that it tells nothing about other organisations.
+NOT_A_MEMBER = "Not a member of this organisation. Invite them (invitations/) or create their account (accounts/)."
 
 
 def evidence_queryset(queryset):
@@ -398,9 +400,6 @@ class MemberViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMi
 
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, actor=self.request.user)
-
-
-NOT_A_MEMBER = "Not a member of this organisation. Invite them (invitations/) or create their account (accounts/)."
 
 
 class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

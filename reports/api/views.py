@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.base import MemberAPIMixin
+from cases.api.errors import ErrorSerializer
 from cases.api.permissions import IsPublic
 from cases.exceptions import Refused
 from cases.roles import Scope
@@ -107,7 +108,12 @@ class ReportVerifyView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ReportVerifyRequestSerializer},
-        responses=ReportVerificationSerializer,
+        responses={
+            200: ReportVerificationSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="No file, or more than one."),
+            413: OpenApiResponse(ErrorSerializer, description="Larger than any report; refused before it was read."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many verifications from this address; wait."),
+        },
         summary="Verify that a PDF is a report this system issued, unaltered",
         description="One file per request, no larger than the largest report (a larger body is refused with 413 "
         "before it is read); limited per client address together with the verification page (429).",

@@ -53,14 +53,15 @@ class StructureNode:
 
 @dataclass(frozen=True)
 class StructureTree:
-    kind: str  # "JPEG segments" or "ISO-BMFF boxes"
+    kind: str  # "JPEG segments", "ISO-BMFF boxes", "RIFF chunks (AVI, WAV, WebP)", ...
     nodes: list[StructureNode]
     count: int
     shown: int
 
 
 def structure_tree(result: dict) -> StructureTree | None:
-    """The file's layout from a stored result: JPEG marker segments in order, or the MP4/MOV box tree."""
+    """The file's layout from a stored result: JPEG marker segments in order, or the tree of an MP4/MOV's boxes,
+    a RIFF file's chunks, a Matroska file's elements or a GIF's blocks."""
     result = result or {}
     if segments := (result.get("jpeg") or {}).get("segments"):
         nodes = [
@@ -68,18 +69,33 @@ def structure_tree(result: dict) -> StructureTree | None:
             for s in segments[:MAX_STRUCTURE_NODES]
         ]
         return StructureTree("JPEG segments", nodes, len(segments), len(nodes))
-    if boxes := (result.get("isobmff") or {}).get("boxes"):
-        roots: list[StructureNode] = []
-        # Boxes are stored depth-first with their depth, so a stack of open parents rebuilds the tree.
-        stack: list[tuple[int, StructureNode]] = []
-        for box in boxes[:MAX_STRUCTURE_NODES]:
-            node = StructureNode(box["type"], box["path"], box["offset"], box["size"], [])
-            while stack and stack[-1][0] >= box["depth"]:
-                stack.pop()
-            (stack[-1][1].children if stack else roots).append(node)
-            stack.append((box["depth"], node))
-        return StructureTree("ISO-BMFF boxes", roots, len(boxes), min(len(boxes), MAX_STRUCTURE_NODES))
+    for analyser, listing, kind in _NESTED_STRUCTURES:
+        if nodes := (result.get(analyser) or {}).get(listing):
+            return _nested_tree(kind, nodes)
     return None
+
+
+# Walkers that store their units depth-first as {type, path, offset, size, depth}: (result key, list, tree title).
+_NESTED_STRUCTURES = (
+    ("isobmff", "boxes", "ISO-BMFF boxes"),
+    ("riff", "chunks", "RIFF chunks (AVI, WAV, WebP)"),
+    ("ebml", "elements", "Matroska/WebM elements"),
+    ("gif", "blocks", "GIF blocks"),
+)
+
+
+def _nested_tree(kind: str, units: list[dict]) -> StructureTree:
+    roots: list[StructureNode] = []
+    # Units are stored depth-first with their depth, so a stack of open parents rebuilds the tree.
+    stack: list[tuple[int, StructureNode]] = []
+    for unit in units[:MAX_STRUCTURE_NODES]:
+        # An unknown size (a live Matroska recording's Segment or Cluster) is shown as 0 bytes.
+        node = StructureNode(unit["type"], unit["path"], unit["offset"], unit["size"] or 0, [])
+        while stack and stack[-1][0] >= unit["depth"]:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(node)
+        stack.append((unit["depth"], node))
+    return StructureTree(kind, roots, len(units), min(len(units), MAX_STRUCTURE_NODES))
 
 
 # IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/) in words a caseworker reads.

@@ -151,7 +151,8 @@ def _text(value: Any) -> str:
 
 
 def structure_summary(result: dict) -> dict[str, Any]:
-    """The file's structure as the walkers recorded it: JPEG segments, MP4 boxes or PNG chunks."""
+    """The file's structure as the walkers recorded it: JPEG segments, MP4 boxes, PNG chunks, or the RIFF chunks,
+    Matroska elements or GIF blocks of the other container walkers."""
     result = result or {}
     summary: dict[str, Any] = {}
     if jpeg := result.get("jpeg"):
@@ -167,7 +168,20 @@ def structure_summary(result: dict) -> dict[str, Any]:
     if png := result.get("png"):
         summary["png_chunks"] = png.get("chunks") or []
         summary["png_chunk_count"] = png.get("chunk_count", len(summary["png_chunks"]))
+    for analyser, listing, title in _CONTAINER_WALKS:
+        if walk := result.get(analyser):
+            units = walk.get(listing) or []
+            shown = [unit for unit in units if unit.get("depth", 0) <= MP4_BOX_DEPTH_SHOWN]
+            summary["container"] = {"title": title, "units": shown, "deeper": len(units) - len(shown)}
     return summary
+
+
+# The other container walkers, stored like the MP4 boxes: (result key, list, table title).
+_CONTAINER_WALKS = (
+    ("riff", "chunks", "RIFF chunks (AVI, WAV, WebP)"),
+    ("ebml", "elements", "Matroska/WebM elements"),
+    ("gif", "blocks", "GIF blocks"),
+)
 
 
 def report_context(report: Report, anchor: Anchor, generated_at: datetime) -> dict[str, Any]:

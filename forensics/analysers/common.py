@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 # Long strings (ComfyUI workflows, base64 blobs) are kept but cut so a result stays storable.
@@ -19,6 +20,28 @@ class StructureIssue:
     code: str
     message: str
     offset: int | None = None
+
+
+@dataclass
+class WalkBudget:
+    """How many units (chunks, elements, blocks) and seconds a walker may spend on one file, so that a hostile
+    file with millions of tiny units ends the walk with a note instead of stalling the analysis."""
+
+    max_units: int
+    seconds: float
+    noun: str
+    units: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def spend(self) -> str | None:
+        """Count one unit; the reason to stop once the count or the time is used up, else None."""
+        self.units += 1
+        if self.units > self.max_units:
+            return f"Stopped after {self.max_units:,} {self.noun}."
+        # The clock is read every 1024 units: cheap, and still well inside the deadline thread's limit.
+        if self.units % 1024 == 0 and time.monotonic() - self.started > self.seconds:
+            return f"Stopped after {self.seconds:g} s ({self.units:,} {self.noun} walked)."
+        return None
 
 
 def read_at(handle: BinaryIO, offset: int, length: int) -> bytes:

@@ -25,6 +25,10 @@ _EXTENSION_MIME = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".avi": "video/x-msvideo",
+    ".wav": "audio/x-wav",
+    ".mkv": "video/x-matroska",
+    ".mka": "audio/x-matroska",
+    ".webm": "video/webm",
 }
 
 # MIME types that name the same container: a declared "video/mp4" for QuickTime bytes is not a disguise.
@@ -54,6 +58,10 @@ _CONTAINER_OF_MIME = {
     "audio/x-m4a": "isobmff",
     "application/mp4": "isobmff",
     "image/tiff": "tiff",
+    "video/x-matroska": "ebml",
+    "audio/x-matroska": "ebml",
+    "video/webm": "ebml",
+    "audio/webm": "ebml",
 }
 
 _BMFF_FIRST_BOX_TYPES = {
@@ -108,6 +116,8 @@ def sniff_container(head: bytes) -> str:
         return "isobmff"
     if head.startswith(b"RIFF"):
         return "riff"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "ebml"
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "gif"
     if head.startswith((b"II*\x00", b"MM\x00*")):

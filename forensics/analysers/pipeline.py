@@ -19,15 +19,18 @@ from typing import Any
 from .c2pa_manifest import c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
 from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
+from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
 from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
+from .gif_structure import GIF_PARSER_VERSION, gif_structure_read
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
 from .jpeg_structure import JPEG_PARSER_VERSION, jpeg_structure_read
 from .mediainfo_tracks import mediainfo_read, mediainfo_version
 from .png_stealth import STEALTH_PARSER_VERSION, stealth_parameters_read
 from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
+from .riff_structure import RIFF_PARSER_VERSION, riff_structure_read
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
 # abandoned after this long (see deadline.PendingCall).
@@ -42,6 +45,9 @@ TIMEOUTS = {
     "png": 60.0,
     "png_stealth": 30.0,
     "isobmff": 60.0,
+    "riff": 60.0,
+    "ebml": 60.0,
+    "gif": 60.0,
     "c2pa": 120.0,
 }
 # ExifTool's own watchdog fires first, so a hang ends with a killed process rather than an abandoned thread.
@@ -105,6 +111,9 @@ def analyse_file(
             ("double_jpeg", lambda: double_jpeg_estimate(path), container == "jpeg"),
             ("png", lambda: png_structure_read(path), container == "png"),
             ("isobmff", lambda: isobmff_structure_read(path), container == "isobmff"),
+            ("riff", lambda: riff_structure_read(path), container == "riff"),
+            ("ebml", lambda: ebml_structure_read(path), container == "ebml"),
+            ("gif", lambda: gif_structure_read(path), container == "gif"),
         )
         if applies
     }
@@ -135,8 +144,9 @@ def analyse_file(
             result.png_stealth = _collect(
                 result, "png_stealth", _start("png_stealth", lambda: stealth_parameters_read(path))
             )
-    if "isobmff" in parsers:
-        result.isobmff = _collect(result, "isobmff", parsers["isobmff"])
+    for name in ("isobmff", "riff", "ebml", "gif"):
+        if name in parsers:
+            setattr(result, name, _collect(result, name, parsers[name]))
     if mediainfo is None:
         _skip(result, "mediainfo", f"not applicable to {container}")
     else:
@@ -239,6 +249,9 @@ def _tool_versions() -> dict[str, str]:
                 "png": PNG_PARSER_VERSION,
                 "png_stealth": STEALTH_PARSER_VERSION,
                 "isobmff": ISOBMFF_PARSER_VERSION,
+                "riff": RIFF_PARSER_VERSION,
+                "ebml": EBML_PARSER_VERSION,
+                "gif": GIF_PARSER_VERSION,
             }
         )
     return dict(_versions)

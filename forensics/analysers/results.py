@@ -8,14 +8,17 @@ from typing import Any
 from .c2pa_manifest import C2paResult
 from .common import jsonable
 from .double_jpeg import DoubleJpegEstimate
+from .ebml_structure import EbmlStructure
 from .exif_thumbnail import ThumbnailComparison
 from .exiftool_metadata import ExifToolResult
 from .filetype import FileTypeResult
+from .gif_structure import GifStructure
 from .isobmff_structure import IsoBmffStructure
 from .jpeg_structure import JpegStructure
 from .mediainfo_tracks import MediaInfoResult
 from .png_stealth import StealthParameters
 from .png_structure import PngStructure
+from .riff_structure import RiffStructure
 
 ENGINE_VERSION = "evidence-media-forensics/1"
 
@@ -56,6 +59,9 @@ class AnalysisResult:
     png: PngStructure | None = None
     png_stealth: StealthParameters | None = None
     isobmff: IsoBmffStructure | None = None
+    riff: RiffStructure | None = None
+    ebml: EbmlStructure | None = None
+    gif: GifStructure | None = None
     c2pa: C2paResult | None = None
     runs: list[AnalyserRun] = field(default_factory=list)
     tool_versions: dict[str, str] = field(default_factory=dict)

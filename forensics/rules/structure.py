@@ -497,3 +497,81 @@ def decompression_bomb(result: AnalysisResult) -> Iterator[Observation]:
         evidence["exiftool:run"] = exiftool.error
         sentences.append("ExifTool ran out of memory reading the file and was stopped")
     yield Observation(evidence=evidence, explanation="; ".join(sentences) + ".")
+
+
+def _walker_damage(parser: str, issues: list) -> Iterator[Observation]:
+    """One finding per damaged file from a container walker, quoting where each problem is and what was expected."""
+    if not issues:
+        return
+    problems = [
+        {"parser": parser, "code": issue.code, "offset": issue.offset, "message": issue.message} for issue in issues
+    ]
+    more = f" ({len(problems) - 3} more problems in the evidence)" if len(problems) > 3 else ""
+    yield Observation(
+        evidence={"structure:problems": problems},
+        explanation=" ".join(problem["message"] for problem in problems[:3]) + more,
+    )
+
+
+@book.rule(
+    "EM-STRUCT-018",
+    "AVI, WAV or WebP structure is damaged or inconsistent",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "our RIFF chunk walk: chunk and LIST sizes against the parent and the file, pad bytes, idx1 and OpenDML "
+        "indx/ix## entries against the chunks they point to, required chunks, WebP VP8/VP8L/VP8X headers and "
+        "VP8X flags against the ICCP/EXIF/XMP/ANIM chunks present, bytes after the RIFF size"
+    ),
+    innocent=(
+        "An interrupted download or copy cuts the file, so the sizes in its headers run past its end; a recorder "
+        "that crashed leaves its index incomplete. Some old WAV writers omit the pad byte after an odd-sized chunk "
+        "or append an ID3 tag after the RIFF chunk. (Old muxers that count idx1 offsets from the start of the "
+        "file, and streamed WAV files with unknown sizes, are accepted and not reported.) Hand-patched, crafted "
+        "or spliced files show the same symptoms."
+    ),
+)
+def damaged_riff(result: AnalysisResult) -> Iterator[Observation]:
+    if result.riff is not None:
+        yield from _walker_damage("riff", result.riff.damage)
+
+
+@book.rule(
+    "EM-STRUCT-019",
+    "Matroska or WebM structure is damaged or inconsistent",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "our EBML element walk: element sizes against the parent and the file, element IDs, unknown sizes "
+        "outside Segment/Cluster, the Segment's presence, SeekHead and Cues positions against the elements "
+        "they point to"
+    ),
+    innocent=(
+        "An interrupted download, copy or recording cuts the file, so the Segment or the last Cluster runs past "
+        "its end. (Live recordings that leave the Segment and Cluster sizes unknown are accepted and not "
+        "reported.) A tool that edited the file without rewriting its SeekHead or Cues, a hand-patched or a "
+        "crafted file show the same symptoms."
+    ),
+)
+def damaged_ebml(result: AnalysisResult) -> Iterator[Observation]:
+    if result.ebml is not None:
+        yield from _walker_damage("ebml", result.ebml.damage)
+
+
+@book.rule(
+    "EM-STRUCT-020",
+    "GIF structure is damaged or has data after its end",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "our GIF block walk: header, logical screen and colour tables, extension and image blocks with their "
+        "sub-block chains, the trailer byte, and bytes after it"
+    ),
+    innocent=(
+        "An interrupted download or copy cuts the file before its trailer; a few old encoders pad the file after "
+        "the trailer. Appended bytes can also hide a payload, and crafted files show the same symptoms."
+    ),
+)
+def damaged_gif(result: AnalysisResult) -> Iterator[Observation]:
+    if result.gif is not None:
+        yield from _walker_damage("gif", result.gif.damage)

@@ -179,6 +179,7 @@ def _observations(group: list[Original]) -> dict[str, Any]:
         "app_segments": counted(" | ".join(item.app_segments) for item in prints),
         "jfif": counted(str(item.jfif).lower() for item in prints),
         "libjpeg_layout": counted(str(libjpeg_layout(item)).lower() for item in prints),
+        "libjpeg_layout_qualities": counted(str(item.ijg_quality) for item in prints if libjpeg_layout(item)),
         "thumbnail": counted(item.thumbnail or "none" for item in prints),
         "exif_byte_order": counted(item.exif_byte_order or "none" for item in prints),
         "maker_note_type": counted(item.maker_note_type or "none" for item in prints),

@@ -113,12 +113,12 @@ def software_tables_under_camera_exif(result: AnalysisResult) -> Iterator[Observ
     Severity.WARNING,
     looks_at=(
         "IJG-scaled DQT tables + JFIF APP0 as the first segment, in a JPEG with camera EXIF and maker notes, vs "
-        "the claimed make's device profile (whether any of its originals looked so)"
+        "the claimed make's device profile (whether any of its originals looked so at the same IJG quality)"
     ),
     innocent=(
-        "A few old cameras ran libjpeg itself and wrote JFIF (their make's profile then shows it and the rule "
-        "stays quiet). Otherwise Pillow, ImageMagick, cjpeg or an app built on libjpeg re-encoded the image and "
-        "copied the EXIF."
+        "A few old cameras ran libjpeg itself and wrote JFIF at fixed qualities (their make's profile then shows "
+        "it and the rule stays quiet at those qualities). Otherwise Pillow, ImageMagick, cjpeg or an app built on "
+        "libjpeg re-encoded the image and copied the EXIF."
     ),
 )
 def libjpeg_layout_under_camera_exif(result: AnalysisResult) -> Iterator[Observation]:
@@ -129,7 +129,8 @@ def libjpeg_layout_under_camera_exif(result: AnalysisResult) -> Iterator[Observa
     profiles = profiles_load()
     make = first(result, "IFD0:Make")
     profile = profiles.make(make)
-    if profile is not None and profile["libjpeg_layout"].get("true"):
+    # A camera that runs libjpeg itself does so at its own few quality settings; a re-save picks any quality.
+    if profile is not None and profile["libjpeg_layout_qualities"].get(str(fingerprint.ijg_quality)):
         return
     seen = (
         f"none of the {profile['files']} originals of this make in the device profiles"
@@ -141,7 +142,9 @@ def libjpeg_layout_under_camera_exif(result: AnalysisResult) -> Iterator[Observa
             "IFD0:Make/Model": camera,
             **_file_side(fingerprint),
             "profile:make": make_key(make),
-            "profile:make_layout": _profile_side(profile, ("libjpeg_layout", "jfif", "huffman", "app_segments")),
+            "profile:make_layout": _profile_side(
+                profile, ("libjpeg_layout", "libjpeg_layout_qualities", "jfif", "huffman", "app_segments")
+            ),
             "profiles:version": profiles.version,
         },
         explanation=(

@@ -71,10 +71,11 @@ CAMERA_TAGS = (
 
 @pytest.fixture
 def camera_jpeg(tmp_path: Path) -> Path:
-    """A JPEG with the EXIF a camera writes: make, model, maker note, capture date and GPS time, pixel size."""
+    """A JPEG with the EXIF a camera writes: make, model, maker note, capture date and GPS time, pixel size; and,
+    like camera firmware, no JFIF header (libjpeg's, which Pillow writes)."""
     path = tmp_path / "IMG_0001.jpg"
     picture().save(path, quality=92, exif=exif_with_canon_maker_note())
-    exiftool_write(path, *CAMERA_TAGS)
+    exiftool_write(path, "-JFIF:all=", *CAMERA_TAGS)
     return path
 
 

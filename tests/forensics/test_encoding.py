@@ -211,16 +211,20 @@ def test_libjpeg_layout_with_maker_notes_of_an_unprofiled_make_is_a_warning(orig
     assert "no profile exists for this make" in finding["explanation"]
 
 
-def test_libjpeg_layout_is_not_flagged_for_a_make_whose_originals_show_it(
+def test_libjpeg_layout_is_not_flagged_at_a_quality_the_make_originals_show(
     original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     profiles["makes"]["testcam"]["libjpeg_layout"] = {"false": ORIGINALS - 1, "true": 1}
+    profiles["makes"]["testcam"]["libjpeg_layout_qualities"] = {"85": 1}
     edited_profiles = tmp_path / "profiles.json"
     edited_profiles.write_text(json.dumps(profiles))
     monkeypatch.setenv(PROFILE_ENV, str(edited_profiles))
-    copy = resaved(original, tmp_path / "copy.jpg", quality=85)
 
-    assert "EM-ENC-002" not in fired(judged(copy))
+    at_the_same_quality = resaved(original, tmp_path / "same.jpg", quality=85)
+    at_another_quality = resaved(original, tmp_path / "other.jpg", quality=88)
+
+    assert "EM-ENC-002" not in fired(judged(at_the_same_quality))
+    assert "EM-ENC-002" in fired(judged(at_another_quality))
 
 
 def test_tables_outside_a_closed_model_profile_are_a_warning(original: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ MAX_ELEMENTS = 1_000_000  # an hour of 30 fps video with audio is about 250,000 
 MAX_RECORDED_ELEMENTS = 2000
 MAX_POINTER_CHECKS = 10_000  # SeekHead and Cues entries checked against their target
 MAX_STRING_BYTES = 4096
-WALK_SECONDS = 30.0
+WALK_SECONDS = 5.0  # see riff_structure.WALK_SECONDS
 LIMIT_CODES = {"walk_limit", "depth_limit"}
 
 EBML_HEADER = 0x1A45DFA3

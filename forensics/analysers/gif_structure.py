@@ -18,7 +18,7 @@ GIF_PARSER_VERSION = "gif-structure/1"
 MAX_BLOCKS = 2_000_000  # sub-blocks included: a 100 MB animation has about 400,000
 MAX_RECORDED_BLOCKS = 2000
 MAX_COMMENT_BYTES = 64 << 10
-WALK_SECONDS = 30.0
+WALK_SECONDS = 5.0  # see riff_structure.WALK_SECONDS
 LIMIT_CODES = {"walk_limit"}
 
 _EXTENSIONS = {0xF9: "Graphic Control Extension", 0xFE: "Comment", 0xFF: "Application Extension", 0x01: "Plain Text"}

@@ -525,10 +525,10 @@ def _walker_damage(parser: str, issues: list) -> Iterator[Observation]:
     ),
     innocent=(
         "An interrupted download or copy cuts the file, so the sizes in its headers run past its end; a recorder "
-        "that crashed leaves its index incomplete. Some old WAV writers omit the pad byte after an odd-sized chunk "
-        "or append an ID3 tag after the RIFF chunk. (Old muxers that count idx1 offsets from the start of the "
-        "file, and streamed WAV files with unknown sizes, are accepted and not reported.) Hand-patched, crafted "
-        "or spliced files show the same symptoms."
+        "that crashed leaves its index incomplete. Some old WAV writers omit the pad byte after an odd-sized "
+        "chunk, miscount the RIFF size, or append an ID3 tag after the RIFF chunk. (Old muxers that count idx1 "
+        "offsets from the start of the file, and streamed WAV files with unknown sizes, are accepted and not "
+        "reported.) Hand-patched, crafted or spliced files show the same symptoms."
     ),
 )
 def damaged_riff(result: AnalysisResult) -> Iterator[Observation]:
@@ -568,8 +568,9 @@ def damaged_ebml(result: AnalysisResult) -> Iterator[Observation]:
         "sub-block chains, the trailer byte, and bytes after it"
     ),
     innocent=(
-        "An interrupted download or copy cuts the file before its trailer; a few old encoders pad the file after "
-        "the trailer. Appended bytes can also hide a payload, and crafted files show the same symptoms."
+        "An interrupted download or copy cuts the file before its trailer; a few old encoders omit the trailer or "
+        "leave bytes after it (icons shipped with Python's IDLE do both). Appended bytes can also hide a "
+        "payload, and crafted files show the same symptoms."
     ),
 )
 def damaged_gif(result: AnalysisResult) -> Iterator[Observation]:

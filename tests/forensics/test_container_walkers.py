@@ -4,6 +4,7 @@ and on damaged copies made here a finding that names the offset and what was exp
 from __future__ import annotations
 
 import csv
+import random
 import struct
 import subprocess
 import time
@@ -16,7 +17,7 @@ from forensics.analysers import analyse_file
 from forensics.analysers.ebml_structure import ebml_structure_read
 from forensics.analysers.filetype import sniff_container
 from forensics.analysers.gif_structure import gif_structure_read
-from forensics.analysers.riff_structure import riff_structure_read
+from forensics.analysers.riff_structure import MAX_CHUNKS, WALK_SECONDS, riff_structure_read
 from forensics.presentation import structure_tree
 from forensics.rules import evaluate
 from reports.content import structure_summary
@@ -386,6 +387,43 @@ def test_truncated_gif_and_bytes_after_its_trailer_are_reported(tmp_path: Path) 
 
     assert "expected" in _finding(cut, "EM-STRUCT-020").explanation
     assert f"12 bytes follow the trailer at offset {size - 1:,}" in _finding(appended, "EM-STRUCT-020").explanation
+
+
+# --- bounds --------------------------------------------------------------------------------------------------
+
+
+def test_walkers_never_raise_on_mutated_files(tmp_path: Path, avi: Path, wav: Path, mkv: Path) -> None:
+    generator = random.Random(12)
+    walkers = {avi: riff_structure_read, wav: riff_structure_read, mkv: ebml_structure_read}
+    walkers |= {path: riff_structure_read for path in _webps(tmp_path)[:2]}
+    walkers |= {path: gif_structure_read for path in _gifs(tmp_path)[1:2]}
+    for source, walk in walkers.items():
+        original = source.read_bytes()
+        for number in range(40):
+            data = bytearray(original)
+            if number % 3 == 0:
+                del data[generator.randrange(len(data)) :]
+            for _ in range(generator.randint(1, 6)):
+                position = generator.randrange(len(data) - 4)
+                data[position : position + 4] = generator.choice(
+                    [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x01\xff"]
+                )
+            mutated = tmp_path / f"mutated{source.suffix}"
+            mutated.write_bytes(bytes(data))
+            walk(mutated)  # must not raise
+
+
+def test_a_file_of_countless_tiny_chunks_stops_within_the_walk_bound(tmp_path: Path) -> None:
+    body = b"WAVE" + b"JUNK\x00\x00\x00\x00" * (MAX_CHUNKS + 1)
+    path = tmp_path / "hostile.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+    started = time.monotonic()
+    structure = riff_structure_read(path)
+
+    assert time.monotonic() - started < WALK_SECONDS + 3
+    assert [issue.code for issue in structure.issues] == ["walk_limit"]
+    assert not [finding for finding in evaluate(analyse_file(path)).findings if finding.rule_id == "EM-STRUCT-018"]
 
 
 # --- presentation --------------------------------------------------------------------------------------------

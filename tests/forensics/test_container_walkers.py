@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.template.loader import render_to_string
 from PIL import Image
 
 from forensics.analysers import analyse_file
@@ -438,10 +439,11 @@ def test_evidence_page_tree_and_report_show_the_new_structures(avi: Path, mkv: P
     assert [node.name for node in avi_tree.nodes] == ["RIFF:AVI "]
     assert [node.name for node in avi_tree.nodes[0].children][:1] == ["LIST:hdrl"]
     assert mkv_tree.kind == "Matroska/WebM elements" and [node.name for node in mkv_tree.nodes] == ["EBML", "Segment"]
+    page = render_to_string("forensics/_structure_nodes.html", {"nodes": mkv_tree.nodes, "top": True})
+    assert "<strong>Segment</strong>" in page and "/Segment/Info/MuxingApp" in page
     summary = structure_summary(mkv_result)["container"]
-    assert summary["title"] == "Matroska/WebM elements" and "/Segment/Info" in [
-        unit["path"] for unit in summary["units"]
-    ]
+    assert summary["title"] == "Matroska/WebM elements"
+    assert "/Segment/Info" in [unit["path"] for unit in summary["units"]]
 
 
 # --- the shared corpus ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Pages about who belongs to an organisation: the administrators' members page (roles, invitations, new
-accounts), and each person's own invitations, which they accept or decline whether or not they belong anywhere."""
+accounts, the API tokens acting here), and each person's own invitations, which they accept or decline whether
+or not they belong anywhere."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,13 +11,14 @@ from django.views.decorators.http import require_POST
 from . import services
 from .exceptions import Refused
 from .forms import AccountForm, InvitationForm, MemberRoleForm
-from .models import Invitation, Membership
+from .models import ApiToken, Invitation, Membership
 from .roles import Role, Scope
 from .views_base import MemberView
 
 
 class MembersView(MemberView, View):
-    """Organisation settings for its administrators: members and roles, pending invitations, new accounts."""
+    """Organisation settings for its administrators: members and roles, pending invitations, new accounts, and
+    the API tokens acting in the organisation, to revoke a lost one."""
 
     required_scope = Scope.ORG_MANAGE
 
@@ -25,6 +27,7 @@ class MembersView(MemberView, View):
         context = {
             "members": organisation.memberships.select_related("user").order_by("user__username"),
             "invitations": organisation.invitations.pending().select_related("invited_by"),
+            "tokens": ApiToken.objects.for_member(self.membership).select_related("user").order_by("user__username"),
             "form": forms.get("form") or MemberRoleForm(organisation=organisation),
             "invitation_form": forms.get("invitation_form") or InvitationForm(),
             "account_form": forms.get("account_form") or AccountForm(),
@@ -80,6 +83,18 @@ class InvitationRevokeView(MemberView, View):
             lambda: services.invitation_revoke(invitation=invitation, actor=request.user),
             f"The invitation to {invitation.username} is revoked.",
         )
+        return redirect("cases:members")
+
+
+class ApiTokenRevokeView(MemberView, View):
+    """Revoke a token from the members page (administrators; members revoke their own through the API)."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request, token_id):
+        token = get_object_or_404(ApiToken.objects.for_member(self.membership).select_related("user"), pk=token_id)
+        services.api_token_revoke(token=token, actor=request.user)
+        messages.success(request, f"Token {token.name} ({token.prefix}…) of {token.user.username} is revoked.")
         return redirect("cases:members")
 
 

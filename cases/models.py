@@ -4,6 +4,7 @@ Every tenant-owned row reaches its organisation directly or through its case, an
 id goes through a `for_member` queryset so that a foreign id is indistinguishable from a missing one.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -151,8 +152,24 @@ class Invitation(models.Model):
         return f"{self.username} invited to {self.organisation} as {self.role} ({self.status})"
 
 
+class ApiTokenQuerySet(models.QuerySet):
+    def for_member(self, membership: Membership) -> "ApiTokenQuerySet":
+        """The tokens this member may list and revoke: the organisation's, or only their own there."""
+        tokens = self.filter(organisation_id=membership.organisation_id)
+        if membership.reach(Scope.TOKEN_REVOKE) is Reach.ALL:
+            return tokens
+        if membership.reach(Scope.TOKEN_REVOKE) is Reach.INVOLVED:
+            return tokens.filter(user_id=membership.user_id)
+        return tokens.none()
+
+
+def api_token_hash(secret: str) -> str:
+    """What is stored of a token, and looked up when one is presented."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class ApiToken(models.Model):
-    """An API token; only its SHA-256 is stored, the secret is shown once when created."""
+    """An API token; only its SHA-256 is stored, the secret is shown once when created. Revoking deletes it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -163,6 +180,8 @@ class ApiToken(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -1,7 +1,8 @@
 """The one table of what each role may do. Views and API endpoints declare a scope; this module decides.
 
 A scope is granted with a reach: ALL cases of the organisation, or only the cases the member is INVOLVED in
-(created or assigned to). A scope that a role does not have is simply absent from its row.
+(created or assigned to). A scope that a role does not have is simply absent from its row. For API tokens,
+INVOLVED means the member's own tokens.
 """
 
 from enum import Enum
@@ -31,6 +32,7 @@ class Scope(models.TextChoices):
     MEDIA_DOWNLOAD = "media:download", "Download original media and export cases"
     MEDIA_DELETE = "media:delete", "Delete stored media by hand before its retention ends"
     CUSTODY_READ = "custody:read", "Read custody logs"
+    TOKEN_REVOKE = "token:revoke", "List and revoke API tokens: the organisation's, or only one's own"
 
 
 ALL, INVOLVED = Reach.ALL, Reach.INVOLVED
@@ -46,6 +48,7 @@ ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
         Scope.MEDIA_DOWNLOAD: ALL,
         Scope.MEDIA_DELETE: ALL,
         Scope.CUSTODY_READ: ALL,
+        Scope.TOKEN_REVOKE: ALL,
     },
     Role.SUPERVISOR: {
         Scope.CASE_READ: ALL,
@@ -56,6 +59,7 @@ ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
         Scope.MEDIA_DOWNLOAD: ALL,
         Scope.MEDIA_DELETE: ALL,
         Scope.CUSTODY_READ: ALL,
+        Scope.TOKEN_REVOKE: INVOLVED,
     },
     Role.INVESTIGATOR: {
         Scope.CASE_READ: INVOLVED,
@@ -64,10 +68,12 @@ ROLE_SCOPES: dict[Role, dict[Scope, Reach]] = {
         Scope.NOTE_ADD: INVOLVED,
         Scope.MEDIA_DOWNLOAD: INVOLVED,
         Scope.CUSTODY_READ: INVOLVED,
+        Scope.TOKEN_REVOKE: INVOLVED,
     },
     Role.AUDITOR: {
         Scope.CASE_READ: ALL,
         Scope.CUSTODY_READ: ALL,
+        Scope.TOKEN_REVOKE: INVOLVED,
     },
 }
 

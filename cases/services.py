@@ -5,6 +5,7 @@ never `.save()` domain models themselves, so the custody ledger can record each 
 """
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,7 @@ from .media_types import ACCEPTED, accepted_label_list
 from .models import (
     DEFAULT_RETENTION,
     AnalysisStatus,
+    ApiToken,
     Case,
     CaseNote,
     CaseStatus,
@@ -46,10 +48,14 @@ from .models import (
     Organisation,
     OrganisationKind,
     RetentionPolicy,
+    api_token_hash,
 )
 from .previews import derived_files_delete
 from .roles import Role
+from .tenancy import membership_resolve
 from .upload import CHUNK_SIZE, ReceivedFile
+
+API_TOKEN_PREFIX = "em_"
 
 
 @transaction.atomic
@@ -220,6 +226,74 @@ def account_create(*, organisation: Organisation, username: str, password: str, 
         details={"username": username, "role": str(role)},
     )
     return membership
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, organisation: Organisation | None = None) -> tuple[ApiToken, str]:
+    """Create a token bound to `organisation` (by default where the user acts now: the organisation they joined
+    first) and return it with its secret, which is never stored and cannot be shown again. The creation is
+    recorded in that organisation's ledger; a token of someone in no organisation acts nowhere until switched."""
+    if organisation is None:
+        membership = membership_resolve(user, None)
+        organisation = membership.organisation if membership else None
+    elif not Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise ValueError(f"{user.get_username()} is not a member of {organisation}; a token there would act nowhere.")
+    if organisation is not None:
+        Organisation.objects.lock(organisation.pk)
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:10], key_hash=api_token_hash(secret), organisation=organisation
+    )
+    if organisation is not None:
+        custody_event_record(
+            organisation=organisation,
+            action=Action.API_TOKEN_CREATED,
+            actor=user,
+            details={"token": token.prefix, "name": token.name},
+        )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_activate(*, token: ApiToken, membership: Membership) -> ApiToken:
+    """Make later requests with this token act in the organisation of `membership` (one of the token user's);
+    recorded in that organisation's ledger with where the token acted before."""
+    if membership.user_id != token.user_id:
+        raise ValueError("A token can only be switched to an organisation its own user belongs to.")
+    organisation = Organisation.objects.lock(membership.organisation_id)
+    token = ApiToken.objects.select_related("organisation").get(pk=token.pk)
+    if token.organisation_id == organisation.pk:
+        return token
+    previous = token.organisation.slug if token.organisation else None
+    token.organisation = organisation
+    token.save(update_fields=["organisation"])
+    custody_event_record(
+        organisation=organisation,
+        action=Action.API_TOKEN_ACTIVATED,
+        actor=token.user,
+        details={"token": token.prefix, "name": token.name, "from": previous},
+    )
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor) -> None:
+    """Delete the token, so that it authenticates nowhere from the next request on; recorded in the ledger of the
+    organisation it acts in, with its holder. Revoking a token already gone records nothing."""
+    if token.organisation_id is not None:
+        Organisation.objects.lock(token.organisation_id)
+    # Re-read under the lock: of two revocations at once, only the one that deletes the row records it.
+    current = ApiToken.objects.select_related("organisation", "user").filter(pk=token.pk).first()
+    if current is None:
+        return
+    current.delete()
+    if current.organisation is not None:
+        custody_event_record(
+            organisation=current.organisation,
+            action=Action.API_TOKEN_REVOKED,
+            actor=actor,
+            details={"token": current.prefix, "name": current.name, "holder": current.user.get_username()},
+        )
 
 
 def _record_member_change(membership: Membership, actor, change: dict) -> None:

@@ -19,6 +19,11 @@ urlpatterns = [
         member_pages.InvitationRevokeView.as_view(),
         name="invitation-revoke",
     ),
+    path(
+        "organisation/tokens/<int:token_id>/revoke/",
+        member_pages.ApiTokenRevokeView.as_view(),
+        name="api-token-revoke",
+    ),
     path("organisation/accounts/", member_pages.AccountCreateView.as_view(), name="account-create"),
     path("invitations/", member_pages.invitations, name="invitations"),
     path("invitations/<uuid:invitation_id>/accept/", member_pages.invitation_accept, name="invitation-accept"),

@@ -76,6 +76,7 @@ class Action(models.TextChoices):
     ACCOUNT_CREATED = "account.created", "Account created"
     API_TOKEN_CREATED = "api_token.created", "API token created"
     API_TOKEN_ACTIVATED = "api_token.activated", "API token switched to this organisation"
+    API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
 
 
 class CustodyEvent(AppendOnlyModel):

@@ -6,7 +6,17 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ..models import Case, CaseNote, CaseStatus, EvidenceItem, Invitation, Membership, Organisation, RetentionPolicy
+from ..models import (
+    ApiToken,
+    Case,
+    CaseNote,
+    CaseStatus,
+    EvidenceItem,
+    Invitation,
+    Membership,
+    Organisation,
+    RetentionPolicy,
+)
 from ..roles import Role
 
 
@@ -239,5 +249,17 @@ class TokenObtainSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only this once.")
     name = serializers.CharField()
-    prefix = serializers.CharField(help_text="The token's first characters, as listed in the admin.")
+    prefix = serializers.CharField(help_text="The token's first characters, as listed in tokens/.")
     created_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as listed for revoking: never its secret, which is not stored, nor its hash."""
+
+    user = serializers.CharField(source="user.username", read_only=True, help_text="Whose token it is.")
+    prefix = serializers.CharField(read_only=True, help_text="The token's first characters.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "user", "created_at", "last_used_at"]
+        read_only_fields = fields

@@ -7,6 +7,7 @@ router = SimpleRouter(use_regex_path=False)  # path converters: a malformed id n
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("members", views.MemberViewSet, basename="member")
 router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("account/invitations", views.AccountInvitationViewSet, basename="account-invitation")
 router.register("cases", views.CaseViewSet, basename="case")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")

@@ -25,7 +25,6 @@ from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Invitation, M
 from ..roles import Scope
 from ..tenancy import membership_activate
 from ..upload import uploaded_files
-from .authentication import api_token_activate, api_token_create
 from .base import MemberAPIMixin
 from .errors import ErrorSerializer
 from .filters import CaseFilter
@@ -33,6 +32,7 @@ from .permissions import IsPublic, IsSignedIn, request_membership
 from .serializers import (
     AccountCreateSerializer,
     AcquisitionSerializer,
+    ApiTokenSerializer,
     CaseAssignSerializer,
     CaseNoteSerializer,
     CaseSerializer,
@@ -93,7 +93,7 @@ class OrganisationViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         membership = get_object_or_404(self.get_queryset(), organisation__slug=serializer.validated_data["slug"])
         if isinstance(request.auth, ApiToken):
-            api_token_activate(token=request.auth, membership=membership)
+            services.api_token_activate(token=request.auth, membership=membership)
         else:
             membership_activate(request, membership)
         return Response(MembershipSerializer(membership, context={"active": membership}).data)
@@ -436,6 +436,29 @@ class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericV
         return Response(InvitationSerializer(invitation).data)
 
 
+class ApiTokenViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """API tokens acting in the active organisation: a member's own, or every member's for its administrators.
+    DELETE revokes one (recorded in the ledger); it authenticates nowhere afterwards."""
+
+    serializer_class = ApiTokenSerializer
+    queryset = ApiToken.objects.none()  # names the model for the schema; get_queryset serves requests
+    required_scope = Scope.TOKEN_REVOKE
+    lookup_url_kwarg = "token_id"
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return ApiToken.objects.for_member(self.membership).select_related("user").order_by("-created_at", "-id")
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(token=instance, actor=self.request.user)
+
+
 class AccountInvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Invitations offered to the caller, whatever organisation they act in or whether they belong to any."""
 
@@ -517,6 +540,6 @@ class TokenObtainView(GenericAPIView):
             user = authenticate(request._request, username=username, password=given.validated_data["password"])
         if user is None:
             raise InvalidCredentials()
-        token, secret = api_token_create(user=user, name=given.validated_data["name"])
+        token, secret = services.api_token_create(user=user, name=given.validated_data["name"])
         body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
         return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)

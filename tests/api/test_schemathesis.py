@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from cases import services
-from cases.api.authentication import api_token_create
 from cases.models import EvidenceItem
+from cases.services import api_token_create
 from forensics.models import Analysis
 from reports.services import report_request
 from tests.conftest import jpeg_bytes, received
@@ -55,7 +55,8 @@ def connections_kept_open():
 
 @pytest.fixture
 def seeded(alpha, django_capture_on_commit_callbacks) -> dict[str, str]:
-    """Alpha's administrator with a token; a case with an analysed item and a generated report; an invitation."""
+    """Alpha's administrator with a token; a case with an analysed item and a generated report; an invitation; a
+    token of another member, for the operations on tokens (revoking the administrator's own would end the run)."""
     # The test settings run tasks synchronously, once the transaction around them commits.
     with django_capture_on_commit_callbacks(execute=True):
         receipt = services.evidence_receive(case=alpha.case, received=received(jpeg_bytes()), actor=alpha.investigator)
@@ -63,11 +64,13 @@ def seeded(alpha, django_capture_on_commit_callbacks) -> dict[str, str]:
     with django_capture_on_commit_callbacks(execute=True):
         report = report_request(actor=alpha.admin, case=alpha.case, evidence=item)
     _, secret = api_token_create(user=alpha.admin, name="schemathesis", organisation=alpha.organisation)
+    other, _ = api_token_create(user=alpha.auditor, name="to revoke", organisation=alpha.organisation)
     invitation = services.invitation_send(
         organisation=alpha.organisation, username="invitee", role="auditor", actor=alpha.admin
     )
     return {
         "invitation_id": str(invitation.public_id),
+        "token_id": str(other.pk),
         "token": secret,
         "case_id": str(alpha.case.public_id),
         "evidence_id": str(item.public_id),

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 
-from cases.api.authentication import api_token_create
 from cases.models import ApiToken, Case, EvidenceItem, Membership, Organisation
+from cases.services import api_token_create
 from custody.models import Checkpoint, CustodyEvent, ReviewSignOff
 from tests.conftest import PASSWORD
 

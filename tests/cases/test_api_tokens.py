@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from cases import services
-from cases.api.authentication import api_token_create
 from cases.models import ApiToken
+from cases.services import api_token_create
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD
 

@@ -7,16 +7,17 @@ import pytest
 from django.contrib.admin.sites import AdminSite
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from cases import services
-from cases.api.authentication import api_token_create
 from cases.api.base import MemberAPIMixin
 from cases.api.permissions import IsActiveMember, IsPublic, IsSignedIn
 from cases.models import Organisation
+from cases.services import api_token_create
 from cases.views_base import MemberView
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD
@@ -66,7 +67,10 @@ def _view_class(pattern: URLPattern):
 
 
 def _url(name: str, pattern: URLPattern) -> str:
-    kwargs = {key: uuid.uuid4() for key in pattern.pattern.converters}
+    kwargs = {
+        key: 1 if isinstance(converter, IntConverter) else uuid.uuid4()
+        for key, converter in pattern.pattern.converters.items()
+    }
     return reverse(name, kwargs=kwargs)
 
 

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from cases import services
-from cases.api.authentication import api_token_create
 from cases.models import ApiToken, Case, Invitation, InvitationStatus, Membership
+from cases.services import api_token_create
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD
 

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cases.api.authentication import api_token_create
 from cases.models import Membership
+from cases.services import api_token_create
 
 
 class Command(BaseCommand):

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from cases import services
 from tests.conftest import PASSWORD
 
 # Script elements that only carry data (json_script) are not executed, so CSP does not apply to them.
@@ -46,6 +47,7 @@ def _assert_policies(response) -> None:
 
 @pytest.fixture
 def item_page_urls(client, alpha, alpha_item):
+    services.api_token_create(user=alpha.investigator, name="laptop")  # the members page lists it, to revoke
     client.login(username=alpha.admin.username, password=PASSWORD)
     case = alpha.case.public_id
     return [

@@ -18,6 +18,7 @@ JPEG_PARSER_VERSION = "jpeg-structure/2"
 MAX_SEGMENTS = 5000
 MAX_RECORDED_SEGMENTS = 1000
 MAX_COMMENT_CHARS = 4096
+MAKER_NOTE_HEAD = 16
 HASH_CHUNK = 1 << 20
 # Enough to reach the SOF of an undeclared JPEG after the primary image, past its EXIF and tables.
 SECOND_IMAGE_HEADER_READ = 1 << 17
@@ -181,6 +182,8 @@ class JpegStructure:
     thumbnail: ExifThumbnail | None = None
     # Byte count of the ExifIFD MakerNote (0x927C): None when there is no EXIF sub-IFD to look in.
     exif_maker_note_length: int | None = None
+    # The maker note's first bytes, hex: most makers start it with their own signature ("Nikon\0", "OLYMP\0").
+    exif_maker_note_head: str | None = None
     mpf_images: list[MpfImage] = field(default_factory=list)
     xmp_declares_trailer: bool = False
     trailing: list[TrailingRegion] = field(default_factory=list)
@@ -414,6 +417,8 @@ def _read_exif(payload: bytes, payload_start: int, result: JpegStructure) -> Non
     if exif_ifd is not None:
         maker_note = exif_ifd.entries.get(0x927C)
         result.exif_maker_note_length = maker_note.count if maker_note else 0
+        if maker_note and maker_note.data:
+            result.exif_maker_note_head = maker_note.data[:MAKER_NOTE_HEAD].hex()
     ifd1 = read_ifd(block, ifd0.next_offset, order) if ifd0.next_offset else None
     if ifd1 is not None:
         result.thumbnail = _exif_thumbnail(block, payload_start, order, ifd1, result)

@@ -52,6 +52,44 @@ MAKER_NOTE_GROUPS = {
     "Sigma": "Sigma",
     "Sony": "Sony",
 }
+# Signatures makers put at the start of their maker note (ExifTool's MakerNotes.pm conditions; every one of them seen
+# in the real camera files with its maker's Make) and the format family they name. Header-less notes (Canon, Casio
+# type 1, Samsung phones, older Minolta and Kodak) are read through the ExifTool group instead.
+MAKER_NOTE_SIGNATURES = (
+    (b"Nikon\x00", "Nikon"),
+    (b"OLYMP\x00", "Olympus"),
+    (b"OLYMPUS\x00", "Olympus"),
+    (b"OM SYSTEM\x00", "Olympus"),
+    (b"EPSON\x00", "Olympus"),
+    (b"FUJIFILM", "Fujifilm"),
+    (b"GENERALE", "Fujifilm"),
+    (b"Panasonic\x00", "Panasonic"),
+    (b"LEICA", "Leica"),
+    (b"SONY DSC", "Sony"),
+    (b"SONY CAM", "Sony"),
+    (b"SONY MOBILE", "Sony"),
+    (b"SONY PI", "Sony"),
+    (b"\x00\x00SONY PIC", "Sony"),
+    (b"SEMC MS\x00", "Sony"),
+    (b"Apple iOS\x00", "Apple"),
+    (b"AOC\x00", "Pentax"),
+    (b"PENTAX \x00", "Pentax"),
+    (b"QVC\x00", "Casio"),
+    (b"DCI\x00", "Casio"),
+    (b"KDK", "Kodak"),
+    (b"SANYO\x00", "Sanyo"),
+    (b"RICOH\x00", "Ricoh"),
+    (b"STMN", "Samsung"),
+    (b"SIGMA\x00", "Sigma"),
+    (b"FOVEON\x00", "Sigma"),
+    (b"MINOL\x00", "Minolta"),
+    (b"KYOCERA", "Kyocera"),
+    (b"JVC ", "JVC"),
+    (b"MOT\x00", "Motorola"),
+    (b"RECONYX", "Reconyx"),
+)
+# The smallest CanonCameraSettings array seen in the calibration half (PowerShot A-series: 19 values).
+_CANON_SETTINGS_MIN = 19
 # IFD0:Make fragments (lower case, checked in order) and the maker family they name.
 _MAKE_FAMILIES = (
     ("pentax", "Pentax"),
@@ -103,8 +141,7 @@ OEM_MAKER_NOTES = {
     # General Imaging (GE) cameras write Fujifilm-format notes with a "GENERALE" header.
     ("GE", "Fujifilm"),
 }
-# Maker-note tags that name the model, per group. Olympus's older CameraType is left out: ExifTool prints the
-# raw internal code for bodies it does not know, which would read as a different model.
+# Maker-note tags that name the model, per group.
 _MODEL_TAGS = (
     "Canon:CanonModelID",
     "Minolta:MinoltaModelID",
@@ -112,7 +149,10 @@ _MODEL_TAGS = (
     "Kodak:KodakModel",
     "Sony:SonyModelID",
     "Olympus:CameraType2",
+    "Olympus:CameraType",
 )
+# Olympus's internal model codes ("SX756", "D4040", "S0003"), which ExifTool prints for bodies it has no name for.
+_RAW_MODEL_CODE = re.compile(r"^(?:[DKS]|S[RX])\d{3,4}$")
 # Words a maker repeats or drops between its EXIF Model and its own model tag ("Canon EOS 350D DIGITAL" vs
 # "EOS Digital Rebel XT / 350D / Kiss Digital N"; "KODAK DX4900 ZOOM DIGITAL CAMERA" vs "DX4900").
 _MODEL_NOISE = re.compile(r"canon|nikon|kodak|eastman|pentax|olympus|minolta|konica|sony|digital|camera|zoom")
@@ -140,6 +180,33 @@ def maker_note_families(result: AnalysisResult) -> dict[str, str]:
     return {group: MAKER_NOTE_GROUPS[group] for group in sorted(groups) if group in MAKER_NOTE_GROUPS}
 
 
+def maker_note_signature(result: AnalysisResult) -> tuple[str, str] | None:
+    """(where the signature was seen, its format family) when the JPEG's maker note starts like one maker's."""
+    head = result.jpeg.exif_maker_note_head if result.jpeg else None
+    if not head:
+        return None
+    data = bytes.fromhex(head)
+    found = next(
+        ((signature, family) for signature, family in MAKER_NOTE_SIGNATURES if data.startswith(signature)), None
+    )
+    if found:
+        shown = found[0].decode("latin-1").replace("\x00", "\\0")
+        return f"header '{shown}'", found[1]
+    return _headerless_layout(data)
+
+
+def _headerless_layout(data: bytes) -> tuple[str, str] | None:
+    """Two header-less notes whose first IFD entry is their maker's own: Canon opens with CanonCameraSettings (tag 1,
+    SHORT, 19 values or more; Canon writes little-endian), Minolta with MakerNoteVersion (tag 0, UNDEFINED, 4 bytes)."""
+    if len(data) < 10:
+        return None
+    if data[2:6] == b"\x01\x00\x03\x00" and int.from_bytes(data[6:10], "little") >= _CANON_SETTINGS_MIN:
+        return "first IFD entry CanonCameraSettings", "Canon"
+    if data[2:10] in (b"\x00\x00\x00\x07\x00\x00\x00\x04", b"\x00\x00\x07\x00\x04\x00\x00\x00"):
+        return "first IFD entry Minolta MakerNoteVersion", "Minolta"
+    return None
+
+
 def make_family(make: object) -> str | None:
     text = str(make or "").lower()
     return next((family for needle, family in _MAKE_FAMILIES if needle in text), None)
@@ -151,8 +218,10 @@ def make_family(make: object) -> str | None:
     Category.METADATA,
     Severity.WARNING,
     looks_at=(
-        "IFD0:Make vs the maker-note group ExifTool decoded by the note's own header (Nikon, Olympus, Sony, Apple, "
-        "FujiFilm, Panasonic, Pentax, Samsung...), allowing OEM bodies: Epson/Olympus, Minolta Dimage EX/Kodak, "
+        "IFD0:Make vs the maker note's own signature ('Nikon\\0', 'OLYMP\\0', 'SONY DSC', 'Apple iOS', 'FUJIFILM', "
+        "'Panasonic', 'AOC\\0', 'STMN'...) or first IFD entry (Canon's CameraSettings, Minolta's "
+        "MakerNoteVersion), and the maker-note group ExifTool decoded (a header-less Canon note "
+        "under another Make decodes as nothing), allowing OEM bodies: Epson/Olympus, Minolta Dimage EX/Kodak, "
         "Leica/Panasonic, Leica/Fujifilm, Hasselblad/Sony, Samsung/Pentax, Ricoh/Pentax, GE/Fujifilm"
     ),
     innocent=(
@@ -164,9 +233,14 @@ def make_family(make: object) -> str | None:
 def maker_note_of_another_maker(result: AnalysisResult) -> Iterator[Observation]:
     make = first(result, "IFD0:Make")
     claimed = make_family(make)
+    if claimed is None:
+        return
     families = maker_note_families(result)
+    signature = maker_note_signature(result)
+    written_by = {signature[0]: signature[1]} if signature else {}
+    written_by.update({f"ExifTool group {group}": family for group, family in families.items()})
     note_bytes = result.jpeg.exif_maker_note_length if result.jpeg else None
-    if claimed is not None and not families and note_bytes:
+    if not written_by and note_bytes:
         # A header-less note (Canon, Casio...) is decoded by the Make: under another maker's Make it reads as nothing.
         yield Observation(
             evidence={"IFD0:Make": make, "jpeg:exif_maker_note_length": note_bytes, "maker_note_groups": {}},
@@ -176,17 +250,24 @@ def maker_note_of_another_maker(result: AnalysisResult) -> Iterator[Observation]
             ),
         )
         return
-    if claimed is None or not families or claimed in families.values():
-        return
-    foreign = {group: family for group, family in families.items() if (claimed, family) not in OEM_MAKER_NOTES}
+    foreign = {
+        source: family
+        for source, family in written_by.items()
+        if family != claimed and (claimed, family) not in OEM_MAKER_NOTES
+    }
     if not foreign:
         return
-    group, family = next(iter(foreign.items()))
+    source, family = next(iter(foreign.items()))
     yield Observation(
-        evidence={"IFD0:Make": make, "IFD0:Model": first(result, "IFD0:Model"), "maker_note_groups": families},
+        evidence={
+            "IFD0:Make": make,
+            "IFD0:Model": first(result, "IFD0:Model"),
+            "maker_note_groups": families,
+            "maker_note_signature": signature[0] if signature else None,
+        },
         explanation=(
-            f"IFD0:Make says {quote(make)}, but the maker notes are {family}'s (ExifTool decoded them as the "
-            f"{group} group by their own header): the Make was changed, or the EXIF came from another camera."
+            f"IFD0:Make says {quote(make)}, but the maker notes are {family}'s ({source}): the Make was changed, "
+            "or the EXIF came from another camera."
         ),
     )
 
@@ -202,7 +283,8 @@ def _model_key(text: str) -> str:
     Severity.WARNING,
     looks_at=(
         "IFD0:Model vs Canon:CanonModelID, Minolta:MinoltaModelID, Pentax:PentaxModelID, Kodak:KodakModel, "
-        "Sony:SonyModelID, Olympus:CameraType2; compared without the maker's name and the words 'digital', "
+        "Sony:SonyModelID, Olympus:CameraType2/CameraType (not raw codes such as 'SX756'); compared without the "
+        "maker's name and the words 'digital', "
         "'camera', 'zoom'; equal or one ending with the other, any of the regional names ExifTool lists "
         "('PowerShot S410 / Digital IXUS 430') matching"
     ),
@@ -218,7 +300,8 @@ def maker_note_model_differs(result: AnalysisResult) -> Iterator[Observation]:
         return
     for name in _MODEL_TAGS:
         noted = first(result, name)
-        if noted is None or not str(noted).strip() or str(noted).lower().startswith("unknown"):
+        text = str(noted or "").strip()
+        if not text or text.lower().startswith("unknown") or _RAW_MODEL_CODE.match(text):
             continue
         aliases = [_model_key(alias) for alias in _MODEL_ALIAS_SPLIT.split(str(noted))]
         # Equal, or one ends with the other ("eos350d" and "350d"); a suffix added to the model ("g2pro") differs.

@@ -296,3 +296,15 @@ def test_no_corpus_camera_original_fires_the_stripping_maker_note_or_trailer_rul
 
     assert len(originals) >= 40
     assert {name: ids for name, ids in fired.items() if ids} == {}
+
+
+def test_canon_make_over_headed_notes_is_caught_by_the_signature_though_exiftool_reads_them_as_canon(
+    tmp_path: Path,
+) -> None:
+    # ExifTool picks its Canon decoder by the Make before it looks for Olympus's header, so only the signature tells.
+    path = camera_with_note(tmp_path / "PIC00002.jpg", EPSON_NOTE, "Canon", "Canon EOS 5D")
+
+    (item,) = findings(judged(path), "EM-MAKER-001")
+
+    assert item.evidence["maker_note_signature"] == "header 'EPSON\\0'"
+    assert "the maker notes are Olympus's (header 'EPSON\\0')" in item.explanation

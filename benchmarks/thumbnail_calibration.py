@@ -51,7 +51,7 @@ def originals(corpus: Path, folders: list[Path]) -> list[Path]:
 def measure(paths: list[Path]) -> dict[str, list[dict]]:
     halves: dict[str, list[dict]] = {"calibration": [], "held-out": []}
     seen: set[str] = set()
-    for result in analyse_files(paths):
+    for path, result in zip(paths, analyse_files(paths), strict=True):
         if result.sha256 in seen or result.jpeg is None or not claimed_camera(result):
             continue
         if not result.jpeg.exif_maker_note_length:
@@ -61,6 +61,7 @@ def measure(paths: list[Path]) -> dict[str, list[dict]]:
         match = comparison.match if comparison else None
         halves["calibration" if result.sha256[0] in "01234567" else "held-out"].append(
             {
+                "file": path.name,
                 "make": make_key(result),
                 "thumbnail": result.jpeg.thumbnail is not None,
                 "size_as_recorded": not list(exif_size_mismatch(result)),
@@ -75,6 +76,9 @@ def calibrate(rows: list[dict]) -> dict:
     usable = [row for row in rows if row["size_as_recorded"] and row["correlation"] is not None]
     lowest = min(row["correlation"] for row in usable)
     largest = max(row["block"] for row in usable)
+    for measure, highest_first in (("correlation", False), ("block", True)):
+        ranked = sorted(usable, key=lambda row, measure=measure: row[measure], reverse=highest_first)[:3]
+        print(f"calibration extremes of {measure}:", [(row["file"], row[measure]) for row in ranked])
     makes: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
         if row["make"]:

@@ -65,7 +65,7 @@ class ContentMatch:
     content_box: list[int]  # x0, y0, x1, y1 in thumbnail pixels
     correlation: float
     mean_abs_difference: float  # grayscale levels 0-255 after brightness/contrast matching
-    max_block_difference: float
+    max_block_difference: float  # the highest median difference over a block of BLOCK x BLOCK grid cells
     max_block_box: list[int]  # the worst block, in thumbnail pixels
 
 
@@ -369,12 +369,14 @@ def _brightness_matched(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def _worst_block(residual: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """The block with the highest median difference: a pasted region fills its block, while the thin lines a
+    pixel of misregistration leaves along edges do not move a median."""
     height, width = residual.shape
     step = BLOCK // 2
     worst, at = 0.0, (0, 0)
     for y in range(0, max(1, height - BLOCK + 1), step):
         for x in range(0, max(1, width - BLOCK + 1), step):
-            value = float(residual[y : y + BLOCK, x : x + BLOCK].mean())
+            value = float(np.median(residual[y : y + BLOCK, x : x + BLOCK]))
             if value > worst:
                 worst, at = value, (x, y)
     return worst, at

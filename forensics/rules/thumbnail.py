@@ -151,7 +151,7 @@ def thumbnail_rotated(result: AnalysisResult) -> Iterator[Observation]:
     Category.INTEGRITY,
     Severity.WARNING,
     looks_at=(
-        "IFD1 thumbnail vs the main image scaled to it: the largest mean difference over a block of an eighth of "
+        "IFD1 thumbnail vs the main image scaled to it: the largest median difference over a block of an eighth of "
         "the picture, after matching brightness, above the calibrated maximum"
     ),
     innocent=(
@@ -173,7 +173,7 @@ def thumbnail_region_differs(result: AnalysisResult) -> Iterator[Observation]:
         explanation=(
             f"Compared {_sizes(comparison, match)}, {_MEASURE}: the pictures match overall (correlation "
             f"{match.correlation:.3f}) but the block at thumbnail pixels {match.max_block_box} differs by "
-            f"{match.max_block_difference:.1f} grey levels on average, over the {limits['block_difference_max']} "
+            f"{match.max_block_difference:.1f} grey levels (median), over the {limits['block_difference_max']} "
             "that no calibration camera original exceeded (with a margin). That part of the main image is not "
             "what the thumbnail shows."
         ),

@@ -61,7 +61,7 @@ class StructureTree:
 
 def structure_tree(result: dict) -> StructureTree | None:
     """The file's layout from a stored result: JPEG marker segments in order, or the tree of an MP4/MOV's boxes,
-    a RIFF file's chunks, a Matroska file's elements or a GIF's blocks."""
+    a RIFF file's chunks, a Matroska file's elements, a GIF's blocks or a TIFF's IFDs."""
     result = result or {}
     if segments := (result.get("jpeg") or {}).get("segments"):
         nodes = [
@@ -81,6 +81,7 @@ _NESTED_STRUCTURES = (
     ("riff", "chunks", "RIFF chunks (AVI, WAV, WebP)"),
     ("ebml", "elements", "Matroska/WebM elements"),
     ("gif", "blocks", "GIF blocks"),
+    ("tiff", "ifds", "TIFF IFDs"),
 )
 
 

@@ -152,7 +152,7 @@ def _text(value: Any) -> str:
 
 def structure_summary(result: dict) -> dict[str, Any]:
     """The file's structure as the walkers recorded it: JPEG segments, MP4 boxes, PNG chunks, or the RIFF chunks,
-    Matroska elements or GIF blocks of the other container walkers."""
+    Matroska elements, GIF blocks or TIFF IFDs of the other container walkers."""
     result = result or {}
     summary: dict[str, Any] = {}
     if jpeg := result.get("jpeg"):
@@ -181,6 +181,7 @@ _CONTAINER_WALKS = (
     ("riff", "chunks", "RIFF chunks (AVI, WAV, WebP)"),
     ("ebml", "elements", "Matroska/WebM elements"),
     ("gif", "blocks", "GIF blocks"),
+    ("tiff", "ifds", "TIFF IFDs"),
 )
 
 

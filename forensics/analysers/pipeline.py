@@ -31,6 +31,7 @@ from .png_stealth import STEALTH_PARSER_VERSION, stealth_parameters_read
 from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
 from .riff_structure import RIFF_PARSER_VERSION, riff_structure_read
+from .tiff_structure import TIFF_PARSER_VERSION, tiff_structure_read
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
 # abandoned after this long (see deadline.PendingCall).
@@ -48,6 +49,7 @@ TIMEOUTS = {
     "riff": 60.0,
     "ebml": 60.0,
     "gif": 60.0,
+    "tiff": 60.0,
     "c2pa": 120.0,
 }
 # ExifTool's own watchdog fires first, so a hang ends with a killed process rather than an abandoned thread.
@@ -114,6 +116,7 @@ def analyse_file(
             ("riff", lambda: riff_structure_read(path), container == "riff"),
             ("ebml", lambda: ebml_structure_read(path), container == "ebml"),
             ("gif", lambda: gif_structure_read(path), container == "gif"),
+            ("tiff", lambda: tiff_structure_read(path), container == "tiff"),
         )
         if applies
     }
@@ -144,7 +147,7 @@ def analyse_file(
             result.png_stealth = _collect(
                 result, "png_stealth", _start("png_stealth", lambda: stealth_parameters_read(path))
             )
-    for name in ("isobmff", "riff", "ebml", "gif"):
+    for name in ("isobmff", "riff", "ebml", "gif", "tiff"):
         if name in parsers:
             setattr(result, name, _collect(result, name, parsers[name]))
     if mediainfo is None:
@@ -252,6 +255,7 @@ def _tool_versions() -> dict[str, str]:
                 "riff": RIFF_PARSER_VERSION,
                 "ebml": EBML_PARSER_VERSION,
                 "gif": GIF_PARSER_VERSION,
+                "tiff": TIFF_PARSER_VERSION,
             }
         )
     return dict(_versions)

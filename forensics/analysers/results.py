@@ -19,6 +19,7 @@ from .mediainfo_tracks import MediaInfoResult
 from .png_stealth import StealthParameters
 from .png_structure import PngStructure
 from .riff_structure import RiffStructure
+from .tiff_structure import TiffStructure
 
 ENGINE_VERSION = "evidence-media-forensics/1"
 
@@ -62,6 +63,7 @@ class AnalysisResult:
     riff: RiffStructure | None = None
     ebml: EbmlStructure | None = None
     gif: GifStructure | None = None
+    tiff: TiffStructure | None = None
     c2pa: C2paResult | None = None
     runs: list[AnalyserRun] = field(default_factory=list)
     tool_versions: dict[str, str] = field(default_factory=dict)

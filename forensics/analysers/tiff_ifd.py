@@ -60,6 +60,12 @@ def read_ifd(block: bytes, offset: int, order: str) -> Ifd | None:
     return Ifd(entries=entries, next_offset=next_offset)
 
 
+def value_size(entry: IfdEntry) -> int:
+    """How many bytes the entry's value takes: its type's size times its count (a short `data` means the value
+    lay outside the block)."""
+    return _TYPE_SIZES.get(entry.type, 1) * entry.count
+
+
 def entry_int(entry: IfdEntry | None, order: str) -> int | None:
     """The first value of a SHORT or LONG entry, or None."""
     if entry is None:

@@ -576,3 +576,24 @@ def damaged_ebml(result: AnalysisResult) -> Iterator[Observation]:
 def damaged_gif(result: AnalysisResult) -> Iterator[Observation]:
     if result.gif is not None:
         yield from _walker_damage("gif", result.gif.damage)
+
+
+@book.rule(
+    "EM-STRUCT-021",
+    "TIFF or DNG structure is damaged",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "our TIFF IFD walk: the IFD chain and the EXIF, GPS, interoperability and SubIFD pointers (each inside "
+        "the file, none visited twice), entry tables and out-of-line values inside the file, strip and tile "
+        "offsets against their byte counts and the file size, the JPEG thumbnail's extent"
+    ),
+    innocent=(
+        "An interrupted download or copy cuts the file, so strips and IFDs near its end point past it. A "
+        "program that rewrote the file without updating every offset, a hand-patched or a crafted file show "
+        "the same symptoms."
+    ),
+)
+def damaged_tiff(result: AnalysisResult) -> Iterator[Observation]:
+    if result.tiff is not None:
+        yield from _walker_damage("tiff", result.tiff.damage)

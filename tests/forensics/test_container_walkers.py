@@ -19,11 +19,12 @@ from forensics.analysers.ebml_structure import ebml_structure_read
 from forensics.analysers.filetype import sniff_container
 from forensics.analysers.gif_structure import gif_structure_read
 from forensics.analysers.riff_structure import MAX_CHUNKS, WALK_SECONDS, riff_structure_read
+from forensics.analysers.tiff_structure import tiff_structure_read
 from forensics.presentation import structure_tree
 from forensics.rules import evaluate
 from reports.content import structure_summary
 
-from .conftest import picture
+from .conftest import exiftool_write, picture
 
 WALKER_RULES = {"EM-STRUCT-018", "EM-STRUCT-019", "EM-STRUCT-020"}
 
@@ -390,6 +391,59 @@ def test_truncated_gif_and_bytes_after_its_trailer_are_reported(tmp_path: Path) 
     assert f"12 bytes follow the trailer at offset {size - 1:,}" in _finding(appended, "EM-STRUCT-020").explanation
 
 
+# --- TIFF ----------------------------------------------------------------------------------------------------
+
+
+def _tiffs(tmp_path: Path) -> list[Path]:
+    image = picture(300, 200)
+    image.save(tmp_path / "plain.tif")
+    image.save(tmp_path / "lzw.tif", compression="tiff_lzw")
+    image.save(tmp_path / "jpeg.tif", compression="jpeg")
+    pages = [picture(50, 40).rotate(angle) for angle in (0, 90, 180)]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    image.save(tmp_path / "tagged.tif")
+    exiftool_write(tmp_path / "tagged.tif", "-Make=Canon", "-DateTimeOriginal=2020:01:01 10:00:00", "-GPSLatitude=10")
+    ffmpeg(tmp_path / "ffmpeg.tiff", "-f", "lavfi", "-i", "testsrc=size=160x120", "-frames:v", "1")
+    return [*(tmp_path / name for name in ("plain.tif", "lzw.tif", "jpeg.tif", "pages.tif", "tagged.tif")),
+            tmp_path / "ffmpeg.tiff"]  # fmt: skip
+
+
+def test_pillow_exiftool_and_ffmpeg_tiffs_walk_clean(tmp_path: Path) -> None:
+    for path in _tiffs(tmp_path):
+        assert tiff_structure_read(path).issues == [], path.name
+        assert "EM-STRUCT-021" not in {finding.rule_id for finding in evaluate(analyse_file(path)).findings}
+    assert [ifd.type for ifd in tiff_structure_read(tmp_path / "pages.tif").ifds] == ["IFD0", "IFD1", "IFD2"]
+    assert [ifd.type for ifd in tiff_structure_read(tmp_path / "tagged.tif").ifds] == ["IFD0", "ExifIFD", "GPSIFD"]
+
+
+def test_tiff_ifd_loop_and_ifd_outside_the_file_are_reported(tmp_path: Path) -> None:
+    _tiffs(tmp_path)
+    pages = tmp_path / "pages.tif"
+    ifd1 = tiff_structure_read(pages).ifds[1]
+    next_pointer = ifd1.offset + ifd1.size - 4
+    looped = _damaged(pages, "loop.tif", lambda data: struct.pack_into("<I", data, next_pointer, 8))
+    outside = _damaged(pages, "outside.tif", lambda data: struct.pack_into("<I", data, next_pointer, 10**8))
+
+    assert f"IFD1's next-IFD pointer at offset {next_pointer:,} points IFD2 back to offset 8" in (
+        _finding(looped, "EM-STRUCT-021").explanation
+    )
+    assert "points IFD2 to offset 100,000,000; expected an IFD inside the file" in (
+        _finding(outside, "EM-STRUCT-021").explanation
+    )
+
+
+def test_tiff_strip_past_the_end_of_a_truncated_file_is_reported(tmp_path: Path) -> None:
+    _tiffs(tmp_path)
+    plain = tmp_path / "plain.tif"  # Pillow writes the IFD first, then the strips
+    size = plain.stat().st_size
+    cut = _damaged(plain, "cut.tif", lambda data: data.__delitem__(slice(size - 1000, None)))
+
+    finding = _finding(cut, "EM-STRUCT-021")
+
+    assert "of IFD0 spans offsets" in finding.explanation
+    assert f"expected it inside the file, which ends at offset {size - 1000:,}" in finding.explanation
+
+
 # --- bounds --------------------------------------------------------------------------------------------------
 
 
@@ -398,6 +452,7 @@ def test_walkers_never_raise_on_mutated_files(tmp_path: Path, avi: Path, wav: Pa
     walkers = {avi: riff_structure_read, wav: riff_structure_read, mkv: ebml_structure_read}
     walkers |= {path: riff_structure_read for path in _webps(tmp_path)[:2]}
     walkers |= {path: gif_structure_read for path in _gifs(tmp_path)[1:2]}
+    walkers |= {path: tiff_structure_read for path in _tiffs(tmp_path)[3:5]}
     for source, walk in walkers.items():
         original = source.read_bytes()
         for number in range(40):

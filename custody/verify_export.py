@@ -19,6 +19,7 @@ import sys
 import zipfile
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ EXPORT_FORMAT = "evidence-media sealed export"
 EXPORT_VERSION = 1
 MANIFEST_PATH = "manifest.json"
 KEYS_PATH = "keys/public-keys.json"
+_CHUNK = 1024 * 1024
 # Keeps a manifest signature from being valid for anything else the custody key signs.
 EXPORT_MANIFEST_SIGNATURE_DOMAIN = b"evidence-media sealed export manifest v1\n"
 
@@ -118,36 +120,62 @@ def _listed_files(manifest: dict, report: BundleReport) -> dict[str, dict]:
     return listed
 
 
-def _files(archive: zipfile.ZipFile, listed: dict[str, dict], report: BundleReport) -> dict[str, bytes]:
+@dataclass(frozen=True)
+class _Entry:
+    sha256: str
+    size: int
+    document: bytes | None  # the bytes of a JSON document (bundle, keys); media is only hashed
+
+
+def _entry_read(archive: zipfile.ZipFile, path: str, listed_size: int) -> _Entry:
+    """Hash an entry as it inflates, reading at most one byte past the size the manifest lists, so an entry that
+    inflates without end (a zip bomb) costs no more than the file it claims to be; media never sits in memory."""
+    digest, size = hashlib.sha256(), 0
+    keep = path.endswith(".json")
+    kept = bytearray()
+    with archive.open(path) as stream:
+        while size <= listed_size:
+            chunk = stream.read(min(_CHUNK, listed_size + 1 - size))
+            if not chunk:
+                break
+            digest.update(chunk)
+            size += len(chunk)
+            if keep:
+                kept += chunk
+    return _Entry(digest.hexdigest(), size, bytes(kept) if keep else None)
+
+
+def _files(archive: zipfile.ZipFile, listed: dict[str, dict], report: BundleReport) -> dict[str, _Entry]:
     """Every listed file whose bytes match the manifest, by path; each mismatch, absence or extra is a failure."""
     present = {name for name in archive.namelist() if not name.endswith("/")} - {MANIFEST_PATH}
     for name in sorted(present - set(listed)):
         report.failures.append(f"{name}: in the zip but not listed in the manifest (added after sealing)")
-    intact: dict[str, bytes] = {}
+    intact: dict[str, _Entry] = {}
     for path, entry in sorted(listed.items()):
         if path not in present:
             report.failures.append(f"{path}: listed in the manifest but missing from the zip (removed)")
             continue
-        data = archive.read(path)
-        found = hashlib.sha256(data).hexdigest()
-        if found != entry.get("sha256") or len(data) != entry.get("size"):
+        listed_size = entry.get("size") if isinstance(entry.get("size"), int) else -1
+        found = _entry_read(archive, path, listed_size)
+        if found.sha256 != entry.get("sha256") or found.size != listed_size:
+            longer = " or more" if found.size > listed_size else ""
             report.failures.append(
-                f"{path}: SHA-256 {found} ({len(data)} bytes), but the manifest lists {entry.get('sha256')} "
-                f"({entry.get('size')} bytes): the file was changed"
+                f"{path}: SHA-256 {found.sha256} ({found.size}{longer} bytes), but the manifest lists "
+                f"{entry.get('sha256')} ({entry.get('size')} bytes): the file was changed"
             )
             continue
-        intact[path] = data
+        intact[path] = found
     if len(intact) == len(listed) and not present - set(listed):
         report.verified.append(f"all {len(listed)} files match the SHA-256 and size the manifest lists, none added")
     return intact
 
 
-def _keys(contents: dict[str, bytes], trusted: Mapping[str, bytes] | None, report: BundleReport) -> dict[str, bytes]:
+def _keys(contents: dict[str, _Entry], trusted: Mapping[str, bytes] | None, report: BundleReport) -> dict[str, bytes]:
     if trusted is not None:
         report.verified.append(f"public keys {', '.join(sorted(trusted))} pinned with --key")
         return dict(trusted)
     try:
-        documents = json.loads(contents[KEYS_PATH])
+        documents = json.loads(contents[KEYS_PATH].document or b"")
     except (KeyError, ValueError):
         report.failures.append(f"{KEYS_PATH} is missing, changed or not JSON: no keys to verify signatures with")
         return {}
@@ -170,7 +198,7 @@ def _manifest_signature(manifest: dict, keys: Mapping[str, bytes], report: Bundl
         report.verified.append(f"manifest signature valid (key {key_id}), exported {manifest.get('exported_at')}")
 
 
-def _item(item: Any, manifest: dict, contents: dict[str, bytes], keys: Mapping[str, bytes], report: BundleReport):
+def _item(item: Any, manifest: dict, contents: dict[str, _Entry], keys: Mapping[str, bytes], report: BundleReport):
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
         report.failures.append("the manifest lists an item without an id")
         return
@@ -180,7 +208,7 @@ def _item(item: Any, manifest: dict, contents: dict[str, bytes], keys: Mapping[s
         report.failures.append(f"{name}: its custody bundle {bundle_path!r} is not intact in the export")
         return
     try:
-        bundle = json.loads(contents[bundle_path])
+        bundle = json.loads(contents[bundle_path].document or b"")
     except ValueError as error:
         report.failures.append(f"{name}: its custody bundle is not JSON: {error}")
         return
@@ -208,7 +236,7 @@ def _item(item: Any, manifest: dict, contents: dict[str, bytes], keys: Mapping[s
         else:
             report.failures.append(f"{name}: media not included, and custody records no deletion of it")
     elif media in contents:
-        if hashlib.sha256(contents[media]).hexdigest() == received:
+        if contents[media].sha256 == received:
             report.verified.append(f"{name}: media {media} is the bytes received (SHA-256 {received})")
         else:
             report.failures.append(f"{name}: media {media} is not the bytes received (SHA-256 {received})")

@@ -7,6 +7,7 @@ import json
 import stat
 import subprocess
 import sys
+import tracemalloc
 import warnings
 import zipfile
 from pathlib import Path
@@ -131,6 +132,33 @@ def test_a_removed_file_is_rejected(exported_case, tmp_path):
 
     assert offline.returncode == 1
     assert f"{media}: listed in the manifest but missing from the zip (removed)" in offline.stdout
+
+
+def test_an_entry_that_inflates_past_its_listed_size_is_refused_without_reading_it_all(exported_case, tmp_path):
+    # 256 MiB of zeros deflate to a few hundred KiB: a zip bomb in place of the media.
+    media = f"evidence/{exported_case['kept'].public_id}/media.jpg"
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(exported_case["zip"]) as original, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as copy:
+        for name in original.namelist():
+            if name == media:
+                with copy.open(name, "w") as stream:
+                    for _ in range(256):
+                        stream.write(bytes(1024 * 1024))
+            else:
+                copy.writestr(name, original.read(name))
+    listed_size = len(_members(exported_case["zip"])[media])
+
+    tracemalloc.start()
+    result = _verify(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    assert not result.ok
+    assert any(
+        failure.startswith(f"{media}: SHA-256") and f"({listed_size + 1} or more bytes)" in failure
+        for failure in result.failures
+    ), result.failures
+    assert peak < 16 * 1024 * 1024
 
 
 def test_a_tampered_media_copy_before_the_genuine_one_is_refused(exported_case, tmp_path):

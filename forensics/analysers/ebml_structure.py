@@ -123,10 +123,12 @@ def _vint(data: bytes, at: int, max_length: int, keep_marker: bool) -> tuple[int
     length = 9 - data[at].bit_length()
     if length > max_length or at + length > len(data):
         return None
-    value = data[at] if keep_marker else data[at] & (0xFF >> length)
-    for byte in data[at + 1 : at + length]:
-        value = value << 8 | byte
-    return value, length, not keep_marker and value == (1 << (7 * length)) - 1
+    value = int.from_bytes(data[at : at + length], "big")
+    if keep_marker:
+        return value, length, False
+    all_ones = (1 << (7 * length)) - 1  # the value bits once the length marker is dropped
+    value &= all_ones
+    return value, length, value == all_ones
 
 
 class _EbmlWalk:
@@ -188,15 +190,14 @@ class _EbmlWalk:
                 )
                 return position
             element_id, header_length, size = parsed
-            name = element_name(element_id)
             if unknown_size_parent is not None and self.ends_unknown_parent(unknown_size_parent, element_id):
                 return position
             data_start = position + header_length
             if size is None and element_id not in _UNKNOWN_SIZE_ALLOWED:
                 self.stop(
                     "unknown_size_not_allowed",
-                    f"{name} at offset {position:,} has an unknown size; expected a size, since only a Segment or a "
-                    "Cluster may leave it open.",
+                    f"{element_name(element_id)} at offset {position:,} has an unknown size; expected a size, "
+                    "since only a Segment or a Cluster may leave it open.",
                     position,
                 )
                 return position
@@ -206,8 +207,8 @@ class _EbmlWalk:
                 if depth and end == self.size:
                     limit += ", which is the end of the file,"
                 message = (
-                    f"{name} at offset {position:,} declares {size:,} bytes, so it would end at offset "
-                    f"{element_end:,}; expected it to end by {limit} at offset {end:,}."
+                    f"{element_name(element_id)} at offset {position:,} declares {size:,} bytes, so it would end "
+                    f"at offset {element_end:,}; expected it to end by {limit} at offset {end:,}."
                 )
                 if depth > 0 or element_id not in _MASTERS:
                     self.stop("element_overrun", message, position)
@@ -215,8 +216,9 @@ class _EbmlWalk:
                 # A cut-off top-level element (a truncated download): say so, and still read what is there.
                 self.issue("element_overrun", message, position)
                 element_end = end
-            self.record(element_id, position, size, depth, f"{path}/{name}")
+            self.record(element_id, position, size, depth, path)
             if element_id in _MASTERS:
+                name = element_name(element_id)
                 if depth + 1 >= MAX_DEPTH:
                     self.stop("depth_limit", f"Elements nest deeper than {MAX_DEPTH} levels; not followed.", position)
                     return position
@@ -237,13 +239,14 @@ class _EbmlWalk:
             return element_id in _SEGMENT_CHILDREN or element_id in (EBML_HEADER, SEGMENT)
         return element_id in (EBML_HEADER, SEGMENT)
 
-    def record(self, element_id: int, position: int, size: int | None, depth: int, path: str) -> None:
+    def record(self, element_id: int, position: int, size: int | None, depth: int, parent_path: str) -> None:
         result = self.result
         result.element_count += 1
         if element_id in _BLOCKS:
             result.block_count += 1
         elif len(result.elements) < MAX_RECORDED_ELEMENTS:
-            result.elements.append(EbmlElement(element_name(element_id), position, size, depth, path))
+            name = element_name(element_id)
+            result.elements.append(EbmlElement(name, position, size, depth, f"{parent_path}/{name}"))
 
     def enter(self, element_id: int, position: int, data_start: int, size: int | None) -> None:
         result = self.result

@@ -21,12 +21,13 @@ from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.analysers.results import AnalysisResult
 from forensics.device_profiles import Original
-from forensics.rules.facts import claimed_camera
+from forensics.rules.facts import as_int, claimed_camera
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe"}
 CAMERA_ORIGINAL_CRITERION = (
-    "ExifTool sees IFD0 Make and the ExifIFD has a maker note, and no Software/CreatorTool/History field names an "
-    "editor; duplicates by SHA-256 counted once"
+    "ExifTool sees IFD0 Make and the ExifIFD has a maker note, no Software/CreatorTool/History field names an "
+    "editor and there is no XMP history, and the coded pixel size is the size the EXIF recorded (turned when "
+    "Orientation says so); duplicates by SHA-256 counted once"
 )
 QUALITIES = range(1, 101)
 # libjpeg builds bundled with jpeglib: the IJG releases whose tables differ (6b and 9's chroma scaling),
@@ -39,7 +40,7 @@ _EXIFTOOL_DIGEST_LINE = re.compile(r"^\s*'([0-9a-f]{32}(?::\d+)?)'\s*=>\s*'(Adob
 def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[list[Original], dict[str, int]]:
     """Camera originals among the JPEGs under `folders`, with counts of what was skipped and why."""
     paths: dict[str, Path] = {}
-    skipped = {"duplicate": 0, "held_out_half": 0, "not_camera_original": 0, "unreadable": 0}
+    skipped = {"duplicate": 0, "held_out_half": 0, "not_camera_original": 0, "resized_or_rotated": 0, "unreadable": 0}
     for folder in folders:
         for path in sorted(Path(folder).rglob("*")):
             if path.suffix.lower() not in JPEG_SUFFIXES or not path.is_file():
@@ -70,8 +71,11 @@ def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[
             exiftool=exiftool,
             jpeg=jpeg,
         )
-        if claimed_camera(result) is None or not jpeg.exif_maker_note_length:
+        if claimed_camera(result) is None or not jpeg.exif_maker_note_length or _xmp_history(exiftool.tags):
             skipped["not_camera_original"] += 1
+            continue
+        if _resized_or_rotated(exiftool.tags, jpeg.frame.width, jpeg.frame.height):
+            skipped["resized_or_rotated"] += 1
             continue
         originals.append(
             Original(
@@ -81,6 +85,19 @@ def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[
             )
         )
     return originals, skipped
+
+
+def _xmp_history(tags: dict[str, Any]) -> bool:
+    return any(key.startswith("XMP") and key.rpartition(":")[2].startswith("History") for key in tags)
+
+
+def _resized_or_rotated(tags: dict[str, Any], width: int, height: int) -> bool:
+    """True when EXIF recorded another pixel size than the frame's (the corpus's "derived" files)."""
+    recorded = (as_int(tags.get("ExifIFD:ExifImageWidth")), as_int(tags.get("ExifIFD:ExifImageHeight")))
+    if None in recorded or recorded == (width, height):
+        return False
+    turned = any(word in str(tags.get("IFD0:Orientation", "")) for word in ("Rotate 90", "Rotate 270"))
+    return not (turned and recorded == (height, width))
 
 
 @functools.cache

@@ -77,6 +77,8 @@ def originals_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(folder / "IMG_0000.jpg", folder / "copy of IMG_0000.jpg")
     edited = camera_original(folder / "edited.jpg", seed=10)
     exiftool_write(edited, "-Software=Adobe Photoshop 25.0")
+    resized = camera_original(folder / "resized.jpg", seed=12)
+    exiftool_write(resized, "-ExifImageWidth=2048", "-ExifImageHeight=1536")
     scene(seed=11).save(folder / "no_maker_note.jpg", "JPEG", qtables=CAMERA_TABLES)
     exiftool_write(folder / "no_maker_note.jpg", "-Make=Testcam", "-Model=TC-1")
     return folder
@@ -114,6 +116,7 @@ def test_build_keeps_only_camera_originals_and_records_what_it_skipped(built_pro
     assert testcam["exif_byte_order"] == {"II": ORIGINALS}
     assert data["built_from"]["skipped"]["duplicate"] == 1
     assert data["built_from"]["skipped"]["not_camera_original"] == 2
+    assert data["built_from"]["skipped"]["resized_or_rotated"] == 1
     assert data["digest"] == content_digest(data)
 
 

@@ -114,7 +114,7 @@ def sniff_container(head: bytes) -> str:
         return "png"
     if len(head) >= 8 and head[4:8] in _BMFF_FIRST_BOX_TYPES:
         return "isobmff"
-    if head.startswith(b"RIFF"):
+    if head.startswith((b"RIFF", b"RF64", b"BW64")):
         return "riff"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "ebml"

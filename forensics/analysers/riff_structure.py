@@ -131,16 +131,22 @@ class _RiffWalk:
         self.standard_indexes: list[tuple[int, int]] = []
         self.top_chunks: list[tuple[bytes, int, int]] = []  # (id, offset, size) directly under the first RIFF
         self.index_budget = MAX_INDEX_ENTRIES
+        self.ds64_data_size: int | None = None
 
     def issue(self, code: str, message: str, offset: int | None) -> None:
         self.result.issues.append(StructureIssue(code, message, offset))
 
     def run(self) -> None:
         header = read_at(self.handle, 0, 12)
-        if len(header) < 12 or header[:4] != b"RIFF":
-            self.issue("not_riff", "Expected a 12-byte 'RIFF' header at offset 0.", 0)
+        if len(header) < 12 or header[:4] not in (b"RIFF", b"RF64", b"BW64"):
+            self.issue("not_riff", "Expected a 12-byte 'RIFF' (or 'RF64') header at offset 0.", 0)
             return
         riff_size, form = struct.unpack_from("<I4s", header, 4)
+        ds64, size_field = read_at(self.handle, 12, 36), 4
+        if header[:4] != b"RIFF" and riff_size == _UNKNOWN_SIZE and ds64[:4] == b"ds64" and len(ds64) >= 28:
+            # RF64 (EBU Tech 3306) keeps the 64-bit RIFF and 'data' sizes in the 'ds64' chunk.
+            riff_size, self.ds64_data_size = struct.unpack_from("<QQ", ds64, 8)
+            size_field = 20
         result = self.result
         result.form_type, result.riff_size = _name(form), riff_size
         end = 8 + riff_size
@@ -151,7 +157,7 @@ class _RiffWalk:
                 "riff_truncated",
                 f"The RIFF header declares {riff_size:,} bytes of content, so the file should end at offset "
                 f"{end:,}; it ends at offset {self.size:,} ({end - self.size:,} bytes missing).",
-                4,
+                size_field,
             )
         result.riff_end = end
         self.record(b"RIFF:" + form, 0, riff_size, 0, "")
@@ -213,7 +219,9 @@ class _RiffWalk:
                     position,
                 )
                 return
-            if size == _UNKNOWN_SIZE and raw_id == b"data" and self.result.streamed_sizes:
+            if size == _UNKNOWN_SIZE and raw_id == b"data" and self.ds64_data_size is not None:
+                size = self.ds64_data_size
+            elif size == _UNKNOWN_SIZE and raw_id == b"data" and self.result.streamed_sizes:
                 size = end - position - 8
             chunk_end = position + 8 + size
             if chunk_end > end:

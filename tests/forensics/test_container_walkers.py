@@ -262,6 +262,18 @@ def test_exif_chunk_the_vp8x_header_does_not_declare_is_reported(tmp_path: Path)
     assert [issue.code for issue in riff_structure_read(damaged).issues] == ["chunk_without_vp8x_flag"]
 
 
+def test_rf64_wav_reads_its_sizes_from_ds64(tmp_path: Path) -> None:
+    rf64 = ffmpeg(tmp_path / "long.wav", "-f", "lavfi", "-i", "sine=duration=1", "-rf64", "always")
+    size = rf64.stat().st_size
+    cut = _damaged(rf64, "cut.wav", lambda data: data.__delitem__(slice(size - 100, None)))
+
+    structure = riff_structure_read(rf64)
+
+    assert rf64.read_bytes()[:4] == b"RF64" and structure.issues == []
+    assert structure.riff_size == size - 8 and [chunk.type for chunk in structure.chunks][-1] == "data"
+    assert f"should end at offset {size:,}" in _finding(cut, "EM-STRUCT-018").explanation
+
+
 def test_wav_without_its_pad_byte_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:
     fmt = struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8)
     chunks = (

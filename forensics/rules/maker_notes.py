@@ -151,6 +151,8 @@ _MODEL_TAGS = (
     "Olympus:CameraType2",
     "Olympus:CameraType",
 )
+# Apple's camera stack names the lens after the device: "iPhone 11 Pro back triple camera 4.25mm f/1.8".
+_APPLE_LENS = re.compile(r"^(?P<model>(?:iPhone|iPad|iPod)\b.*?) (?:back|front)\b")
 # Olympus's internal model codes ("SX756", "D4040", "S0003"), which ExifTool prints for bodies it has no name for.
 _RAW_MODEL_CODE = re.compile(r"^(?:[DKS]|S[RX])\d{3,4}$")
 # Words a maker repeats or drops between its EXIF Model and its own model tag ("Canon EOS 350D DIGITAL" vs
@@ -286,7 +288,8 @@ def _model_key(text: str) -> str:
         "Sony:SonyModelID, Olympus:CameraType2/CameraType (not raw codes such as 'SX756'); compared without the "
         "maker's name and the words 'digital', "
         "'camera', 'zoom'; equal or one ending with the other, any of the regional names ExifTool lists "
-        "('PowerShot S410 / Digital IXUS 430') matching"
+        "('PowerShot S410 / Digital IXUS 430') matching; for Apple devices, the device name that opens "
+        "ExifIFD:LensModel ('iPhone 11 Pro back triple camera 4.25mm f/1.8'), which must be equal"
     ),
     innocent=(
         "A model ExifTool's tables name differently from the firmware would show here; regional names are allowed. "
@@ -315,6 +318,16 @@ def maker_note_model_differs(result: AnalysisResult) -> Iterator[Observation]:
             ),
         )
         return
+    lens = str(first(result, "ExifIFD:LensModel") or "")
+    phone = _APPLE_LENS.match(lens) if make_family(first(result, "IFD0:Make")) == "Apple" else None
+    if phone and _model_key(phone["model"]) != model_key:
+        yield Observation(
+            evidence={"IFD0:Model": model, "ExifIFD:LensModel": lens},
+            explanation=(
+                f"IFD0:Model says {quote(model)}, but the lens the phone recorded is {quote(lens)}, named after "
+                f"{quote(phone['model'])}: the model was edited."
+            ),
+        )
 
 
 def _maker_stamp(result: AnalysisResult, date_tag: str, time_tag: str | None) -> Stamp | None:

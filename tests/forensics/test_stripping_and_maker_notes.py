@@ -308,3 +308,18 @@ def test_canon_make_over_headed_notes_is_caught_by_the_signature_though_exiftool
 
     assert item.evidence["maker_note_signature"] == "header 'EPSON\\0'"
     assert "the maker notes are Olympus's (header 'EPSON\\0')" in item.explanation
+
+
+def test_apple_model_edit_contradicts_the_lens_the_phone_named(tmp_path: Path) -> None:
+    path = tmp_path / "IMG_0001.jpg"
+    picture().save(path, quality=92)
+    exiftool_write(
+        path, "-Make=Apple", "-Model=iPhone 11 Pro", "-LensModel=iPhone 11 Pro back triple camera 4.25mm f/1.8"
+    )
+    assert not findings(judged(path), "EM-MAKER-002")
+
+    exiftool_write(path, "-Model=iPhone 11 Pro Max")
+    (item,) = findings(judged(path), "EM-MAKER-002")
+
+    assert item.evidence["ExifIFD:LensModel"] == "iPhone 11 Pro back triple camera 4.25mm f/1.8"
+    assert "named after 'iPhone 11 Pro'" in item.explanation

@@ -163,6 +163,23 @@ def test_ffmpeg_matroska_webm_and_live_webm_walk_clean(tmp_path: Path, mkv: Path
     assert [track.codec_id for track in ebml_structure_read(webm).tracks] == ["V_VP8", "A_OPUS"]
 
 
+def test_unknown_size_clusters_as_browser_recorders_write_them_walk_clean(tmp_path: Path, mkv: Path) -> None:
+    clusters = [element for element in ebml_structure_read(mkv).elements if element.type == "Cluster"]
+
+    def open_every_cluster(data: bytearray) -> None:
+        for cluster in clusters:
+            at = cluster.offset + 4  # the Cluster ID takes four bytes; its size follows
+            width = 9 - data[at].bit_length()
+            data[at : at + width] = bytes([0xFF >> (width - 1)]) + b"\xff" * (width - 1)  # "unknown" of that width
+
+    opened = _damaged(mkv, "recorder.mkv", open_every_cluster)
+    structure = ebml_structure_read(opened)
+
+    assert len(clusters) >= 1 and structure.issues == []
+    assert [element.size for element in structure.elements if element.type == "Cluster"] == [None] * len(clusters)
+    assert structure.cluster_count == len(clusters) and "Cues" in [element.type for element in structure.elements]
+
+
 def test_pillow_and_ffmpeg_gifs_walk_clean(tmp_path: Path) -> None:
     for path in _gifs(tmp_path):
         structure = gif_structure_read(path)

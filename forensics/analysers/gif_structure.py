@@ -6,7 +6,6 @@ Every damage issue names the offset and what was expected there, so a finding ca
 
 from __future__ import annotations
 
-import io
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +66,7 @@ def gif_structure_read(path: str | Path) -> GifStructure:
     path = Path(path)
     result = GifStructure(file_size=path.stat().st_size)
     # A buffered reader makes the one-byte reads of sub-block lengths cheap.
-    with path.open("rb") as raw, io.BufferedReader(raw, 1 << 16) as handle:
+    with path.open("rb", buffering=1 << 16) as handle:
         try:
             _walk(handle, result, WalkBudget(MAX_BLOCKS, WALK_SECONDS, "blocks"))
         except _Damage as damage:

@@ -217,6 +217,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # would add nothing: under one limit the username's own count always reaches it first).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner would go into every management command's output
 AXES_CLIENT_IP_CALLABLE = "cases.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "cases.auth_views.lockout_response"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import shutil
 import struct
@@ -13,7 +14,7 @@ from pathlib import Path
 import jpeglib
 import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image, ImageFilter
 
 from forensics.analysers import analyse_file
@@ -158,6 +159,23 @@ def test_build_calibration_half_skips_files_whose_digest_starts_8_to_f(originals
     data = json.loads(output.read_text())
     assert data["built_from"]["skipped"]["held_out_half"] >= held_out
     assert data["built_from"]["selection"].startswith("calibration half")
+
+
+def test_build_refuses_a_folder_without_camera_originals(tmp_path: Path) -> None:
+    scene(64, 64).save(tmp_path / "web.jpg", quality=80)
+
+    with pytest.raises(CommandError, match="no camera originals found"):
+        call_command("device_profiles", "build", str(tmp_path), "--output", str(tmp_path / "out.json"))
+
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_show_names_the_profile_file_in_force_and_its_version(built_profiles: Path, profiles: dict) -> None:
+    stdout = io.StringIO()
+
+    call_command("device_profiles", "show", stdout=stdout)
+
+    assert stdout.getvalue().strip() == f"{built_profiles}: dp.{profiles['digest'][:8]}, 1 makes"
 
 
 # --- the version ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .model import Category, Observation, RuleBook, Severity
 book = RuleBook()
 
 CALIBRATION_FILE = Path(__file__).with_name("thumbnail_calibration.json")
+_DCF_EXIF_VERSION = "0210"
 # The rules whose findings come from comparing pictures, so a comparison picture can show what they saw.
 COMPARISON_RULES = ("EM-THUMB-001", "EM-THUMB-002", "EM-THUMB-003")
 
@@ -187,7 +188,7 @@ def thumbnail_region_differs(result: AnalysisResult) -> Iterator[Observation]:
     Severity.WARNING,
     looks_at=(
         "IFD1 thumbnail absent in a file that presents as a camera original (IFD0 Make, maker notes, no editor "
-        "named) of a make whose calibration originals all carry one"
+        "named, ExifVersion 0210 or later) of a make whose calibration originals all carry one"
     ),
     innocent=(
         "Some camera settings or firmware versions may omit the thumbnail, and tools that only edit metadata "
@@ -200,12 +201,15 @@ def thumbnail_missing(result: AnalysisResult) -> Iterator[Observation]:
     camera = claimed_camera(result)
     make = make_key(result)
     always = calibration()["makes_always_with_thumbnail"]
-    if camera is None or make not in always:
+    exif_version = str(first(result, "ExifIFD:ExifVersion") or "")
+    # The thumbnail became a requirement with DCF (1998), built on Exif 2.1: earlier cameras often wrote none.
+    if camera is None or make not in always or not exif_version.isdigit() or exif_version < _DCF_EXIF_VERSION:
         return
     yield Observation(
         evidence={
             "IFD0:Make": first(result, "IFD0:Make"),
             "IFD0:Model": first(result, "IFD0:Model"),
+            "ExifIFD:ExifVersion": exif_version,
             "jpeg:exif_thumbnail": None,
             "jpeg:maker_note_bytes": result.jpeg.exif_maker_note_length,
             "calibration:originals_of_make_all_with_thumbnail": always[make],

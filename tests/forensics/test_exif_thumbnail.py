@@ -33,12 +33,13 @@ def scene(width: int, height: int, seed: int) -> Image.Image:
     return image
 
 
-def camera_exif(make: str, model: str) -> Image.Exif:
+def camera_exif(make: str, model: str, exif_version: bytes = b"0220") -> Image.Exif:
     exif = Image.Exif()
     exif[0x010F] = make
     exif[0x0110] = model
     # A maker note's bytes: the engine only needs to see one, as in a camera original.
     exif.get_ifd(0x8769)[0x927C] = make.encode("ascii") + b"\x00" * 24
+    exif.get_ifd(0x8769)[0x9000] = exif_version
     return exif
 
 
@@ -151,6 +152,14 @@ def test_thumbnail_removed_from_a_make_that_always_writes_one_is_found(tmp_path:
 
     assert set(findings) == {"EM-THUMB-004"}
     assert findings["EM-THUMB-004"]["IFD0:Make"] == ALWAYS_MAKE
+
+
+def test_missing_thumbnail_of_a_camera_older_than_dcf_gives_no_finding(tmp_path: Path) -> None:
+    # Exif 2.0 cameras (before DCF made the thumbnail a requirement) often wrote none.
+    path = tmp_path / "old-camera.jpg"
+    scene(640, 480, seed=1).save(path, "JPEG", quality=92, exif=camera_exif(ALWAYS_MAKE, "Old 1", b"0200"))
+
+    assert "EM-THUMB-004" not in thumb_findings(path)
 
 
 def test_missing_thumbnail_of_a_make_not_known_to_always_write_one_gives_no_finding(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases import services
-from cases.models import Case, CaseNote, EvidenceItem, Invitation, Membership
+from cases.models import ApiToken, Case, CaseNote, EvidenceItem, Invitation, Membership
 from custody.models import CustodyEvent
 from forensics.models import Analysis
 from reports.models import Report
@@ -35,7 +35,9 @@ def _beta_ids(beta):
     invitation = services.invitation_send(
         organisation=beta.organisation, username="someone-else", role="auditor", actor=beta.admin
     )
+    token, _secret = services.api_token_create(user=beta.auditor, name="beta's", organisation=beta.organisation)
     return {
+        "token_id": token.pk,
         "invitation_id": invitation.public_id,
         "case_id": beta.case.public_id,
         "evidence_id": item.public_id,
@@ -46,6 +48,10 @@ def _beta_ids(beta):
             kind="evidence", case=beta.case, evidence=item, requested_by=beta.investigator
         ).public_id,
     }
+
+
+def _missing_id(kwarg: str):
+    return 2**31 - 1 if kwarg == "token_id" else uuid.uuid4()  # token ids are integers, the others UUIDs
 
 
 def _upload():
@@ -102,6 +108,8 @@ FOREIGN_REQUESTS = {
     "api:evidence-download": ("get", ["evidence_id"], None),
     "api:evidence-findings": ("get", ["evidence_id"], None),
     "api:evidence-metadata": ("get", ["evidence_id"], None),
+    "cases:api-token-revoke": ("post", ["token_id"], None),
+    "api:api-token-detail": ("delete", ["token_id"], None),
 }
 
 
@@ -122,6 +130,7 @@ def _snapshot(tenant):
         "invitations": tuple(Invitation.objects.filter(organisation=tenant.organisation).values_list("pk", "status")),
         "reports": tuple(Report.objects.filter(case__organisation=tenant.organisation).values_list("pk", "status")),
         "analyses": Analysis.objects.filter(evidence__case__organisation=tenant.organisation).count(),
+        "tokens": tuple(ApiToken.objects.filter(organisation=tenant.organisation).values_list("pk", flat=True)),
     }
 
 
@@ -143,7 +152,7 @@ def test_foreign_organisation_id_is_404_and_changes_nothing(client, alpha, beta,
 
     # Then the answer is the same as for a missing id, and beta is untouched
     assert response.status_code == 404, response.content[:300]
-    missing = reverse(route, kwargs={k: uuid.uuid4() for k in kwargs})
+    missing = reverse(route, kwargs={k: _missing_id(k) for k in kwargs})
     assert getattr(client, method)(missing, data() if data else None).status_code == 404
     assert _snapshot(beta) == before
 

@@ -224,17 +224,19 @@ def _file_dates(result: AnalysisResult, *, skip_groups: tuple[str, ...] = ()) ->
     Severity.WARNING,
     looks_at=(
         "EXIF, XMP, IPTC, GPS and QuickTime date tags and the mvhd/tkhd/mdhd times, against the time the analysis "
-        "started (stored with the result), allowing one day for time zones"
+        "started (stored with the result), allowing one day for time zones; a still image whose dates all lie "
+        "ahead alike is EM-META-014's (a clock set ahead)"
     ),
     innocent="A camera or phone whose clock was set wrongly (a wrong year, a swapped day and month) writes such dates.",
 )
 def future_dates(result: AnalysisResult) -> Iterator[Observation]:
-    analysed = datetime.fromisoformat(result.analysed_at)
-    limit = analysed.replace(tzinfo=None) + FUTURE_SLACK
+    if _clock_set_ahead(result):
+        return  # one wrongly set camera clock, reported by EM-META-014
+    limit = _future_limit(result)
     late: dict[str, str] = {}
     for field_name, value in _file_dates(result):
         stamp = parse_stamp(field_name, value)
-        if stamp is not None and (stamp.utc if stamp.utc is not None else stamp.wall) > limit:
+        if stamp is not None and _moment(stamp) > limit:
             late[field_name] = stamp.raw
     if result.isobmff is not None:
         for times in result.isobmff.times:
@@ -249,6 +251,29 @@ def future_dates(result: AnalysisResult) -> Iterator[Observation]:
         evidence={"analysis:started_at": result.analysed_at, **late},
         explanation=f"{shown}: later than the analysis itself ({result.analysed_at}).",
     )
+
+
+def _future_limit(result: AnalysisResult) -> datetime:
+    return datetime.fromisoformat(result.analysed_at).replace(tzinfo=None) + FUTURE_SLACK
+
+
+def _moment(stamp: Stamp) -> datetime:
+    return stamp.utc if stamp.utc is not None else stamp.wall
+
+
+def _clock_set_ahead(result: AnalysisResult) -> dict[str, str]:
+    """Every date of a still image, when all lie after the analysis and within a day of each other; else {}.
+
+    A camera whose clock was set ahead (a year typed wrong) stamps every field with the same impossible time; an
+    edit that moves a date into the future leaves the others behind (and EM-META-013 then names it).
+    """
+    if result.isobmff is not None and result.isobmff.times:
+        return {}  # a movie: its container times are judged on their own (EM-META-013, EM-META-015)
+    stamps = [stamp for name, value in _file_dates(result) if (stamp := parse_stamp(name, value)) is not None]
+    moments = [_moment(stamp) for stamp in stamps]
+    if not stamps or min(moments) <= _future_limit(result) or max(moments) - min(moments) > FUTURE_SLACK:
+        return {}
+    return {stamp.field: stamp.raw for stamp in stamps}
 
 
 def _is_default(raw: str, stamp: Stamp | None) -> str | None:
@@ -272,10 +297,12 @@ def _is_default(raw: str, stamp: Stamp | None) -> str | None:
     Severity.INFO,
     looks_at=(
         "EXIF, XMP, IPTC and GPS date tags: 0000:00:00 or blank, 1904-01-01 or 1970-01-01, 1 January 00:00, or "
-        "a known firmware constant (2002:12:08 12:00:00); QuickTime container dates are EM-META-009's"
+        "a known firmware constant (2002:12:08 12:00:00), or every date of a still image after the analysis and "
+        "within a day of each other (a clock set ahead); QuickTime container dates are EM-META-009's"
     ),
     innocent=(
-        "Very common on genuine files: cameras whose clock was never set write zeros or their factory date. It "
+        "Very common on genuine files: cameras whose clock was never set write zeros or their factory date, and a "
+        "clock set a year ahead stamps every field alike. It "
         "only means the file's dates say nothing about when it was made."
     ),
 )
@@ -288,6 +315,10 @@ def default_dates(result: AnalysisResult) -> Iterator[Observation]:
         if reason:
             defaults[field_name] = raw
             reasons.append(reason)
+    ahead = _clock_set_ahead(result)
+    if ahead:
+        defaults.update(ahead)
+        reasons.append(f"every date lies after the analysis ({result.analysed_at}) and they agree: a clock set ahead")
     if not defaults:
         return
     first_name, first_value = next(iter(defaults.items()))

@@ -19,8 +19,8 @@ manipulation_recipes.py (Pillow, ImageMagick, ExifTool, jpegtran, libheif, FFmpe
 --per-original recipes, assigned round-robin so every recipe is used about equally, and the assignment depends only
 on the originals' SHA-256 values, so a run is repeatable. Everything goes through the engine as `manage.py analyse`
 runs it, and a file counts as flagged when its verdict is not "ok". With 4 recipes per original (the default) and
-about 60 measured originals that is about 300 files; most of the time goes to the analysis (13 minutes with --jobs 2
-on a 2-core machine that others were loading at the same time).
+about 60 measured originals that is about 300 files: 4 minutes with --jobs 2 on 2 cores (13 minutes while other
+work loaded the same cores), about half making the copies and half analysing.
 
 The last line is `RESULT heldout_min_rate=X` (`calibration_min_rate` with --calibration): the lowest of the
 share of measured originals judged "ok" and the catch rate of every manipulation class that has a target. One

@@ -154,3 +154,6 @@ def test_members_page_shows_each_form_once(client, alpha):
     page = client.get("/organisation/members/").content.decode()
     assert page.count('action="/organisation/invitations/"') == 1
     assert page.count('action="/organisation/accounts/"') == 1
+    assert page.count('id="tokens-heading"') == 1
+    title = page[page.index("<title>") + len("<title>") : page.index("</title>")]
+    assert title.startswith("Members") and "<" not in title

@@ -362,50 +362,52 @@ class EvidenceDetailView(MemberView, View):
         return render(request, "cases/evidence_detail.html", context, status=status)
 
 
-class EvidencePreviewView(MemberView, View):
-    """A small JPEG made from the media (image thumbnail or video poster frame), never the original bytes.
+class DerivedImageView(MemberView, View):
+    """A picture made on the server from the media, never the original bytes.
 
     Seeing the picture is seeing the media, so each time it is served a `media.viewed` event is recorded, and the
     response may not be cached: a view the ledger does not know of would be a gap in the custody record."""
 
     required_scope = Scope.CASE_READ
+    via: str
+    content_type: str
+    filename: str  # formatted with the item's public id
+
+    def derived_key(self, item, actor) -> str:
+        raise NotImplementedError
 
     def get(self, request, evidence_id):
         item = self.evidence
         if not item.media_held:
             raise Http404("The media of this item was deleted.")
         try:
-            key = preview_get_or_create(item, actor=request.user)
+            key = self.derived_key(item, request.user)
         except PreviewUnavailable as reason:
             return HttpResponse(str(reason), status=reason.status_code, content_type="text/plain; charset=utf-8")
-        media_view_record(item=item, actor=request.user, via="preview")
-        response = FileResponse(storages["derived"].open(key, "rb"), content_type="image/jpeg")
+        media_view_record(item=item, actor=request.user, via=self.via)
+        response = FileResponse(storages["derived"].open(key, "rb"), content_type=self.content_type)
         response["Cache-Control"] = "private, no-store"
-        response["Content-Disposition"] = content_disposition_header(False, f"preview-{item.public_id}.jpg")
+        response["Content-Disposition"] = content_disposition_header(False, self.filename.format(item.public_id))
         return response
 
 
-class EvidenceThumbnailComparisonView(MemberView, View):
-    """The EXIF thumbnail beside the main image scaled to it and their amplified difference (a PNG made on the
-    server, on request), for the EM-THUMB findings. Served and recorded like a preview: it shows the media."""
+class EvidencePreviewView(DerivedImageView):
+    """A small JPEG of the media (image thumbnail or video poster frame)."""
 
-    required_scope = Scope.CASE_READ
+    via, content_type, filename = "preview", "image/jpeg", "preview-{}.jpg"
 
-    def get(self, request, evidence_id):
-        item = self.evidence
-        if not item.media_held:
-            raise Http404("The media of this item was deleted.")
-        try:
-            key = thumbnail_comparison_get_or_create(item, actor=request.user)
-        except PreviewUnavailable as reason:
-            return HttpResponse(str(reason), status=reason.status_code, content_type="text/plain; charset=utf-8")
-        media_view_record(item=item, actor=request.user, via="thumbnail comparison")
-        response = FileResponse(storages["derived"].open(key, "rb"), content_type="image/png")
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Disposition"] = content_disposition_header(
-            False, f"thumbnail-comparison-{item.public_id}.png"
-        )
-        return response
+    def derived_key(self, item, actor) -> str:
+        return preview_get_or_create(item, actor=actor)
+
+
+class EvidenceThumbnailComparisonView(DerivedImageView):
+    """The EXIF thumbnail beside the main image scaled to it and their amplified difference (a PNG), for the
+    EM-THUMB findings."""
+
+    via, content_type, filename = "thumbnail comparison", "image/png", "thumbnail-comparison-{}.png"
+
+    def derived_key(self, item, actor) -> str:
+        return thumbnail_comparison_get_or_create(item, actor=actor)
 
 
 class EvidenceDownloadView(EvidenceDetailView):

@@ -18,8 +18,7 @@ declare -A NEEDED=(
   [pdftoppm]=poppler-utils
   [ffmpeg]=ffmpeg
   [chromium]=chromium
-  # the accuracy benchmark's manipulation recipes (benchmarks/manipulation_recipes.py)
-  [convert]=imagemagick
+  # device_profiles build (software-encoder tables) and the accuracy benchmark's manipulation recipes
   [jpegtran]=libjpeg-turbo-progs
   [heif-convert]=libheif-examples
 )
@@ -27,6 +26,8 @@ missing=()
 for tool in "${!NEEDED[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${NEEDED[$tool]}")
 done
+# Another program may answer to "convert" (a wrapper, GraphicsMagick): only ImageMagick's own will do.
+convert -version 2>/dev/null | grep -q ImageMagick && [ -x /usr/bin/convert ] || missing+=(imagemagick)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 libraries=$(ldconfig -p 2>/dev/null || true)
 [[ $libraries == *libmagic.so.1* ]] || missing+=(libmagic1)

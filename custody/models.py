@@ -6,6 +6,7 @@ database triggers (migration 0002) reject UPDATE and DELETE from any client on S
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyError(Exception):
@@ -77,6 +78,19 @@ class Action(models.TextChoices):
     API_TOKEN_CREATED = "api_token.created", "API token created"
     API_TOKEN_ACTIVATED = "api_token.activated", "API token switched to this organisation"
     API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+    # A person's own account, recorded in each organisation they belong to (cases/accounts.py).
+    ACCOUNT_SIGNED_IN = "account.signed_in", _("Signed in")
+    ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed", _("Sign-in refused: wrong password")
+    ACCOUNT_DEACTIVATED = "account.deactivated", _("Account deactivated")
+    ACCOUNT_REACTIVATED = "account.reactivated", _("Account reactivated")
+    PASSWORD_CHANGED = "account.password_changed", _("Password changed")
+    PASSWORD_RESET_SENT = "account.password_reset_sent", _("Password reset e-mail sent")
+    TWO_FACTOR_ENABLED = "two_factor.enabled", _("Two-factor authentication turned on")
+    TWO_FACTOR_DISABLED = "two_factor.disabled", _("Two-factor authentication turned off")
+    TWO_FACTOR_CODES_RENEWED = "two_factor.codes_renewed", _("Two-factor recovery codes renewed")
+    TWO_FACTOR_FAILED = "two_factor.failed", _("Two-factor code refused")
+    TWO_FACTOR_RECOVERY_USED = "two_factor.recovery_used", _("Signed in with a recovery code")
+    TWO_FACTOR_POLICY_CHANGED = "two_factor.policy_changed", _("Two-factor requirement changed")
 
 
 class CustodyEvent(AppendOnlyModel):

@@ -190,6 +190,8 @@ class ApiToken(models.Model):
 class CaseStatus(models.TextChoices):
     OPEN = "open", "Open"
     UNDER_REVIEW = "under_review", "Under review"
+    # Signed off by a supervisor (custody.reviews.review_sign_off): out of every review queue.
+    REVIEWED = "reviewed", "Reviewed"
     CLOSED = "closed", "Closed"
 
 

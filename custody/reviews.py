@@ -1,4 +1,5 @@
-"""Supervisor review: the "reviewed" sign-off on a case awaiting review, written with its ledger event."""
+"""Supervisor review: the "reviewed" sign-off on a case awaiting review, written with its ledger event; the case
+leaves the review queues (its status becomes "reviewed")."""
 
 import hashlib
 
@@ -23,7 +24,8 @@ class CaseNotUnderReview(Refused):
 
 @transaction.atomic
 def review_sign_off(*, case: Case, comment: str, actor) -> ReviewSignOff:
-    """Sign off `case` as reviewed by `actor`; the sign-off and its `review.signed_off` event commit together."""
+    """Sign off `case` as reviewed by `actor`: its status goes from under review to reviewed, and the status, the
+    sign-off and its `review.signed_off` event (which records both statuses) commit together."""
     # The organisation row first, as every ledger append takes it: locking the case first could deadlock.
     Organisation.objects.lock(case.organisation_id)
     case = Case.objects.select_related("organisation").get(pk=case.pk)
@@ -34,8 +36,15 @@ def review_sign_off(*, case: Case, comment: str, actor) -> ReviewSignOff:
         action=Action.REVIEW_SIGNED_OFF,
         actor=actor,
         case=case,
-        details={"comment_sha256": hashlib.sha256(comment.encode()).hexdigest(), "length": len(comment)},
+        details={
+            "comment_sha256": hashlib.sha256(comment.encode()).hexdigest(),
+            "length": len(comment),
+            "from": CaseStatus.UNDER_REVIEW.value,
+            "to": CaseStatus.REVIEWED.value,
+        },
     )
+    case.status = CaseStatus.REVIEWED
+    case.save(update_fields=["status", "updated_at"])
     sign_off = ReviewSignOff(
         organisation=case.organisation,
         case=case,

@@ -105,6 +105,26 @@ def test_who_signs_off_a_review(client, alpha, under_review, role, allowed):
     assert (f"Reviewed by {alpha.member(role).username}" in page) is allowed
 
 
+def test_sign_off_marks_the_case_reviewed_and_takes_it_out_of_every_review_queue(client, alpha, under_review):
+    _login(client, alpha.supervisor)
+    queued_on_dashboard = client.get("/dashboard/").context["review_cases"]
+
+    client.post(f"/custody/cases/{under_review.public_id}/sign-off/", {"comment": "Hashes checked."})
+
+    under_review.refresh_from_db()
+    assert under_review.status == "reviewed"
+    event = CustodyEvent.objects.get(case=under_review, action="review.signed_off")
+    assert event.details["from"] == "under_review" and event.details["to"] == "reviewed"
+    assert under_review in queued_on_dashboard
+    assert under_review not in client.get("/dashboard/").context["review_cases"]
+    audit = client.get("/custody/")
+    assert under_review not in audit.context["awaiting"]
+    assert list(client.get("/cases/?status=under_review").context["rows"]) == []
+    again = client.post(f"/custody/cases/{under_review.public_id}/sign-off/", {"comment": "Twice."}, follow=True)
+    assert ReviewSignOff.objects.filter(case=under_review).count() == 1
+    assert "not under review" in again.content.decode()
+
+
 def test_auditor_sees_the_timeline_read_only(client, alpha, under_review):
     _login(client, alpha.auditor)
     page = client.get(f"/custody/cases/{under_review.public_id}/").content.decode()

@@ -1,8 +1,15 @@
-"""Turning a stored analysis result into what people read: metadata grouped as ExifTool groups it, with long
-values wrapped and binary values summarised, and a count of what was summarised so nothing is silently dropped;
-the file's structure (JPEG segments, MP4 box tree) and its C2PA provenance."""
+"""Turning a stored analysis result into what people read: the assessment in plain words, the key facts of the
+capture, metadata grouped as ExifTool groups it (groups in a reading order, EXIF dates as ISO 8601, binary values
+described by their size, long values cut with a count), the file's structure (JPEG segments, MP4 box tree) and
+its C2PA provenance."""
 
+import re
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .assessment import BROKEN, DECLARED, FOUND, INTACT, PRESENT, REMOVED, UNREADABLE
 
 MAX_VALUE_CHARS = 2000
 
@@ -15,27 +22,70 @@ class MetadataGroup:
 
 
 def metadata_groups(result: dict) -> list[MetadataGroup]:
-    """ExifTool tags from a stored result, grouped by their family-1 group ("EXIF:IFD0", "XMP-xmp", …)."""
+    """ExifTool tags from a stored result, grouped by their family-1 group ("IFD0", "XMP-xmp", "GPS:Copy1"…),
+    the groups in reading order (file, EXIF, GPS, XMP…, computed ones last; Copy2 before Copy10)."""
     tags = ((result or {}).get("exiftool") or {}).get("tags") or {}
     grouped: dict[str, list[tuple[str, str]]] = {}
     binaries: dict[str, int] = {}
     for key in sorted(tags):
-        group, _, name = key.rpartition(":")
+        group, _sep, name = key.rpartition(":")
         group = group or "Other"
-        text, is_binary = _display(tags[key])
+        text, is_binary = value_display(tags[key])
         grouped.setdefault(group, []).append((name, text))
         binaries[group] = binaries.get(group, 0) + is_binary
-    return [MetadataGroup(name, rows, binaries[name]) for name, rows in grouped.items()]
+    return [MetadataGroup(name, grouped[name], binaries[name]) for name in sorted(grouped, key=_group_order)]
 
 
-def _display(value) -> tuple[str, bool]:
+# Family-1 groups in the order a reader looks for them; any other group sorts between XMP and the computed ones.
+_GROUP_ORDER = (
+    "File", "JFIF", "IFD0", "ExifIFD", "GPS", "InteropIFD", "SubIFD", "IFD1", "MakerNotes", "QuickTime", "Keys",
+    "UserData", "ItemList", "Track", "XMP", "IPTC", "Photoshop", "ICC", "APP14", "PNG",
+)  # fmt: skip
+_LATE_GROUPS = ("Composite", "ExifTool", "Other")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _group_order(name: str) -> tuple:
+    family = name.split(":", 1)[0]
+    if family in _LATE_GROUPS:
+        rank = len(_GROUP_ORDER) + 1 + _LATE_GROUPS.index(family)
+    else:
+        rank = next((n for n, prefix in enumerate(_GROUP_ORDER) if family.startswith(prefix)), len(_GROUP_ORDER))
+    # Digits compare as numbers, so "Copy2" comes before "Copy10".
+    natural = tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in _DIGITS.split(name))
+    return rank, natural
+
+
+_BINARY_SUMMARY = re.compile(r"^\(Binary data (\d+) bytes\b")
+_EXIF_DATE = re.compile(r"\b(\d{4}):(\d{2}):(\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?")
+
+
+def iso_dates(text: str) -> str:
+    """EXIF's "2024:03:14 21:07:33+01:00" written as ISO 8601 ("2024-03-14T21:07:33+01:00") wherever it occurs."""
+    return _EXIF_DATE.sub(lambda m: f"{m[1]}-{m[2]}-{m[3]}T{m[4]}{m[5] or ''}", text)
+
+
+def binary_description(size: int) -> str:
+    return ngettext("%(size)s byte of binary data", "%(size)s bytes of binary data", size) % {"size": f"{size:,}"}
+
+
+def value_display(value) -> tuple[str, bool]:
+    """A metadata value as a person reads it, and whether it is a binary value described rather than shown.
+
+    ExifTool answers binary values with a command-line hint ("(Binary data 32 bytes, use -b option to extract)")
+    and the analyser stores large base64 values as "(Binary data N bytes, summarised)": both become "32 bytes of
+    binary data"."""
     text = value if isinstance(value, str) else str(value)
-    # The ExifTool analyser stores large binary values as "(Binary data N bytes…)" summaries.
-    if text.startswith("(Binary data") or text.startswith("base64:"):
-        return text if text.startswith("(") else f"(binary data, {len(text) - 7:,} base64 characters)", True
+    if match := _BINARY_SUMMARY.match(text):
+        return binary_description(int(match[1])), True
+    if text.startswith("base64:"):
+        return binary_description(len(text[7:].rstrip("=")) * 3 // 4), True
     if len(text) > MAX_VALUE_CHARS:
-        return f"{text[:MAX_VALUE_CHARS]}… ({len(text):,} characters in all)", False
-    return text, False
+        return _("%(start)s… (%(count)s characters in all)") % {
+            "start": iso_dates(text[:MAX_VALUE_CHARS]),
+            "count": f"{len(text):,}",
+        }, False
+    return iso_dates(text), False
 
 
 # The analysers already bound how many segments and boxes they record; this bounds what one page lists.
@@ -157,3 +207,169 @@ def _source_type_words(uri: str | None) -> str:
     if not uri:
         return ""
     return DIGITAL_SOURCE_TYPES.get(uri.rstrip("/").rsplit("/", 1)[-1], "")
+
+
+@dataclass(frozen=True)
+class AssessmentLine:
+    """One answer of the assessment: "Synthetic media: declared by Adobe Firefly"; `short` is the badge of a
+    list row ("AI-declared"), empty where the answer is the unremarkable one; `tone` picks the badge colour."""
+
+    aspect: str
+    label: str
+    text: str
+    short: str
+    tone: str  # "alert", "caution", "good" or "neutral"
+
+
+def assessment_lines(assessment: dict | None) -> list[AssessmentLine]:
+    """The stored assessment (forensics.assessment) in plain words, in the order the questions are asked; [] for
+    an item not assessed yet."""
+    if not assessment:
+        return []
+    return [
+        _synthetic_line(assessment.get("synthetic_media") or {}),
+        _editing_line(assessment.get("editing") or {}),
+        _provenance_line(assessment.get("provenance") or {}),
+        _metadata_line(assessment.get("metadata") or {}),
+    ]
+
+
+def _synthetic_line(aspect: dict) -> AssessmentLine:
+    label = _("Synthetic media")
+    if aspect.get("state") != DECLARED:
+        return AssessmentLine("synthetic_media", label, _("none found"), "", "neutral")
+    names = ", ".join(aspect.get("by") or [])
+    text = _("declared by %(names)s") % {"names": names} if names else _("declared (no generator named)")
+    return AssessmentLine("synthetic_media", label, text, _("AI-declared"), "alert")
+
+
+# What each kind of change (forensics.assessment.EDITING_KINDS) is evidence of, in words.
+def _editing_kind_words() -> dict[str, str]:
+    return {
+        "declared": _("edits declared in its C2PA provenance"),
+        "software": _("editing software"),
+        "history": _("an editing history"),
+        "thumbnail": _("an EXIF thumbnail that no longer matches the image"),
+        "resized": _("resizing or cropping"),
+        "cut": _("an edit list that cuts the media"),
+        "recompressed": _("a second JPEG compression"),
+        "reencoded": _("re-encoding by software"),
+        "modified": _("a modification after capture"),
+    }
+
+
+def _editing_line(aspect: dict) -> AssessmentLine:
+    label = _("Editing or re-encoding")
+    if aspect.get("state") != FOUND:
+        return AssessmentLine("editing", label, _("none found"), "", "neutral")
+    words = _editing_kind_words()
+    parts = [words.get(kind, kind) for kind in aspect.get("kinds") or []]
+    if software := aspect.get("software"):
+        parts = [
+            f"{part} ({', '.join(software)})" if kind == "software" else part
+            for kind, part in zip(aspect.get("kinds") or [], parts, strict=False)
+        ]
+    text = _("evidence of %(what)s") % {"what": "; ".join(parts)}
+    return AssessmentLine("editing", label, text, _("Edited"), "caution")
+
+
+def _provenance_line(aspect: dict) -> AssessmentLine:
+    label = _("Provenance")
+    state, signer = aspect.get("state"), aspect.get("signer") or _("an unnamed signer")
+    if state == INTACT:
+        text = _("signed by %(signer)s, intact") % {"signer": signer}
+        if not aspect.get("trusted"):
+            text += " " + _("(the signer is not on a trust list configured here)")
+        return AssessmentLine("provenance", label, text, _("Signed, intact"), "good")
+    if state == BROKEN:
+        text = _("signed by %(signer)s, broken: changed after signing") % {"signer": signer}
+        return AssessmentLine("provenance", label, text, _("Signature broken"), "alert")
+    if state == UNREADABLE:
+        text = _("C2PA data present but could not be validated")
+        return AssessmentLine("provenance", label, text, _("Provenance unreadable"), "caution")
+    return AssessmentLine("provenance", label, _("none"), "", "neutral")
+
+
+def _metadata_line(aspect: dict) -> AssessmentLine:
+    label = _("Metadata")
+    if aspect.get("state") == REMOVED:
+        return AssessmentLine("metadata", label, _("removed"), _("Metadata removed"), "caution")
+    if aspect.get("state") == PRESENT:
+        return AssessmentLine("metadata", label, _("present"), "", "neutral")
+    return AssessmentLine("metadata", label, _("none in the file"), "", "neutral")
+
+
+def _tag(tags: dict, *names: str):
+    """The first value of the first of `names` ("Tag" in any group, or "Group:Tag") that the file has."""
+    for wanted in names:
+        for key, value in tags.items():
+            group, _sep, tag = key.rpartition(":")
+            if (key == wanted or (":" not in wanted and tag == wanted)) and str(value).strip():
+                return value
+    return None
+
+
+_DMS = re.compile(r"^(\d+(?:\.\d+)?) deg (\d+)' (\d+(?:\.\d+)?)\"(?: ([NSEW]))?$")
+
+
+def _degrees(text, ref) -> float | None:
+    """ExifTool's 51 deg 30' 25.99" N as signed decimal degrees."""
+    if isinstance(text, int | float):
+        value, hemisphere = float(text), str(ref or "")[:1]
+    elif match := _DMS.match(str(text).strip()):
+        value = float(match[1]) + int(match[2]) / 60 + float(match[3]) / 3600
+        hemisphere = match[4] or str(ref or "")[:1]
+    else:
+        return None
+    return -value if hemisphere in ("S", "W") else value
+
+
+def _capture_time(tags: dict) -> str | None:
+    taken = _tag(tags, "Composite:SubSecDateTimeOriginal", "DateTimeOriginal", "Keys:CreationDate")
+    if taken:
+        text = iso_dates(str(taken))
+        if not re.search(r"(Z|[+-]\d{2}:\d{2})$", text):
+            if offset := _tag(tags, "OffsetTimeOriginal", "OffsetTime"):
+                text += str(offset)
+            else:
+                text += " " + _("(no time-zone offset recorded)")
+        return text
+    # QuickTime stores its creation time in UTC (ExifTool shows it as written, without an offset).
+    if (created := _tag(tags, "QuickTime:CreateDate", "CreateDate")) and not str(created).startswith("0000"):
+        text = iso_dates(str(created))
+        return text if re.search(r"(Z|[+-]\d{2}:\d{2})$", text) else text + " " + _("(UTC, as QuickTime records it)")
+    return None
+
+
+def key_facts(result: dict) -> list[tuple[str, str]]:
+    """The facts of the capture a caseworker asks for first, as (label, value) rows; a fact the file does not
+    carry is "not recorded": device, capture time with its offset, GPS position, software, dimensions, duration."""
+    result = result or {}
+    tags = (result.get("exiftool") or {}).get("tags") or {}
+    general = next(
+        (t for t in (result.get("mediainfo") or {}).get("tracks") or [] if t.get("track_type") == "General"), {}
+    )
+    missing = _("not recorded")
+    make = str(_tag(tags, "Make") or "").strip()
+    model = str(_tag(tags, "Model") or "").strip()
+    device = model if model and make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+    latitude = _degrees(_tag(tags, "Composite:GPSLatitude", "GPSLatitude"), _tag(tags, "GPSLatitudeRef"))
+    longitude = _degrees(_tag(tags, "Composite:GPSLongitude", "GPSLongitude"), _tag(tags, "GPSLongitudeRef"))
+    position = f"{latitude:.6f}, {longitude:.6f}" if latitude is not None and longitude is not None else None
+    if position is None and (iso6709 := _tag(tags, "GPSCoordinates", "Keys:GPSCoordinates", "Composite:GPSPosition")):
+        position = str(iso6709)
+    software = _tag(tags, "Software", "CreatorTool", "Encoder", "HistorySoftwareAgent") or general.get(
+        "Encoded_Application"
+    )
+    width = _tag(tags, "File:ImageWidth", "ImageWidth", "SourceImageWidth")
+    height = _tag(tags, "File:ImageHeight", "ImageHeight", "SourceImageHeight")
+    dimensions = _("%(width)s × %(height)s pixels") % {"width": width, "height": height} if width and height else None
+    duration = _tag(tags, "Composite:Duration", "QuickTime:Duration", "Duration") or general.get("Duration")
+    return [
+        (_("Device"), device or missing),
+        (_("Capture time"), _capture_time(tags) or missing),
+        (_("GPS position"), position or missing),
+        (_("Software"), str(software) if software else missing),
+        (_("Dimensions"), dimensions or missing),
+        (_("Duration"), str(duration) if duration else missing),
+    ]

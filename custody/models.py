@@ -147,6 +147,28 @@ class Checkpoint(AppendOnlyModel):
         return f"checkpoint {self.tree_size} {self.root_hash[:12]}"
 
 
+class CheckpointTimestamp(AppendOnlyModel):
+    """An RFC 3161 time-stamp of one checkpoint (custody.timestamp_tokens says what it covers), as the TSA gave it.
+
+    Stored beside the checkpoint rather than in it: the checkpoint is signed and appended at once, and the token
+    may come later (a TSA that is down never holds up a checkpoint). The token is its own proof, signed by the TSA.
+    """
+
+    checkpoint = models.OneToOneField(Checkpoint, on_delete=models.PROTECT, related_name="timestamp")
+    tsa_url = models.CharField(max_length=500)
+    # The TimeStampToken (CMS ContentInfo, DER) and the TSA's certificate chain as PEM, TSA first, root last.
+    token = models.BinaryField()
+    chain_pem = models.TextField()
+    gen_time = models.DateTimeField()
+    stored_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["checkpoint"]
+
+    def __str__(self) -> str:
+        return f"time-stamp of {self.checkpoint} at {self.gen_time:%Y-%m-%d %H:%M:%S}"
+
+
 class ReviewSignOff(AppendOnlyModel):
     """A supervisor's "reviewed" sign-off on a case, with the ledger event that records it.
 

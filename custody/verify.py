@@ -1,10 +1,12 @@
 """Standalone verifier of an evidence item's custody bundle::
 
-    python -m custody.verify bundle.json [--key trusted-key.pem ...]
+    python -m custody.verify bundle.json [--key trusted-key.pem ...] [--tsa-root tsa-root.pem ...]
 
-Runs with the standard library, ``cryptography`` and the Django-free custody modules (canonical, merkle,
-signing, chain and this one) only: no Django, no database, no server. It checks every event's hash and
-signature, each event's inclusion proof against the checkpoint's Merkle root, the checkpoint's signature, the
+Runs with the standard library, ``cryptography``, pyHanko (for RFC 3161 tokens) and the Django-free custody
+modules (canonical, merkle, signing, chain, timestamp_tokens and this one) only: no Django, no database, no
+server. It checks every event's hash and signature, each event's inclusion proof against the checkpoint's
+Merkle root, the checkpoint's signature and its RFC 3161 time-stamp when it has one (``--tsa-root`` requires one
+chaining to that root), the
 links between events with consecutive sequence numbers, and the signed list of the item's events (so that a
 dropped event shows). It prints "intact" and what it verified, or every failure; exit status 0 or 1.
 """
@@ -28,6 +30,7 @@ from custody.chain import (
     entry_signing_payload,
 )
 from custody.signing import KeyringError, key_id_for, public_key_from_pem, verify
+from custody.timestamp_tokens import bundle_timestamp_verify, tsa_root_option_add, tsa_roots_read
 
 BUNDLE_FORMAT = "evidence-media custody bundle"
 BUNDLE_VERSION = 1
@@ -51,9 +54,12 @@ class _Head:
     root: bytes
 
 
-def bundle_verify(bundle: Any, trusted_keys: Mapping[str, bytes] | None = None) -> BundleReport:
+def bundle_verify(
+    bundle: Any, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list | None = None
+) -> BundleReport:
     """Verify a parsed bundle. `trusted_keys` ({key id: raw public key}), when given, replaces the keys the
-    bundle carries, which only its own author vouches for. Never raises on malformed input."""
+    bundle carries, which only its own author vouches for; `tsa_roots`, when given, are the TSA roots the
+    checkpoint's time-stamp must chain to (see custody.timestamp_tokens). Never raises on malformed input."""
     report = BundleReport()
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         report.failures.append(f"not a custody bundle: the format field is not {BUNDLE_FORMAT!r}")
@@ -71,6 +77,10 @@ def bundle_verify(bundle: Any, trusted_keys: Mapping[str, bytes] | None = None) 
         keys = dict(trusted_keys)
         report.verified.append(f"public keys {', '.join(sorted(keys))} pinned with --key")
     head = _checkpoint(bundle, keys, report)
+    if head is not None:
+        verified, failures = bundle_timestamp_verify(bundle, tsa_roots)
+        report.verified.extend(verified)
+        report.failures.extend(failures)
     present = _events(bundle, head, keys, report)
     _manifest(bundle, head, keys, present, report)
     return report
@@ -302,14 +312,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("bundle", type=Path, help="the bundle JSON file")
     key_option_add(parser, inside="bundle")
+    tsa_root_option_add(parser)
     args = parser.parse_args(argv)
     try:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
         trusted = trusted_keys_read(args.key) if args.key else None
+        tsa_roots = tsa_roots_read(args.tsa_root)
     except (OSError, UnicodeDecodeError, ValueError, KeyringError) as error:
         print(f"FAILED: cannot read the input: {error}")
         return 1
-    report = bundle_verify(bundle, trusted)
+    report = bundle_verify(bundle, trusted, tsa_roots)
     intact = []
     if report.ok:
         intact = [f"intact: custody bundle of evidence {bundle['evidence']} of organisation {bundle['organisation']}"]

@@ -1,14 +1,15 @@
 """Standalone verifier of a sealed case or evidence export::
 
-    python -m custody.verify_export case.zip [--key trusted-key.pem ...]
+    python -m custody.verify_export case.zip [--key trusted-key.pem ...] [--tsa-root tsa-root.pem ...]
 
-Runs with the standard library, ``cryptography`` and the Django-free custody modules only. It checks the
+Runs with the standard library, ``cryptography``, pyHanko and the Django-free custody modules only. It checks the
 manifest's Ed25519 signature, that the zip holds exactly the files the manifest lists with their SHA-256 and
 size, each once, as a plain file under a relative path (a zip that would extract otherwise than it verifies,
 through a second entry of one name, an absolute or ``..`` path or a symbolic link, is refused first), every
 item's custody bundle (as ``python -m custody.verify`` does: hashes, signatures, inclusion proofs, checkpoint,
-the signed list of events), and that each item's media, when included, is the bytes its custody
-record says were received, or else that the record holds the media's deletion. Exit status 0 or 1.
+the signed list of events, the checkpoint's RFC 3161 time-stamp), and that each item's media, when included, is
+the bytes its custody record says were received, or else that the record holds the media's deletion. Exit status
+0 or 1.
 """
 
 import argparse
@@ -25,6 +26,7 @@ from typing import Any
 
 from custody.canonical import CanonicalError, canonical_bytes
 from custody.signing import KeyringError
+from custody.timestamp_tokens import tsa_root_option_add, tsa_roots_read
 from custody.verify import (
     BundleReport,
     bundle_verify,
@@ -51,9 +53,11 @@ def export_manifest_signing_payload(manifest: Mapping[str, Any]) -> bytes:
     )
 
 
-def export_verify(archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | None = None) -> BundleReport:
-    """Verify an opened export. `trusted_keys`, when given, replaces the keys the export carries. Never raises on
-    malformed content."""
+def export_verify(
+    archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list | None = None
+) -> BundleReport:
+    """Verify an opened export. `trusted_keys`, when given, replaces the keys the export carries; `tsa_roots`, when
+    given, are the TSA roots every checkpoint time-stamp must chain to. Never raises on malformed content."""
     report = BundleReport()
     report.failures.extend(_entry_failures(archive))
     if not report.ok:
@@ -76,7 +80,7 @@ def export_verify(archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | 
     keys = _keys(contents, trusted_keys, report)
     _manifest_signature(manifest, keys, report)
     for item in manifest.get("items") if isinstance(manifest.get("items"), list) else []:
-        _item(item, manifest, contents, keys, report)
+        _item(item, manifest, contents, keys, tsa_roots, report)
     return report
 
 
@@ -198,7 +202,14 @@ def _manifest_signature(manifest: dict, keys: Mapping[str, bytes], report: Bundl
         report.verified.append(f"manifest signature valid (key {key_id}), exported {manifest.get('exported_at')}")
 
 
-def _item(item: Any, manifest: dict, contents: dict[str, _Entry], keys: Mapping[str, bytes], report: BundleReport):
+def _item(
+    item: Any,
+    manifest: dict,
+    contents: dict[str, _Entry],
+    keys: Mapping[str, bytes],
+    tsa_roots: list | None,
+    report: BundleReport,
+):
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
         report.failures.append("the manifest lists an item without an id")
         return
@@ -212,11 +223,12 @@ def _item(item: Any, manifest: dict, contents: dict[str, _Entry], keys: Mapping[
     except ValueError as error:
         report.failures.append(f"{name}: its custody bundle is not JSON: {error}")
         return
-    checked = bundle_verify(bundle, keys)
+    checked = bundle_verify(bundle, keys, tsa_roots)
     report.failures.extend(f"{bundle_path}: {failure}" for failure in checked.failures)
     if not checked.ok:
         return  # its events cannot vouch for the media
     report.verified.append(f"{name}: custody bundle intact ({len(bundle['events'])} events, inclusion proofs valid)")
+    report.verified.extend(f"{name}: {line}" for line in checked.verified if line.startswith("checkpoint time-stamped"))
     if bundle.get("evidence") != item["id"] or bundle.get("organisation") != manifest.get("organisation"):
         report.failures.append(f"{name}: its custody bundle is about another item or organisation")
         return
@@ -249,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("export", type=Path, help="the export zip file")
     key_option_add(parser, inside="export")
+    tsa_root_option_add(parser)
     args = parser.parse_args(argv)
     try:
         trusted = trusted_keys_read(args.key) if args.key else None
+        tsa_roots = tsa_roots_read(args.tsa_root)
         with zipfile.ZipFile(args.export) as archive:
-            report = export_verify(archive, trusted)
+            report = export_verify(archive, trusted, tsa_roots)
             manifest = json.loads(archive.read(MANIFEST_PATH)) if report.ok else {}
     except (OSError, zipfile.BadZipFile, ValueError, KeyringError) as error:
         print(f"FAILED: cannot read the input: {error}")

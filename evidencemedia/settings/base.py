@@ -24,6 +24,12 @@ def _env_count(name: str, default: int) -> int:
     return int(value)
 
 
+def _env_path(name: str) -> Path | None:
+    """A file path, or None when unset or empty; the file is read where it is used, not at import."""
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
 def _secret_key() -> str:
     """Use DJANGO_SECRET_KEY when given; otherwise a random key kept in the data directory, never in the repo."""
     if key := os.environ.get("DJANGO_SECRET_KEY"):
@@ -196,6 +202,19 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 50
 FIXITY_SHARE_PER_RUN = float(os.environ.get("EVIDENCEMEDIA_FIXITY_SHARE_PER_RUN", str(1 / 30)))
 if not 0 < FIXITY_SHARE_PER_RUN <= 1:
     raise ValueError("EVIDENCEMEDIA_FIXITY_SHARE_PER_RUN must be a number greater than 0 and at most 1.")
+
+# External trust anchors (docs/custody.md, docs/reports.md). RFC 3161 Time-Stamping Authorities, tried in order, stamp
+# every checkpoint and every report signature; none configured means no time-stamps, which the audit page says.
+# Their answers are checked against the TSA roots in EVIDENCEMEDIA_TSA_ROOTS (a PEM file), required with any URL.
+EVIDENCEMEDIA_TSA_URLS = [url.strip() for url in os.environ.get("EVIDENCEMEDIA_TSA_URLS", "").split(",") if url.strip()]
+EVIDENCEMEDIA_TSA_ROOTS = _env_path("EVIDENCEMEDIA_TSA_ROOTS")
+if EVIDENCEMEDIA_TSA_URLS and EVIDENCEMEDIA_TSA_ROOTS is None:
+    raise ValueError("EVIDENCEMEDIA_TSA_URLS is set: EVIDENCEMEDIA_TSA_ROOTS must name a PEM file of the TSAs' roots.")
+EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS = _env_count("EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS", 10)
+# A checkpoint still without a time-stamp this many minutes after it was made raises an alarm on the audit page.
+EVIDENCEMEDIA_TSA_ALARM_AFTER = timedelta(minutes=_env_count("EVIDENCEMEDIA_TSA_ALARM_AFTER", 60))
+# Root certificates (a PEM file) whose report signers this installation calls trusted when verifying a report.
+EVIDENCEMEDIA_TRUSTED_ROOTS = _env_path("EVIDENCEMEDIA_TRUSTED_ROOTS")
 
 # Rate limits (uploads, failed logins) count in the cache; Redis shares the counts between machines.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -42,6 +42,10 @@ DEFAULT_RETENTION = {
 }
 DEFAULT_RETENTION_DAYS = 90
 
+# Police units handle evidence for prosecutions: their members need a second factor unless an administrator decides
+# otherwise; a legal-aid organisation starts without the requirement (its members may still enrol).
+DEFAULT_TWO_FACTOR_REQUIRED = {OrganisationKind.LAW_ENFORCEMENT: True, OrganisationKind.LEGAL_AID: False}
+
 
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
@@ -52,6 +56,8 @@ class Organisation(models.Model):
     retention_policy = models.CharField(max_length=20, choices=RetentionPolicy.choices, default=RetentionPolicy.KEEP)
     # Used by the AFTER_DAYS policy only.
     retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
+    # Members must sign in with a second factor (cases/two_factor.py); set from the kind when created.
+    two_factor_required = models.BooleanField(default=True)
     # Last case number handed out; incremented under a row lock so references are unique and gapless.
     case_counter = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import magic
 
-FILETYPE_PARSER_VERSION = "filetype/1"
+from .file_pass import HEAD_BYTES
+from .tiff_ifd import RAW_TIFF_HEADERS
+
+FILETYPE_PARSER_VERSION = "filetype/2"
 
 # Extensions the standard library's table lacks or maps differently on some systems.
 _EXTENSION_MIME = {
@@ -120,7 +123,7 @@ def sniff_container(head: bytes) -> str:
         return "ebml"
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "gif"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
+    if head.startswith((b"II*\x00", b"MM\x00*", *RAW_TIFF_HEADERS)):
         return "tiff"
     return "unknown"
 
@@ -131,26 +134,39 @@ def libmagic_version() -> str:
     return f"{raw // 100}.{raw % 100:02d}" if isinstance(raw, int) else "unknown"
 
 
-def _libmagic_identify(path: Path) -> tuple[str, str]:
+def _libmagic_identify(path: Path, head: bytes, size: int) -> tuple[str, str]:
+    """libmagic's MIME type and description. A file libmagic would read whole is identified from the bytes
+    already read; a larger one (libmagic also looks at its end) and an empty one (named from the file system)
+    from the file."""
     global _magic_mime, _magic_text
     # A libmagic cookie is not thread-safe; one lock keeps the two module-level cookies consistent.
     with _magic_lock:
         if _magic_mime is None or _magic_text is None:
             _magic_mime = magic.Magic(mime=True)
             _magic_text = magic.Magic()
+        if 0 < size <= len(head):
+            return _magic_mime.from_buffer(head), _magic_text.from_buffer(head)
         return _magic_mime.from_file(str(path)), _magic_text.from_file(str(path))
 
 
 def file_type_identify(
-    path: str | Path, *, declared_mime_type: str | None = None, original_filename: str | None = None
+    path: str | Path,
+    *,
+    declared_mime_type: str | None = None,
+    original_filename: str | None = None,
+    head: bytes | None = None,
 ) -> FileTypeResult:
-    """Identify the file from its bytes and compare with the extension and the declared MIME type."""
+    """Identify the file from its bytes and compare with the extension and the declared MIME type.
+
+    `head` is the file's first HEAD_BYTES bytes when the caller has read them already (see file_pass).
+    """
     path = Path(path)
-    with path.open("rb") as handle:
-        head = handle.read(64)
+    if head is None:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
     size = path.stat().st_size
-    container = sniff_container(head)
-    magic_mime, magic_description = _libmagic_identify(path)
+    container = sniff_container(head[:64])
+    magic_mime, magic_description = _libmagic_identify(path, head, size)
 
     name = original_filename or path.name
     extension = Path(name).suffix.lower() or None

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .common import StructureIssue, clip_text, decode_text, read_at
+from .heif_items import HeifItems, heif_items_read
 
-ISOBMFF_PARSER_VERSION = "isobmff-structure/1"
+ISOBMFF_PARSER_VERSION = "isobmff-structure/2"
 
 MAX_DEPTH = 16
 MAX_BOXES = 10_000
@@ -99,6 +100,7 @@ class IsoBmffStructure:
     padding: list[Box] = field(default_factory=list)
     uuid_boxes: list[UuidBox] = field(default_factory=list)
     fragmented: bool = False
+    heif: HeifItems | None = None  # the item tables of a HEIF/AVIF file's top-level 'meta' box
     issues: list[StructureIssue] = field(default_factory=list)
     complete: bool = False
 
@@ -113,7 +115,10 @@ def isobmff_structure_read(path: str | Path) -> IsoBmffStructure:
         return result
     with path.open("rb") as handle:
         _walk(handle, result, 0, size, 0, "")
-    result.complete = not result.issues
+        meta = next((box for box in result.top_level if box.type == "meta"), None)
+        if meta is not None:
+            result.heif = heif_items_read(handle, meta.offset, meta.size, size)
+    result.complete = not result.issues and not (result.heif and result.heif.issues)
     return result
 
 

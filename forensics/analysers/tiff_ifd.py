@@ -23,13 +23,18 @@ class Ifd:
     next_offset: int
 
 
-def tiff_byte_order(block: bytes) -> str | None:
-    """ "<" or ">" for a valid TIFF header at the start of `block`, else None."""
+# Raw formats that are TIFF with their own magic number: Panasonic RW2 and Olympus ORF.
+RAW_TIFF_HEADERS = {b"IIU\x00": "<", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">"}
+
+
+def tiff_byte_order(block: bytes, *, raw_variants: bool = False) -> str | None:
+    """ "<" or ">" for a valid TIFF header at the start of `block` (with `raw_variants`, also the RW2 and ORF
+    headers), else None."""
     if block[:4] == b"II*\x00":
         return "<"
     if block[:4] == b"MM\x00*":
         return ">"
-    return None
+    return RAW_TIFF_HEADERS.get(bytes(block[:4])) if raw_variants else None
 
 
 def first_ifd_offset(block: bytes, order: str) -> int:

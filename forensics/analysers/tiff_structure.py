@@ -80,7 +80,7 @@ class _TiffWalk:
         self.result.issues.append(StructureIssue(code, message, offset))
 
     def run(self) -> None:
-        order = tiff_byte_order(self.data[:4])
+        order = tiff_byte_order(self.data[:4], raw_variants=True)
         if order is None:
             self.issue("not_tiff", "Expected 'II*\\0' or 'MM\\0*' at offset 0.", 0)
             return

@@ -191,7 +191,9 @@ def empty_file(result: AnalysisResult) -> Iterator[Observation]:
     "EM-STRUCT-007",
     "Image is too small to show anything",
     Category.STRUCTURE,
-    Severity.INFO,
+    # A warning: evidence that shows nothing is a placeholder, a tracking pixel or content cut away, and a
+    # caseworker must look at where it came from (the shared corpus's "empty image" files are such).
+    Severity.WARNING,
     looks_at="coded pixel size (JPEG SOF, PNG IHDR, or ExifTool File:ImageWidth/Height)",
     innocent=(
         "Tracking pixels, placeholders and test files are 1x1; published samples are often cropped to strip content."
@@ -597,3 +599,25 @@ def damaged_gif(result: AnalysisResult) -> Iterator[Observation]:
 def damaged_tiff(result: AnalysisResult) -> Iterator[Observation]:
     if result.tiff is not None:
         yield from _walker_damage("tiff", result.tiff.damage)
+
+
+@book.rule(
+    "EM-STRUCT-022",
+    "HEIF or AVIF item tables are damaged or inconsistent",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "our walk of the file-level 'meta' box: the primary item ('pitm') against the items 'iinf' declares, each "
+        "item's extents in 'iloc' against the file and 'idat', item references ('iref': thumbnails, EXIF, tiles) "
+        "and property associations ('ipma') against the items and the 'ipco' properties, the EXIF item's TIFF "
+        "header, box and field sizes inside these tables"
+    ),
+    innocent=(
+        "An interrupted download or copy cuts the file, so item extents near its end point past it. A converter "
+        "that rewrote the item tables badly, a hand-patched or a crafted file show the same symptoms; phones and "
+        "libheif write consistent tables."
+    ),
+)
+def damaged_heif_items(result: AnalysisResult) -> Iterator[Observation]:
+    if result.isobmff is not None and result.isobmff.heif is not None:
+        yield from _walker_damage("heif", result.isobmff.heif.damage)

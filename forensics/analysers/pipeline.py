@@ -7,7 +7,6 @@ analyser rather than the sum of all. Results are collected, and `runs` recorded,
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,14 +15,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from .c2pa_manifest import c2pa_read, c2pa_supports, c2pa_versions
+from .c2pa_manifest import C2paResult, c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
 from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
 from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
 from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
+from .file_pass import FilePass
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
 from .gif_structure import GIF_PARSER_VERSION, gif_structure_read
+from .heif_items import HEIF_PARSER_VERSION
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
 from .jpeg_structure import JPEG_PARSER_VERSION, jpeg_structure_read
 from .mediainfo_tracks import mediainfo_read, mediainfo_version
@@ -32,6 +33,7 @@ from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
 from .riff_structure import RIFF_PARSER_VERSION, riff_structure_read
 from .tiff_structure import TIFF_PARSER_VERSION, tiff_structure_read
+from .video_probe import VIDEO_PROBE_VERSION, ffprobe_version, video_probe_read
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
 # abandoned after this long (see deadline.PendingCall).
@@ -50,12 +52,12 @@ TIMEOUTS = {
     "ebml": 60.0,
     "gif": 60.0,
     "tiff": 60.0,
+    # ffprobe and ffmpeg have their own limits (video_probe); this only catches a wait that outlives them.
+    "video": 30.0,
     "c2pa": 120.0,
 }
 # ExifTool's own watchdog fires first, so a hang ends with a killed process rather than an abandoned thread.
 EXIFTOOL_KILL_AFTER = TIMEOUTS["exiftool"] - 10
-# Still-image containers MediaInfo adds nothing to; everything else (video, audio, unknown) goes to it.
-_NO_MEDIAINFO = {"jpeg", "png", "gif", "tiff"}
 # Files per ExifTool call in `analyse_files`: enough to make the per-call round trip negligible, few enough that
 # a batch abandoned to a hostile file costs little.
 EXIFTOOL_BATCH = 32
@@ -90,16 +92,19 @@ def analyse_file(
         analysed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         expected_sha256=expected_sha256,
     )
-    # ExifTool and the hash need nothing from the other analysers: they start first and run alongside them.
+    # ExifTool and the pass over every byte (hash, C2PA traces) need nothing from the other analysers: they start
+    # first and run alongside them. libmagic reads the head that pass has already read.
     exiftool = None
     if result.file_size and exiftool_prefetched is None:
         exiftool = _start("exiftool", lambda: exiftool_read(path, timeout=EXIFTOOL_KILL_AFTER))
-    sha256 = _start("sha256", lambda: file_sha256(path))
+    file_pass = FilePass(path)
+    digest = _start("sha256", file_pass.finish)
     file_type = _start(
         "file_type",
-        lambda: file_type_identify(path, declared_mime_type=declared_mime_type, original_filename=original_filename),
+        lambda: file_type_identify(
+            path, declared_mime_type=declared_mime_type, original_filename=original_filename, head=file_pass.head
+        ),
     )
-    result.sha256 = _collect(result, "sha256", sha256)
     result.file_type = _collect(result, "file_type", file_type)
     if result.file_type is not None:
         result.container = result.file_type.container
@@ -117,14 +122,18 @@ def analyse_file(
             ("ebml", lambda: ebml_structure_read(path), container == "ebml"),
             ("gif", lambda: gif_structure_read(path), container == "gif"),
             ("tiff", lambda: tiff_structure_read(path), container == "tiff"),
+            ("video", lambda: video_probe_read(path), _has_streams(result)),
         )
         if applies
     }
-    mediainfo = None
-    if container not in _NO_MEDIAINFO and result.file_size:
-        mediainfo = _start("mediainfo", lambda: mediainfo_read(path))
+    mediainfo = _start("mediainfo", lambda: mediainfo_read(path)) if _audio_or_video(result) else None
+    file_digest = _collect(result, "sha256", digest)
+    result.sha256 = file_digest.sha256 if file_digest is not None else None
     mime = _c2pa_mime(result)
-    c2pa = _start("c2pa", lambda: c2pa_read(path, mime_type=mime)) if c2pa_supports(mime) else None
+    c2pa = None
+    # Without a trace of C2PA data the reader could only say "no manifest": it is not worth its time.
+    if c2pa_supports(mime) and (file_digest is None or file_digest.c2pa_trace):
+        c2pa = _start("c2pa", lambda: c2pa_read(path, mime_type=mime))
 
     if exiftool is not None:
         result.exiftool = _collect(result, "exiftool", exiftool)
@@ -147,17 +156,20 @@ def analyse_file(
             result.png_stealth = _collect(
                 result, "png_stealth", _start("png_stealth", lambda: stealth_parameters_read(path))
             )
-    for name in ("isobmff", "riff", "ebml", "gif", "tiff"):
+    for name in ("isobmff", "riff", "ebml", "gif", "tiff", "video"):
         if name in parsers:
             setattr(result, name, _collect(result, name, parsers[name]))
     if mediainfo is None:
-        _skip(result, "mediainfo", f"not applicable to {container}")
+        _skip(result, "mediainfo", f"not audio or video ({result.detected_mime_type})")
     else:
         result.mediainfo = _collect(result, "mediainfo", mediainfo)
-    if c2pa is None:
-        _skip(result, "c2pa", f"C2PA reader does not support {mime}")
-    else:
+    if c2pa is not None:
         result.c2pa = _collect(result, "c2pa", c2pa)
+    elif c2pa_supports(mime):
+        result.c2pa = C2paResult(present=False, mime_type=mime)
+        _skip(result, "c2pa", "no JUMBF box or provenance reference in the bytes: no manifest to read")
+    else:
+        _skip(result, "c2pa", f"C2PA reader does not support {mime}")
     result.tool_versions = _tool_versions()
     return result
 
@@ -186,10 +198,15 @@ def _exiftool_batch(paths: list[str | Path]) -> PendingCall:
     return PendingCall(lambda: exiftool_read_many(readable, timeout=EXIFTOOL_KILL_AFTER), TIMEOUTS["exiftool"])
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of the file, read in fixed-size chunks so memory stays flat for any file size."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def _has_streams(result: AnalysisResult) -> bool:
+    """Video and audio containers go to ffprobe; still images (HEIF, WebP, AVIF) do not."""
+    mime = result.detected_mime_type or ""
+    return result.container in ("isobmff", "riff", "ebml") and mime.startswith(("video/", "audio/"))
+
+
+def _audio_or_video(result: AnalysisResult) -> bool:
+    """MediaInfo reads streams: audio and video files go to it, still images and other files do not."""
+    return bool(result.file_size) and (result.detected_mime_type or "").startswith(("audio/", "video/"))
 
 
 def _start(name: str, analyser: Callable[[], Any]) -> PendingCall:
@@ -237,6 +254,7 @@ def _tool_versions() -> dict[str, str]:
             ("pyexiftool", lambda: version("PyExifTool")),
             ("pymediainfo", lambda: version("pymediainfo")),
             ("c2pa", c2pa_versions),
+            ("ffprobe", ffprobe_version),
         ):
             try:
                 _versions[name] = str(probe())
@@ -256,6 +274,8 @@ def _tool_versions() -> dict[str, str]:
                 "ebml": EBML_PARSER_VERSION,
                 "gif": GIF_PARSER_VERSION,
                 "tiff": TIFF_PARSER_VERSION,
+                "heif": HEIF_PARSER_VERSION,
+                "video": VIDEO_PROBE_VERSION,
             }
         )
     return dict(_versions)

@@ -20,6 +20,7 @@ from .png_stealth import StealthParameters
 from .png_structure import PngStructure
 from .riff_structure import RiffStructure
 from .tiff_structure import TiffStructure
+from .video_probe import VideoProbe
 
 ENGINE_VERSION = "evidence-media-forensics/1"
 
@@ -64,6 +65,7 @@ class AnalysisResult:
     ebml: EbmlStructure | None = None
     gif: GifStructure | None = None
     tiff: TiffStructure | None = None
+    video: VideoProbe | None = None  # ffprobe's view of the streams plus our reading of their coded bytes
     c2pa: C2paResult | None = None
     runs: list[AnalyserRun] = field(default_factory=list)
     tool_versions: dict[str, str] = field(default_factory=dict)

@@ -1,6 +1,5 @@
 """Server-rendered pages for cases and evidence. Each view declares its scope; services do the writes."""
 
-import json
 import uuid
 from datetime import timedelta
 
@@ -27,6 +26,7 @@ from custody.access import (
     verified_media_chunks,
 )
 from custody.models import Action, CustodyEvent
+from custody.timeline import timeline_entry
 from reports.models import Report, ReportStatus
 
 from . import services
@@ -341,10 +341,8 @@ class EvidenceDetailView(MemberView, View):
         can_read_custody = self.membership.can(Scope.CUSTODY_READ, item.case)
         timeline = []
         if can_read_custody:
-            latest = item.custody_events.order_by("-sequence")[: self.timeline_shown]
-            timeline = [
-                (event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in reversed(latest)
-            ]
+            latest = item.custody_events.select_related("organisation", "case", "evidence").order_by("-sequence")
+            timeline = [timeline_entry(event) for event in reversed(latest[: self.timeline_shown])]
         context = {
             "item": item,
             "case": item.case,

@@ -1,8 +1,8 @@
 """Server-rendered custody pages: the organisation's audit page (chain status, last checkpoint, cases awaiting
 review, sign-offs) and each case's custody timeline."""
 
-import json
 import tempfile
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +23,7 @@ from .fixity import open_fixity_alarms
 from .forms import SignOffForm
 from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
 from .reviews import review_sign_off
+from .timeline import timeline_entry
 from .verification import custody_verification_run
 
 
@@ -86,16 +87,35 @@ class VerifyNowView(MemberView, OrganisationWideScope, View):
 
 
 class CaseCustodyView(MemberView, View):
-    """The custody timeline of one case: every ledger entry about it or its evidence, and its review sign-offs."""
+    """The custody timeline of one case: every ledger entry about it or its evidence as a sentence with its key
+    facts and the signed entry behind a toggle, filtered by action and actor, a page at a time; the review
+    sign-off form first for those who may sign off."""
 
     required_scope = Scope.CUSTODY_READ
+    page_size = 50
 
     def get(self, request, case_id, form=None, status=200):
         case = self.case
-        events = CustodyEvent.objects.filter(case=case).select_related("evidence").order_by("sequence")
+        events = CustodyEvent.objects.filter(case=case)
+        action = request.GET.get("action", "")
+        actor = request.GET.get("actor", "")
+        shown = events.filter(**{key: value for key, value in (("action", action), ("actor_label", actor)) if value})
+        page = Paginator(
+            shown.select_related("organisation", "case", "evidence").order_by("sequence"), self.page_size
+        ).get_page(request.GET.get("page"))
+        present = set(events.values_list("action", flat=True).distinct())
+        filters = {"action": action, "actor": actor}
         context = {
             "case": case,
-            "timeline": [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in events],
+            "page": page,
+            "entries": [timeline_entry(event) for event in page.object_list],
+            "entry_count": events.count(),
+            "actions": [(value, label) for value, label in Action.choices if value in present],
+            "actors": sorted(events.values_list("actor_label", flat=True).distinct()),
+            "action": action,
+            "actor": actor,
+            "filtered": bool(action or actor),
+            "filter_query": urlencode({key: value for key, value in filters.items() if value}),
             "sign_offs": case.review_sign_offs.select_related("signed_by", "event").order_by("signed_at"),
             "checkpoint": _latest_checkpoint(case.organisation),
             "can_sign_off": self.membership.can(Scope.CASE_MANAGE, case) and case.status == CaseStatus.UNDER_REVIEW,

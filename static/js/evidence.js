@@ -1,48 +1,7 @@
-/* Evidence page helpers: copy buttons for the hashes (announced to screen readers), a filter over the metadata
-   tables, and the reason shown in words when no preview could be made. */
+/* Evidence page helpers: a filter over the metadata tables, and the reason shown in words when no preview could
+   be made. The copy buttons are static/js/copy.js's. */
 (function () {
   "use strict";
-  var announcer = document.getElementById("copy-status");
-
-  function announce(text) {
-    // Cleared first so that copying the same hash twice is announced twice.
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
-  }
-
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    // Plain-HTTP deployments have no clipboard API; a selected, off-screen textarea still copies.
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.left = "-9999px";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (ignored) { ok = false; }
-      area.remove();
-      if (ok) { resolve(); } else { reject(); }
-    });
-  }
-
-  document.querySelectorAll("button[data-copy]").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var value = document.getElementById(button.dataset.copy).textContent.trim();
-      var label = button.dataset.copyLabel;
-      copyText(value).then(function () {
-        button.textContent = "Copied";
-        announce(label + " copied");
-        window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
-      }, function () {
-        announce("Could not copy the " + label + "; select the value and copy it by hand.");
-      });
-    });
-  });
-
   var filter = document.querySelector("[data-metadata-filter]");
   if (filter) {
     var field = filter.querySelector("input");

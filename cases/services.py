@@ -35,6 +35,7 @@ from .filenames import filename_as_data, text_as_data
 from .media_types import ACCEPTED, accepted_label_list
 from .models import (
     DEFAULT_RETENTION,
+    DEFAULT_TWO_FACTOR_REQUIRED,
     AnalysisStatus,
     ApiToken,
     Case,
@@ -60,13 +61,25 @@ API_TOKEN_PREFIX = "em_"
 
 @transaction.atomic
 def organisation_create(
-    *, name: str, slug: str, kind: OrganisationKind = OrganisationKind.LAW_ENFORCEMENT, actor=None
+    *,
+    name: str,
+    slug: str,
+    kind: OrganisationKind = OrganisationKind.LAW_ENFORCEMENT,
+    two_factor_required: bool | None = None,
+    actor=None,
 ) -> Organisation:
-    """Create a tenant with the retention policy its kind starts with (privacy first for legal aid); its ledger
-    opens with the record of its creation. `actor` is None when set-up commands do it."""
+    """Create a tenant with the retention policy and two-factor requirement its kind starts with (privacy first
+    and no requirement for legal aid; keep and required for law enforcement) unless `two_factor_required` says
+    otherwise; its ledger opens with the record of its creation. `actor` is None when set-up commands do it."""
     kind = OrganisationKind(kind)
+    if two_factor_required is None:
+        two_factor_required = DEFAULT_TWO_FACTOR_REQUIRED[kind]
     organisation = Organisation.objects.create(
-        name=name, slug=slug, kind=kind, retention_policy=DEFAULT_RETENTION[kind]
+        name=name,
+        slug=slug,
+        kind=kind,
+        retention_policy=DEFAULT_RETENTION[kind],
+        two_factor_required=two_factor_required,
     )
     Organisation.objects.lock(organisation.pk)
     custody_event_record(
@@ -79,9 +92,25 @@ def organisation_create(
             "slug": slug,
             "kind": str(kind),
             "retention": {"policy": organisation.retention_policy, "days": organisation.retention_days},
+            "two_factor_required": two_factor_required,
         },
     )
     return organisation
+
+
+@transaction.atomic
+def organisation_two_factor_set(*, organisation: Organisation, required: bool, actor) -> Organisation:
+    """Require (or stop requiring) a second factor of every member; members without one must enrol at their next
+    request. A no-op records nothing."""
+    locked = Organisation.objects.lock(organisation.pk)
+    if locked.two_factor_required == required:
+        return locked
+    locked.two_factor_required = required
+    locked.save(update_fields=["two_factor_required"])
+    custody_event_record(
+        organisation=locked, action=Action.TWO_FACTOR_POLICY_CHANGED, actor=actor, details={"required": required}
+    )
+    return locked
 
 
 @transaction.atomic
@@ -209,15 +238,18 @@ def _record_invitation(invitation: Invitation, action: Action, actor) -> None:
 
 
 @transaction.atomic
-def account_create(*, organisation: Organisation, username: str, password: str, role: Role, actor) -> Membership:
-    """Create a new account whose only membership is `organisation`, with `role`. The caller has validated the
-    username and password (the form or serializer runs Django's validators)."""
+def account_create(
+    *, organisation: Organisation, username: str, password: str, role: Role, actor, email: str = ""
+) -> Membership:
+    """Create a new account whose only membership is `organisation`, with `role`, and the e-mail address password
+    resets go to (optional). The caller has validated the username, password and address (the form or serializer
+    runs Django's validators)."""
     Organisation.objects.lock(organisation.pk)
     role = Role(role)
     users = get_user_model()
     if users.objects.filter(username=username).exists():
         raise UsernameTaken("That username is taken; choose another.")
-    user = users.objects.create_user(username=username, password=password)
+    user = users.objects.create_user(username=username, password=password, email=email)
     membership = Membership.objects.create(organisation=organisation, user=user, role=role)
     custody_event_record(
         organisation=organisation,

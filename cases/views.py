@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -459,6 +460,11 @@ def _suffix(item: EvidenceItem) -> str:
 
 def home(request):
     return HttpResponseRedirect(reverse("cases:dashboard"))
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to: send them to the static file."""
+    return HttpResponseRedirect(static("favicon.ico"))
 
 
 class DashboardView(MemberView, View):

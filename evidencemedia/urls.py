@@ -4,16 +4,31 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from cases.auth_views import AdminLoginForm, LoginView
-from cases.views import home
-
-# The admin's log-in takes its password under the same lock-out as the site's.
-admin.site.login_form = AdminLoginForm
+from cases import account_pages
+from cases.auth_views import LoginView, PasswordResetConfirmView, second_factor_verify
+from cases.views import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", second_factor_verify, name="account-two-factor-verify"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("account/", account_pages.account, name="account"),
+    path("account/password/", account_pages.PasswordChangeView.as_view(), name="account-password"),
+    path("account/two-factor/", account_pages.two_factor_setup, name="account-two-factor-setup"),
+    path(
+        "account/two-factor/recovery-codes/",
+        account_pages.two_factor_codes_renew,
+        name="account-two-factor-codes",
+    ),
+    path("account/two-factor/off/", account_pages.two_factor_disable, name="account-two-factor-disable"),
+    path("account/tokens/", account_pages.api_token_create, name="account-token-create"),
+    path("account/tokens/<int:token_id>/revoke/", account_pages.api_token_revoke, name="account-token-revoke"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("cases.urls")),
     path("custody/", include("custody.urls")),
     path("", include("reports.urls")),

@@ -1,8 +1,14 @@
-"""One error body for the whole API: {"detail": ..., "code": ...}, domain refusals included."""
+"""One error body for the whole API: {"detail": ..., "code": ...}, domain refusals included, whatever failed and
+however (an unknown path, a malformed id, Django's own DEBUG pages). Also turns Django's "No X matches the given
+query." into a sentence for a person, on pages and in the API alike."""
 
-from django.http import HttpRequest, JsonResponse
+import re
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, server_error
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -19,7 +25,33 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.JSONField(required=False, help_text="For code `invalid`: the messages by field.")
 
 
+# Django's wording for a lookup that found nothing, naming the model class.
+_NO_MATCH = re.compile(r"^No (\w+) matches the given query\.$")
+
+
+def not_found_sentence(message: str) -> str:
+    """A person's sentence for a 404: what was not found, and that a foreign id looks exactly like a missing one."""
+    match = _NO_MATCH.match(message or "")
+    if message and not match:
+        return message
+    things = {
+        "Case": _("case"),
+        "EvidenceItem": _("evidence item"),
+        "Report": _("report"),
+        "Invitation": _("invitation"),
+        "Membership": _("member"),
+        "ApiToken": _("API token"),
+    }
+    thing = things.get(match.group(1), _("page")) if match else _("page")
+    return _(
+        "There is no %(thing)s at this address that you can see. It may have been removed, the link may be "
+        "mistyped, or it belongs to an organisation you are not working in now (switch in the page header)."
+    ) % {"thing": thing}
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = NotFound(not_found_sentence(str(exc.args[0]) if exc.args else ""))
     if isinstance(exc, Refused):
         return Response({"detail": exc.message, "code": type(exc).__name__}, status=exc.status_code)
     response = exception_handler(exc, context)
@@ -40,8 +72,54 @@ def malformed(request: HttpRequest, exception: Exception):
 def not_found(request: HttpRequest, exception: Exception):
     """404 for any URL: the API's error body under /api/ (an unknown path or a malformed id), else the page."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    return page_not_found(request, exception)
+        return JsonResponse(_api_not_found_body(), status=404)
+    message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    return page_not_found(request, Http404(not_found_sentence(message)))
+
+
+def _api_not_found_body() -> dict:
+    return {
+        "detail": _(
+            "Nothing is at this address: the path is unknown, an id is malformed, or the object is not "
+            "one you can see in the organisation you act in."
+        ),
+        "code": "not_found",
+    }
+
+
+class JsonApiErrorsMiddleware:
+    """Under /api/, an error answered in anything but JSON (Django's DEBUG pages for an unknown path, a malformed
+    id or a crash; a CSRF refusal page) becomes the API's error body with the same status."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            body = _STATUS_BODIES.get(response.status_code)
+            return JsonResponse(
+                body() if body else {"detail": response.reason_phrase, "code": "error"},
+                status=response.status_code,
+                headers=_kept_headers(response),
+            )
+        return response
+
+
+def _kept_headers(response) -> dict:
+    return {name: response[name] for name in ("Retry-After", "WWW-Authenticate", "Allow") if response.has_header(name)}
+
+
+_STATUS_BODIES = {
+    400: lambda: {"detail": _("The request is malformed or too large."), "code": "malformed"},
+    403: lambda: {"detail": _("You may not do this (for a form post: the CSRF check failed)."), "code": "forbidden"},
+    404: _api_not_found_body,
+    500: lambda: {"detail": _("The server failed; the error was logged."), "code": "server_error"},
+}
 
 
 def server_failure(request: HttpRequest):

@@ -244,6 +244,18 @@ class TokenObtainSerializer(serializers.Serializer):
     name = serializers.CharField(
         max_length=100, required=False, default="API", help_text="A label to recognise the token by later."
     )
+    code = serializers.CharField(
+        max_length=40,
+        required=False,
+        write_only=True,
+        help_text="For an account with two-factor authentication: the code its authenticator app shows now, or "
+        "one of its unused recovery codes (used up by this). Without it such an account gets 400 "
+        "`two_factor_code_required`.",
+    )
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="What the token is for, to recognise it by later.")
 
 
 class TokenSerializer(serializers.Serializer):
@@ -259,7 +271,17 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True, help_text="Whose token it is.")
     prefix = serializers.CharField(read_only=True, help_text="The token's first characters.")
 
+    organisation = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the organisation the token acts in (null: nowhere)."
+    )
+
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "user", "created_at", "last_used_at"]
+        fields = ["id", "name", "prefix", "user", "organisation", "created_at", "last_used_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The token's number, for tokens/{id}/."},
+            "name": {"help_text": "The name given when the token was made."},
+            "created_at": {"help_text": "When the token was made."},
+            "last_used_at": {"help_text": "When a request last authenticated with it (null: never)."},
+        }

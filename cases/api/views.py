@@ -1,5 +1,6 @@
 """REST endpoints for organisations, cases and evidence under /api/v1/."""
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
@@ -16,14 +17,16 @@ from rest_framework.views import APIView
 
 from custody.access import IntegrityAlarm, evidence_view_record, media_download_record, verified_media_chunks
 
-from .. import services
+from .. import accounts, services
 from ..auth_views import login_attempts_serialised
+from ..client_address import client_address
 from ..exceptions import MediaDeleted, Refused
 from ..forms import AssignForm
 from ..media_types import ACCEPTED
 from ..models import ApiToken, Case, EvidenceDigest, EvidenceItem, Invitation, Membership
 from ..roles import Scope
 from ..tenancy import membership_activate
+from ..two_factor import two_factor_state
 from ..upload import uploaded_files
 from .base import MemberAPIMixin
 from .errors import ErrorSerializer
@@ -32,6 +35,7 @@ from .permissions import IsPublic, IsSignedIn, request_membership
 from .serializers import (
     AccountCreateSerializer,
     AcquisitionSerializer,
+    ApiTokenCreateSerializer,
     ApiTokenSerializer,
     CaseAssignSerializer,
     CaseNoteSerializer,
@@ -438,7 +442,8 @@ class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericV
 
 class ApiTokenViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """API tokens acting in the active organisation: a member's own, or every member's for its administrators.
-    DELETE revokes one (recorded in the ledger); it authenticates nowhere afterwards."""
+    POST makes a new named token of the caller's, acting here; DELETE revokes one (both recorded in the ledger);
+    a revoked token authenticates nowhere afterwards."""
 
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()  # names the model for the schema; get_queryset serves requests
@@ -450,6 +455,18 @@ class ApiTokenViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModel
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
         return ApiToken.objects.for_member(self.membership).select_related("user").order_by("-created_at", "-id")
+
+    @extend_schema(request=ApiTokenCreateSerializer, responses={201: TokenSerializer})
+    def create(self, request):
+        """Make a token for the caller, named, acting in the organisation this request acts in. Its secret is in
+        this answer only."""
+        given = ApiTokenCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        token, secret = services.api_token_create(
+            user=request.user, name=given.validated_data["name"], organisation=self.membership.organisation
+        )
+        body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
+        return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def destroy(self, request, *args, **kwargs):
@@ -512,6 +529,30 @@ class InvalidCredentials(APIException):
     default_code = "invalid_credentials"
 
 
+class SecondFactorCodeNeeded(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        "This account uses two-factor authentication: send `code`, the code its authenticator app shows now (or "
+        "an unused recovery code)."
+    )
+    default_code = "two_factor_code_required"
+
+
+class SecondFactorCodeWrong(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The two-factor code is not right (or too many were wrong: wait a few seconds)."
+    default_code = "two_factor_code_invalid"
+
+
+class SecondFactorMissing(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "Your organisation requires two-factor authentication: set it up in the web interface (your account "
+        "page) before getting a token."
+    )
+    default_code = "two_factor_required"
+
+
 class TokenObtainView(GenericAPIView):
     """Exchange a username and password for a new API token.
 
@@ -536,10 +577,32 @@ class TokenObtainView(GenericAPIView):
         given = TokenObtainSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         username = given.validated_data["username"]
+        address = client_address(request._request)
+        locked_before = AxesProxyHandler.is_locked(request._request, {"username": username})
         with login_attempts_serialised(username):
             user = authenticate(request._request, username=username, password=given.validated_data["password"])
         if user is None:
+            if not locked_before:
+                accounts.account_sign_in_failure_record(username=username, address=address)
             raise InvalidCredentials()
+        method = _second_factor_check(user, given.validated_data.get("code"), address)
+        accounts.account_sign_in_record(user=user, address=address, method=f"{method}, for an API token")
         token, secret = services.api_token_create(user=user, name=given.validated_data["name"])
         body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
         return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+def _second_factor_check(user, code: str | None, address: str) -> str:
+    """The second factor the token endpoint asks of an account that has one or must have one; returns how the
+    person proved who they are."""
+    enrolled, required = two_factor_state(user)
+    if not enrolled:
+        if required:
+            raise SecondFactorMissing()
+        return "password"
+    if not code:
+        raise SecondFactorCodeNeeded()
+    verification = accounts.two_factor_verify(user=user, code=code, address=address)
+    if verification.device is None:
+        raise SecondFactorCodeWrong()
+    return "password and recovery code" if verification.recovery_codes_left is not None else "password and code"

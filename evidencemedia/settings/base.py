@@ -48,7 +48,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,12
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cases.apps.TwoFactorAdminConfig",  # django.contrib.admin, requiring a second factor of staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cases",
     "custody",
     "forensics",
@@ -69,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: whatever failed under /api/, and however (DEBUG's HTML pages included), the client gets JSON.
+    "cases.api.errors.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -77,7 +82,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in person with a second factor, or whom a policy requires to have one, gets nothing else until then.
+    "cases.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.middleware.ActiveOrganisationMiddleware",
     # Last, as django-axes requires: turns a locked-out log-in (page, admin or API) into the 429 answer.
@@ -133,6 +141,19 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Password-reset links stay valid for a day; using one, or changing the password, invalidates it.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+
+# Two-factor authentication (django-otp): TOTP apps, plus single-use recovery codes. Failed codes slow the next
+# attempt down exponentially (per device), and every failure is recorded in the custody ledger.
+OTP_TOTP_ISSUER = os.environ.get("EVIDENCEMEDIA_OTP_ISSUER", "Evidence Media")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+TWO_FACTOR_RECOVERY_CODES = 10
+
+# E-mail (password resets): printed to the console unless an SMTP host is configured (production sets one).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Evidence Media <evidence-media@localhost>")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -20,3 +20,15 @@ SECURE_HSTS_PRELOAD = _env_bool("DJANGO_HSTS_PRELOAD", True)
 
 # The API answers in JSON only: no browsable HTML forms to serve, to frame or to keep free of inline code.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# Password-reset e-mail goes out through the organisation's SMTP relay; the password may come from a file.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_count("DJANGO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+if password_file := os.environ.get("DJANGO_EMAIL_HOST_PASSWORD_FILE"):
+    with open(password_file) as handle:
+        EMAIL_HOST_PASSWORD = handle.read().strip()
+EMAIL_USE_TLS = _env_bool("DJANGO_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 30

@@ -11,6 +11,7 @@ from cases.models import ApiToken, Case, EvidenceItem, Membership, Organisation
 from cases.services import api_token_create
 from custody.models import Checkpoint, CustodyEvent, ReviewSignOff
 from tests.conftest import PASSWORD
+from tests.second_factor import enrol, sign_in_with_code
 
 DOMAIN_APPS = {"cases", "custody", "forensics", "reports"}
 
@@ -22,7 +23,15 @@ def superuser(db):
 
 @pytest.fixture
 def root_client(client, superuser):
-    client.login(username=superuser.username, password=PASSWORD)
+    key, _codes = enrol(superuser)
+    sign_in_with_code(client, superuser, key)
+    return client
+
+
+def _staff_client(client, staff):
+    """Staff sign in to the admin with their second factor, as they must."""
+    key, _codes = enrol(staff)
+    sign_in_with_code(client, staff, key)
     return client
 
 
@@ -135,7 +144,7 @@ def test_staff_sees_only_their_organisations_cases_and_cannot_edit_them(client, 
     staff.is_staff = True
     staff.save()
     staff.user_permissions.set(Permission.objects.filter(content_type__app_label="cases"))
-    client.login(username=staff.username, password=PASSWORD)
+    _staff_client(client, staff)
 
     changelist = client.get("/admin/cases/case/").content.decode()
     assert alpha.case.reference in changelist
@@ -152,7 +161,7 @@ def test_staff_sees_only_their_own_api_tokens(client, alpha):
     staff.user_permissions.set(Permission.objects.filter(codename="view_apitoken"))
     api_token_create(user=alpha.admin, name="admin laptop", organisation=alpha.organisation)
     api_token_create(user=alpha.investigator, name="investigator phone", organisation=alpha.organisation)
-    client.login(username=staff.username, password=PASSWORD)
+    _staff_client(client, staff)
 
     changelist = client.get("/admin/cases/apitoken/").content.decode()
 

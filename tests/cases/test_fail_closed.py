@@ -27,6 +27,11 @@ PUBLIC = {
     "home",  # only redirects to the dashboard
     "login",
     "logout",
+    "password_reset",  # "forgot my password": answers alike whether the address belongs to an account
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "favicon",
     "reports:verify",
     "api:report-verify",
     "api:custody-keys",
@@ -46,6 +51,14 @@ ACCOUNT = {
     "api:account-invitation-list",
     "api:account-invitation-accept",
     "api:account-invitation-decline",
+    "account",
+    "account-password",
+    "account-two-factor-verify",
+    "account-two-factor-setup",
+    "account-two-factor-codes",
+    "account-two-factor-disable",
+    "account-token-create",
+    "account-token-revoke",
 }
 
 
@@ -153,6 +166,7 @@ def test_organisation_create_writes_the_first_ledger_entry(db):
         "slug": "north",
         "kind": "legal_aid",
         "retention": {"policy": "privacy_first", "days": 90},
+        "two_factor_required": False,
     }
 
 

@@ -262,7 +262,7 @@ def test_account_creation_refuses_a_taken_username_and_a_weak_password(client, a
 
 def test_session_without_a_choice_acts_in_the_earliest_joined_organisation_not_the_first_by_name(client, alpha):
     # Given a person who joined "Zulu" first and alpha ("Unit Alpha", first by name) later
-    zulu = services.organisation_create(name="Zulu Legal Aid", slug="zulu")
+    zulu = services.organisation_create(name="Zulu Legal Aid", slug="zulu", kind="legal_aid")
     person = get_user_model().objects.create_user("volunteer", password=PASSWORD)
     services.membership_set(organisation=zulu, user=person, role="admin")
     services.membership_set(organisation=alpha.organisation, user=person, role="auditor")

@@ -19,7 +19,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def member(transactional_db):
-    organisation = services.organisation_create(name="Unit South", slug="south")
+    organisation = services.organisation_create(name="Unit South", slug="south", two_factor_required=False)
     user = get_user_model().objects.create_user("south-admin", password=PASSWORD)
     services.membership_set(organisation=organisation, user=user, role=Role.ADMIN)
     case = services.case_create(organisation=organisation, title="Policy check", actor=user)

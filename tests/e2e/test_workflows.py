@@ -53,7 +53,7 @@ def _mp4(directory: Path) -> Path:
 
 @pytest.fixture
 def people(transactional_db):
-    organisation = services.organisation_create(name="Unit North", slug="north")
+    organisation = services.organisation_create(name="Unit North", slug="north", two_factor_required=False)
     users = {}
     for role in (Role.INVESTIGATOR, Role.SUPERVISOR):
         users[role.value] = get_user_model().objects.create_user(f"north-{role.value}", password=PASSWORD)

@@ -63,7 +63,11 @@ class Command(BaseCommand):
             raise CommandError(f"Could not create {name!r}: {error}") from error
 
         self.stdout.write(self.style.SUCCESS(f"Created organisation {organisation.name} (slug {organisation.slug})."))
-        self.stdout.write(f"Kind: {organisation.get_kind_display()}; retention: {organisation.retention_summary}.")
+        two_factor = "required" if organisation.two_factor_required else "optional"
+        self.stdout.write(
+            f"Kind: {organisation.get_kind_display()}; retention: {organisation.retention_summary}; "
+            f"two-factor sign-in: {two_factor}."
+        )
         if admin is not None:
             self.stdout.write(f"Administrator: {admin}")
         if generated is not None:

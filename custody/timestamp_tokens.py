@@ -8,7 +8,6 @@ CMS validation are pyHanko's (its TSA client, its TSTInfo/SignedData validation 
 so the offline verifiers need pyHanko besides ``cryptography``, and still no Django, database or server.
 """
 
-import argparse
 import asyncio
 import base64
 import binascii
@@ -16,13 +15,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from asn1crypto import cms, pem, tsp
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
@@ -98,6 +94,10 @@ def token_request(
 ) -> tuple[bytes, TokenCheck]:
     """Ask the TSA at `url` to time-stamp `digest` (SHA-256) and return the token (a CMS ContentInfo, DER) once it
     checked against `trusted_roots`; raise TimestampError when the TSA cannot be reached or answers otherwise."""
+    # The HTTP client is the server's alone: the offline verifiers never ask a TSA anything.
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
     stamper = RequestsHTTPTimeStamper(url, timeout=timeout)
     try:
         token = asyncio.run(stamper.async_timestamp(digest, DIGEST_ALGORITHM))
@@ -170,12 +170,19 @@ def timestamp_document(*, tsa_url: str, token: bytes, chain_pem: list[str], gen_
 
 
 def bundle_timestamp_verify(
-    bundle: Mapping[str, Any], trusted_roots: list[asn1_x509.Certificate] | None
+    bundle: Mapping[str, Any], trusted_roots_pem: list[bytes] | None
 ) -> tuple[list[str], list[str]]:
     """Check the time-stamp a bundle carries for its checkpoint: (what verified, what failed). With
-    `trusted_roots` (obtained independently, e.g. from the TSA's site) a time-stamp is required and must chain to
-    one of them; without, the root stored in the bundle is used and the reader is told to compare it."""
+    `trusted_roots_pem` (PEM files obtained independently, e.g. from the TSA's site) a time-stamp is required and
+    must chain to one of their certificates; without, the root stored in the bundle is used and the reader is
+    told to compare it."""
     document, checkpoint = bundle.get("checkpoint_timestamp"), bundle.get("checkpoint")
+    try:
+        trusted_roots = None
+        if trusted_roots_pem is not None:
+            trusted_roots = [root for data in trusted_roots_pem for root in certificates_from_pem(data)]
+    except ValueError as error:
+        return [], [f"a --tsa-root file holds no readable certificate: {error}"]
     if document is None:
         if trusted_roots is not None:
             return [], ["the checkpoint carries no RFC 3161 time-stamp, but --tsa-root asks for one"]
@@ -200,21 +207,3 @@ def bundle_timestamp_verify(
     else:
         verified.append("the TSA root is one pinned with --tsa-root")
     return verified, []
-
-
-def tsa_root_option_add(parser: argparse.ArgumentParser) -> None:
-    """The --tsa-root option of the offline verifiers."""
-    parser.add_argument(
-        "--tsa-root",
-        type=Path,
-        action="append",
-        default=None,
-        help="a PEM file of a Time-Stamping Authority's root certificate(s), obtained from the TSA; when given, the "
-        "checkpoint must carry a time-stamp chaining to it",
-    )
-
-
-def tsa_roots_read(paths: list[Path] | None) -> list[asn1_x509.Certificate] | None:
-    if paths is None:
-        return None
-    return [certificate for path in paths for certificate in certificates_from_pem(path.read_bytes())]

@@ -174,10 +174,10 @@ def stored_timestamp_check(stamp: CheckpointTimestamp) -> TokenCheck:
     )
 
 
-def timestamp_problems(checkpoints: list[Checkpoint]) -> tuple[int, list[Problem]]:
-    """Check the stored time-stamp of each checkpoint: (how many verified, a problem for each that does not)."""
+def timestamp_problems(checkpoints: list[Checkpoint]) -> list[Problem]:
+    """Check the stored time-stamp of each checkpoint; a problem for each token that does not verify."""
     stamps = CheckpointTimestamp.objects.filter(checkpoint__in=checkpoints).select_related("checkpoint__organisation")
-    verified, problems = 0, []
+    problems = []
     for stamp in stamps:
         checkpoint = stamp.checkpoint
         try:
@@ -185,6 +185,15 @@ def timestamp_problems(checkpoints: list[Checkpoint]) -> tuple[int, list[Problem
         except (TimestampError, ValueError) as error:
             label = f"the time-stamp of checkpoint {checkpoint.tree_size} ({checkpoint.made_at:%Y-%m-%d %H:%M:%S} UTC)"
             problems.append(Problem(ProblemKind.BAD_SIGNATURE, None, None, f"{label} does not verify: {error}"))
-        else:
-            verified += 1
-    return verified, problems
+    return problems
+
+
+def timestamp_summary(organisation: Organisation) -> str:
+    """One line for `verify_custody`: how many checkpoints carry a time-stamp (each one checked by custody_verify)."""
+    total = Checkpoint.objects.filter(organisation=organisation).count()
+    stamped = CheckpointTimestamp.objects.filter(checkpoint__organisation=organisation).count()
+    if not tsa_configured():
+        return f"time-stamps: no time-stamping authority configured; {stamped} of {total} checkpoints carry one"
+    status = timestamp_status(organisation)
+    overdue = f", {status.overdue} overdue (ALARM)" if status.alarm else ""
+    return f"time-stamps: {stamped} of {total} checkpoints carry an RFC 3161 time-stamp{overdue}"

@@ -22,6 +22,7 @@ from .keys import public_keys
 from .ledger import custody_event_record, ledger_entries
 from .models import Action, Checkpoint, CustodyEvent
 from .signing import verify
+from .timestamps import timestamp_problems
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def custody_verify(organisation: Organisation) -> CustodyVerification:
         *report.problems,
         *_checkpoint_problems(organisation, entries, checkpoints, keys),
         *_high_water_problems(organisation, entries),
+        *timestamp_problems(checkpoints),
     ]
     problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
     return CustodyVerification(

@@ -30,7 +30,6 @@ from custody.chain import (
     entry_signing_payload,
 )
 from custody.signing import KeyringError, key_id_for, public_key_from_pem, verify
-from custody.timestamp_tokens import bundle_timestamp_verify, tsa_root_option_add, tsa_roots_read
 
 BUNDLE_FORMAT = "evidence-media custody bundle"
 BUNDLE_VERSION = 1
@@ -55,11 +54,12 @@ class _Head:
 
 
 def bundle_verify(
-    bundle: Any, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list | None = None
+    bundle: Any, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list[bytes] | None = None
 ) -> BundleReport:
     """Verify a parsed bundle. `trusted_keys` ({key id: raw public key}), when given, replaces the keys the
-    bundle carries, which only its own author vouches for; `tsa_roots`, when given, are the TSA roots the
-    checkpoint's time-stamp must chain to (see custody.timestamp_tokens). Never raises on malformed input."""
+    bundle carries, which only its own author vouches for; `tsa_roots` (PEM files' contents), when given, are the
+    TSA roots the checkpoint's time-stamp must chain to (see custody.timestamp_tokens). Never raises on malformed
+    input."""
     report = BundleReport()
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         report.failures.append(f"not a custody bundle: the format field is not {BUNDLE_FORMAT!r}")
@@ -78,9 +78,7 @@ def bundle_verify(
         report.verified.append(f"public keys {', '.join(sorted(keys))} pinned with --key")
     head = _checkpoint(bundle, keys, report)
     if head is not None:
-        verified, failures = bundle_timestamp_verify(bundle, tsa_roots)
-        report.verified.extend(verified)
-        report.failures.extend(failures)
+        _checkpoint_timestamp(bundle, tsa_roots, report)
     present = _events(bundle, head, keys, report)
     _manifest(bundle, head, keys, present, report)
     return report
@@ -132,6 +130,22 @@ def _checkpoint(bundle: dict, keys: Mapping[str, bytes], report: BundleReport) -
             f"signature valid (key {key_id})"
         )
     return _Head(size, bytes.fromhex(root_hash))
+
+
+def _checkpoint_timestamp(bundle: dict, tsa_roots: list[bytes] | None, report: BundleReport) -> None:
+    if bundle.get("checkpoint_timestamp") is None and tsa_roots is None:
+        report.verified.append(
+            "the checkpoint carries no RFC 3161 time-stamp: its time rests on the organisation's own clock"
+        )
+        return
+    try:
+        from custody.timestamp_tokens import bundle_timestamp_verify  # pyHanko is needed for time-stamps only
+    except ImportError as error:
+        report.failures.append(f"the checkpoint's RFC 3161 time-stamp cannot be checked without pyHanko: {error}")
+        return
+    verified, failures = bundle_timestamp_verify(bundle, tsa_roots)
+    report.verified.extend(verified)
+    report.failures.extend(failures)
 
 
 def _events(bundle: dict, head: _Head | None, keys: Mapping[str, bytes], report: BundleReport) -> list[tuple[int, str]]:
@@ -290,6 +304,22 @@ def key_option_add(parser: argparse.ArgumentParser, *, inside: str) -> None:
         help="a PEM public key obtained independently (e.g. from /api/v1/custody/keys/); "
         f"when given, only these keys are trusted, not the ones inside the {inside}",
     )
+
+
+def tsa_root_option_add(parser: argparse.ArgumentParser) -> None:
+    """The --tsa-root option both offline verifiers share."""
+    parser.add_argument(
+        "--tsa-root",
+        type=Path,
+        action="append",
+        default=None,
+        help="a PEM file of a Time-Stamping Authority's root certificate(s), obtained from the TSA; when given, the "
+        "checkpoint must carry an RFC 3161 time-stamp chaining to it",
+    )
+
+
+def tsa_roots_read(paths: list[Path] | None) -> list[bytes] | None:
+    return None if paths is None else [path.read_bytes() for path in paths]
 
 
 def report_print(report: BundleReport, *, source: Path, intact: list[str]) -> int:

@@ -26,7 +26,6 @@ from typing import Any
 
 from custody.canonical import CanonicalError, canonical_bytes
 from custody.signing import KeyringError
-from custody.timestamp_tokens import tsa_root_option_add, tsa_roots_read
 from custody.verify import (
     BundleReport,
     bundle_verify,
@@ -35,6 +34,8 @@ from custody.verify import (
     report_print,
     signature_failure,
     trusted_keys_read,
+    tsa_root_option_add,
+    tsa_roots_read,
 )
 
 EXPORT_FORMAT = "evidence-media sealed export"
@@ -54,7 +55,7 @@ def export_manifest_signing_payload(manifest: Mapping[str, Any]) -> bytes:
 
 
 def export_verify(
-    archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list | None = None
+    archive: zipfile.ZipFile, trusted_keys: Mapping[str, bytes] | None = None, tsa_roots: list[bytes] | None = None
 ) -> BundleReport:
     """Verify an opened export. `trusted_keys`, when given, replaces the keys the export carries; `tsa_roots`, when
     given, are the TSA roots every checkpoint time-stamp must chain to. Never raises on malformed content."""
@@ -207,7 +208,7 @@ def _item(
     manifest: dict,
     contents: dict[str, _Entry],
     keys: Mapping[str, bytes],
-    tsa_roots: list | None,
+    tsa_roots: list[bytes] | None,
     report: BundleReport,
 ):
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):

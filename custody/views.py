@@ -23,6 +23,7 @@ from .fixity import open_fixity_alarms
 from .forms import SignOffForm
 from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
 from .reviews import review_sign_off
+from .timestamps import timestamp_status
 from .timeline import timeline_entry
 from .verification import custody_verification_run
 
@@ -67,6 +68,7 @@ class AuditView(MemberView, OrganisationWideScope, View):
             .order_by("-signed_at")[:20],
             "page": Paginator(cases, self.page_size).get_page(request.GET.get("page")),
             "fixity_alarms": open_fixity_alarms(organisation),
+            "timestamps": timestamp_status(organisation),
             "integrity_alarms": events.filter(action=Action.INTEGRITY_ALARM)
             .select_related("case", "evidence")
             .order_by("-sequence")[: self.page_size],

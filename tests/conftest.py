@@ -16,6 +16,7 @@ from cases.roles import Role
 from cases.upload import receive_stream
 from custody.signing import keyring_generate
 from custody.triggers import TABLES, triggers_install, triggers_remove
+from tests.local_tsa import local_tsa, tsa_pki  # noqa: F401 (fixtures: a TSA on the loopback interface)
 
 PASSWORD = "correct horse battery staple"
 

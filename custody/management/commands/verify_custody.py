@@ -4,6 +4,7 @@ broken, naming the first broken sequence number and what is wrong."""
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Organisation
+from custody.timestamps import timestamp_summary
 from custody.verification import custody_verification_run
 
 # Enough to locate the damage; the rest is one verification away in the API and on the audit page.
@@ -11,7 +12,10 @@ PROBLEMS_SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Verify the custody ledgers: hashes, links, signatures, key ids, sequence gaps and checkpoints."
+    help = (
+        "Verify the custody ledgers: hashes, links, signatures, key ids, sequence gaps, checkpoints and their "
+        "RFC 3161 time-stamps."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--org", metavar="SLUG", help="Verify only this organisation's ledger.")
@@ -27,11 +31,14 @@ class Command(BaseCommand):
             verification, _ = custody_verification_run(
                 organisation=organisation, via="command", system="verify_custody"
             )
+            summary = timestamp_summary(organisation)
             if verification.ok:
                 self.stdout.write(self.style.SUCCESS(verification.summary()))
+                self.stdout.write(f"  {summary}")
                 continue
             broken.append(organisation.slug)
             self.stdout.write(self.style.ERROR(verification.summary()))
+            self.stdout.write(f"  {summary}")
             problems = verification.report.problems
             for problem in problems[:PROBLEMS_SHOWN]:
                 where = f"sequence {problem.sequence}" if problem.sequence is not None else "ledger"

@@ -363,6 +363,100 @@ RECIPES: tuple[Recipe, ...] = (
 )
 
 
+# ---- video: re-encoded, remuxed, trimmed or joined, re-labelled (FFmpeg, ExifTool) -----------------------------
+# A copy that also drops every container tag (-map_metadata -1) and FFmpeg's own name (bitexact) leaves only the
+# bitstream and the container's layout to tell; the "spoofed" copies write a phone's handler names and Apple's
+# Keys back, as someone passing a re-encode off as a phone recording would.
+
+_QUIET_FFMPEG = ("ffmpeg", "-v", "error", "-y", "-nostdin")
+_NO_TAGS = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact")
+_PHONE_HANDLERS = ("-metadata:s:v", "handler_name=Core Media Video", "-metadata:s:a", "handler_name=Core Media Audio")
+
+
+def video_reencode(codec: str, *extra: str, strip: bool = False) -> Callable[[Original, Original, Path], None]:
+    def make(original: Original, donor: Original, output: Path) -> None:
+        tags = _NO_TAGS if strip else ("-map_metadata", "0")
+        run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v:0", "-map", "0:a?", *tags, "-c:v", codec, *extra,
+            "-c:a", "aac", output)  # fmt: skip
+
+    return make
+
+
+def video_reencode_spoofed(original: Original, donor: Original, output: Path) -> None:
+    """libx264 with FFmpeg's traces removed and the phone's handler names and Keys (make, model, date) written back."""
+    run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-fflags",
+        "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", *_PHONE_HANDLERS, "-movflags",
+        "use_metadata_tags", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", output)  # fmt: skip
+
+
+def video_remux(*extra: str, strip: bool = False) -> Callable[[Original, Original, Path], None]:
+    def make(original: Original, donor: Original, output: Path) -> None:
+        tags = (*_NO_TAGS, *_PHONE_HANDLERS) if strip else ("-map_metadata", "0")
+        run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v", "-map", "0:a?", *tags, "-c", "copy", *extra, output)
+
+    return make
+
+
+def video_duration(path: Path) -> float:
+    completed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, timeout=TOOL_SECONDS, check=False,
+    )  # fmt: skip
+    try:
+        return float(completed.stdout.strip())
+    except ValueError:
+        raise NotApplicable("ffprobe gives no duration") from None
+
+
+def video_trim_start(original: Original, donor: Original, output: Path) -> None:
+    """The first third cut off without re-encoding (stream copy from the keyframe before the cut)."""
+    start = video_duration(original.path) / 3
+    run(*_QUIET_FFMPEG, "-ss", f"{start:.3f}", "-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata",
+        "0", "-c", "copy", output)  # fmt: skip
+
+
+def video_trim_end(original: Original, donor: Original, output: Path) -> None:
+    """The last half cut off without re-encoding."""
+    keep = video_duration(original.path) / 2
+    run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata", "0", "-t",
+        f"{keep:.3f}", "-c", "copy", output)  # fmt: skip
+
+
+def video_concat(original: Original, donor: Original, output: Path) -> None:
+    """The recording joined to itself without re-encoding (FFmpeg's concat demuxer)."""
+    listing = output.with_suffix(".txt")
+    quoted = str(Path(original.path).resolve()).replace("'", "'\\''")
+    listing.write_text(f"file '{quoted}'\nfile '{quoted}'\n", encoding="utf-8")
+    try:
+        run(*_QUIET_FFMPEG, "-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-map", "0:a?",
+            "-c", "copy", output)  # fmt: skip
+    finally:
+        listing.unlink(missing_ok=True)
+
+
+def video_model_edit(original: Original, donor: Original, output: Path) -> None:
+    exiftool("-Keys:Model=iPhone 15 Pro", "-QuickTime:Model=iPhone 15 Pro", "-o", output, original.path)
+
+
+VIDEO_RECIPES = (
+    Recipe("video-x264-tags-stripped", "video re-encoded", VIDEO, ".mp4",
+           video_reencode("libx264", "-preset", "veryfast", strip=True), ("ffmpeg",)),
+    Recipe("video-x264-phone-labels", "video re-encoded", VIDEO, ".mov", video_reencode_spoofed, ("ffmpeg",)),
+    Recipe("video-x265", "video re-encoded", VIDEO, ".mp4",
+           video_reencode("libx265", "-preset", "ultrafast", "-tag:v", "hvc1"), ("ffmpeg",)),
+    Recipe("video-mpeg4-tags-stripped", "video re-encoded", VIDEO, ".mp4", video_reencode("mpeg4", "-q:v", "3",
+           strip=True), ("ffmpeg",)),
+    Recipe("video-remux-mp4", "video remuxed", VIDEO, ".mp4", video_remux(), ("ffmpeg",)),
+    Recipe("video-remux-phone-labels", "video remuxed", VIDEO, "", video_remux(strip=True), ("ffmpeg",)),
+    Recipe("video-faststart", "video remuxed", VIDEO, "", video_remux("-movflags", "+faststart"), ("ffmpeg",)),
+    Recipe("video-trim-start", "video trimmed-joined", VIDEO, "", video_trim_start, ("ffmpeg", "ffprobe")),
+    Recipe("video-trim-end", "video trimmed-joined", VIDEO, "", video_trim_end, ("ffmpeg", "ffprobe")),
+    Recipe("video-concat", "video trimmed-joined", VIDEO, "", video_concat, ("ffmpeg",)),
+    Recipe("video-model-edit", "video relabelled", VIDEO, "", video_model_edit, ("exiftool",)),
+)  # fmt: skip
+RECIPES = (*RECIPES, *VIDEO_RECIPES)
+
+
 def found_as_is(original: Original, donor: Original, output: Path) -> None:
     """Not a recipe to run: stands for camera files found already resized or rotated by someone else."""
     raise NotApplicable("found files are measured as they are")
@@ -376,4 +470,9 @@ TARGETS = {
     "resized-rotated": 0.95,
     "resized-rotated (found)": 0.95,
     "subtle": 0.90,
+    # Issue 12: every re-encoded, remuxed, trimmed or re-labelled camera video caught.
+    "video re-encoded": 1.0,
+    "video remuxed": 1.0,
+    "video trimmed-joined": 1.0,
+    "video relabelled": 1.0,
 }

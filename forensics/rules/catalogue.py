@@ -15,6 +15,7 @@ from . import (
     synthetic,
     thumbnail,
     timeline,
+    video,
 )
 from .model import Rule
 
@@ -39,4 +40,5 @@ RULES: tuple[Rule, ...] = (
     *stripping.book.rules,
     *maker_notes.book.rules,
     *thumbnail.book.rules,
+    *video.book.rules,
 )

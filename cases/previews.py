@@ -1,17 +1,17 @@
 """Safe previews of evidence: a small JPEG re-encoded on the server (a thumbnail of an image, the first keyframe of
-a video), cached in the "derived" store and never the original bytes.
+a video), cached in the (encrypted) "derived" store and never the original bytes.
 
 Decoding untrusted media is the risk, so the pixel count is checked from the header before anything is decoded
 (a decompression bomb is refused, not shrunk), only the formats the system accepts are opened, and the stored
 bytes are re-hashed first: a preview is never made from a copy that no longer matches what was received.
-Derived files are keyed by the organisation and the item's SHA-256, like the evidence store, and are deleted
-with the media (`derived_files_delete`), so a preview never outlives the media it shows.
+The decoders read a private plaintext copy (encryption.plaintext), removed as soon as the picture is made.
+Derived files are named after the item's stored media (a keyed hash, never the SHA-256) and are deleted, with
+their data keys, with the media (`derived_files_delete`), so a preview never outlives the media it shows.
 """
 
 import hashlib
 import io
 import warnings
-from pathlib import Path
 
 import av
 from django.conf import settings
@@ -20,6 +20,8 @@ from django.core.files.storage import storages
 from PIL import Image, ImageOps
 
 from custody.access import integrity_alarm_record
+from encryption.hierarchy import CiphertextDamaged
+from encryption.plaintext import plaintext_copy
 from forensics.analysers.exif_thumbnail import comparison_picture
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 
@@ -51,9 +53,9 @@ class PreviewUnavailable(Exception):
 
 
 def preview_key(item: EvidenceItem) -> str:
-    """Where the item's preview lives in the derived store (one per organisation and SHA-256)."""
-    sha256 = item.sha256
-    return f"{item.case.organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}-preview.jpg"
+    """Where the item's preview lives in the derived store: beside the name of its stored media (one per
+    organisation and content)."""
+    return f"{item.storage_key}-preview.jpg"
 
 
 def preview_supported(item: EvidenceItem) -> bool:
@@ -107,13 +109,13 @@ def thumbnail_comparison_get_or_create(item: EvidenceItem, *, actor) -> str:
         return key
     _stored_bytes_check(item, actor=actor)
     # The comparison reads the thumbnail at its byte offset and lets Pillow seek: it needs the file on disk.
-    path = Path(storages["evidence"].path(item.storage_key))
-    try:
-        with Image.open(path, formats=["JPEG"]) as image:
-            _pixel_limit_check(*image.size)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise PreviewUnavailable(f"The picture could not be decoded for a comparison; {ORIGINAL_HINT}") from None
-    picture = comparison_picture(path, jpeg_structure_read(path))
+    with plaintext_copy(store="evidence", name=item.storage_key) as path:
+        try:
+            with Image.open(path, formats=["JPEG"]) as image:
+                _pixel_limit_check(*image.size)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise PreviewUnavailable(f"The picture could not be decoded for a comparison; {ORIGINAL_HINT}") from None
+        picture = comparison_picture(path, jpeg_structure_read(path))
     if picture is None:
         raise PreviewUnavailable("This file has no EXIF thumbnail that can be compared with its main image.")
     buffer = io.BytesIO()
@@ -146,6 +148,15 @@ def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:
             "The stored copy of this item is missing; an integrity alarm is recorded. Tell an administrator.",
             status_code=409,
         ) from None
+    except CiphertextDamaged as damage:
+        finding = f"the stored ciphertext is damaged: {damage}"
+        integrity_alarm_record(
+            item=item, actor=actor, finding=finding, found={"during": "preview", "failed": "ciphertext"}
+        )
+        raise PreviewUnavailable(
+            "The stored copy of this item is damaged; an integrity alarm is recorded. Tell an administrator.",
+            status_code=409,
+        ) from None
     found = hasher.hexdigest()
     if found != item.sha256:
         integrity_alarm_record(
@@ -170,7 +181,7 @@ def _pixel_limit_check(width: int, height: int) -> None:
 
 
 def _image_thumbnail(item: EvidenceItem) -> Image.Image:
-    with storages["evidence"].open(item.storage_key, "rb") as stored, warnings.catch_warnings():
+    with plaintext_copy(store="evidence", name=item.storage_key) as stored, warnings.catch_warnings():
         # Our own limit is checked below; Pillow's bomb warning becomes an error rather than a log line.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -193,9 +204,9 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
 
 
 def _video_poster(item: EvidenceItem) -> Image.Image:
-    with storages["evidence"].open(item.storage_key, "rb") as stored:
+    with plaintext_copy(store="evidence", name=item.storage_key) as stored:
         try:
-            with av.open(stored) as container:
+            with av.open(str(stored)) as container:
                 if not container.streams.video:
                     raise PreviewUnavailable("This file has no video track to take a poster frame from.")
                 stream = container.streams.video[0]

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from custody.ledger import custody_event_record
 from custody.models import Action
+from encryption.hierarchy import CiphertextDamaged, DataKeyDestroyed, data_key_find, storage_name
 from forensics.services import analysis_queue
 
 from .exceptions import (
@@ -474,8 +475,9 @@ class EvidenceReceipt:
 
 
 def evidence_storage_key(*, organisation: Organisation, sha256: str) -> str:
-    # Content-addressed per organisation: identical bytes in two organisations never share (or reveal) a file.
-    return f"{organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    # Content-addressed per organisation under a keyed hash: identical bytes in two organisations never share (or
+    # reveal) a file, and no name on disk is a SHA-256 that could be matched against a list of known images.
+    return storage_name(organisation=organisation, sha256=sha256)
 
 
 @transaction.atomic
@@ -493,10 +495,9 @@ def evidence_receive(
 
 
 def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition: Acquisition) -> EvidenceReceipt:
-    path = received.temporary_file_path()
-    detected = magic.from_file(path, mime=True)
+    detected, label = _true_type(received)
     if detected not in ACCEPTED:
-        raise UnsupportedEvidenceType(detected, magic.from_file(path), accepted_label_list())
+        raise UnsupportedEvidenceType(detected, label, accepted_label_list())
     # Serialise ingests per organisation so two uploads of the same bytes cannot both miss the duplicate.
     organisation = Organisation.objects.lock(case.organisation_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -550,21 +551,36 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
     return EvidenceReceipt(item=item, duplicate_of=duplicate_of)
 
 
+def _true_type(received: ReceivedFile) -> tuple[str, str]:
+    """(MIME type, description) libmagic reads from the bytes. The spool holds ciphertext, so libmagic reads the
+    first bytes kept from the stream: as much as it reads of a file."""
+    if not received.size:
+        return "inode/x-empty", "empty"  # what libmagic names an empty file (a buffer it calls application/x-empty)
+    return magic.from_buffer(received.head, mime=True), magic.from_buffer(received.head)
+
+
 def _store_once(*, key: str, received: ReceivedFile) -> None:
-    """Move the spooled bytes into content-addressed storage unless an intact copy is already there.
+    """Move the encrypted spool into content-addressed storage unless an intact copy is already there.
 
     Runs last in `evidence_receive`, so a refusal earlier in the transaction leaves no stored file behind.
     """
     storage = storages["evidence"]
-    if storage.exists(key) and stored_sha256(key) == received.digests["sha256"]:
+    if storage.exists(key) and _intact(key, received.digests["sha256"]):
         return
     stored_as = storage.save(key, received)
     if stored_as != key:
         raise RuntimeError(f"Evidence storage stored {key!r} as {stored_as!r}; refusing a renamed copy.")
 
 
+def _intact(key: str, sha256: str) -> bool:
+    try:
+        return stored_sha256(key) == sha256
+    except (CiphertextDamaged, DataKeyDestroyed):
+        return False
+
+
 def stored_sha256(key: str) -> str:
-    """SHA-256 of stored evidence bytes, read in chunks."""
+    """SHA-256 of stored evidence bytes, decrypted and read in chunks."""
     hasher = hashlib.sha256()
     with storages["evidence"].open(key, "rb") as stored:
         for chunk in stored.chunks(CHUNK_SIZE):
@@ -596,8 +612,10 @@ def evidence_media_delete(*, item: EvidenceItem, reason: str, actor=None, system
     """Delete an item's stored media and record a signed tombstone (`media.deleted`); keep everything else.
 
     `actor` is the person deleting by hand, or pass `system` naming the schedule or command. The bytes are removed
-    only when no other item still holding media shares them (identical bytes received twice share one file); the
-    tombstone is recorded for this item either way, with the digests that remain the proof of what was held.
+    only when no other item still holding media shares them (identical bytes received twice share one file), and
+    their data key is destroyed with them (crypto-shredding: a copy of the ciphertext in a backup or a snapshot can
+    no longer be read). The tombstone is recorded for this item either way, with the digests that remain the proof
+    of what was held and what became of the data key.
     """
     organisation = Organisation.objects.lock(item.case.organisation_id)
     # Re-read under the organisation lock, which every writer of the item and its case takes first.
@@ -630,6 +648,7 @@ def evidence_media_delete(*, item: EvidenceItem, reason: str, actor=None, system
             "size": item.size,
             "bytes_removed": not still_held_by,
             "bytes_still_held_by": still_held_by,
+            "data_key": _data_key_fate(item.storage_key, destroyed=not still_held_by),
         },
     )
     # Last, so that a refusal or a failure earlier in the transaction leaves the bytes in place.
@@ -637,3 +656,10 @@ def evidence_media_delete(*, item: EvidenceItem, reason: str, actor=None, system
         storages["evidence"].delete(item.storage_key)
         derived_files_delete(item)
     return MediaDeletion(item=item, bytes_removed=not still_held_by, still_held_by=still_held_by)
+
+
+def _data_key_fate(key: str, *, destroyed: bool) -> dict | None:
+    """What the tombstone says of the media's data key: destroyed with the bytes, or kept for the items sharing
+    them; None for media stored before encryption was turned on."""
+    row = data_key_find(store="evidence", name=key)
+    return None if row is None else {"id": str(row.object_id), "destroyed": destroyed}

@@ -1,28 +1,90 @@
-"""Receiving evidence bytes: one streaming pass that spools to disk and computes SHA-256, SHA-1 and MD5.
+"""Receiving evidence bytes: one streaming pass that encrypts them into a spool file while SHA-256, SHA-1 and MD5
+are computed, each in its own thread (hashlib releases the GIL on large buffers), so the slowest digest sets the
+pace rather than their sum.
 
-Used by the HTTP upload handler and by the `ingest` command alike, so both paths hash and limit identically and
-memory stays flat whatever the file size.
+Used by the HTTP upload handler and by the `ingest` command alike, so both paths hash, encrypt and limit
+identically. Memory stays flat whatever the file size: each digest thread is handed at most a few chunks ahead,
+and only the first bytes are kept in memory, for libmagic.
 """
 
 import contextlib
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from encryption.hierarchy import DataKeyMaterial
+
 from .exceptions import NoFileGiven, UploadTooLarge
 
 DIGEST_ALGORITHMS = ("sha256", "sha1", "md5")
 CHUNK_SIZE = 1024 * 1024
+# What libmagic reads of a file by default (its bytes_max), kept from the stream so the type is read without the
+# plaintext ever being on disk.
+HEAD_SIZE = 1024 * 1024
+# Chunks a digest thread may fall behind before the receiver waits for it: bounds memory at a few MiB.
+DIGEST_BACKLOG = 4
+
+
+class ParallelDigests:
+    """SHA-256, SHA-1 and MD5 of a stream, each computed in its own thread from the same chunks."""
+
+    def __init__(self, algorithms: Iterable[str] = DIGEST_ALGORITHMS):
+        self._hashers = {name: hashlib.new(name) for name in algorithms}
+        self._queues = {name: queue.Queue(maxsize=DIGEST_BACKLOG) for name in self._hashers}
+        self._threads = [
+            threading.Thread(target=self._digest, args=(name,), name=f"digest-{name}", daemon=True)
+            for name in self._hashers
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _digest(self, name: str) -> None:
+        hasher, chunks = self._hashers[name], self._queues[name]
+        while (chunk := chunks.get()) is not None:
+            hasher.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        for chunks in self._queues.values():
+            chunks.put(chunk)
+
+    def hexdigests(self) -> dict[str, str]:
+        """Wait for every thread to finish its chunks; the digests, by algorithm."""
+        self.stop()
+        return {name: hasher.hexdigest() for name, hasher in self._hashers.items()}
+
+    def stop(self) -> None:
+        if self._threads:
+            for chunks in self._queues.values():
+                chunks.put(None)
+            for thread in self._threads:
+                thread.join()
+            self._threads = []
+
+
+@dataclass(frozen=True)
+class SealedSpool:
+    """An upload encrypted as it arrived: where its ciphertext is and the data key that opens it."""
+
+    path: str
+    material: DataKeyMaterial
+    size: int
 
 
 class ReceivedFile(UploadedFile):
-    """Bytes spooled to a temporary file under the data directory, with their digests computed on the way in."""
+    """Bytes encrypted into a spool file under the data directory, with their digests computed on the way in.
+
+    The spool holds ciphertext only, under a data key that lives in memory until the file is stored (then it is
+    wrapped by the organisation's key): a spool left behind by a crash can never be read.
+    """
 
     def __init__(self, *, original_name: str, declared_type: str, limit: int):
         # Closed (and so deleted) by `close`, by Django at the end of the request, or when moved into storage.
@@ -32,28 +94,35 @@ class ReceivedFile(UploadedFile):
         super().__init__(spool, name="received", content_type=declared_type, size=0)
         self.original_name = original_name
         self.limit = limit
-        self._hashers = {name: hashlib.new(name) for name in DIGEST_ALGORITHMS}
+        self.head = b""
         self.digests: dict[str, str] = {}
+        self.sealed_spool: SealedSpool | None = None
+        self._material = DataKeyMaterial.new()
+        self._encrypting = self._material.encrypting_stream(spool)
+        self._digests = ParallelDigests()
 
     def append(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self.limit:
             self.close()
             raise UploadTooLarge(self.limit)
-        self.file.write(chunk)
-        for hasher in self._hashers.values():
-            hasher.update(chunk)
+        self._digests.update(chunk)
+        if len(self.head) < HEAD_SIZE:
+            self.head += chunk[: HEAD_SIZE - len(self.head)]
+        self._encrypting.write(chunk)
         self.size += len(chunk)
 
     def finish(self) -> "ReceivedFile":
+        self._encrypting.close()
         self.file.flush()
-        self.file.seek(0)
-        self.digests = {name: hasher.hexdigest() for name, hasher in self._hashers.items()}
+        self.digests = self._digests.hexdigests()
+        self.sealed_spool = SealedSpool(path=self.file.name, material=self._material, size=self.size)
         return self
 
-    def temporary_file_path(self) -> str:
-        return self.file.name
+    def chunks(self, chunk_size: int | None = None):
+        raise TypeError("A received file is stored through its sealed spool, never read back as plaintext.")
 
     def close(self) -> None:
+        self._digests.stop()
         # Once storage has moved the spool file into place there is nothing left to delete.
         with contextlib.suppress(FileNotFoundError):
             self.file.close()

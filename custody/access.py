@@ -4,7 +4,8 @@ and the integrity alarm raised when the stored bytes no longer match the SHA-256
 A download is recorded before any byte leaves. The stored file is hashed while it streams and the last chunk is
 held back until the whole file has been hashed: on a mismatch an `integrity.alarm` event is committed and the
 stream is aborted, so the client receives fewer bytes than the Content-Length announced (a failed transfer to
-every HTTP client) instead of a complete-looking corrupted copy.
+every HTTP client) instead of a complete-looking corrupted copy. Stored media are decrypted as they stream; a part
+of the ciphertext that fails authentication aborts the stream the same way, with its own finding.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from django.core.files.storage import storages
 
 from cases.models import EvidenceItem
 from cases.upload import CHUNK_SIZE
+from encryption.hierarchy import CiphertextDamaged
 
 from .ledger import custody_event_record
 from .models import Action, CustodyEvent
@@ -104,11 +106,16 @@ def _hashed_chunks(stored: File, *, item: EvidenceItem, actor, expected: str, ch
     hasher = hashlib.sha256()
     held: bytes | None = None
     try:
-        for chunk in stored.chunks(chunk_size):
-            hasher.update(chunk)
-            if held is not None:
-                yield held
-            held = chunk
+        try:
+            for chunk in stored.chunks(chunk_size):
+                hasher.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        except CiphertextDamaged as damage:
+            finding = f"the stored ciphertext is damaged ({damage})"
+            event = integrity_alarm_record(item=item, actor=actor, finding=finding, found={"failed": "ciphertext"})
+            raise IntegrityAlarm(item, event, finding) from None
         found = hasher.hexdigest()
         if found != expected:
             finding = f"the stored bytes hash to SHA-256 {found}, not {expected} as received"

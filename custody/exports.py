@@ -5,6 +5,9 @@ generated report PDFs, each item's custody bundle (events with inclusion proofs 
 custody.bundles), the public keys, and ``manifest.json``: the SHA-256 and size of every other file, signed with
 the custody key over a domain-separated canonical encoding. `python -m custody.verify_export` checks it all.
 The export is recorded in the ledger (`export.created`) with the SHA-256 of the manifest.
+
+The media in an export are decrypted copies, for a recipient who holds none of this installation's keys; the
+signed manifest says so (`media_encryption`), so whoever receives or stores the zip knows to protect it.
 """
 
 import hashlib
@@ -21,6 +24,7 @@ from cases.exceptions import Refused
 from cases.media_types import ACCEPTED
 from cases.models import Case, EvidenceDigest, EvidenceItem
 from cases.upload import CHUNK_SIZE
+from encryption.hierarchy import CiphertextDamaged, DataKeyDestroyed
 from forensics.models import Analysis
 from reports.models import Report, ReportStatus
 
@@ -31,6 +35,14 @@ from .keys import signing_key
 from .ledger import custody_event_record
 from .models import Action, CustodyEvent, FixityStore
 from .verify_export import EXPORT_FORMAT, EXPORT_VERSION, KEYS_PATH, MANIFEST_PATH, export_manifest_signing_payload
+
+MEDIA_ENCRYPTION = {
+    "encrypted": False,
+    "statement": (
+        "The media and reports in this export are plaintext copies, decrypted from the encrypted store for the "
+        "recipient: anyone holding this file can read them. Keep it encrypted in transit and at rest."
+    ),
+}
 
 
 class StoredCopyDamaged(Refused):
@@ -102,6 +114,7 @@ def export_create(
                 "exported_at": datetime_text(exported_at),
                 "exported_by": actor.get_username() if actor is not None else f"system:{system}",
                 "items": listed_items,
+                "media_encryption": MEDIA_ENCRYPTION,
                 "files": sorted(files, key=lambda f: f["path"]),
             }
         )
@@ -166,7 +179,7 @@ class _Writer:
                     hasher.update(chunk)
                     size += len(chunk)
                     entry.write(chunk)
-        except FileNotFoundError:
+        except (FileNotFoundError, CiphertextDamaged, DataKeyDestroyed):
             hasher = None
         if hasher is None or hasher.hexdigest() != stored.sha256 or size != stored.size:
             outcome = fixity_check(stored=stored, system=system)

@@ -1,6 +1,11 @@
 """Fixity checks: stored evidence media and report PDFs re-hashed against the SHA-256 recorded when they were
 stored, least recently checked first, a configurable share of all files per scheduled run.
 
+Stored files are encrypted, so a check decrypts as it hashes and two things are verified: the ciphertext's
+integrity (every segment's AEAD tag: a flipped, cut or swapped byte on disk) and the plaintext's SHA-256 against
+the digest recorded at ingest. The outcome says which failed (`failed`: "ciphertext", "plaintext", "size",
+"missing" or "data key").
+
 Every check is recorded in the ledger (`fixity.checked`); a missing file or a mismatch also raises an integrity
 alarm (`integrity.alarm`) on each item concerned and stays shown until a later check of the file passes. A check
 never deletes or repairs anything: what to do about a damaged copy is for people to decide.
@@ -17,6 +22,7 @@ from django.db import transaction
 
 from cases.models import DigestAlgorithm, EvidenceDigest, EvidenceItem, Organisation
 from cases.upload import CHUNK_SIZE
+from encryption.hierarchy import CiphertextDamaged, DataKeyDestroyed
 from reports.models import Report, ReportStatus
 
 from .ledger import custody_event_record
@@ -43,6 +49,7 @@ class FixityOutcome:
     file: StoredFile
     ok: bool
     finding: str
+    failed: str = ""  # what failed: "ciphertext", "plaintext", "size", "missing" or "data key"; "" when ok
 
 
 @dataclass
@@ -114,12 +121,13 @@ def fixity_run_scheduled() -> str:
 def fixity_check(*, stored: StoredFile, system: str) -> FixityOutcome | None:
     """Re-hash one file (outside any transaction: it may be large) and record the outcome; None when the file
     stopped being needed while it was hashed (its media was deleted meanwhile), which is nothing to record."""
-    finding = _finding(stored)
-    return _outcome_record(stored=stored, finding=finding, system=system)
+    failed, finding = _finding(stored)
+    return _outcome_record(stored=stored, failed=failed, finding=finding, system=system)
 
 
-def _finding(stored: StoredFile) -> str:
-    """What is wrong with the stored copy, or "" when it has the recorded size and SHA-256."""
+def _finding(stored: StoredFile) -> tuple[str, str]:
+    """(what failed, what is wrong with the stored copy), or ("", "") when its ciphertext authenticates and its
+    plaintext has the recorded size and SHA-256."""
     storage = storages[stored.store]
     hasher, size = hashlib.sha256(), 0
     try:
@@ -128,16 +136,20 @@ def _finding(stored: StoredFile) -> str:
                 hasher.update(chunk)
                 size += len(chunk)
     except FileNotFoundError:
-        return "the stored file is missing"
+        return "missing", "the stored file is missing"
+    except CiphertextDamaged as damage:
+        return "ciphertext", f"the stored ciphertext is damaged: {damage}"
+    except DataKeyDestroyed as destroyed:
+        return "data key", str(destroyed)
     if size != stored.size:
-        return f"the stored file has {size} bytes, not the {stored.size} recorded"
+        return "size", f"the stored file has {size} bytes, not the {stored.size} recorded"
     if hasher.hexdigest() != stored.sha256:
-        return f"the stored bytes hash to SHA-256 {hasher.hexdigest()}, not {stored.sha256} as recorded"
-    return ""
+        return "plaintext", f"the stored bytes hash to SHA-256 {hasher.hexdigest()}, not {stored.sha256} as recorded"
+    return "", ""
 
 
 @transaction.atomic
-def _outcome_record(*, stored: StoredFile, finding: str, system: str) -> FixityOutcome | None:
+def _outcome_record(*, stored: StoredFile, failed: str, finding: str, system: str) -> FixityOutcome | None:
     organisation = Organisation.objects.lock(stored.organisation_id)
     # Under the lock every deletion of media also takes: only items still holding media in this file count.
     items = list(
@@ -153,6 +165,8 @@ def _outcome_record(*, stored: StoredFile, finding: str, system: str) -> FixityO
     subjects = [(item.case, item) for item in items] or [(report.case, report.evidence)]
     concerns = {"evidence": [str(item.public_id) for item in items]} if items else {"report": str(report.public_id)}
     details = {"store": str(stored.store), "file": stored.key, "expected_sha256": stored.sha256, "ok": not finding}
+    if failed:
+        details["failed"] = failed
     event = custody_event_record(
         organisation=organisation,
         action=Action.FIXITY_CHECKED,
@@ -184,7 +198,7 @@ def _outcome_record(*, stored: StoredFile, finding: str, system: str) -> FixityO
             "event": event,
         },
     )
-    return FixityOutcome(file=stored, ok=not finding, finding=finding)
+    return FixityOutcome(file=stored, ok=not finding, finding=finding, failed=failed)
 
 
 def open_fixity_alarms(organisation: Organisation):

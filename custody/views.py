@@ -4,7 +4,6 @@ review, sign-offs) and each case's custody timeline."""
 import tempfile
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -17,14 +16,15 @@ from cases.exceptions import Refused
 from cases.models import Case, CaseStatus, EvidenceItem
 from cases.roles import Reach, Scope
 from cases.views_base import MemberView
+from encryption.plaintext import plaintext_directory
 
 from .exports import export_create
 from .fixity import open_fixity_alarms
 from .forms import SignOffForm
 from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
 from .reviews import review_sign_off
-from .timestamps import timestamp_status
 from .timeline import timeline_entry
+from .timestamps import timestamp_status
 from .verification import custody_verification_run
 
 
@@ -148,8 +148,9 @@ class SignOffView(CaseCustodyView):
 
 def sealed_export_response(*, case: Case, item: EvidenceItem | None, actor) -> FileResponse:
     """Build the sealed export into a spool file (a zip needs its whole content before it can be sent) and
-    answer with it as a download; the page and the API both serve exports through this."""
-    spool = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".zip")  # noqa: SIM115 FileResponse closes it
+    answer with it as a download; the page and the API both serve exports through this. The zip holds decrypted
+    media, so it is spooled, unnamed, in the private plaintext directory (a tmpfs where one is configured)."""
+    spool = tempfile.TemporaryFile(dir=plaintext_directory(), suffix=".zip")  # noqa: SIM115 FileResponse closes it
     try:
         sealed = export_create(case=case, item=item, destination=spool, actor=actor)
     except BaseException:

@@ -6,16 +6,9 @@ whose worker is gone.
 """
 
 import logging
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from django.conf import settings
-from django.core.files.storage import storages
 
 from cases.task_runs import TAKEN_OVER, lease_kept, runs_to_requeue
+from encryption.plaintext import plaintext_copy, plaintext_sweep
 
 from .analysers.pipeline import analyse_file
 from .models import Analysis
@@ -32,7 +25,8 @@ def analyse_evidence(analysis_id: int) -> str:
     item = analysis.evidence
     with lease_kept(analysis):
         try:
-            with stored_file_path(item.storage_key) as path:
+            # The tools read a path: a private plaintext copy, removed as soon as they are done.
+            with plaintext_copy(store="evidence", name=item.storage_key) as path:
                 result = analyse_file(
                     path,
                     declared_mime_type=item.declared_mime_type or None,
@@ -49,25 +43,9 @@ def analyse_evidence(analysis_id: int) -> str:
 
 
 def analyses_sweep() -> str:
-    """Queue again every analysis whose worker is gone or whose task was lost (scheduled; safe to run twice)."""
+    """Queue again every analysis whose worker is gone or whose task was lost, and remove the plaintext copies
+    such a worker left (scheduled; safe to run twice)."""
+    plaintext_sweep()
     lapsed = runs_to_requeue(Analysis.objects.all(), func=ANALYSE_TASK)
     requeued = sum(analysis_requeue(analysis_id=pk) for pk in lapsed)
     return f"{requeued} analyses queued again"
-
-
-@contextmanager
-def stored_file_path(key: str) -> Iterator[Path]:
-    """A local path to stored evidence: the file itself on a filesystem backend, else a temporary copy."""
-    storage = storages["evidence"]
-    try:
-        local = Path(storage.path(key))
-    except NotImplementedError:
-        local = None
-    if local is not None:
-        yield local
-        return
-    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".analysis") as copy:
-        with storage.open(key, "rb") as stored:
-            shutil.copyfileobj(stored, copy, length=1024 * 1024)
-        copy.flush()
-        yield Path(copy.name)

@@ -15,6 +15,7 @@ from cases.models import AnalysisStatus, Case, EvidenceItem, Organisation
 from cases.task_runs import Claim, exhausted_message, lease_length, run_claim, run_requeue, run_still_claimed
 from custody.ledger import custody_event_record
 from custody.models import Action, Checkpoint
+from encryption.hierarchy import storage_name
 
 from .models import Report, ReportKind, ReportStatus
 
@@ -33,7 +34,8 @@ class AnalysisPending(Refused):
 
 
 def report_storage_key(*, organisation: Organisation, sha256: str) -> str:
-    return f"{organisation.public_id}/{sha256[:2]}/{sha256[2:4]}/{sha256}.pdf"
+    # A keyed hash of the PDF's SHA-256, like evidence: the report embeds a preview of the media it covers.
+    return storage_name(organisation=organisation, sha256=sha256, suffix=".pdf")
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ py=.venv/bin/python
 
 $py manage.py migrate --no-input -v0
 $py manage.py custody_keygen
+$py manage.py keys init
 $py manage.py collectstatic --no-input -v0
 EVIDENCEMEDIA_DEMO_URL="http://$HOST:$PORT/" $py manage.py seed_demo
 

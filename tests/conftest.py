@@ -16,6 +16,7 @@ from cases.roles import Role
 from cases.upload import receive_stream
 from custody.signing import keyring_generate
 from custody.triggers import TABLES, triggers_install, triggers_remove
+from encryption.master import LocalMasterKeyring
 from tests.local_tsa import local_tsa, tsa_pki  # noqa: F401 (fixtures: a TSA on the loopback interface)
 
 PASSWORD = "correct horse battery staple"
@@ -23,9 +24,11 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory):
-    """One custody signing key for the test session (made as `custody_keygen` makes it)."""
+    """One custody signing key and one storage master key for the test session (made as `custody_keygen` and
+    `keys init` make them)."""
     directory = tmp_path_factory.mktemp("keys")
     keyring_generate(directory / "custody")
+    LocalMasterKeyring(directory / "storage").create()
     return directory
 
 

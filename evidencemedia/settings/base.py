@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cases",
     "custody",
     "forensics",
+    "encryption",
     "reports",
 ]
 
@@ -166,10 +167,18 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Evidence bytes live under the data directory, content-addressed, behind Django's storage API so that an
-# object-store backend can replace the filesystem without touching the ingest code.
+# object-store backend can replace the filesystem without touching the ingest code. Every store that holds evidence
+# or anything made from it is encrypted at rest (encryption/): a data key per file, wrapped by the organisation's
+# key, wrapped by the master key in the keys directory.
 EVIDENCE_ROOT = DATA_DIR / "evidence"
 KEYS_DIR = DATA_DIR / "keys"
 # Unicode fonts embedded in PDF reports (Debian's fonts-dejavu-core, installed by scripts/setup.sh).
+# The master keyring class; a KMS back-end implementing encryption.master.MasterKeyring can replace the files.
+STORAGE_MASTER_KEYRING = os.environ.get("EVIDENCEMEDIA_MASTER_KEYRING", "encryption.master.LocalMasterKeyring")
+# Where tools that need a path (ExifTool, MediaInfo, c2pa, ffprobe, previews) get a private plaintext copy (0600),
+# removed when they finish and swept at worker start-up. Point it at a tmpfs (e.g. a directory under /dev/shm) so
+# that plaintext never reaches a disk; created on first use, mode 0700.
+PLAINTEXT_TEMP_DIR = Path(os.environ.get("EVIDENCEMEDIA_PLAINTEXT_DIR", DATA_DIR / "plaintext"))
 REPORT_FONT_DIR = os.environ.get("EVIDENCEMEDIA_REPORT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 STORAGES = {
     "default": {
@@ -177,7 +186,7 @@ STORAGES = {
         "OPTIONS": {"location": DATA_DIR / "files"},
     },
     "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
             "location": EVIDENCE_ROOT,
             "allow_overwrite": True,
@@ -185,9 +194,10 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+            "store": "evidence",
     # Signed report PDFs, content-addressed by the SHA-256 of the signed file, like evidence.
     "reports": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
             "location": DATA_DIR / "reports",
             "allow_overwrite": True,
@@ -195,9 +205,10 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+            "store": "reports",
     # Files made from evidence (previews), keyed like evidence and deleted with its media; never served as evidence.
     "derived": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
             "location": DATA_DIR / "derived",
             "allow_overwrite": True,
@@ -205,6 +216,7 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+            "store": "derived",
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

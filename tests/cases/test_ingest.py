@@ -43,8 +43,13 @@ def test_receiving_computes_the_three_digests_of_every_size_in_one_pass(size):
     spooled = receive_stream([data[i : i + 65536] for i in range(0, size, 65536)], original_name="x.bin")
     assert spooled.digests == _expected_digests(data)
     assert spooled.size == size
-    with open(spooled.temporary_file_path(), "rb") as spool:
-        assert spool.read() == data
+    # The spool holds ciphertext only, which its in-memory data key opens
+    sealed = spooled.sealed_spool
+    with open(sealed.path, "rb") as spool:
+        ciphertext = spool.read()
+    assert data[:64] not in ciphertext or not data
+    with sealed.material.decrypting_stream(open(sealed.path, "rb")) as plaintext:
+        assert plaintext.read() == data
     spooled.close()
 
 
@@ -191,8 +196,9 @@ def test_hostile_filenames_are_kept_as_data_and_never_reach_a_path(client, alpha
 
     # Then the name is stored without control or format characters, and storage used only the hash
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e" for ch in item.original_filename)
-    assert item.storage_key.endswith(item.sha256)
-    assert [p.name for p in _stored_files(isolated_storage / "evidence")] == [item.sha256]
+    assert item.storage_key == services.evidence_storage_key(organisation=alpha.organisation, sha256=item.sha256)
+    assert item.sha256 not in item.storage_key
+    assert [p.name for p in _stored_files(isolated_storage / "evidence")] == [item.storage_key.rsplit("/", 1)[1]]
 
     # And the pages show it escaped
     client.login(username=alpha.investigator.username, password=PASSWORD)

@@ -14,6 +14,7 @@ from cases.models import EvidenceItem
 from custody.fixity import fixity_run
 from custody.models import CustodyEvent, FixityState
 from custody.verification import custody_verify
+from encryption.models import DataKey
 from tests.conftest import PASSWORD
 
 
@@ -51,7 +52,7 @@ def test_intact_media_and_reports_pass_and_every_check_is_recorded(alpha, analys
 
 
 def test_a_flipped_byte_in_stored_media_is_caught_raised_and_nothing_is_deleted(client, alpha, analysed):
-    # Given stored media with one byte flipped behind the application's back
+    # Given stored (encrypted) media with one ciphertext byte flipped behind the application's back
     item = analysed(alpha.case, alpha.investigator)
     path = _path("evidence", item.storage_key)
     _flip_a_byte(path)
@@ -60,11 +61,15 @@ def test_a_flipped_byte_in_stored_media_is_caught_raised_and_nothing_is_deleted(
     # When check_fixity runs
     status = _check_fixity()
 
-    # Then it exits 1, the alarm is in the ledger and on the pages, and the file and item are untouched
+    # Then it exits 1, the alarm (ciphertext damage, not a plaintext mismatch) is in the ledger and on the pages,
+    # and the file and item are untouched
     assert status == 1
     alarm = CustodyEvent.objects.get(evidence=item, action="integrity.alarm")
     assert alarm.details["during"] == "fixity check"
-    assert f"not {item.sha256} as recorded" in alarm.details["finding"]
+    assert alarm.details["failed"] == "ciphertext"
+    assert "the stored ciphertext is damaged" in alarm.details["finding"]
+    check = CustodyEvent.objects.get(evidence=item, action="fixity.checked")
+    assert check.details["failed"] == "ciphertext" and not check.details["ok"]
     assert path.read_bytes() == damaged
     assert EvidenceItem.objects.get(pk=item.pk).media_held
     client.login(username=alpha.supervisor.username, password=PASSWORD)
@@ -75,6 +80,26 @@ def test_a_flipped_byte_in_stored_media_is_caught_raised_and_nothing_is_deleted(
     assert custody_verify(alpha.organisation).ok
 
 
+def test_plaintext_stored_before_encryption_that_no_longer_hashes_right_is_a_plaintext_failure(alpha, analysed):
+    # Given media stored before encryption was turned on (a plaintext file, no data key), one byte flipped
+    item = analysed(alpha.case, alpha.investigator)
+    path = _path("evidence", item.storage_key)
+    with storages["evidence"].open(item.storage_key, "rb") as stored:
+        plaintext = stored.read()
+    DataKey.objects.filter(store="evidence", name=item.storage_key).delete()
+    os.chmod(path, 0o640)
+    path.write_bytes(plaintext)
+    _flip_a_byte(path)
+
+    # When check_fixity runs
+    assert _check_fixity() == 1
+
+    # Then the ciphertext is not blamed: the plaintext's SHA-256 is what failed
+    alarm = CustodyEvent.objects.get(evidence=item, action="integrity.alarm")
+    assert alarm.details["failed"] == "plaintext"
+    assert f"not {item.sha256} as recorded" in alarm.details["finding"]
+
+
 def test_a_removed_media_file_is_caught_and_raised(alpha, analysed):
     item = analysed(alpha.case, alpha.investigator)
     _path("evidence", item.storage_key).unlink()
@@ -82,7 +107,7 @@ def test_a_removed_media_file_is_caught_and_raised(alpha, analysed):
     assert _check_fixity() == 1
 
     alarm = CustodyEvent.objects.get(evidence=item, action="integrity.alarm")
-    assert alarm.details["finding"] == "the stored file is missing"
+    assert alarm.details["finding"] == "the stored file is missing" and alarm.details["failed"] == "missing"
     assert EvidenceItem.objects.get(pk=item.pk).media_held  # recorded as missing, not as deleted
 
 

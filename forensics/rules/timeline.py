@@ -343,8 +343,8 @@ def _movie_seconds(result: AnalysisResult) -> float:
     Severity.WARNING,
     looks_at=(
         "creation and modification times of mvhd, every tkhd and mdhd (UTC), Apple Keys "
-        "com.apple.quicktime.creationdate and XMP-xmp:CreateDate with a time zone, allowing the movie's "
-        "duration plus 60 s"
+        "com.apple.quicktime.creationdate, the user-data date udta/©day and XMP-xmp:CreateDate with a time zone, "
+        "allowing the movie's duration plus 60 s"
     ),
     innocent=(
         "Cameras stamp the start or the end of a recording, hence the allowance for the duration. Editors and "
@@ -382,6 +382,8 @@ def container_times_disagree(result: AnalysisResult) -> Iterator[Observation]:
     apple_key = "com.apple.quicktime.creationdate"
     declared = [
         parse_stamp(apple_key, result.isobmff.vendor_tags.get(apple_key)),
+        # The QuickTime user-data date ('udta/©day'), which FFmpeg and older cameras write.
+        parse_stamp("udta:©day", result.isobmff.vendor_tags.get("©day")),
         parse_stamp("XMP-xmp:CreateDate", first(result, "XMP-xmp:CreateDate")),
     ]
     for stamp in declared:

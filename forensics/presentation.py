@@ -121,8 +121,34 @@ def structure_tree(result: dict) -> StructureTree | None:
         return StructureTree("JPEG segments", nodes, len(segments), len(nodes))
     for analyser, listing, kind in _NESTED_STRUCTURES:
         if nodes := (result.get(analyser) or {}).get(listing):
-            return _nested_tree(kind, nodes)
+            tree = _nested_tree(kind, nodes)
+            if items := heif_item_units(result):
+                meta = next((node for node in tree.nodes if node.name == "meta"), None)
+                if meta is not None:  # a HEIF/AVIF's items, where their data lies, under the box that lists them
+                    meta.children.extend(StructureNode(u["type"], u["path"], u["offset"], u["size"], []) for u in items)
+            return tree
     return None
+
+
+def heif_item_units(result: dict) -> list[dict]:
+    """A HEIF/AVIF file's items from a stored result as structure units ({type, path, offset, size, depth}): the
+    item's number, type and role, where its data starts and how long it is (first extent; idat items in idat)."""
+    heif = ((result or {}).get("isobmff") or {}).get("heif") or {}
+    units = []
+    for item in (heif.get("items") or [])[:MAX_STRUCTURE_NODES]:
+        extents = item.get("extents") or []
+        role = f" ({item['role']})" if item.get("role") else ""
+        place = "in idat" if item.get("construction_method") == 1 else f"{len(extents)} extent(s) in the file"
+        units.append(
+            {
+                "type": f"item {item['item_id']} {item['item_type']}{role}",
+                "path": f"/meta/iinf item {item['item_id']}: {place}",
+                "offset": extents[0]["offset"] if extents else 0,
+                "size": sum(extent["length"] for extent in extents),
+                "depth": 1,
+            }
+        )
+    return units
 
 
 # Walkers that store their units depth-first as {type, path, offset, size, depth}: (result key, list, tree title).

@@ -20,7 +20,7 @@ from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
 from forensics.models import Analysis
-from forensics.presentation import metadata_groups
+from forensics.presentation import heif_item_units, metadata_groups
 from forensics.rules.thumbnail import COMPARISON_RULES
 
 from .models import Report
@@ -173,6 +173,8 @@ def structure_summary(result: dict) -> dict[str, Any]:
             units = walk.get(listing) or []
             shown = [unit for unit in units if unit.get("depth", 0) <= MP4_BOX_DEPTH_SHOWN]
             summary["container"] = {"title": title, "units": shown, "deeper": len(units) - len(shown)}
+    if items := heif_item_units(result):
+        summary["container"] = {"title": "HEIF/AVIF items (listed in the meta box)", "units": items, "deeper": 0}
     return summary
 
 

@@ -305,6 +305,9 @@ class EvidenceItem(models.Model):
     acquired_at = models.DateTimeField("collected at", null=True, blank=True)
     analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)
     verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    # The latest finished analysis's answers to "AI? edited? signed? metadata?" (forensics.assessment), kept beside
+    # the verdict so that lists and counts read them without loading any analysis.
+    assessment = models.JSONField(default=dict, blank=True)
     # Set when the stored bytes were deleted (retention or by hand); the item, hashes and findings stay.
     media_deleted_at = models.DateTimeField(null=True, blank=True)
     media_deleted_reason = models.CharField(max_length=500, blank=True)

@@ -28,6 +28,9 @@ from custody.access import (
 )
 from custody.models import Action, CustodyEvent
 from custody.timeline import timeline_entry
+from forensics.assessment import FLAGS as ASSESSMENT_FLAGS
+from forensics.models import Analysis
+from forensics.presentation import assessment_flag_labels, key_facts
 from reports.models import Report, ReportStatus
 
 from . import services
@@ -89,6 +92,13 @@ def digest_prefix_cases(prefix: str, organisation_id: int):
     ).values("item__case_id")
 
 
+def assessment_is(flag: str, *, through: str = "") -> Q:
+    """Items (or, `through` "evidence__", cases' items) whose stored assessment has the answer `flag` names
+    (forensics.assessment.FLAGS: "ai_declared", "edited", "signature_broken", "metadata_removed")."""
+    aspect, state = ASSESSMENT_FLAGS[flag]
+    return Q(**{f"{through}assessment__{aspect}__state": state})
+
+
 def custody_events_for(membership: Membership):
     """The ledger entries this member may read: the whole organisation's with custody:read on every case, only
     those of the cases they are involved in with an involved reach, none without custody:read."""
@@ -140,19 +150,25 @@ class CaseListView(MemberView, View):
         verdict = request.GET.get("verdict", "")
         if verdict in Verdict.values:
             cases = cases.filter(Exists(EvidenceItem.objects.filter(case=OuterRef("pk"), verdict=verdict)))
+        flag = request.GET.get("assessment", "")
+        if flag in ASSESSMENT_FLAGS:
+            cases = cases.filter(Exists(EvidenceItem.objects.filter(assessment_is(flag), case=OuterRef("pk"))))
         assignees = get_user_model().objects.filter(memberships__organisation_id=organisation_id).order_by("username")
         assignee = request.GET.get("assignee", "")
         if assignee:
             cases = cases.filter(assignees__username=assignee)
         # Counted and sliced without the item counts, which are then computed for the page's rows only.
+        flag_counts = {
+            flag: Count("evidence", filter=assessment_is(flag, through="evidence__")) for flag in ASSESSMENT_FLAGS
+        }
         page = Paginator(cases, self.page_size).get_page(request.GET.get("page"))
         rows = list(
             Case.objects.filter(pk__in=[case.pk for case in page.object_list])
-            .annotate(item_count=Count("evidence"))
+            .annotate(item_count=Count("evidence"), **flag_counts)
             .select_related("created_by")
             .order_by("-created_at", "-id")
         )
-        filters = {"q": query, "status": status, "verdict": verdict, "assignee": assignee}
+        filters = {"q": query, "status": status, "verdict": verdict, "assessment": flag, "assignee": assignee}
         return render(
             request,
             "cases/case_list.html",
@@ -164,6 +180,8 @@ class CaseListView(MemberView, View):
                 "statuses": CaseStatus.choices,
                 "verdict": verdict,
                 "verdicts": Verdict.choices,
+                "assessment": flag,
+                "assessment_flags": list(assessment_flag_labels().items()),
                 "assignee": assignee,
                 "assignees": assignees,
                 "filtered": any(filters.values()),
@@ -344,9 +362,12 @@ class EvidenceDetailView(MemberView, View):
         if can_read_custody:
             latest = item.custody_events.select_related("organisation", "case", "evidence").order_by("-sequence")
             timeline = [timeline_entry(event) for event in reversed(latest[: self.timeline_shown])]
+        analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
         context = {
             "item": item,
             "case": item.case,
+            "analysis": analysis,
+            "key_facts": key_facts(analysis.result) if analysis and analysis.status == AnalysisStatus.DONE else [],
             "can_download": can_download and item.media_held,
             "can_export": can_download,
             "can_delete_media": self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held,
@@ -480,12 +501,15 @@ class DashboardView(MemberView, View):
         items = EvidenceItem.objects.for_member(membership)
         by_status = dict.fromkeys(AnalysisStatus.values, 0)
         by_verdict = dict.fromkeys(Verdict.values, 0)
-        for analysis_status, verdict, count in (
-            items.values_list("analysis_status", "verdict").annotate(count=Count("id")).order_by()
-        ):
-            by_status[analysis_status] += count
-            if verdict:
-                by_verdict[verdict] += count
+        by_flag = dict.fromkeys(ASSESSMENT_FLAGS, 0)
+        # One grouped query gives the status, verdict and assessment counts together.
+        flag_counts = {flag: Count("id", filter=assessment_is(flag)) for flag in ASSESSMENT_FLAGS}
+        for row in items.values("analysis_status", "verdict").annotate(count=Count("id"), **flag_counts).order_by():
+            by_status[row["analysis_status"]] += row["count"]
+            if row["verdict"]:
+                by_verdict[row["verdict"]] += row["count"]
+            for flag in by_flag:
+                by_flag[flag] += row[flag]
         received = received_by_day(items, days=self.chart_days)
         events = custody_events_for(membership)
         alarms = events.filter(action=Action.INTEGRITY_ALARM)
@@ -493,6 +517,7 @@ class DashboardView(MemberView, View):
         context = {
             "by_status": [(AnalysisStatus(key).label, key, n) for key, n in by_status.items()],
             "by_verdict": [(Verdict(key).label, key, n) for key, n in by_verdict.items()],
+            "by_assessment": [(label, flag, by_flag[flag]) for flag, label in assessment_flag_labels().items()],
             "item_total": sum(by_status.values()),
             "in_progress": in_progress_items(membership),
             "chart": received_chart(received, today=timezone.now().date(), days=self.chart_days),

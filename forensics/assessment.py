@@ -51,6 +51,14 @@ EDITING_KINDS = (
     "declared", "software", "history", "thumbnail", "resized", "cut", "recompressed", "reencoded", "modified",
 )  # fmt: skip
 
+# The answers counted in lists and on the dashboard, by name: (aspect, state).
+FLAGS: dict[str, tuple[str, str]] = {
+    "ai_declared": ("synthetic_media", DECLARED),
+    "edited": ("editing", FOUND),
+    "signature_broken": ("provenance", BROKEN),
+    "metadata_removed": ("metadata", REMOVED),
+}
+
 C2PA_BROKEN_RULE = "EM-INT-001"
 C2PA_PRESENT_RULE = "EM-PROV-001"
 C2PA_UNREADABLE_RULE = "EM-PROV-003"

@@ -247,6 +247,16 @@ class AssessmentLine:
     tone: str  # "alert", "caution", "good" or "neutral"
 
 
+def assessment_flag_labels() -> dict[str, str]:
+    """The names of the counted answers (forensics.assessment.FLAGS) as badges say them."""
+    return {
+        "ai_declared": _("AI-declared"),
+        "edited": _("Edited"),
+        "signature_broken": _("Signature broken"),
+        "metadata_removed": _("Metadata removed"),
+    }
+
+
 def assessment_lines(assessment: dict | None) -> list[AssessmentLine]:
     """The stored assessment (forensics.assessment) in plain words, in the order the questions are asked; [] for
     an item not assessed yet."""
@@ -266,7 +276,7 @@ def _synthetic_line(aspect: dict) -> AssessmentLine:
         return AssessmentLine("synthetic_media", label, _("none found"), "", "neutral")
     names = ", ".join(aspect.get("by") or [])
     text = _("declared by %(names)s") % {"names": names} if names else _("declared (no generator named)")
-    return AssessmentLine("synthetic_media", label, text, _("AI-declared"), "alert")
+    return AssessmentLine("synthetic_media", label, text, assessment_flag_labels()["ai_declared"], "alert")
 
 
 # What each kind of change (forensics.assessment.EDITING_KINDS) is evidence of, in words.
@@ -296,7 +306,7 @@ def _editing_line(aspect: dict) -> AssessmentLine:
             for kind, part in zip(aspect.get("kinds") or [], parts, strict=False)
         ]
     text = _("evidence of %(what)s") % {"what": "; ".join(parts)}
-    return AssessmentLine("editing", label, text, _("Edited"), "caution")
+    return AssessmentLine("editing", label, text, assessment_flag_labels()["edited"], "caution")
 
 
 def _provenance_line(aspect: dict) -> AssessmentLine:
@@ -309,7 +319,7 @@ def _provenance_line(aspect: dict) -> AssessmentLine:
         return AssessmentLine("provenance", label, text, _("Signed, intact"), "good")
     if state == BROKEN:
         text = _("signed by %(signer)s, broken: changed after signing") % {"signer": signer}
-        return AssessmentLine("provenance", label, text, _("Signature broken"), "alert")
+        return AssessmentLine("provenance", label, text, assessment_flag_labels()["signature_broken"], "alert")
     if state == UNREADABLE:
         text = _("C2PA data present but could not be validated")
         return AssessmentLine("provenance", label, text, _("Provenance unreadable"), "caution")
@@ -319,7 +329,7 @@ def _provenance_line(aspect: dict) -> AssessmentLine:
 def _metadata_line(aspect: dict) -> AssessmentLine:
     label = _("Metadata")
     if aspect.get("state") == REMOVED:
-        return AssessmentLine("metadata", label, _("removed"), _("Metadata removed"), "caution")
+        return AssessmentLine("metadata", label, _("removed"), assessment_flag_labels()["metadata_removed"], "caution")
     if aspect.get("state") == PRESENT:
         return AssessmentLine("metadata", label, _("present"), "", "neutral")
     return AssessmentLine("metadata", label, _("none in the file"), "", "neutral")
@@ -399,3 +409,15 @@ def key_facts(result: dict) -> list[tuple[str, str]]:
         (_("Dimensions"), dimensions or missing),
         (_("Duration"), str(duration) if duration else missing),
     ]
+
+
+def category_label(category: str) -> str:
+    """A finding's category ("synthetic_media") as a reader sees it ("Synthetic media")."""
+    labels = {
+        "integrity": _("Integrity"),
+        "structure": _("File structure"),
+        "metadata": _("Metadata"),
+        "provenance": _("Provenance"),
+        "synthetic_media": _("Synthetic media"),
+    }
+    return labels.get(category, category)

@@ -16,6 +16,7 @@ from cases.task_runs import Claim, exhausted_message, lease_length, run_claim, r
 from custody.ledger import custody_event_record
 from custody.models import Action
 
+from .assessment import assessment_make
 from .models import Analysis
 
 
@@ -109,7 +110,8 @@ def analysis_complete(*, analysis: Analysis, result: dict, evaluation: dict) -> 
     analysis.save()
     item = analysis.evidence
     item.verdict = analysis.verdict
-    _item_status(item, AnalysisStatus.DONE, also=["verdict"])
+    item.assessment = assessment_make(analysis.findings, result)
+    _item_status(item, AnalysisStatus.DONE, also=["verdict", "assessment"])
     _record(
         analysis,
         Action.ANALYSIS_COMPLETED,

@@ -1,18 +1,25 @@
 """Template tags that render an item's latest analysis: verdict banner, justified findings, tools, metadata,
-structure and C2PA provenance."""
+structure and C2PA provenance; and filters that put an item's stored assessment and EXIF dates into words."""
 
 from django import template
 
 from forensics.models import Analysis
-from forensics.presentation import c2pa_panel, metadata_groups, structure_tree
+from forensics.presentation import (
+    assessment_lines,
+    c2pa_panel,
+    category_label,
+    iso_dates,
+    metadata_groups,
+    structure_tree,
+)
 from forensics.rules.thumbnail import COMPARISON_RULES
 
 register = template.Library()
 
 
 @register.inclusion_tag("forensics/analysis_panel.html")
-def analysis_panel(item) -> dict:
-    analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
+def analysis_panel(item, analysis: Analysis | None) -> dict:
+    """The panel of `analysis`, the item's latest (the page has read it already, for its key facts)."""
     earlier = Analysis.objects.filter(evidence=item).exclude(pk=getattr(analysis, "pk", None)).count()
     return {
         "item": item,
@@ -24,3 +31,24 @@ def analysis_panel(item) -> dict:
         # Findings of these rules offer the thumbnail comparison picture while the media is held.
         "comparison_rules": COMPARISON_RULES if item.media_held else (),
     }
+
+
+@register.filter
+def assessment(item) -> list:
+    """The item's assessment as plain-language lines (forensics.presentation.AssessmentLine); [] before its first
+    analysis finishes."""
+    return assessment_lines(item.assessment)
+
+
+@register.filter
+def notable_assessment(item) -> list:
+    """Only the answers worth a badge in a list row (AI-declared, edited, signature broken, metadata removed…)."""
+    return [line for line in assessment_lines(item.assessment) if line.short]
+
+
+@register.filter(name="iso_dates")
+def iso_dates_filter(value) -> str:
+    return iso_dates(str(value))
+
+
+register.filter("category_label", category_label)

@@ -1,6 +1,6 @@
 """What a report says, gathered from the database into plain template context: the evidence identity, the latest
-analysis with its findings, metadata and structure, the custody log with an inclusion proof for every event, the
-result of verifying the ledger and the signed checkpoint the report is anchored to."""
+analysis with its findings, assessment, key facts, metadata and structure, the custody log with an inclusion proof
+for every event, the result of verifying the ledger and the signed checkpoint the report is anchored to."""
 
 import base64
 import json
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.files.storage import storages
 
-from cases.models import Case, EvidenceItem
+from cases.models import AnalysisStatus, Case, EvidenceItem
 from cases.previews import PreviewUnavailable, thumbnail_comparison_get_or_create
 from custody import merkle
 from custody.chain import entry_leaf_hashes
@@ -20,7 +20,7 @@ from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
 from forensics.models import Analysis
-from forensics.presentation import heif_item_units, metadata_groups
+from forensics.presentation import assessment_lines, heif_item_units, key_facts, metadata_groups
 from forensics.rules.thumbnail import COMPARISON_RULES
 
 from .models import Report
@@ -110,6 +110,8 @@ def item_section(item: EvidenceItem, anchor: Anchor, *, actor) -> dict[str, Any]
     return {
         "item": item,
         "analysis": analysis,
+        "assessment": assessment_lines(item.assessment),
+        "key_facts": key_facts(result) if analysis and analysis.status == AnalysisStatus.DONE else [],
         "thumbnail_comparison": thumbnail_comparison_embedded(item, analysis, actor=actor),
         "metadata": metadata_groups(result),
         "mediainfo_tracks": mediainfo_tracks(result),

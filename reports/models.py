@@ -4,6 +4,7 @@ generated the SHA-256 of the signed PDF, its content-addressed storage key and t
 A report belongs to its organisation through its case, so every lookup of a report id goes through `for_member`.
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -79,4 +80,19 @@ class Report(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"report-{self.public_id}.pdf"
+        """`<case reference>-<file name>-report.pdf` (a case report: `<case reference>-case-report.pdf`), with
+        every character but letters, digits, dot, hyphen and underscore made an underscore: the client's file name
+        is data, and a download name must not carry a path, quotes or control characters to the browser."""
+        subject = self.evidence.original_filename if self.evidence_id else "case"
+        return f"{download_name_part(self.case.reference)}-{download_name_part(subject)}-report.pdf"
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^\w.-]+")
+DOWNLOAD_NAME_PART_MAX = 80
+
+
+def download_name_part(text: str) -> str:
+    """`text` as part of a download's file name: letters (any script), digits, ".", "-" and "_" only, runs of
+    anything else one "_", no leading dot, at most DOWNLOAD_NAME_PART_MAX characters."""
+    safe = _UNSAFE_IN_NAME.sub("_", text).strip("._") or "file"
+    return safe[:DOWNLOAD_NAME_PART_MAX]

@@ -65,7 +65,7 @@ def test_image_report_states_hashes_verdict_findings_metadata_custody_and_checkp
         analysis.tool_versions["exiftool"],
         "Canon PowerShot G7 X Mark III",
         "Adobe Photoshop 25.0 (Windows)",
-        "2024:03:14 21:07:33",
+        "2024-03-14T21:07:33",
         "SOF0",
     ):
         assert value in flat, value

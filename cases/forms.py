@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from .models import CaseStatus, Membership, RetentionPolicy
 from .roles import Role
@@ -74,6 +75,11 @@ class AccountForm(forms.Form):
     """A new account for someone who has none yet; its only membership is this organisation."""
 
     username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail address (optional)"),
+        required=False,
+        help_text=gettext_lazy("Where password reset links go."),
+    )
     password = forms.CharField(
         label="First password", widget=forms.PasswordInput, max_length=4096, strip=False, help_text=None
     )
@@ -87,6 +93,24 @@ class AccountForm(forms.Form):
             except ValidationError as invalid:
                 self.add_error("password", invalid)
         return cleaned
+
+
+class TwoFactorPolicyForm(forms.Form):
+    required = forms.TypedChoiceField(
+        label=gettext_lazy("Two-factor authentication"),
+        choices=[
+            ("on", gettext_lazy("Required of every member")),
+            ("off", gettext_lazy("Each member's choice")),
+        ],
+        coerce=lambda value: value == "on",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        initial = kwargs.get("initial")
+        if initial and isinstance(initial.get("required"), bool):
+            kwargs["initial"] = {**initial, "required": "on" if initial["required"] else "off"}
+        super().__init__(*args, **kwargs)
 
 
 class RetentionForm(forms.Form):

@@ -1,16 +1,19 @@
 """Pages about who belongs to an organisation: the administrators' members page (roles, invitations, new
-accounts, the API tokens acting here), and each person's own invitations, which they accept or decline whether
-or not they belong anywhere."""
+accounts, deactivation and password resets, the two-factor requirement, the API tokens acting here), and each
+person's own invitations, which they accept or decline whether or not they belong anywhere."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import services
+from . import accounts, services
 from .exceptions import Refused
-from .forms import AccountForm, InvitationForm, MemberRoleForm
+from .forms import AccountForm, InvitationForm, MemberRoleForm, TwoFactorPolicyForm
 from .models import ApiToken, Invitation, Membership
 from .roles import Role, Scope
 from .views_base import MemberView
@@ -24,8 +27,12 @@ class MembersView(MemberView, View):
 
     def get(self, request, *, status=200, **forms):
         organisation = self.membership.organisation
+        enrolled = TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
         context = {
-            "members": organisation.memberships.select_related("user").order_by("user__username"),
+            "members": organisation.memberships.select_related("user")
+            .annotate(two_factor=Exists(enrolled))
+            .order_by("user__username"),
+            "two_factor_form": TwoFactorPolicyForm(initial={"required": organisation.two_factor_required}),
             "invitations": organisation.invitations.pending().select_related("invited_by"),
             "tokens": ApiToken.objects.for_member(self.membership).select_related("user").order_by("user__username"),
             "form": forms.get("form") or MemberRoleForm(organisation=organisation),
@@ -129,6 +136,68 @@ class MemberRemoveView(MemberView, View):
             lambda: services.membership_remove(membership=membership, actor=request.user),
             f"{membership.user.username} was removed from {membership.organisation.name}.",
         )
+        return redirect("cases:members")
+
+
+def _member(membership: Membership, membership_id) -> Membership:
+    """A member of the administrator's own organisation; any other id is a 404 like a missing one."""
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organisation"),
+        organisation_id=membership.organisation_id,
+        public_id=membership_id,
+    )
+
+
+class MemberDeactivateView(MemberView, View):
+    """Deactivate (or, with `reactivate`, restore) an account that belongs only to this organisation."""
+
+    required_scope = Scope.ORG_MANAGE
+    reactivate = False
+
+    def post(self, request, membership_id):
+        member = _member(self.membership, membership_id)
+        name = member.user.get_username()
+        if self.reactivate:
+            write, done = accounts.account_reactivate, _("%(name)s can sign in again.")
+        else:
+            write, done = accounts.account_deactivate, _("%(name)s can no longer sign in; their tokens stop working.")
+        _attempt(request, lambda: write(membership=member, actor=request.user), done % {"name": name})
+        return redirect("cases:members")
+
+
+class MemberPasswordResetView(MemberView, View):
+    """E-mail a member a link to choose a new password."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request, membership_id):
+        member = _member(self.membership, membership_id)
+        _attempt(
+            request,
+            lambda: accounts.account_password_reset_send(
+                membership=member, actor=request.user, domain=request.get_host(), use_https=request.is_secure()
+            ),
+            _("A password reset link was e-mailed to %(name)s.") % {"name": member.user.get_username()},
+        )
+        return redirect("cases:members")
+
+
+class TwoFactorPolicyView(MemberView, View):
+    required_scope = Scope.ORG_MANAGE
+
+    def post(self, request):
+        form = TwoFactorPolicyForm(request.POST)
+        if form.is_valid():
+            required = form.cleaned_data["required"]
+            services.organisation_two_factor_set(
+                organisation=self.membership.organisation, required=required, actor=request.user
+            )
+            messages.success(
+                request,
+                _("Members now need two-factor authentication to sign in; those without it set it up first.")
+                if required
+                else _("Two-factor authentication is now each member's choice."),
+            )
         return redirect("cases:members")
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from reports.models import Report
 
@@ -75,7 +76,14 @@ def url_objects_resolve(membership: Membership, kwargs: dict, scope: Scope) -> U
         found.report = _visible(reports, kwargs["report_id"])
         found.case = found.report.case
     if found.case is not None and not membership.can(scope, found.case):
-        raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot do this on this case.")
+        raise PermissionDenied(
+            _("Your role (%(role)s) cannot do this on case %(reference)s: %(scope)s needs you to be assigned to it.")
+            % {
+                "role": membership.get_role_display(),
+                "reference": found.case.reference,
+                "scope": Scope(scope).label.lower(),
+            }
+        )
     return found
 
 

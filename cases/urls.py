@@ -13,6 +13,22 @@ urlpatterns = [
         member_pages.MemberRemoveView.as_view(),
         name="member-remove",
     ),
+    path(
+        "organisation/members/<uuid:membership_id>/deactivate/",
+        member_pages.MemberDeactivateView.as_view(),
+        name="member-deactivate",
+    ),
+    path(
+        "organisation/members/<uuid:membership_id>/reactivate/",
+        member_pages.MemberDeactivateView.as_view(reactivate=True),
+        name="member-reactivate",
+    ),
+    path(
+        "organisation/members/<uuid:membership_id>/password-reset/",
+        member_pages.MemberPasswordResetView.as_view(),
+        name="member-password-reset",
+    ),
+    path("organisation/two-factor/", member_pages.TwoFactorPolicyView.as_view(), name="two-factor-policy"),
     path("organisation/invitations/", member_pages.InvitationSendView.as_view(), name="invitation-send"),
     path(
         "organisation/invitations/<uuid:invitation_id>/revoke/",

@@ -4,6 +4,7 @@ report id of the URL into scoped objects before the handler runs (a foreign id i
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .models import Case, EvidenceItem
 from .roles import Scope
@@ -26,7 +27,10 @@ class MemberView(LoginRequiredMixin):
         if self.membership is None:
             return render(request, "cases/no_organisation.html", status=403)
         if not self.membership.has_scope(self.required_scope):
-            raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this.")
+            raise PermissionDenied(
+                _("Your role (%(role)s) cannot do this: %(scope)s is not part of it.")
+                % {"role": self.membership.get_role_display(), "scope": Scope(self.required_scope).label.lower()}
+            )
         found = url_objects_resolve(self.membership, kwargs, self.required_scope)
         self.case, self.evidence, self.report = found.case, found.evidence, found.report
         return super().dispatch(request, *args, **kwargs)

@@ -176,14 +176,18 @@ class OrganisationSwitchSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True, help_text="The membership's id, for members/{id}/.")
     username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    active = serializers.BooleanField(
+        source="user.is_active", read_only=True, help_text="False once deactivated: the account cannot sign in."
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "role", "created_at"]
+        fields = ["id", "username", "role", "active", "created_at"]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"created_at": {"help_text": "When they joined this organisation."}}
 
 
 class MemberRoleSerializer(serializers.Serializer):
@@ -229,6 +233,9 @@ class AccountCreateSerializer(serializers.Serializer):
         max_length=4096, write_only=True, trim_whitespace=False, help_text="The first password; they can change it."
     )
     role = serializers.ChoiceField(choices=Role.choices)
+    email = serializers.EmailField(
+        required=False, allow_blank=True, default="", help_text="Where password reset links go (optional)."
+    )
 
     def validate(self, attrs):
         try:

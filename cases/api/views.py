@@ -405,6 +405,36 @@ class MemberViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMi
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, actor=self.request.user)
 
+    @extend_schema(request=None, responses={200: MemberSerializer, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, membership_id=None):
+        """The member can no longer sign in and their tokens stop working; only for an account that belongs to
+        this organisation alone, not one's own nor an administrator's. Recorded in the ledger."""
+        member = self.get_object()
+        accounts.account_deactivate(membership=member, actor=request.user)
+        member.user.refresh_from_db()
+        return Response(MemberSerializer(member).data)
+
+    @extend_schema(request=None, responses={200: MemberSerializer, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, membership_id=None):
+        member = self.get_object()
+        accounts.account_reactivate(membership=member, actor=request.user)
+        member.user.refresh_from_db()
+        return Response(MemberSerializer(member).data)
+
+    @extend_schema(request=None, responses={204: None, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"], url_path="password-reset")
+    def password_reset(self, request, membership_id=None):
+        """E-mail the member a one-time link to choose a new password (409 when no address is on record)."""
+        accounts.account_password_reset_send(
+            membership=self.get_object(),
+            actor=request.user,
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The active organisation's pending invitations (administrators only): send one, list them, revoke one.

@@ -328,7 +328,7 @@ def test_seed_demo_second_run_creates_nothing_new(db, demo_data_dir):
     assert first.error is None and second.error is None
     seeded = {
         "cases.Organisation": 2,
-        "auth.User": 4,
+        "auth.User": 5,
         "cases.Membership": 5,
         "cases.Case": 3,
         "cases.EvidenceItem": 6,

@@ -1,7 +1,10 @@
-"""`manage.py seed_demo`: idempotent demo data (two organisations, one user per role, cases, generated evidence).
+"""`manage.py seed_demo`: idempotent demo data (a legal-aid organisation and a police unit, one user per role, a
+staff login for the Django admin, cases, generated evidence).
 
-Passwords are generated once and kept in `<DATA_DIR>/demo-logins.txt` (mode 0600), so every run, and every
-`make run`, prints logins that work. Evidence goes through the same services as an upload.
+Passwords, and the authenticator keys of the two demo accounts that need a second factor (the staff login, and
+demo-investigator, who belongs to the police unit, which requires one), are generated once and kept in
+`<DATA_DIR>/demo-logins.txt` (mode 0600), so every run, and every `make run`, prints logins that work. Evidence
+goes through the same services as an upload.
 """
 
 import os
@@ -16,11 +19,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
+from cases.accounts import two_factor_enable
 from cases.demo_media import DemoMedia, demo_media_create
-from cases.models import AnalysisStatus, Case, Membership, Organisation
+from cases.models import AnalysisStatus, Case, Membership, Organisation, OrganisationKind
 from cases.roles import Role
+from cases.two_factor import TOTP_DIGITS, TOTP_STEP, new_totp_key, totp_secret_text
 from cases.upload import receive_path
 from forensics.models import Analysis
 from forensics.tasks import analyse_evidence
@@ -37,8 +44,12 @@ DEMO_USERS = {
     "demo-investigator": Role.INVESTIGATOR,
     "demo-auditor": Role.AUDITOR,
 }
-LEGAL_AID = ("Demo Legal Aid", "demo")
-POLICE = ("Demo Police Unit", "demo-police")
+STAFF_USER = "demo-staff"  # a superuser for the Django admin, in no organisation
+LOGIN_NAMES = (*DEMO_USERS, STAFF_USER)
+# Staff must sign in with a second factor; so must members of the police unit (its kind's policy).
+TWO_FACTOR_USERS = (STAFF_USER, "demo-investigator")
+LEGAL_AID = ("Demo Legal Aid", "demo", OrganisationKind.LEGAL_AID)
+POLICE = ("Demo Police Unit", "demo-police", OrganisationKind.LAW_ENFORCEMENT)
 
 
 @dataclass(frozen=True)
@@ -91,16 +102,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         logins_path = Path(settings.DATA_DIR) / LOGINS_FILENAME
-        passwords, regenerated = demo_passwords(logins_path)
+        logins, regenerated = demo_logins(logins_path)
+        passwords = {name: login.password for name, login in logins.items()}
         created: list[str] = []
 
         with transaction.atomic():
-            users = {name: self._user(name, passwords[name], regenerated, created) for name in DEMO_USERS}
+            users = {name: self._user(name, passwords[name], regenerated, created) for name in LOGIN_NAMES}
             legal_aid = self._organisation(*LEGAL_AID, created)
             for username, role in DEMO_USERS.items():
                 self._membership(legal_aid, users[username], role, created)
             police = self._organisation(*POLICE, created)
             self._membership(police, users["demo-investigator"], Role.INVESTIGATOR, created)
+            for username in TWO_FACTOR_USERS:
+                self._authenticator(users[username], logins[username].totp_key, regenerated, created)
             cases = [
                 (self._case(organisation, plan, users, created), plan)
                 for organisation, plans in ((legal_aid, LEGAL_AID_CASES), (police, POLICE_CASES))
@@ -128,7 +142,7 @@ class Command(BaseCommand):
         for case, plan in cases:
             if plan.media:
                 self._item_reports(case, users[plan.receiver], created)
-        self._report(created, passwords, logins_path)
+        self._report(created, logins, logins_path)
 
     def _item_reports(self, case: Case, actor, created: list[str]) -> None:
         """A signed report for every demo item that has none, analysing it here first if the cluster has not.
@@ -153,6 +167,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             created.append(f"user {username}")
+            if username == STAFF_USER:
+                return User.objects.create_superuser(username=username, password=password)
             return User.objects.create_user(username=username, password=password)
         if username in regenerated:
             # The logins file was lost: give the existing account the newly printed password so it works.
@@ -160,12 +176,20 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         return user
 
-    def _organisation(self, name: str, slug: str, created: list[str]) -> Organisation:
+    def _organisation(self, name: str, slug: str, kind: OrganisationKind, created: list[str]) -> Organisation:
         organisation = Organisation.objects.filter(slug=slug).first()
         if organisation is None:
-            organisation = services.organisation_create(name=name, slug=slug)
+            # With the retention and two-factor policies its kind starts with.
+            organisation = services.organisation_create(name=name, slug=slug, kind=kind)
             created.append(f"organisation {name}")
         return organisation
+
+    def _authenticator(self, user, key_hex: str, regenerated: set[str], created: list[str]) -> None:
+        """Enrol the key kept in the logins file, as the set-up page would with a code from an app holding it."""
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and user.username not in regenerated:
+            return
+        two_factor_enable(user=user, key_hex=key_hex, code=totp_code(key_hex))
+        created.append(f"an authenticator for {user.username}")
 
     def _membership(self, organisation: Organisation, user, role: Role, created: list[str]) -> None:
         # Only when missing: each call is a custody event, and a role changed while trying the demo should stay.
@@ -186,7 +210,7 @@ class Command(BaseCommand):
                 services.case_assign(case=case, investigators=assignees, actor=users["demo-supervisor"])
         return case
 
-    def _report(self, created: list[str], passwords: dict[str, str], logins_path: Path) -> None:
+    def _report(self, created: list[str], logins: dict[str, "DemoLogin"], logins_path: Path) -> None:
         if created:
             self.stdout.write(self.style.SUCCESS("Demo data created: " + "; ".join(created) + "."))
         else:
@@ -196,40 +220,65 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"  {'username':<20}{'password':<28}role in {LEGAL_AID[0]}")
         for username, role in DEMO_USERS.items():
-            self.stdout.write(f"  {username:<20}{passwords[username]:<28}{role.label}")
+            self.stdout.write(f"  {username:<20}{logins[username].password:<28}{role.label}")
         self.stdout.write("")
         self.stdout.write(f"demo-investigator is also an investigator in {POLICE[0]} (see the organisation switcher).")
+        self.stdout.write("")
+        self.stdout.write(f"Django admin ({DEMO_URL}admin/), staff login:")
+        self.stdout.write(f"  {STAFF_USER:<20}{logins[STAFF_USER].password:<28}staff (superuser, in no organisation)")
+        self.stdout.write("")
+        self.stdout.write(
+            f"{' and '.join(TWO_FACTOR_USERS)} sign in with a second factor ({POLICE[0]} requires one, and staff"
+        )
+        self.stdout.write("always do). Add these keys to an authenticator app (time-based, 6 digits, 30 s):")
+        for username in TWO_FACTOR_USERS:
+            self.stdout.write(f"  {username:<20}{totp_secret_text(logins[username].totp_key)}")
         self.stdout.write(f"These logins are kept in {logins_path} (readable only by its owner).")
 
 
-def demo_passwords(path: Path) -> tuple[dict[str, str], set[str]]:
-    """The demo passwords from the logins file, generating (and saving) any that are missing.
+@dataclass(frozen=True)
+class DemoLogin:
+    password: str
+    totp_key: str = ""  # hex, for the accounts in TWO_FACTOR_USERS
 
-    Returns the passwords and the usernames whose password was generated by this call.
+
+def demo_logins(path: Path) -> tuple[dict[str, DemoLogin], set[str]]:
+    """The demo logins from the logins file, generating (and saving) any that are missing or incomplete.
+
+    Returns the logins and the usernames whose login was generated by this call.
     """
-    passwords: dict[str, str] = {}
+    logins: dict[str, DemoLogin] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             fields = line.split()
-            if len(fields) >= 2 and fields[0] in DEMO_USERS:
-                passwords[fields[0]] = fields[1]
-    generated = {username for username in DEMO_USERS if username not in passwords}
+            if len(fields) >= 2 and fields[0] in LOGIN_NAMES:
+                logins[fields[0]] = DemoLogin(fields[1], fields[3] if len(fields) >= 4 else "")
+    generated = {
+        username
+        for username in LOGIN_NAMES
+        if username not in logins or (username in TWO_FACTOR_USERS and not logins[username].totp_key)
+    }
     for username in generated:
-        passwords[username] = secrets.token_urlsafe(15)
+        key = new_totp_key() if username in TWO_FACTOR_USERS else ""
+        logins[username] = DemoLogin(secrets.token_urlsafe(15), key)
     if generated:
-        _logins_write(path, passwords)
+        _logins_write(path, logins)
     else:
         # Tighten a file someone copied or restored with looser permissions.
         path.chmod(0o600)
-    return passwords, generated
+    return logins, generated
 
 
-def _logins_write(path: Path, passwords: dict[str, str]) -> None:
+def _logins_write(path: Path, logins: dict[str, DemoLogin]) -> None:
+    roles = {**{username: role.value for username, role in DEMO_USERS.items()}, STAFF_USER: "staff"}
     lines = [
         "# Evidence Media demo logins, generated once by `manage.py seed_demo`. Demo data only.",
-        f"# Sign in at {DEMO_URL}",
-        f"{'username':<20}{'password':<28}role",
-        *(f"{username:<20}{passwords[username]:<28}{role.value}" for username, role in DEMO_USERS.items()),
+        f"# Sign in at {DEMO_URL}; the last column is the authenticator key (hex) of accounts with a second factor.",
+        f"{'username':<20}{'password':<28}{'role':<14}authenticator key",
+        *(
+            f"{username:<20}{logins[username].password:<28}{roles[username]:<14}{logins[username].totp_key}".rstrip()
+            for username in LOGIN_NAMES
+        ),
     ]
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # Created 0600 from the start, so the passwords are never readable by others, not even briefly.
@@ -237,3 +286,8 @@ def _logins_write(path: Path, passwords: dict[str, str]) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     os.replace(partial, path)
+
+
+def totp_code(key_hex: str) -> str:
+    """The code an authenticator app holding `key_hex` shows now."""
+    return f"{totp(bytes.fromhex(key_hex), step=TOTP_STEP, digits=TOTP_DIGITS):0{TOTP_DIGITS}d}"

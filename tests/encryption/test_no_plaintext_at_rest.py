@@ -17,13 +17,12 @@ from cases.models import EvidenceItem
 from tests.conftest import PASSWORD
 
 
-def _png_carrying(marker: bytes) -> bytes:
-    """A PNG stored without compression, so the marker (its first row of pixels) lies in the file verbatim."""
+def _tiff_carrying(marker: bytes) -> bytes:
+    """An uncompressed TIFF, so the marker (its first row of pixels) lies in the file verbatim."""
     width = len(marker) // 3
-    pixels = bytearray(marker + os.urandom(width * 3 * 15))
-    image = Image.frombytes("RGB", (width, 16), bytes(pixels))
+    image = Image.frombytes("RGB", (width, 16), marker + os.urandom(width * 3 * 15))
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=0)
+    image.save(buffer, "TIFF", compression=None)
     return buffer.getvalue()
 
 
@@ -36,13 +35,13 @@ def test_a_marker_in_an_upload_appears_in_no_file_under_the_data_directory(
 ):
     # Given a PNG whose pixels carry a random marker, uploaded through the page as a caseworker would
     marker = secrets.token_bytes(48)
-    data = _png_carrying(marker)
+    data = _tiff_carrying(marker)
     assert marker in data
     client.login(username=alpha.investigator.username, password=PASSWORD)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/cases/{alpha.case.public_id}/evidence/",
-            {"files": [SimpleUploadedFile("marker.png", data, content_type="image/png")]},
+            {"files": [SimpleUploadedFile("marker.tif", data, content_type="image/tiff")]},
         )
     assert response.status_code == 302
     item = EvidenceItem.objects.get(case=alpha.case)
@@ -57,7 +56,7 @@ def test_a_marker_in_an_upload_appears_in_no_file_under_the_data_directory(
     export = client.get(f"/custody/cases/{alpha.case.public_id}/export/")
     assert export.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(export.streaming_content))) as archive:
-        media = [name for name in archive.namelist() if name.endswith("/media.png")]
+        media = [name for name in archive.namelist() if name.endswith("/media.tif")]
         assert archive.read(media[0]) == data  # the recipient gets the plaintext, and is told so
         assert b'"encrypted": false' in archive.read("manifest.json")
 

@@ -14,9 +14,7 @@ from encryption.hierarchy import DataKeyDestroyed, DataKeyMaterial, data_key_fin
 from encryption.models import DataKey
 
 
-def test_a_shredded_item_cannot_be_decrypted_from_a_copy_of_its_ciphertext_taken_before(
-    alpha, analysed, tmp_path
-):
+def test_a_shredded_item_cannot_be_decrypted_from_a_copy_of_its_ciphertext_taken_before(alpha, analysed, tmp_path):
     # Given analysed media and a copy of its ciphertext taken before deletion (a backup)
     item = analysed(alpha.case, alpha.investigator)
     stored = Path(storages["evidence"].path(item.storage_key))

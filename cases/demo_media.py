@@ -1,5 +1,6 @@
 """Small, generated media for the demo and the tests: a camera-like JPEG, an edited and a stripped copy of it,
-a PNG carrying Stable-Diffusion-style generation parameters, and a short MP4. All of it is clearly demo data.
+a PNG carrying Stable-Diffusion-style generation parameters, a JPEG declared AI-generated, and a short MP4. All of
+it is clearly demo data.
 
 Every generator takes an output directory and returns the path it wrote. Output is deterministic for a given
 Pillow, libjpeg, ExifTool and FFmpeg build, so reseeding gives the same digests (and so the same duplicates).
@@ -117,6 +118,21 @@ def generated_png_create(directory: Path, name: str = "00042-1234567890.png") ->
     info = PngInfo()
     info.add_text("parameters", SD_PARAMETERS)
     _scene((512, 512), sky=(250, 170, 110), ground=(222, 196, 150)).save(path, "PNG", pnginfo=info)
+    return path
+
+
+# The IPTC digital source type Adobe Firefly and other generators declare for wholly AI-made pictures.
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+def ai_declared_jpeg_create(directory: Path, name: str = "firefly-output.jpg") -> Path:
+    """A JPEG declared AI-generated the way Adobe Firefly declares it, without C2PA: XMP DigitalSourceType
+    trainedAlgorithmicMedia and CreatorTool "Adobe Firefly" (written by ExifTool; a demo, not Firefly output)."""
+    path = Path(directory) / name
+    _scene((512, 512), sky=(170, 120, 220), ground=(90, 60, 140)).save(path, "JPEG", quality=90)
+    exiftool_write(
+        path, {"XMP-iptcExt:DigitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "XMP-xmp:CreatorTool": "Adobe Firefly"}
+    )
     return path
 
 

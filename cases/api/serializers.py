@@ -4,7 +4,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from forensics.assessment import EDITING_KINDS
+from forensics.presentation import assessment_lines
 
 from ..models import (
     ApiToken,
@@ -104,6 +108,62 @@ class AcquisitionSerializer(serializers.Serializer):
     collected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+class SyntheticMediaAnswerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["declared", "none"], help_text="Declared as AI-generated, or not.")
+    by = serializers.ListField(child=serializers.CharField(), help_text="Generators the declarations name.")
+    rules = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="The rules whose findings declare it."
+    )
+    text = serializers.CharField(help_text='The answer in words ("declared by Adobe Firefly").')
+
+
+class EditingAnswerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["found", "none"], help_text="Evidence of editing or re-encoding found.")
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EDITING_KINDS)), help_text="The kinds of change, most telling first."
+    )
+    software = serializers.ListField(child=serializers.CharField(), help_text="Editing software the metadata names.")
+    rules = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="The rules whose findings are the evidence."
+    )
+    text = serializers.CharField(help_text="The answer in words.")
+
+
+class ProvenanceAnswerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["intact", "broken", "unreadable", "none"],
+        help_text="C2PA provenance: signed and unchanged, changed after signing, present but unreadable, or none.",
+    )
+    signer = serializers.CharField(allow_null=True, help_text="The certificate issuer of the active manifest.")
+    trusted = serializers.BooleanField(help_text="The signer is on a trust list configured on this server.")
+    text = serializers.CharField(help_text="The answer in words.")
+
+
+class MetadataAnswerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["present", "removed", "none"],
+        help_text="Capture metadata present, removed from a format that carries it (EM-STRIP-001), or none at all.",
+    )
+    text = serializers.CharField(help_text="The answer in words.")
+
+
+class AssessmentSerializer(serializers.Serializer):
+    """The four questions answered from the latest finished analysis's findings (see docs/api.md)."""
+
+    synthetic_media = SyntheticMediaAnswerSerializer()
+    editing = EditingAnswerSerializer()
+    provenance = ProvenanceAnswerSerializer()
+    metadata = MetadataAnswerSerializer()
+
+
+def assessment_with_words(assessment: dict) -> dict | None:
+    """The stored assessment of an item with each answer's words added; None before its first analysis ends."""
+    if not assessment:
+        return None
+    words = {line.aspect: line.text for line in assessment_lines(assessment)}
+    return {aspect: {**assessment.get(aspect, {}), "text": words[aspect]} for aspect in words}
+
+
 class EvidenceItemSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     case = serializers.UUIDField(source="case.public_id", read_only=True)
@@ -113,6 +173,10 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     duplicate_of = serializers.UUIDField(source="duplicate_of.public_id", read_only=True, allow_null=True)
     type_mismatches = serializers.ListField(child=serializers.CharField(), read_only=True)
     media_held = serializers.BooleanField(read_only=True)
+    assessment = serializers.SerializerMethodField(
+        help_text="Synthetic media, editing or re-encoding, provenance and metadata, answered from the latest "
+        "finished analysis; null until one has finished."
+    )
 
     class Meta:
         model = EvidenceItem
@@ -134,10 +198,15 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "acquired_at",
             "analysis_status",
             "verdict",
+            "assessment",
             "media_held",
             "media_deleted_at",
             "media_deleted_reason",
         ]
+
+    @extend_schema_field(AssessmentSerializer(allow_null=True))
+    def get_assessment(self, item: EvidenceItem) -> dict | None:
+        return assessment_with_words(item.assessment)
 
 
 class EvidenceUploadSerializer(AcquisitionSerializer):

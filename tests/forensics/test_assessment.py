@@ -6,14 +6,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cases.demo_media import camera_jpeg_create, edited_jpeg_create, stripped_jpeg_create
+from cases.demo_media import ai_declared_jpeg_create, camera_jpeg_create, edited_jpeg_create, stripped_jpeg_create
 from forensics.analysers.pipeline import analyse_file
 from forensics.assessment import assessment_make
 from forensics.presentation import assessment_lines
 from forensics.rules.engine import evaluate
-from tests.forensics.conftest import exiftool_write
-
-FIREFLY_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 
 def _assess(path: Path) -> dict:
@@ -25,16 +22,8 @@ def _words(assessment: dict) -> dict[str, str]:
     return {line.aspect: line.text for line in assessment_lines(assessment)}
 
 
-def ai_declared_jpeg(directory: Path) -> Path:
-    """A picture declared, as Adobe Firefly declares its output, with the IPTC digital source type and the tool."""
-    path = directory / "firefly-output.jpg"
-    Image.new("RGB", (256, 256), (200, 100, 50)).save(path, quality=90)
-    exiftool_write(path, f"-XMP-iptcExt:DigitalSourceType={FIREFLY_SOURCE_TYPE}", "-XMP-xmp:CreatorTool=Adobe Firefly")
-    return path
-
-
 def test_ai_declared_file_names_its_generator_and_nothing_else(tmp_path):
-    assessment = _assess(ai_declared_jpeg(tmp_path))
+    assessment = _assess(ai_declared_jpeg_create(tmp_path))
 
     assert assessment["synthetic_media"] == {
         "state": "declared",

@@ -45,6 +45,11 @@ EDITING_RULES: dict[str, str] = {
     "EM-THUMB-003": "thumbnail",
     "EM-THUMB-005": "thumbnail",
     "EM-PROV-004": "declared",
+    "EM-VIDEO-001": "reencoded",
+    "EM-VIDEO-002": "software",
+    "EM-VIDEO-003": "modified",
+    "EM-VIDEO-004": "cut",
+    "EM-VIDEO-006": "reencoded",
 }
 # The order the kinds of change are listed in: the most telling first.
 EDITING_KINDS = (

@@ -12,8 +12,21 @@ from .roles import Role
 
 
 class CaseForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(
+        max_length=200,
+        error_messages={
+            "max_length": gettext_lazy(
+                "The title is %(show_value)d characters long; the limit is %(limit_value)d. Shorten it and save "
+                "again (nothing was saved)."
+            )
+        },
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A browser cuts a pasted text at `maxlength` without a word; the server's refusal says so instead.
+        self.fields["title"].widget.attrs.pop("maxlength", None)
 
 
 class AcquisitionForm(forms.Form):

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http.multipartparser import MultiPartParser
 
 from encryption.hierarchy import DataKeyMaterial
 
@@ -144,10 +145,34 @@ def receive_path(path: Path) -> ReceivedFile:
         return receive_stream(iter(lambda: source.read(CHUNK_SIZE), b""), original_name=path.name)
 
 
+class ClientNameMultiPartParser(MultiPartParser):
+    """Django's multipart parser, except that a file part's name reaches the upload handler exactly as the client
+    sent it. Django keeps only what follows the last slash or backslash, unescapes HTML entities and drops
+    unprintable characters, so `<script>alert(1)</script>.jpg` would arrive as `script>.jpg`: the name is
+    evidence, and it is only ever stored as data (cases/filenames.py) and escaped on display, never used as a path.
+    An empty name still means "no file chosen"."""
+
+    def sanitize_file_name(self, file_name):
+        return file_name or None
+
+
 class HashingUploadHandler(FileUploadHandler):
-    """Django upload handler: every file part of a request becomes a ReceivedFile, refused past the size limit."""
+    """Django upload handler: every file part of a request becomes a ReceivedFile, refused past the size limit.
+
+    It parses the multipart body itself, with ClientNameMultiPartParser (Django lets the first handler take over
+    the parse), so the original file names survive; the parse then calls this same handler for every file."""
 
     chunk_size = CHUNK_SIZE
+    parsing = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if self.parsing:
+            return None  # the parse below is under way: Django goes on with its own loop, calling new_file etc.
+        self.parsing = True
+        try:
+            return ClientNameMultiPartParser(META, input_data, [self], encoding).parse()
+        finally:
+            self.parsing = False
 
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)

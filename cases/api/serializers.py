@@ -98,14 +98,33 @@ class RetentionSerializer(serializers.ModelSerializer):
 
 
 class DigestSerializer(serializers.Serializer):
-    algorithm = serializers.CharField()
-    value = serializers.CharField()
+    algorithm = serializers.CharField(help_text="sha256, sha1 or md5.")
+    value = serializers.CharField(help_text="The digest of the bytes as received, in lower-case hex.")
+
+
+FOUND_AT_HELP = "Where the material was found: a URL or a platform and account."
 
 
 class AcquisitionSerializer(serializers.Serializer):
-    found_at = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    collected_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    collected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    """Where the material was found, by whom and when: the same three names in an upload and in every item."""
+
+    found_at = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the material was found: a URL or a platform and account (up to 2,000 characters).",
+    )
+    collected_by = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who collected it (up to 200 characters).",
+    )
+    collected_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it was collected (ISO 8601, with offset)."
+    )
 
 
 class SyntheticMediaAnswerSerializer(serializers.Serializer):
@@ -165,14 +184,32 @@ def assessment_with_words(assessment: dict) -> dict | None:
 
 
 class EvidenceItemSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    case = serializers.UUIDField(source="case.public_id", read_only=True)
-    case_reference = serializers.CharField(source="case.reference", read_only=True)
-    digests = DigestSerializer(many=True, read_only=True)
-    received_by = serializers.CharField(source="received_by.username", read_only=True)
-    duplicate_of = serializers.UUIDField(source="duplicate_of.public_id", read_only=True, allow_null=True)
-    type_mismatches = serializers.ListField(child=serializers.CharField(), read_only=True)
-    media_held = serializers.BooleanField(read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True, help_text="The item's id, for evidence/{id}/.")
+    case = serializers.UUIDField(source="case.public_id", read_only=True, help_text="The id of its case.")
+    case_reference = serializers.CharField(source="case.reference", read_only=True, help_text="E.g. EM-2026-00012.")
+    digests = DigestSerializer(many=True, read_only=True, help_text="SHA-256, SHA-1 and MD5 of the bytes received.")
+    received_by = serializers.CharField(
+        source="received_by.username", read_only=True, help_text="Who uploaded or imported it."
+    )
+    duplicate_of = serializers.UUIDField(
+        source="duplicate_of.public_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The earlier item of this organisation with the same SHA-256, if any.",
+    )
+    type_mismatches = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Where the declared type or the name's extension disagrees with the bytes, in words.",
+    )
+    found_at = serializers.CharField(source="acquired_from", read_only=True, help_text=FOUND_AT_HELP)
+    collected_by = serializers.CharField(source="acquired_by", read_only=True, help_text="Who collected it.")
+    collected_at = serializers.DateTimeField(
+        source="acquired_at", read_only=True, allow_null=True, help_text="When it was collected."
+    )
+    media_held = serializers.BooleanField(
+        read_only=True, help_text="False once the stored bytes were deleted (retention or by hand)."
+    )
     assessment = serializers.SerializerMethodField(
         help_text="Synthetic media, editing or re-encoding, provenance and metadata, answered from the latest "
         "finished analysis; null until one has finished."
@@ -193,9 +230,9 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "duplicate_of",
             "received_at",
             "received_by",
-            "acquired_from",
-            "acquired_by",
-            "acquired_at",
+            "found_at",
+            "collected_by",
+            "collected_at",
             "analysis_status",
             "verdict",
             "assessment",
@@ -204,6 +241,21 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "media_deleted_reason",
         ]
 
+        extra_kwargs = {
+            "original_filename": {
+                "help_text": "The file name exactly as the client sent it (control characters written as \\uXXXX); "
+                "data only, never a path."
+            },
+            "declared_mime_type": {"help_text": "The type the client declared for the file part."},
+            "detected_mime_type": {"help_text": "The type libmagic reads from the bytes."},
+            "size": {"help_text": "Bytes received."},
+            "received_at": {"help_text": "When the bytes were received."},
+            "analysis_status": {"help_text": "queued, running, done or failed."},
+            "verdict": {"help_text": "ok, attention or compromised; empty until an analysis is done."},
+            "media_deleted_at": {"help_text": "When the stored bytes were deleted (null while held)."},
+            "media_deleted_reason": {"help_text": "Why they were deleted."},
+        }
+
     @extend_schema_field(AssessmentSerializer(allow_null=True))
     def get_assessment(self, item: EvidenceItem) -> dict | None:
         return assessment_with_words(item.assessment)
@@ -211,19 +263,22 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(AcquisitionSerializer):
     files = serializers.ListField(
-        child=serializers.FileField(), allow_empty=False, help_text="One or more image or video files."
+        child=serializers.FileField(),
+        allow_empty=False,
+        help_text="One or more image or video files, each a part named `files` (repeat the part for each file). "
+        "Its file name is kept exactly as sent.",
     )
 
 
 class EvidenceRefusalSerializer(serializers.Serializer):
-    file = serializers.CharField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
+    file = serializers.CharField(help_text="The refused file's name, as sent.")
+    detail = serializers.CharField(help_text="Why it was refused, for a person to read.")
+    code = serializers.CharField(help_text="UnsupportedEvidenceType, UploadTooLarge, CaseClosed…")
 
 
 class EvidenceUploadResultSerializer(serializers.Serializer):
-    items = EvidenceItemSerializer(many=True)
-    refused = EvidenceRefusalSerializer(many=True)
+    items = EvidenceItemSerializer(many=True, help_text="The items received, in the order of the parts.")
+    refused = EvidenceRefusalSerializer(many=True, help_text="Files refused while others were received.")
 
 
 class MembershipSerializer(serializers.ModelSerializer):

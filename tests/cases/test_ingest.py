@@ -246,9 +246,9 @@ def test_acquisition_context_is_recorded(investigator_client, alpha):
         collected_at="2026-11-20T10:15:00Z",
     )
     item = response.json()["items"][0]
-    assert item["acquired_from"] == "https://social.example/post/123"
-    assert item["acquired_by"] == "Caseworker R."
-    assert item["acquired_at"] == "2026-11-20T10:15:00Z"
+    assert item["found_at"] == "https://social.example/post/123"
+    assert item["collected_by"] == "Caseworker R."
+    assert item["collected_at"] == "2026-11-20T10:15:00Z"
 
 
 def test_case_references_are_generated_unique_and_sequential(alpha):

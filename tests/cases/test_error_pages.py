@@ -1,0 +1,88 @@
+"""Error answers: pages in the site layout that say why in plain words and offer a way back; the API answers JSON
+for every error, Django's DEBUG pages included; no "No EvidenceItem matches the given query"."""
+
+import uuid
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import RequestFactory
+
+from cases.api.errors import server_failure
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def auditor_client(client, alpha):
+    client.login(username=alpha.auditor.username, password=PASSWORD)
+    return client
+
+
+def test_403_page_names_the_role_and_what_it_lacks_in_the_site_layout(auditor_client, alpha):
+    response = auditor_client.post(f"/cases/{alpha.case.public_id}/evidence/")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Your role (Auditor) cannot do this: upload evidence is not part of it." in page
+    assert 'class="topbar"' in page and 'href="/"' in page  # the layout, and a way back
+
+
+def test_404_for_a_foreign_case_is_a_sentence_in_the_layout(auditor_client, beta):
+    response = auditor_client.get(f"/cases/{beta.case.public_id}/")
+
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no case at this address that you can see." in page
+    assert "matches the given query" not in page and 'class="topbar"' in page
+
+
+def test_404_for_an_unknown_page_offers_a_way_back(auditor_client):
+    response = auditor_client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "Back to the dashboard" in response.content.decode()
+
+
+def test_api_404_for_a_foreign_item_is_a_sentence(auditor_client, beta):
+    response = auditor_client.get(f"/api/v1/cases/{beta.case.public_id}/")
+
+    body = response.json()
+    assert response.status_code == 404 and body["code"] == "not_found"
+    assert body["detail"].startswith("There is no case at this address that you can see.")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/cases/not-a-uuid/", "/api/v1/evidence/12/"])
+def test_api_answers_json_for_unknown_paths_and_malformed_ids_even_under_debug(auditor_client, settings, debug, path):
+    settings.DEBUG = debug
+
+    response = auditor_client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_api_server_failure_is_json_and_the_page_is_in_the_layout(db):
+    api = server_failure(RequestFactory().get("/api/v1/cases/"))
+    page = server_failure(RequestFactory().get("/cases/"))
+
+    assert api.status_code == page.status_code == 500
+    assert api["Content-Type"] == "application/json"
+    assert "Something went wrong on our side" in page.content.decode()
+    assert 'class="topbar"' in page.content.decode()
+
+
+def test_foreign_evidence_id_answers_alike_whether_it_exists_or_not(auditor_client, beta):
+    from cases.models import EvidenceItem
+
+    assert not EvidenceItem.objects.exists()
+    missing = auditor_client.get(f"/api/v1/evidence/{uuid.uuid4()}/").json()
+    assert missing["detail"].startswith("There is no evidence item at this address that you can see.")
+
+
+def test_favicon_address_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302 and response["Location"] == "/static/favicon.ico"
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file's header

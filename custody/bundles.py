@@ -15,10 +15,11 @@ from cases.models import EvidenceItem, Organisation
 
 from . import merkle
 from .canonical import datetime_text
-from .chain import bundle_manifest_signing_payload, entry_leaf_hashes
+from .chain import bundle_manifest_signing_payload
 from .checkpoints import checkpoint_fields, checkpoint_make
 from .keys import active_key_id, public_keys, signing_key
 from .ledger import ledger_entries
+from .merkle_store import TreeIncomplete, stored_inclusion_proof, stored_leaf_hashes, stored_root
 from .models import Checkpoint, CustodyEvent
 from .signing import public_key_b64, public_key_pem
 from .timestamps import checkpoint_timestamp_document
@@ -80,27 +81,40 @@ def _latest_checkpoint(organisation: Organisation) -> Checkpoint | None:
     return Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
 
 
+def ledger_inclusion_proofs(
+    organisation: Organisation, checkpoint: Checkpoint, entries: list[dict]
+) -> list[list[bytes]]:
+    """Each entry's inclusion proof against the checkpoint, read from the stored subtrees (O(log n) rows each).
+
+    Leaf i of the checkpoint's tree must be the entry with sequence i + 1 and the stored tree must still have the
+    checkpoint's root; LedgerNotIntact otherwise, since proofs against a tree the ledger no longer holds would not
+    verify (custody verification says what is wrong).
+    """
+    leaves = stored_leaf_hashes(organisation.pk, [entry["sequence"] - 1 for entry in entries])
+    try:
+        intact = stored_root(organisation.pk, checkpoint.tree_size).hex() == checkpoint.root_hash and all(
+            leaves.get(entry["sequence"] - 1) == merkle.leaf_hash(bytes.fromhex(entry["entry_hash"]))
+            for entry in entries
+        )
+        if not intact:
+            raise LedgerNotIntact(organisation)
+        return [stored_inclusion_proof(organisation.pk, e["sequence"] - 1, checkpoint.tree_size) for e in entries]
+    except TreeIncomplete:
+        raise LedgerNotIntact(organisation) from None
+
+
 def custody_bundle_build(*, item: EvidenceItem) -> dict[str, Any]:
     """Return the item's custody bundle as a JSON-ready dict."""
     organisation = item.case.organisation
     checkpoint = covering_checkpoint(item)
     entries = ledger_entries(CustodyEvent.objects.filter(evidence=item, sequence__lte=checkpoint.tree_size))
-    hashes = list(
-        CustodyEvent.objects.filter(organisation=organisation, sequence__lte=checkpoint.tree_size)
-        .order_by("sequence")
-        .values_list("entry_hash", flat=True)
-    )
-    # Leaf i of the checkpoint's tree is the entry with sequence i + 1; a gap or a changed hash breaks that.
-    if len(hashes) != checkpoint.tree_size or any(hashes[e["sequence"] - 1] != e["entry_hash"] for e in entries):
-        raise LedgerNotIntact(organisation)
-    leaves = entry_leaf_hashes([{"entry_hash": value} for value in hashes])
     events = [
         {
             "leaf_index": entry["sequence"] - 1,
             "entry": entry_as_json(entry),
-            "inclusion_proof": [node.hex() for node in merkle.inclusion_proof(leaves, entry["sequence"] - 1)],
+            "inclusion_proof": [node.hex() for node in proof],
         }
-        for entry in entries
+        for entry, proof in zip(entries, ledger_inclusion_proofs(organisation, checkpoint, entries), strict=True)
     ]
     manifest: dict[str, Any] = {
         "organisation": str(organisation.public_id),

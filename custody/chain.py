@@ -51,6 +51,7 @@ class ProblemKind(StrEnum):
     BAD_SIGNATURE = "bad_signature"  # the signature does not match the entry_hash under that key
     ROLLBACK = "rollback"  # fewer entries than a checkpoint covers: the tail was removed
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # the entries a checkpoint covers are not the ones it saw
+    TREE_MISMATCH = "tree_mismatch"  # the stored subtree hashes are not those of the entries
 
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(ProblemKind)}
@@ -67,6 +68,7 @@ PROBLEM_LABELS = {
     ProblemKind.BAD_SIGNATURE: "bad signature",
     ProblemKind.ROLLBACK: "rolled back",
     ProblemKind.CHECKPOINT_MISMATCH: "inconsistent with a checkpoint",
+    ProblemKind.TREE_MISMATCH: "Merkle tree store inconsistent",
 }
 
 

@@ -1,15 +1,23 @@
 """Signed checkpoints: the organisation's Merkle tree head, made on a schedule and whenever a report is made."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Organisation
 
-from . import merkle
-from .chain import checkpoint_signing_payload, entry_leaf_hashes
+from .chain import checkpoint_signing_payload
 from .keys import signing_key
 from .ledger import custody_event_record
+from .merkle_store import stored_root, tree_size
 from .models import Action, Checkpoint, CustodyEvent
+from .notes import CheckpointNote, checkpoint_note_sign
+
+
+def checkpoint_origin(organisation: Organisation) -> str:
+    """The organisation's log name in signed notes: the installation's origin prefix and the organisation's
+    public id (also the name of the key that signs its notes)."""
+    return f"{settings.EVIDENCEMEDIA_CHECKPOINT_ORIGIN}/{organisation.public_id}"
 
 
 def checkpoint_fields(checkpoint: Checkpoint, organisation: Organisation) -> dict:
@@ -28,24 +36,26 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
     """Sign the current tree head; None when nothing but checkpoint events was appended since the last
     checkpoint (unless forced).
 
-    The checkpoint is then itself recorded as an event, which the next checkpoint will cover.
+    Reads the root from the stored subtrees (O(log n) rows). The head is signed twice with the custody key: as
+    the canonical JSON fields (custody.chain) and as a C2SP signed note (custody.notes). The checkpoint is then
+    itself recorded as an event, which the next checkpoint will cover.
     """
     Organisation.objects.lock(organisation.pk)
-    hashes = list(
-        CustodyEvent.objects.filter(organisation=organisation).order_by("sequence").values_list("entry_hash", flat=True)
-    )
+    size = tree_size(organisation.pk)
     latest = Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
-    if not hashes or (latest and not force and not _appended_since(organisation, latest)):
+    if not size or (latest and not force and not _appended_since(organisation, latest)):
         return None
     key = signing_key()
+    root = stored_root(organisation.pk, size)
     fields = {
         "organisation": organisation.public_id,
-        "tree_size": len(hashes),
-        "root_hash": merkle.root(entry_leaf_hashes([{"entry_hash": h} for h in hashes])).hex(),
+        "tree_size": size,
+        "root_hash": root.hex(),
         "made_at": timezone.now(),
         "key_id": key.key_id,
     }
     _, signature = key.sign(checkpoint_signing_payload(fields))
+    origin = checkpoint_origin(organisation)
     checkpoint = Checkpoint(
         organisation=organisation,
         tree_size=fields["tree_size"],
@@ -53,6 +63,7 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
         made_at=fields["made_at"],
         key_id=key.key_id,
         signature=signature,
+        note=checkpoint_note_sign(CheckpointNote(origin, size, root), origin, key.private_key),
     )
     checkpoint.save()
     from .timestamps import checkpoint_timestamp_after_commit  # imported here: timestamps reads this module
@@ -68,11 +79,12 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
 
 
 def _appended_since(organisation: Organisation, checkpoint: Checkpoint) -> bool:
-    # A checkpoint's own "checkpoint made" event does not call for another checkpoint: otherwise the schedule
-    # would sign a new one on every run for ever, each covering nothing but the previous one's event.
+    # A checkpoint's own "checkpoint made" event (and its witnesses' "checkpoint cosigned") does not call for
+    # another checkpoint: otherwise the schedule would sign a new one on every run for ever, each covering nothing
+    # but the previous one's events.
     return (
         CustodyEvent.objects.filter(organisation=organisation, sequence__gt=checkpoint.tree_size)
-        .exclude(action=Action.CHECKPOINT_MADE)
+        .exclude(action__in=[Action.CHECKPOINT_MADE, Action.CHECKPOINT_COSIGNED])
         .exists()
     )
 

@@ -14,6 +14,7 @@ from cases.models import Case, EvidenceItem, Organisation
 from .chain import GENESIS, entry_seal
 from .high_water import HighWaterError, high_water_load, high_water_raise, high_water_read
 from .keys import signing_key
+from .merkle_store import tree_append
 from .models import Action, CustodyEvent
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ def custody_event_record(
         signature=sealed["signature"],
     )
     event.save()
+    tree_append(organisation_id=organisation.pk, entry_hash=event.entry_hash)
     # robust: the entry is committed whatever happens to the file; a failed write is logged and only leaves
     # the mark lagging, which the next append's commit repairs.
     transaction.on_commit(

@@ -10,7 +10,8 @@ the same shape along its path), so whatever records a root must record and sign 
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -30,7 +31,111 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """Return the Merkle tree hash of a sequence of leaf hashes (EMPTY_ROOT for none)."""
     if not leaf_hashes:
         return EMPTY_ROOT
-    return _subtree_root(leaf_hashes, 0, len(leaf_hashes))
+    return fold([_perfect_root(leaf_hashes, node) for node in range_nodes(0, len(leaf_hashes))])
+
+
+class Node(NamedTuple):
+    """A perfect subtree: the 2**level leaves from index * 2**level on. Level 0 is a leaf hash itself."""
+
+    level: int
+    index: int
+
+
+def range_nodes(start: int, end: int) -> list[Node]:
+    """Return the perfect subtrees that make up leaves [start, end), largest (leftmost) first.
+
+    ``start`` must be a multiple of a power of two at least ``end - start``, as every subtree of an RFC 6962
+    tree is; the subtree's hash is then ``fold`` of these nodes' hashes (the binary digits of its size).
+    """
+    nodes = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        nodes.append(Node(level, start >> level))
+        start += 1 << level
+    return nodes
+
+
+def fold(hashes: Sequence[bytes]) -> bytes:
+    """Return the RFC 6962 hash of adjacent perfect subtrees given largest first: folded from the right."""
+    result = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        result = node_hash(left, result)
+    return result
+
+
+def root_nodes(size: int) -> list[Node]:
+    """Return the perfect subtrees whose fold is the root of the tree of ``size`` leaves (at most log2 n + 1)."""
+    if size < 1:
+        raise ValueError(f"tree size {size} is not at least 1")
+    return range_nodes(0, size)
+
+
+def inclusion_proof_nodes(index: int, size: int) -> list[list[Node]]:
+    """Return the audit path (RFC 6962 §2.1.1) of leaf ``index`` in a tree of ``size`` leaves, as subtrees:
+    each proof element is the fold of one list of perfect subtrees. Ordered from the leaf's sibling upward.
+
+    Only the one sibling that lies on the tree's ragged right edge is not itself perfect, so the whole proof
+    names at most 2 log2 n perfect subtrees: what a store of perfect subtree hashes reads to answer it.
+    """
+    if size < 1:
+        raise ValueError(f"tree size {size} is not at least 1")
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is not within 0..{size - 1}")
+    path: list[list[Node]] = []
+    start, end = 0, size
+    while end - start > 1:
+        split = start + _largest_power_of_two_below(end - start)
+        if index < split:
+            path.append(range_nodes(split, end))
+            end = split
+        else:
+            path.append(range_nodes(start, split))
+            start = split
+    path.reverse()
+    return path
+
+
+def consistency_proof_nodes(old_size: int, new_size: int) -> list[list[Node]]:
+    """Return the consistency proof (RFC 6962 §2.1.2) from ``old_size`` to ``new_size`` leaves, as subtrees
+    (see ``inclusion_proof_nodes``). Requires 0 < old_size <= new_size; equal sizes give an empty proof."""
+    if not 0 < old_size <= new_size:
+        raise ValueError(f"old tree size {old_size} is not within 1..{new_size}")
+    proof: list[list[Node]] = []
+    start, end = 0, new_size
+    # SUBPROOF(m, D[start:end], complete) unrolled; "complete" stays true while the old tree is exactly the
+    # left part, in which case its root is already known to the verifier and is not sent.
+    complete = True
+    while old_size != end:
+        split = start + _largest_power_of_two_below(end - start)
+        if old_size <= split:
+            proof.append(range_nodes(split, end))
+            end = split
+        else:
+            proof.append(range_nodes(start, split))
+            start = split
+            complete = False
+    if not complete:
+        proof.append(range_nodes(start, end))
+    proof.reverse()
+    return proof
+
+
+def tree_nodes(leaf_hashes: Iterable[bytes]) -> Iterator[tuple[Node, bytes]]:
+    """Yield every perfect subtree of the tree over ``leaf_hashes`` with its hash, in the order an append-only
+    store writes them (a leaf, then each subtree it completes). Keeps only the O(log n) open subtrees in memory."""
+    stack: list[bytes] = []
+    for position, leaf in enumerate(leaf_hashes):
+        yield Node(0, position), leaf
+        subtree = leaf
+        for level in range(trailing_ones(position)):
+            subtree = node_hash(stack.pop(), subtree)
+            yield Node(level + 1, position >> (level + 1)), subtree
+        stack.append(subtree)
+
+
+def trailing_ones(number: int) -> int:
+    """The number of subtrees that leaf ``number`` (0-based) completes: its trailing 1 bits."""
+    return (~number & (number + 1)).bit_length() - 1
 
 
 def prefix_roots(leaf_hashes: Sequence[bytes], sizes: Sequence[int]) -> dict[int, bytes]:
@@ -51,10 +156,7 @@ def prefix_roots(leaf_hashes: Sequence[bytes], sizes: Sequence[int]) -> dict[int
             width *= 2
         stack.append((width, node))
         if count in wanted:
-            folded = stack[-1][1]
-            for _, left in reversed(stack[:-1]):
-                folded = node_hash(left, folded)
-            roots[count] = folded
+            roots[count] = fold([subtree for _, subtree in stack])
     return roots
 
 
@@ -62,27 +164,13 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None =
     """Return the audit path (RFC 6962 §2.1.1) for leaf ``index`` in the tree of the first ``size`` leaves.
 
     ``size`` defaults to all leaves; a smaller size proves inclusion against an older tree (a checkpoint).
-    The path is ordered from the leaf's sibling up to the child of the root.
+    The path is ordered from the leaf's sibling up to the child of the root. Hashes every leaf it needs
+    (O(size)); the stored ledger answers from its subtree store instead (custody.merkle_store).
     """
     size = len(leaf_hashes) if size is None else size
     if not 0 < size <= len(leaf_hashes):
         raise ValueError(f"tree size {size} is not within 1..{len(leaf_hashes)}")
-    if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is not within 0..{size - 1}")
-    path: list[bytes] = []
-    start, end = 0, size
-    # Walk from the root down to the leaf, collecting the sibling subtree at each split; each leaf lies in
-    # at most one sibling subtree, so the whole proof costs O(size) hashing.
-    while end - start > 1:
-        split = start + _largest_power_of_two_below(end - start)
-        if index < split:
-            path.append(_subtree_root(leaf_hashes, split, end))
-            end = split
-        else:
-            path.append(_subtree_root(leaf_hashes, start, split))
-            start = split
-    path.reverse()
-    return path
+    return [fold([_perfect_root(leaf_hashes, n) for n in element]) for element in inclusion_proof_nodes(index, size)]
 
 
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int | None = None) -> list[bytes]:
@@ -93,26 +181,10 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
     new_size = len(leaf_hashes) if new_size is None else new_size
     if not 0 < new_size <= len(leaf_hashes):
         raise ValueError(f"new tree size {new_size} is not within 1..{len(leaf_hashes)}")
-    if not 0 < old_size <= new_size:
-        raise ValueError(f"old tree size {old_size} is not within 1..{new_size}")
-    proof: list[bytes] = []
-    start, end, old_end = 0, new_size, old_size
-    # SUBPROOF(m, D[start:end], complete) unrolled; "complete" stays true while the old tree is exactly the
-    # left part, in which case its root is already known to the verifier and is not sent.
-    complete = True
-    while old_end != end:
-        split = start + _largest_power_of_two_below(end - start)
-        if old_end <= split:
-            proof.append(_subtree_root(leaf_hashes, split, end))
-            end = split
-        else:
-            proof.append(_subtree_root(leaf_hashes, start, split))
-            start = split
-            complete = False
-    if not complete:
-        proof.append(_subtree_root(leaf_hashes, start, end))
-    proof.reverse()
-    return proof
+    return [
+        fold([_perfect_root(leaf_hashes, n) for n in element])
+        for element in consistency_proof_nodes(old_size, new_size)
+    ]
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], expected_root: bytes) -> bool:
@@ -184,15 +256,10 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     return sn == 0 and old_result == old_root and new_result == new_root
 
 
-def _subtree_root(leaf_hashes: Sequence[bytes], start: int, end: int) -> bytes:
-    # Pairing level by level and promoting an odd last node unchanged builds exactly RFC 6962's
-    # left-balanced tree, without recursion.
-    level = list(leaf_hashes[start:end])
+def _perfect_root(leaf_hashes: Sequence[bytes], node: Node) -> bytes:
+    level = list(leaf_hashes[node.index << node.level : (node.index + 1) << node.level])
     while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        level = paired
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     return level[0]
 
 

@@ -61,6 +61,8 @@ class Action(models.TextChoices):
     REPORT_GENERATED = "report.generated", "Report generated"
     REPORT_DOWNLOADED = "report.downloaded", "Report downloaded"
     CHECKPOINT_MADE = "checkpoint.made", "Checkpoint made"
+    CHECKPOINT_COSIGNED = "checkpoint.cosigned", "Checkpoint cosigned by a witness"
+    WITNESS_ADDED = "witness.added", "Witness named"
     CUSTODY_VERIFIED = "custody.verified", "Custody verified"
     REVIEW_SIGNED_OFF = "review.signed_off", "Supervisor review signed off"
     MEMBER_CHANGED = "member.changed", "Membership changed"
@@ -91,6 +93,7 @@ class Action(models.TextChoices):
     TWO_FACTOR_FAILED = "two_factor.failed", _("Two-factor code refused")
     TWO_FACTOR_RECOVERY_USED = "two_factor.recovery_used", _("Signed in with a recovery code")
     TWO_FACTOR_POLICY_CHANGED = "two_factor.policy_changed", _("Two-factor requirement changed")
+    REPORT_CERTIFICATE_IMPORTED = "report_certificate.imported", _("Report-signing certificate imported")
 
 
 class CustodyEvent(AppendOnlyModel):
@@ -138,6 +141,10 @@ class Checkpoint(AppendOnlyModel):
     made_at = models.DateTimeField()
     key_id = models.CharField(max_length=16)
     signature = models.CharField(max_length=100)
+    # The same tree head as a C2SP signed note (custody.notes), signed with the same key when the checkpoint was
+    # made; null on checkpoints made before notes were published. Nullable rather than "" so that SQLite adds the
+    # column in place instead of rebuilding the table, which would drop its append-only triggers.
+    note = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["organisation", "tree_size", "made_at"]
@@ -216,3 +223,59 @@ class FixityState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store}:{self.key} {'ok' if self.ok else 'FAILED'} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class MerkleNode(AppendOnlyModel):
+    """The hash of one perfect subtree of an organisation's ledger tree (RFC 6962): the 2**level leaves from
+    position * 2**level on; level 0 holds the leaf hashes themselves.
+
+    Written in the transaction of the entry that completes the subtree, and never changed afterwards, since a
+    complete subtree of an append-only tree never changes: so checkpoints and proofs read O(log n) rows instead
+    of every entry hash. Derived data: `custody_verify` recomputes every node from the entries and reports any
+    that differs or is missing; migration 0013 filled in the nodes of the entries made before the store.
+    """
+
+    pk = models.CompositePrimaryKey("organisation", "level", "position")
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    position = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.position}"
+
+
+class Witness(models.Model):
+    """An external witness the organisation named: it cosigns the organisation's checkpoints
+    (c2sp.org/tlog-cosignature, Ed25519) once it has checked that each extends the one it saw before."""
+
+    organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    public_key = models.BinaryField(max_length=32)
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="one_witness_per_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CheckpointCosignature(AppendOnlyModel):
+    """A witness's verified cosignature of a checkpoint's signed note: the signature line as the witness sent it."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(help_text="The time the witness put in its cosignature.")
+    line = models.TextField()
+
+    class Meta:
+        ordering = ["checkpoint", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness"], name="one_cosignature_per_witness_and_checkpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} on {self.checkpoint}"

@@ -2,7 +2,14 @@
 
 # Every append-only table; each migration that creates one names its own tables, so that replaying an old
 # migration never touches a table that does not exist yet.
-TABLES = ("custody_custodyevent", "custody_checkpoint", "custody_reviewsignoff", "custody_checkpointtimestamp")
+TABLES = (
+    "custody_custodyevent",
+    "custody_checkpoint",
+    "custody_reviewsignoff",
+    "custody_checkpointtimestamp",
+    "custody_merklenode",
+    "custody_checkpointcosignature",
+)
 
 POSTGRES_FUNCTION = """CREATE OR REPLACE FUNCTION custody_append_only() RETURNS trigger AS $$
 BEGIN

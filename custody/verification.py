@@ -16,11 +16,12 @@ from .chain import (
     checkpoint_signing_payload,
     entry_leaf_hashes,
 )
-from .checkpoints import checkpoint_fields
+from .checkpoints import checkpoint_fields, checkpoint_origin
 from .high_water import HighWaterError, high_water_read
 from .keys import public_keys
 from .ledger import custody_event_record, ledger_entries
-from .models import Action, Checkpoint, CustodyEvent
+from .models import Action, Checkpoint, CustodyEvent, MerkleNode
+from .notes import ED25519_NOTE, NoteError, NoteKey, note_verify
 from .signing import verify
 from .timestamps import timestamp_problems
 
@@ -72,6 +73,7 @@ def custody_verify(organisation: Organisation) -> CustodyVerification:
         *_checkpoint_problems(organisation, entries, checkpoints, keys),
         *_high_water_problems(organisation, entries),
         *timestamp_problems(checkpoints),
+        *_tree_problems(organisation, entries),
     ]
     problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
     return CustodyVerification(
@@ -113,6 +115,8 @@ def _checkpoint_problems(organisation, entries, checkpoints, keys) -> list[Probl
         payload = checkpoint_signing_payload(checkpoint_fields(checkpoint, organisation))
         if not verify(keys, checkpoint.key_id, payload, checkpoint.signature):
             problems.append(Problem(ProblemKind.BAD_SIGNATURE, None, None, f"{label} has an invalid signature"))
+        if checkpoint.note is not None and (note_problem := _note_problem(organisation, checkpoint, keys)):
+            problems.append(Problem(ProblemKind.BAD_SIGNATURE, None, None, f"{label}: its signed note {note_problem}"))
         if checkpoint.tree_size > len(entries):
             detail = f"the ledger has {len(entries)} entries but {label} covers {checkpoint.tree_size}: rolled back"
             problems.append(Problem(ProblemKind.ROLLBACK, len(entries) + 1, None, detail))
@@ -145,3 +149,44 @@ def _high_water_problems(organisation, entries) -> list[Problem]:
         )
         return [Problem(ProblemKind.CHECKPOINT_MISMATCH, mark.sequence, None, detail)]
     return []
+
+
+def _note_problem(organisation, checkpoint, keys) -> str | None:
+    origin = checkpoint_origin(organisation)
+    raw = keys.get(checkpoint.key_id)
+    if raw is None:
+        return f"is signed with unknown key id {checkpoint.key_id}"
+    try:
+        head = note_verify(checkpoint.note, NoteKey(origin, ED25519_NOTE, raw))
+    except NoteError as error:
+        return f"does not verify: {error}"
+    if (head.origin, head.tree_size, head.root.hex()) != (origin, checkpoint.tree_size, checkpoint.root_hash):
+        return "names another origin, size or root than the checkpoint"
+    return None
+
+
+def _tree_problems(organisation, entries) -> list[Problem]:
+    """Compare the stored subtree hashes with those recomputed from the entries, in ledger order."""
+    try:
+        leaves = entry_leaf_hashes(entries)
+    except ValueError:  # an entry hash that is not hex: the chain report already names that entry
+        return []
+    stored = {
+        (level, position): bytes(value)
+        for level, position, value in MerkleNode.objects.filter(organisation=organisation).values_list(
+            "level", "position", "hash"
+        )
+    }
+    stored_leaves = sum(1 for level, _ in stored if level == 0)
+    problems = []
+    if stored_leaves != len(leaves):
+        detail = f"the tree store holds {stored_leaves} leaves but the ledger {len(leaves)} entries"
+        problems.append(Problem(ProblemKind.TREE_MISMATCH, min(stored_leaves, len(leaves)) + 1, None, detail))
+    for node, value in merkle.tree_nodes(leaves):
+        if stored.get((node.level, node.index)) != value:
+            where = f"leaf {node.index}" if node.level == 0 else f"node at level {node.level}, position {node.index}"
+            state = "is missing" if (node.level, node.index) not in stored else "differs from the entries'"
+            sequence = node.index + 1 if node.level == 0 else None
+            problems.append(Problem(ProblemKind.TREE_MISMATCH, sequence, None, f"the stored {where} {state}"))
+            break
+    return problems

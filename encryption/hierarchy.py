@@ -209,7 +209,7 @@ def organisation_key_rotate(organisation_id: int) -> int:
         .values_list("pk", flat=True)
     ):
         with transaction.atomic():
-            row = DataKey.objects.select_for_update().select_related("wrapped_by").filter(pk=pk).first()
+            row = DataKey.objects.select_for_update(of=("self",)).select_related("wrapped_by").filter(pk=pk).first()
             if row is None or row.destroyed or row.wrapped_by_id == fresh.pk:
                 continue
             material = data_key_unwrap(row)

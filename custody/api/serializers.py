@@ -4,6 +4,7 @@ signed (UUIDs and times as their canonical strings), so a client can recompute e
 from rest_framework import serializers
 
 from ..models import Action
+from ..notes import ED25519_COSIGNATURE, NoteKey
 
 
 class PublicKeySerializer(serializers.Serializer):
@@ -89,3 +90,49 @@ class CustodyBundleSerializer(serializers.Serializer):
     events = BundleEventSerializer(many=True)
     manifest = BundleManifestSerializer()
     public_keys = PublicKeySerializer(many=True)
+
+
+class ConsistencyQuerySerializer(serializers.Serializer):
+    old_size = serializers.IntegerField(min_value=1, help_text="The older tree size.")
+    new_size = serializers.IntegerField(min_value=1, help_text="The newer tree size, at most the ledger's.")
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    old_size = serializers.IntegerField()
+    new_size = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 6962 consistency proof, hex.")
+
+
+class WitnessSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    vkey = serializers.SerializerMethodField(help_text="name+key ID+base64(0x04 || Ed25519 public key).")
+    added_at = serializers.DateTimeField()
+
+    def get_vkey(self, witness) -> str:
+        return NoteKey(witness.name, ED25519_COSIGNATURE, bytes(witness.public_key)).vkey()
+
+
+class WitnessAddSerializer(serializers.Serializer):
+    vkey = serializers.CharField(max_length=400, help_text="The witness's Ed25519 cosignature verifier key.")
+
+
+class VerifierKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField(help_text="The custody key's id.")
+    vkey = serializers.CharField(help_text="Signed-note verifier key of the checkpoint notes it signed.")
+    active = serializers.BooleanField()
+
+
+class LogSerializer(serializers.Serializer):
+    origin = serializers.CharField(help_text="The first line of every checkpoint note of the organisation.")
+    verifier_keys = VerifierKeySerializer(many=True)
+    witnesses = WitnessSerializer(many=True)
+
+
+class CosignedNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=20_000, trim_whitespace=False, help_text="A checkpoint note, cosigned.")
+
+
+class CosignatureSerializer(serializers.Serializer):
+    witness = serializers.CharField(source="witness.name")
+    signed_at = serializers.DateTimeField()
+    line = serializers.CharField()

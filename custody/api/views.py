@@ -1,8 +1,9 @@
 """REST endpoints of the custody ledger under /api/v1/custody/. The public keys are public; everything else
 needs custody:read, on the case concerned or, for the organisation-wide verification, on every case."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,17 +13,32 @@ from cases.api.permissions import IsPublic
 from cases.roles import Reach, Scope
 
 from ..bundles import custody_bundle_build, entry_as_json, public_keys_document
-from ..checkpoints import checkpoint_fields
+from ..checkpoints import checkpoint_fields, checkpoint_origin
 from ..ledger import ledger_entries
-from ..models import Checkpoint, CustodyEvent
+from ..merkle_store import stored_consistency_proof, tree_size
+from ..models import Checkpoint, CustodyEvent, Witness
 from ..verification import custody_verification_run
 from ..views import sealed_export_response
+from ..witnesses import (
+    checkpoint_cosignatures_add,
+    checkpoint_note_published,
+    latest_noted_checkpoint,
+    log_verifier_keys,
+    witness_add,
+)
 from .serializers import (
     CheckpointSerializer,
+    ConsistencyProofSerializer,
+    ConsistencyQuerySerializer,
+    CosignatureSerializer,
+    CosignedNoteSerializer,
     CustodyBundleSerializer,
     CustodyEntrySerializer,
+    LogSerializer,
     PublicKeySerializer,
     VerificationSerializer,
+    WitnessAddSerializer,
+    WitnessSerializer,
 )
 
 
@@ -157,3 +173,85 @@ class EvidenceExportView(MemberAPIMixin, APIView):
     @extend_schema(responses=EXPORT_RESPONSES)
     def get(self, request, evidence_id):
         return sealed_export_response(case=self.case, item=self.evidence, actor=request.user)
+
+
+class OrganisationLedgerMixin(MemberAPIMixin):
+    """Views about the organisation's whole ledger tree: custody:read on every case of the organisation."""
+
+    required_scope = Scope.CUSTODY_READ
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.membership.reach(self.scope_for_request()) is not Reach.ALL:
+            raise PermissionDenied("The organisation's whole ledger needs custody access to every case.")
+
+
+class CheckpointNoteView(OrganisationLedgerMixin, APIView):
+    """The newest checkpoint as a C2SP signed note (text/plain), with every witness cosignature stored for it:
+    what `python -m custody.witness` reads."""
+
+    @extend_schema(responses={(200, "text/plain"): str, 404: OpenApiResponse(description="No checkpoint yet.")})
+    def get(self, request):
+        checkpoint = latest_noted_checkpoint(self.membership.organisation)
+        if checkpoint is None:
+            raise NotFound("No checkpoint has been published as a signed note yet.")
+        return HttpResponse(checkpoint_note_published(checkpoint), content_type="text/plain; charset=utf-8")
+
+
+class CosignaturesView(OrganisationLedgerMixin, APIView):
+    """A witness sends back a checkpoint note carrying its cosignature; stored if the organisation named it."""
+
+    @extend_schema(request=CosignedNoteSerializer, responses=CosignatureSerializer(many=True))
+    def post(self, request):
+        body = CosignedNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        stored = checkpoint_cosignatures_add(
+            organisation=self.membership.organisation, note=body.validated_data["note"], actor=request.user
+        )
+        return Response(CosignatureSerializer(stored, many=True).data, status=201)
+
+
+class ConsistencyProofView(OrganisationLedgerMixin, APIView):
+    """The RFC 6962 consistency proof between two sizes of the organisation's ledger tree (O(log n) rows)."""
+
+    @extend_schema(parameters=[ConsistencyQuerySerializer], responses=ConsistencyProofSerializer)
+    def get(self, request):
+        query = ConsistencyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        old_size, new_size = query.validated_data["old_size"], query.validated_data["new_size"]
+        organisation = self.membership.organisation
+        size = tree_size(organisation.pk)
+        if not 1 <= old_size <= new_size <= size:
+            raise ValidationError(f"Sizes must satisfy 1 <= old_size <= new_size <= {size}, the ledger's size.")
+        proof = stored_consistency_proof(organisation.pk, old_size, new_size)
+        body = {"old_size": old_size, "new_size": new_size, "proof": [node.hex() for node in proof]}
+        return Response(ConsistencyProofSerializer(body).data)
+
+
+class LogView(OrganisationLedgerMixin, APIView):
+    """The organisation's log: its origin, the verifier keys of its checkpoint notes, the witnesses it named."""
+
+    @extend_schema(responses=LogSerializer)
+    def get(self, request):
+        organisation = self.membership.organisation
+        body = {
+            "origin": checkpoint_origin(organisation),
+            "verifier_keys": log_verifier_keys(organisation),
+            "witnesses": Witness.objects.filter(organisation=organisation),
+        }
+        return Response(LogSerializer(body).data)
+
+
+class WitnessAddView(MemberAPIMixin, APIView):
+    """Name an external witness by its cosignature verifier key (administrators)."""
+
+    required_scope = Scope.ORG_MANAGE
+
+    @extend_schema(request=WitnessAddSerializer, responses=WitnessSerializer)
+    def post(self, request):
+        body = WitnessAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        witness = witness_add(
+            organisation=self.membership.organisation, vkey=body.validated_data["vkey"], actor=request.user
+        )
+        return Response(WitnessSerializer(witness).data, status=201)

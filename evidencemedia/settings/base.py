@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything that differs between machines comes from the environment."""
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -178,6 +179,11 @@ STORAGE_MASTER_KEYRING = os.environ.get("EVIDENCEMEDIA_MASTER_KEYRING", "encrypt
 # Where tools that need a path (ExifTool, MediaInfo, c2pa, ffprobe, previews) get a private plaintext copy (0600),
 # removed when they finish and swept at worker start-up. Point it at a tmpfs (e.g. a directory under /dev/shm) so
 # that plaintext never reaches a disk; created on first use, mode 0700.
+# The origin (log name) of the organisations' checkpoints as C2SP signed notes is this prefix, "/" and the
+# organisation's public id: a schema-less URL naming this installation (docs/custody.md, "Witnessed history").
+EVIDENCEMEDIA_CHECKPOINT_ORIGIN = os.environ.get("EVIDENCEMEDIA_CHECKPOINT_ORIGIN", "evidence-media.invalid/custody")
+if not re.fullmatch(r"[^\s+]+", EVIDENCEMEDIA_CHECKPOINT_ORIGIN):
+    raise ValueError("EVIDENCEMEDIA_CHECKPOINT_ORIGIN must be non-empty, without spaces or '+' (a note key name).")
 PLAINTEXT_TEMP_DIR = Path(os.environ.get("EVIDENCEMEDIA_PLAINTEXT_DIR", DATA_DIR / "plaintext"))
 REPORT_FONT_DIR = os.environ.get("EVIDENCEMEDIA_REPORT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 STORAGES = {

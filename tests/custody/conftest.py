@@ -6,7 +6,8 @@ from django.db import connection
 
 from cases import services
 from custody.ledger import custody_event_record
-from custody.models import Action, CustodyEvent
+from custody import merkle
+from custody.models import Action, CustodyEvent, MerkleNode
 from custody.triggers import triggers_install, triggers_remove
 from tests.conftest import jpeg_bytes, received
 
@@ -57,8 +58,24 @@ def raw_update(event: CustodyEvent, column: str, value) -> None:
 
 
 def raw_delete(*events: CustodyEvent) -> None:
+    """DELETE rows with raw SQL, and rebuild the stored tree over what is left, as a thorough attacker would."""
     with connection.cursor() as cursor:
         cursor.executemany("DELETE FROM custody_custodyevent WHERE id = %s", [[event.pk] for event in events])
+    for organisation_id in {event.organisation_id for event in events}:
+        raw_tree_rebuild(organisation_id)
+
+
+def raw_tree_rebuild(organisation_id: int) -> None:
+    """Replace the organisation's stored Merkle subtrees by those of its entries as they now are (raw SQL), so
+    that a test sees what the other checks find when the attacker also rewrote the derived tree store."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM custody_merklenode WHERE organisation_id = %s", [organisation_id])
+    hashes = CustodyEvent.objects.filter(organisation_id=organisation_id).order_by("sequence")
+    leaves = [merkle.leaf_hash(bytes.fromhex(value)) for value in hashes.values_list("entry_hash", flat=True)]
+    MerkleNode.objects.bulk_create(
+        MerkleNode(organisation_id=organisation_id, level=node.level, position=node.index, hash=value)
+        for node, value in merkle.tree_nodes(leaves)
+    )
 
 
 def raw_renumber(changes: dict[int, int]) -> None:

@@ -17,7 +17,7 @@ from custody.ledger import ledger_entries
 from custody.models import Action, CustodyEvent
 from custody.signing import SigningKey, keyring_generate, keyring_signing_key
 from custody.verification import custody_verify
-from tests.custody.conftest import raw_delete, raw_renumber, raw_update
+from tests.custody.conftest import raw_delete, raw_renumber, raw_tree_rebuild, raw_update
 
 MUTATIONS = 1000
 SEED = 20261128
@@ -186,6 +186,7 @@ def _reseal_from(organisation, sequence: int, key: SigningKey, change: dict) -> 
         for column in ("details", "prev_hash", "entry_hash", "key_id", "signature"):
             raw_update(row, column, sealed["details" if column == "details" else column])
         previous_hash = sealed["entry_hash"]
+    raw_tree_rebuild(organisation.pk)
 
 
 def test_chain_resealed_with_another_key_fails_the_signature_check(chain, triggers_dropped, tmp_path):

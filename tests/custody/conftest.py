@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 
 from cases import services
-from custody.ledger import custody_event_record
 from custody import merkle
+from custody.ledger import custody_event_record
 from custody.models import Action, CustodyEvent, MerkleNode
 from custody.triggers import triggers_install, triggers_remove
 from tests.conftest import jpeg_bytes, received

@@ -7,6 +7,9 @@
   var url = script && script.dataset.liveUrl;
   if (!url || !window.fetch) return;
 
+  // From here on the page updates itself: the hints telling a reader without scripts to reload are not needed.
+  document.querySelectorAll("[data-live-hint]").forEach(function (hint) { hint.hidden = true; });
+
   var BUSY_MS = 2000;
   var IDLE_MS = 8000;
   var progressList = document.getElementById("in-progress");
@@ -38,6 +41,8 @@
       return;
     }
     node.removeAttribute("data-live-status");
+    // The upload list (static/js/upload.js) marks the file's row done.
+    document.dispatchEvent(new CustomEvent("evidence:analysed", { detail: { id: node.dataset.liveItem, info: info } }));
     if (node.hasAttribute("data-analysis-status")) {
       // The evidence page: the findings need the whole page, so offer to show them rather than reload unasked.
       node.textContent = info.verdict

@@ -151,7 +151,7 @@ def test_investigator_supervisor_and_outsider(browser, live_server, people, scre
     with page.expect_download() as download_info:
         page.locator(".report-list a").first.click()
     download = download_info.value
-    assert download.suggested_filename.startswith("report-")
+    assert download.suggested_filename == f"{case.reference}-photo.jpg-report.pdf"
     assert Path(download.path()).read_bytes().startswith(b"%PDF")
 
     # …and the dashboard now shows the verdicts, the chart and the activity

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from .media_types import type_mismatches
 from .roles import Reach, Role, Scope, scope_reach
@@ -350,6 +351,30 @@ class EvidenceItem(models.Model):
             f"Media deleted on {self.media_deleted_at:%Y-%m-%d %H:%M} UTC ({self.media_deleted_reason}). "
             "The item, its hashes, metadata, findings, reports and custody record are kept."
         )
+
+    def duplicate_shown_to(self, membership: Membership) -> "EvidenceItem | None":
+        """The earlier item with identical bytes, if the member may open its case; None otherwise (a member who
+        sees only their own cases is told that a copy exists, not which file or case holds it)."""
+        earlier = self.duplicate_of
+        if earlier is None or not Case.objects.for_member(membership).filter(pk=earlier.case_id).exists():
+            return None
+        return earlier
+
+    def duplicate_message(self, membership: Membership) -> str:
+        """The sentence telling the uploader where identical bytes were received before ("" when not a copy)."""
+        if self.duplicate_of_id is None:
+            return ""
+        earlier = self.duplicate_shown_to(membership)
+        if earlier is None:
+            return gettext("Identical bytes were already received in a case of the organisation that you cannot open.")
+        return gettext(
+            "Identical bytes were already received as “%(filename)s” in case %(reference)s (%(title)s) on %(date)s."
+        ) % {
+            "filename": earlier.original_filename,
+            "reference": earlier.case.reference,
+            "title": earlier.case.title,
+            "date": f"{earlier.received_at:%Y-%m-%d}",
+        }
 
     @property
     def type_mismatches(self) -> list[str]:

@@ -271,7 +271,7 @@ class EvidenceUploadView(CaseDetailView):
                 continue
             message = f"Received {receipt.item.original_filename} (SHA-256 {receipt.item.sha256[:16]}…)."
             if receipt.duplicate_of:
-                message += f" Identical bytes were already received as item {receipt.duplicate_of.public_id}."
+                message += " " + receipt.item.duplicate_message(self.membership)
             messages.success(request, message)
         if refused:
             return self.render_detail(

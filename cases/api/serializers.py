@@ -183,6 +183,21 @@ def assessment_with_words(assessment: dict) -> dict | None:
     return {aspect: {**assessment.get(aspect, {}), "text": words[aspect]} for aspect in words}
 
 
+class DuplicateOfSerializer(serializers.Serializer):
+    """The earlier item an upload duplicates, given only to a member who may open its case (else null)."""
+
+    id = serializers.UUIDField(source="public_id")
+    original_filename = serializers.CharField()
+    case = serializers.UUIDField(source="case.public_id")
+    case_reference = serializers.CharField(source="case.reference")
+    case_title = serializers.CharField(source="case.title")
+    received_at = serializers.DateTimeField()
+
+    def get_attribute(self, item):
+        membership = getattr(self.context.get("view"), "membership", None)
+        return item.duplicate_shown_to(membership) if membership is not None else None
+
+
 class EvidenceItemSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True, help_text="The item's id, for evidence/{id}/.")
     case = serializers.UUIDField(source="case.public_id", read_only=True, help_text="The id of its case.")
@@ -196,6 +211,13 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The earlier item of this organisation with the same SHA-256, if any.",
+    )
+    duplicate_of_item = DuplicateOfSerializer(
+        source="*",
+        read_only=True,
+        allow_null=True,
+        help_text="The earlier item with identical bytes: its file name and case when the caller may open that "
+        "case, else null (`duplicate_of` still gives its id).",
     )
     type_mismatches = serializers.ListField(
         child=serializers.CharField(),
@@ -228,6 +250,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "digests",
             "type_mismatches",
             "duplicate_of",
+            "duplicate_of_item",
             "received_at",
             "received_by",
             "found_at",

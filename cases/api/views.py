@@ -67,7 +67,7 @@ NOT_A_MEMBER = "Not a member of this organisation. Invite them (invitations/) or
 
 
 def evidence_queryset(queryset):
-    return queryset.select_related("case", "received_by", "duplicate_of").prefetch_related(
+    return queryset.select_related("case", "received_by", "duplicate_of__case").prefetch_related(
         Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm"))
     )
 
@@ -228,7 +228,7 @@ class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
         """The case's items in the order they were received."""
         case = self.case
         page = self.paginate_queryset(evidence_queryset(case.evidence.order_by("received_at", "id")))
-        return self.get_paginated_response(EvidenceItemSerializer(page, many=True).data)
+        return self.get_paginated_response(EvidenceItemSerializer(page, many=True, context={"view": self}).data)
 
     @extend_schema(
         request={"multipart/form-data": EvidenceUploadSerializer},
@@ -267,7 +267,7 @@ class CaseEvidenceView(MemberAPIMixin, GenericAPIView):
         if not receipts:
             return _nothing_accepted(refusals, refused)
         items = evidence_queryset(EvidenceItem.objects.filter(pk__in=[r.item.pk for r in receipts]))
-        body = {"items": EvidenceItemSerializer(items, many=True).data, "refused": refused}
+        body = {"items": EvidenceItemSerializer(items, many=True, context={"view": self}).data, "refused": refused}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -303,7 +303,8 @@ class EvidenceViewSet(MemberAPIMixin, mixins.RetrieveModelMixin, viewsets.Generi
         services.evidence_media_delete(
             item=item, reason=f"deleted by hand: {serializer.validated_data['reason']}", actor=request.user
         )
-        return Response(EvidenceItemSerializer(evidence_queryset(EvidenceItem.objects.filter(pk=item.pk)).get()).data)
+        item = evidence_queryset(EvidenceItem.objects.filter(pk=item.pk)).get()
+        return Response(EvidenceItemSerializer(item, context={"view": self}).data)
 
     @extend_schema(
         responses={

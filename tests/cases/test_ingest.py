@@ -157,7 +157,9 @@ def test_same_bytes_twice_in_one_organisation_are_stored_once_and_named_duplicat
     assert first["duplicate_of"] is None
     assert len(_stored_files(isolated_storage / "evidence")) == 1
     page = investigator_client.post(f"/cases/{alpha.case.public_id}/evidence/", {"files": [_file(data, "c.jpg")]})
-    assert first["id"] in investigator_client.get(page["Location"]).content.decode()
+    assert f"already received as “a.jpg” in case {alpha.case.reference}" in (
+        investigator_client.get(page["Location"]).content.decode()
+    )
 
 
 def test_same_bytes_in_another_organisation_reveal_nothing_of_the_first(client, alpha, beta, isolated_storage):

@@ -83,6 +83,11 @@ class InvitationForm(forms.Form):
     username = forms.CharField(max_length=150, help_text="They join only once they accept.")
     role = forms.ChoiceField(choices=Role.choices)
 
+    def __init__(self, *args, **kwargs):
+        # Shares the members page with the account form: ids of its own, so each label names its own field.
+        kwargs.setdefault("auto_id", "invite-%s")
+        super().__init__(*args, **kwargs)
+
 
 class AccountForm(forms.Form):
     """A new account for someone who has none yet; its only membership is this organisation."""
@@ -97,6 +102,10 @@ class AccountForm(forms.Form):
         label="First password", widget=forms.PasswordInput, max_length=4096, strip=False, help_text=None
     )
     role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "account-%s")
+        super().__init__(*args, **kwargs)
 
     def clean(self):
         cleaned = super().clean()

@@ -54,9 +54,11 @@ def main() -> int:
         f"analyse --jobs {jobs} (processes)  : {parallel_seconds:7.2f} s  {len(files) / parallel_seconds:7.1f} files/s"
         f"  ratio {parallel_seconds / exiftool_seconds:.2f}x"
     )
+    print(f"speed-up with {jobs} workers       : {pipeline_seconds / parallel_seconds:7.2f}x  (linear: {jobs}x)")
     print("pipeline time by analyser (sum of per-file runs):")
     for name, seconds in sorted(per_analyser.items(), key=lambda item: -item[1]):
-        print(f"  {name:<12} {seconds:7.2f} s")
+        print(f"  {name:<14} {seconds:7.2f} s")
+    print(f"RESULT ratio={ratio:.2f}")
     return 0
 
 

@@ -35,6 +35,7 @@ MAX_PRIMARY_STEP = 40
 # A coefficient needs this many non-zero values before its histogram says anything.
 MIN_NONZERO = 500
 
+_PRIMARY_STEPS = np.arange(1, MAX_PRIMARY_STEP + 1, dtype=np.float64)[:, np.newaxis]
 _N = 8
 _DCT = np.array(
     [
@@ -114,12 +115,13 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
             continue
         last_step = int(table[row, column])
         unquantised = reference[:, :, row, column].ravel()
-        observed_histogram = _histogram(observed)
-        errors = {
-            step: float(np.abs(observed_histogram - _histogram(_requantised(unquantised, step, last_step))).sum())
-            for step in range(1, MAX_PRIMARY_STEP + 1)
-        }
-        single = float(np.abs(observed_histogram - _histogram(np.round(unquantised / last_step))).sum())
+        # Row 0: a single compression with Q2; row q1: a first compression with step q1, then Q2.
+        predicted = np.empty((MAX_PRIMARY_STEP + 1, unquantised.size))
+        predicted[0] = np.round(unquantised / last_step)
+        predicted[1:] = _requantised(unquantised, _PRIMARY_STEPS, last_step)
+        distances = np.abs(_histograms(observed[np.newaxis, :]) - _histograms(predicted)).sum(axis=1)
+        single = float(distances[0])
+        errors = {step: float(distances[step]) for step in range(1, MAX_PRIMARY_STEP + 1)}
         primary = min(errors, key=lambda step: (round(errors[step], 6), step))
         result.coefficients.append(
             CoefficientEstimate(
@@ -153,21 +155,29 @@ def _shifted_reference(window: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _separable(left: np.ndarray, blocks: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """left @ block @ right for every 8x8 block of a (rows, columns, 8, 8) array, as two BLAS products."""
-    half = np.tensordot(blocks, right, axes=([3], [0]))
-    return np.moveaxis(np.tensordot(left, half, axes=([1], [2])), 0, 2)
+    """left @ block @ right for every 8x8 block of a (rows, columns, 8, 8) array.
+
+    Stacked matrix products: numpy's own loop over the small blocks, not BLAS, whose threads only contend for
+    the cores that the other analysers of the same file are using.
+    """
+    return np.matmul(left, np.matmul(blocks, right))
 
 
-def _requantised(values: np.ndarray, primary_step: int, last_step: int) -> np.ndarray:
-    return np.round(np.round(values / primary_step) * primary_step / last_step)
+def _requantised(values: np.ndarray, primary_steps: np.ndarray, last_step: int) -> np.ndarray:
+    return np.round(np.round(values / primary_steps) * primary_steps / last_step)
 
 
-def _histogram(values: np.ndarray) -> np.ndarray:
-    """Normalised counts of the integer values -HISTOGRAM_REACH..HISTOGRAM_REACH (others ignored)."""
-    inside = values[np.abs(values) <= HISTOGRAM_REACH].astype(np.int64) + HISTOGRAM_REACH
-    counts = np.bincount(inside, minlength=2 * HISTOGRAM_REACH + 1).astype(np.float64)
-    total = counts.sum()
-    return counts / total if total else counts
+def _histograms(rows: np.ndarray) -> np.ndarray:
+    """For each row, the normalised counts of the integer values -HISTOGRAM_REACH..HISTOGRAM_REACH (others
+    ignored), all rows counted by one bincount."""
+    # Values beyond the reach are clipped into one extra bin on each side, counted and then dropped.
+    width = 2 * HISTOGRAM_REACH + 3
+    bins = np.clip(rows, -HISTOGRAM_REACH - 1, HISTOGRAM_REACH + 1).astype(np.intp) + (HISTOGRAM_REACH + 1)
+    bins += width * np.arange(rows.shape[0], dtype=np.intp)[:, np.newaxis]
+    counts = np.bincount(bins.ravel(), minlength=width * rows.shape[0]).reshape(rows.shape[0], width)
+    counts = counts[:, 1:-1].astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=counts.copy(), where=totals > 0)
 
 
 def _closest_quality(steps: dict[int, int]) -> int | None:

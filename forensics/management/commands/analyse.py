@@ -65,7 +65,10 @@ def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
-CHUNK = 128  # files per unit of work: several ExifTool batches, and what one worker process takes at a time
+CHUNK = 128  # files per unit of work at most: several ExifTool batches, and what one worker takes at a time
+# With workers, at least this many chunks per worker, so that they finish together rather than one of them
+# working alone on the last big chunk.
+CHUNKS_PER_WORKER = 4
 
 
 def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
@@ -74,7 +77,8 @@ def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, 
     Files go through the engine in chunks (one ExifTool call per batch); with jobs > 1, worker processes, each
     with its own ExifTool, take chunks in turn.
     """
-    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
+    size = CHUNK if jobs <= 1 else max(1, min(CHUNK, -(-len(files) // (jobs * CHUNKS_PER_WORKER))))
+    chunks = [files[start : start + size] for start in range(0, len(files), size)]
     if jobs <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield from chunk_analyse(chunk)

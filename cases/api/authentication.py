@@ -2,6 +2,7 @@
 switched and revoked by the services (`api_token_create`, `api_token_activate`, `api_token_revoke`)."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from ..models import ApiToken, api_token_hash
@@ -21,8 +22,10 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
         if required and not enrolled:
             # The policy holds for tokens as for sessions: made before it was switched on, one waits for enrolment.
             raise exceptions.AuthenticationFailed(
-                "Your organisation requires two-factor authentication: set it up in the web interface (your "
-                "account page), then this token works again."
+                _(
+                    "Your organisation requires two-factor authentication: set it up in the web interface (your "
+                    "account page), then this token works again."
+                )
             )
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -562,7 +563,7 @@ class InvalidCredentials(APIException):
 
 class SecondFactorCodeNeeded(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = (
+    default_detail = gettext_lazy(
         "This account uses two-factor authentication: send `code`, the code its authenticator app shows now (or "
         "an unused recovery code)."
     )
@@ -571,13 +572,13 @@ class SecondFactorCodeNeeded(APIException):
 
 class SecondFactorCodeWrong(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The two-factor code is not right (or too many were wrong: wait a few seconds)."
+    default_detail = gettext_lazy("The two-factor code is not right (or too many were wrong: wait a few seconds).")
     default_code = "two_factor_code_invalid"
 
 
 class SecondFactorMissing(APIException):
     status_code = status.HTTP_403_FORBIDDEN
-    default_detail = (
+    default_detail = gettext_lazy(
         "Your organisation requires two-factor authentication: set it up in the web interface (your account "
         "page) before getting a token."
     )

@@ -30,7 +30,7 @@ from custody.models import Action, CustodyEvent
 from custody.timeline import timeline_entry
 from forensics.assessment import FLAGS as ASSESSMENT_FLAGS
 from forensics.models import Analysis
-from forensics.presentation import assessment_flag_labels, key_facts
+from forensics.presentation import assessment_flag_labels, assessment_lines, key_facts
 from reports.models import Report, ReportStatus
 
 from . import services
@@ -64,6 +64,7 @@ from .previews import (
     thumbnail_comparison_get_or_create,
 )
 from .roles import Reach, Scope
+from .search import case_text_matches
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
@@ -136,10 +137,7 @@ class CaseListView(MemberView, View):
         cases = Case.objects.for_member(self.membership).order_by("-created_at", "-id")
         query = request.GET.get("q", "").strip()
         if query:
-            by_filename = EvidenceItem.objects.filter(
-                case__organisation_id=organisation_id, original_filename__icontains=query
-            ).values("case_id")
-            matching = Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=by_filename)
+            matching = case_text_matches(query, organisation_id)
             prefix = query.lower()
             if len(prefix) >= MIN_HASH_PREFIX and set(prefix) <= HEX_DIGITS:
                 matching |= Q(pk__in=digest_prefix_cases(prefix, organisation_id))
@@ -601,6 +599,11 @@ class LiveStatusView(MemberView, View):
                     "status_label": item.get_analysis_status_display(),
                     "verdict": item.verdict,
                     "verdict_label": item.get_verdict_display() if item.verdict else "",
+                    "badges": [
+                        {"text": line.short, "tone": line.tone, "aspect": line.aspect}
+                        for line in assessment_lines(item.assessment)
+                        if line.short
+                    ],
                 }
                 for item in items
             },

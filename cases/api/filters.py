@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from ..models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Verdict
+from ..search import case_text_matches
+from .permissions import request_membership
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -56,12 +58,10 @@ class CaseFilter(django_filters.FilterSet):
         query = value.strip()
         if not query:
             return queryset
-        # EXISTS keeps one row per case and lets the database stop at the first matching item or digest.
-        by_filename = EvidenceItem.objects.filter(case=OuterRef("pk"), original_filename__icontains=query)
+        # EXISTS lets the database stop at the first matching digest.
         by_hash = EvidenceDigest.objects.filter(item__case=OuterRef("pk"), value__startswith=query.lower())
-        return queryset.filter(
-            Q(reference__icontains=query) | Q(title__icontains=query) | Exists(by_filename) | Exists(by_hash)
-        )
+        organisation_id = request_membership(self.request).organisation_id
+        return queryset.filter(case_text_matches(query, organisation_id) | Exists(by_hash))
 
     def filter_verdict(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(EvidenceItem.objects.filter(case=OuterRef("pk"), verdict=value)))

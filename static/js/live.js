@@ -56,6 +56,10 @@
     if (info.verdict) {
       node.className = "";
       node.appendChild(el("span", { "class": "verdict verdict-" + info.verdict }, info.verdict_label));
+      (info.badges || []).forEach(function (badge) {
+        node.appendChild(document.createTextNode(" "));
+        node.appendChild(el("span", { "class": "badge badge-" + badge.tone, "data-aspect": badge.aspect }, badge.text));
+      });
     } else {
       node.textContent = info.status_label;
     }

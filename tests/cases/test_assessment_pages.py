@@ -116,3 +116,18 @@ def test_another_organisation_sees_no_assessment_and_changes_nothing(client, alp
     assert listed == []
     assert dashboard["ai_declared"] == 0
     assert EvidenceItem.objects.get(pk=item.pk).assessment == before
+
+
+def test_live_status_gives_each_finished_items_badges(client, alpha, analysed_items):
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    ids = ",".join(str(item.public_id) for item in analysed_items.values())
+
+    items = client.get("/live/status/", {"items": ids}).json()["items"]
+
+    assert items[str(analysed_items["ai"].public_id)]["badges"] == [
+        {"text": "AI-declared", "tone": "alert", "aspect": "synthetic_media"}
+    ]
+    assert items[str(analysed_items["edited"].public_id)]["badges"] == [
+        {"text": "Edited", "tone": "caution", "aspect": "editing"}
+    ]
+    assert items[str(analysed_items["camera"].public_id)]["badges"] == []

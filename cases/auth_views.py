@@ -104,8 +104,8 @@ class SecondFactorForm(forms.Form):
 def second_factor_verify(request):
     """The second step of signing in, for someone who has an authenticator."""
     destination = safe_next_url(request)
-    if request.user.is_verified():
-        return redirect(destination)
+    if request.user.is_verified() or not two_factor_state(request.user)[0]:
+        return redirect(destination)  # nothing to verify: already done, or no authenticator to ask
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         verification = accounts.two_factor_verify(

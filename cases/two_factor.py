@@ -73,7 +73,9 @@ def totp_provisioning_uri(key_hex: str, username: str) -> str:
 
 def totp_qr_svg(uri: str) -> str:
     """The provisioning URI as an inline SVG QR code (no script, no style: it passes the Content-Security-Policy)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff", omitsize=False)
+    return segno.make(uri, error="m").svg_inline(
+        scale=5, dark="#111", light="#fff", omitsize=False, title=_("QR code to scan with your authenticator app")
+    )
 
 
 @functools.cache

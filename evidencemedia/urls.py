@@ -2,6 +2,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from cases import account_pages
@@ -29,6 +30,8 @@ urlpatterns = [
     path("account/tokens/", account_pages.api_token_create, name="account-token-create"),
     path("account/tokens/<int:token_id>/revoke/", account_pages.api_token_revoke, name="account-token-revoke"),
     path("favicon.ico", favicon, name="favicon"),
+    # The translations the page scripts use (gettext, ngettext, interpolate), for the language of the request.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("cases.urls")),
     path("custody/", include("custody.urls")),
     path("", include("reports.urls")),

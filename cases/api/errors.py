@@ -5,6 +5,7 @@ query." into a sentence for a person, on pages and in the API alike."""
 import re
 
 from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, server_error
 from rest_framework import serializers
@@ -120,6 +121,18 @@ _STATUS_BODIES = {
     404: _api_not_found_body,
     500: lambda: {"detail": _("The server failed; the error was logged."), "code": "server_error"},
 }
+
+
+def csrf_failure(request: HttpRequest, reason: str = ""):
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW): the API's body under /api/, else the 403 page in the
+    site layout with what to do."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(_STATUS_BODIES[403](), status=403)
+    message = _(
+        "This form could not be accepted: the page was open too long, or it came from another site. Go back, "
+        "reload the page and send it again."
+    )
+    return render(request, "403.html", {"exception": message}, status=403)
 
 
 def server_failure(request: HttpRequest):

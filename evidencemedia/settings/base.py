@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -143,6 +144,7 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+CSRF_FAILURE_VIEW = "cases.api.errors.csrf_failure"
 # Password-reset links stay valid for a day; using one, or changing the password, invalidates it.
 PASSWORD_RESET_TIMEOUT = 24 * 3600
 
@@ -157,7 +159,12 @@ TWO_FACTOR_RECOVERY_CODES = 10
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Evidence Media <evidence-media@localhost>")
 
+# Every user-facing string goes through Django's translation functions; English is what ships. An organisation adds
+# its language by adding it here and a catalogue under locale/ (`manage.py makemessages -l CODE`, then
+# `compilemessages`, which `make setup` runs); LocaleMiddleware picks from LANGUAGES by the browser's Accept-Language.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

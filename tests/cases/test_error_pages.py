@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from cases.api.errors import server_failure
 from tests.conftest import PASSWORD
@@ -86,3 +86,15 @@ def test_favicon_address_leads_to_the_icon(client):
     assert response.status_code == 302 and response["Location"] == "/static/favicon.ico"
     with open(finders.find("favicon.ico"), "rb") as icon:
         assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file's header
+
+
+def test_a_form_refused_by_the_csrf_check_gets_the_403_page_with_what_to_do(db, alpha):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    page = client.post("/cases/new/", {"title": "no token"})
+    api = client.post("/api/v1/cases/", {"title": "no token"}, content_type="application/json")
+
+    assert page.status_code == 403 and "reload the page and send it again" in page.content.decode()
+    assert 'class="topbar"' in page.content.decode()
+    assert api.status_code == 403 and api["Content-Type"] == "application/json"

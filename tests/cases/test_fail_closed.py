@@ -32,6 +32,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "favicon",
+    "javascript-catalog",  # the translations of the page scripts' strings
     "reports:verify",
     "api:report-verify",
     "api:custody-keys",

@@ -18,8 +18,6 @@ FOUND = "found"
 INTACT, BROKEN, UNREADABLE = "intact", "broken", "unreadable"
 PRESENT, REMOVED = "present", "removed"
 
-ASPECTS = ("synthetic_media", "editing", "provenance", "metadata")
-
 # Rules whose finding is evidence that the file was edited or re-encoded after capture, by what kind of change.
 EDITING_RULES: dict[str, str] = {
     "EM-META-001": "software",
@@ -27,7 +25,7 @@ EDITING_RULES: dict[str, str] = {
     "EM-META-003": "software",
     "EM-META-004": "history",
     "EM-META-006": "modified",
-    "EM-META-008": "reencoded",
+    "EM-META-008": "remuxed",
     "EM-META-010": "reencoded",
     "EM-META-017": "reencoded",
     "EM-ENC-001": "reencoded",
@@ -53,7 +51,8 @@ EDITING_RULES: dict[str, str] = {
 }
 # The order the kinds of change are listed in: the most telling first.
 EDITING_KINDS = (
-    "declared", "software", "history", "thumbnail", "resized", "cut", "recompressed", "reencoded", "modified",
+    "declared", "software", "history", "thumbnail", "resized", "cut", "recompressed", "reencoded", "remuxed",
+    "modified",
 )  # fmt: skip
 
 # The answers counted in lists and on the dashboard, by name: (aspect, state).

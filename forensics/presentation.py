@@ -287,9 +287,10 @@ def _editing_kind_words() -> dict[str, str]:
         "history": _("an editing history"),
         "thumbnail": _("an EXIF thumbnail that no longer matches the image"),
         "resized": _("resizing or cropping"),
-        "cut": _("an edit list that cuts the media"),
+        "cut": _("a cut: the media does not start where it was recorded"),
         "recompressed": _("a second JPEG compression"),
         "reencoded": _("re-encoding by software"),
+        "remuxed": _("re-muxing by software"),
         "modified": _("a modification after capture"),
     }
 
@@ -339,7 +340,7 @@ def _tag(tags: dict, *names: str):
     """The first value of the first of `names` ("Tag" in any group, or "Group:Tag") that the file has."""
     for wanted in names:
         for key, value in tags.items():
-            group, _sep, tag = key.rpartition(":")
+            tag = key.rpartition(":")[2]
             if (key == wanted or (":" not in wanted and tag == wanted)) and str(value).strip():
                 return value
     return None

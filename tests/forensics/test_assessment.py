@@ -103,3 +103,11 @@ def test_unreadable_c2pa_and_software_encoder_hint_alone(findings, state):
 
     aspect = "provenance" if state == "unreadable" else "editing"
     assert assessment[aspect]["state"] == state
+
+
+def test_video_written_by_ffmpeg_is_evidence_of_re_encoding(ffmpeg_mp4):
+    assessment = _assess(ffmpeg_mp4)
+
+    assert assessment["editing"]["state"] == "found"
+    assert "reencoded" in assessment["editing"]["kinds"]
+    assert "re-encoding by software" in _words(assessment)["editing"]

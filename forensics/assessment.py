@@ -44,7 +44,7 @@ EDITING_RULES: dict[str, str] = {
     "EM-THUMB-005": "thumbnail",
     "EM-PROV-004": "declared",
     "EM-VIDEO-001": "reencoded",
-    "EM-VIDEO-002": "software",
+    "EM-VIDEO-002": "remuxed",
     "EM-VIDEO-003": "modified",
     "EM-VIDEO-004": "cut",
     "EM-VIDEO-006": "reencoded",

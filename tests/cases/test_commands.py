@@ -1,5 +1,6 @@
 """Management commands: createorganisation, ingest, seed_demo and create_api_token, run through call_command."""
 
+import base64
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ from cases import services
 from cases.models import ApiToken, Case, EvidenceItem, Membership, Organisation
 from cases.roles import Role
 from tests.conftest import PASSWORD, jpeg_bytes, png_bytes, received
+from tests.second_factor import totp_code
 
 
 @dataclass
@@ -454,3 +456,27 @@ def test_create_api_token_refuses_a_user_who_is_not_a_member(alpha, beta):
     # then
     assert "not a member" in str(result.error)
     assert not ApiToken.objects.exists()
+
+
+def test_seed_demo_prints_a_staff_login_that_reaches_the_admin_with_its_authenticator(db, demo_data_dir, client):
+    # when
+    result = run("seed_demo")
+
+    # then the staff login and its authenticator key are printed, and with them the admin opens
+    lines = result.stdout.splitlines()
+    printed = next(line.split() for line in lines if line.strip().startswith("demo-staff"))
+    keys_from = next(n for n, line in enumerate(lines) if "Add these keys" in line)
+    key_line = next(line.split(None, 1) for line in lines[keys_from:] if line.strip().startswith("demo-staff"))
+    key_hex = base64.b32decode(key_line[1].replace(" ", "")).hex()
+    assert client.post("/login/", {"username": "demo-staff", "password": printed[1]}).status_code == 302
+    assert client.get("/admin/").status_code == 302  # the code first
+    assert client.post("/login/code/", {"code": totp_code(key_hex, 1), "next": "/admin/"}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    # and Demo Legal Aid is a legal-aid organisation with its policies, the police unit requires a second factor
+    legal_aid, police = Organisation.objects.get(slug="demo"), Organisation.objects.get(slug="demo-police")
+    assert (legal_aid.kind, legal_aid.retention_policy, legal_aid.two_factor_required) == (
+        "legal_aid",
+        "privacy_first",
+        False,
+    )
+    assert police.two_factor_required

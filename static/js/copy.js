@@ -3,7 +3,7 @@
    value is with data-copy-label. Buttons stay hidden without JavaScript, where the value can be selected. */
 (function () {
   "use strict";
-  var t = window.gettext || function (text) { return text; };
+  var gettext = window.gettext || function (text) { return text; };
   var format = window.interpolate || function (text, values) {
     return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
   };
@@ -49,11 +49,11 @@
         : document.getElementById(button.dataset.copy).textContent.trim();
       var label = button.dataset.copyLabel;
       copyText(value).then(function () {
-        button.textContent = t("Copied");
-        announce(format(t("%(label)s copied"), { label: label }, true));
+        button.textContent = gettext("Copied");
+        announce(format(gettext("%(label)s copied"), { label: label }, true));
         window.setTimeout(function () { button.textContent = idle; }, 2000);
       }, function () {
-        announce(format(t("Could not copy the %(label)s; select the value and copy it by hand."), { label: label }, true));
+        announce(format(gettext("Could not copy the %(label)s; select the value and copy it by hand."), { label: label }, true));
       });
     });
   });

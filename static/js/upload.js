@@ -8,7 +8,8 @@
   var form = document.getElementById("upload-form");
   if (!form || !window.FormData || !("upload" in new XMLHttpRequest())) return;
 
-  var t = window.gettext || function (text) { return text; };
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
   var format = function (text, values) {
     return window.interpolate ? window.interpolate(text, values, true)
       : text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
@@ -24,7 +25,7 @@
   var verdictLabels = JSON.parse(document.getElementById("verdict-labels").textContent);
   var unsentKey = "unsent-uploads:" + form.dataset.apiUrl;
   var STATE_LABELS = {
-    queued: t("Queued"), uploading: t("Uploading"), analysing: t("Analysing"), done: t("Done"), refused: t("Refused")
+    queued: gettext("Queued"), uploading: gettext("Uploading"), analysing: gettext("Analysing"), done: gettext("Done"), refused: gettext("Refused")
   };
   var dropped = [];
   var batch = null;  // {rows: [{file, li, state}], index} while a batch is being sent
@@ -41,7 +42,7 @@
   }
 
   function sizeText(bytes) {
-    var units = [t("bytes"), t("KB"), t("MB"), t("GB")], n = bytes, i = 0;
+    var units = [gettext("bytes"), gettext("KB"), gettext("MB"), gettext("GB")], n = bytes, i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
     return (i ? n.toFixed(1) : n) + " " + units[i];
   }
@@ -50,7 +51,7 @@
     list.hidden = dropped.length === 0 && !list.children.length;
     list.querySelectorAll("li[data-waiting]").forEach(function (li) { li.remove(); });
     dropped.forEach(function (file) {
-      var li = el("li", { "data-waiting": "" }, format(t("%(name)s (%(size)s), ready to upload"), { name: file.name, size: sizeText(file.size) }));
+      var li = el("li", { "data-waiting": "" }, format(gettext("%(name)s (%(size)s), ready to upload"), { name: file.name, size: sizeText(file.size) }));
       list.appendChild(li);
     });
     // The dropped files are the choice now; the browser's own "required" check only knows the input.
@@ -79,12 +80,12 @@
     li.appendChild(el("span", { "class": "name" }, file.name));
     row.badge = el("span", { "class": "state" });
     li.appendChild(row.badge);
-    row.progress = el("progress", { max: "100", value: "0", "aria-label": format(t("Upload of %(name)s"), { name: file.name }) });
+    row.progress = el("progress", { max: "100", value: "0", "aria-label": format(gettext("Upload of %(name)s"), { name: file.name }) });
     row.progress.hidden = true;
     li.appendChild(row.progress);
     row.message = el("span", { "class": "small" });
     li.appendChild(row.message);
-    setState(row, "queued", format(t("%(size)s; waits for the files before it."), { size: sizeText(file.size) }));
+    setState(row, "queued", format(gettext("%(size)s; waits for the files before it."), { size: sizeText(file.size) }));
     return row;
   }
 
@@ -101,11 +102,11 @@
   function duplicateText(item) {
     var earlier = item.duplicate_of_item;
     if (earlier) {
-      return format(t("Identical bytes were already received as “%(filename)s” in case %(reference)s (%(title)s) on %(date)s."), {
+      return format(gettext("Identical bytes were already received as “%(filename)s” in case %(reference)s (%(title)s) on %(date)s."), {
         filename: earlier.original_filename, reference: earlier.case_reference, title: earlier.case_title, date: earlier.received_at.slice(0, 10)
       });
     }
-    return t("Identical bytes were already received in a case of the organisation that you cannot open.");
+    return gettext("Identical bytes were already received in a case of the organisation that you cannot open.");
   }
 
   function addRow(item) {
@@ -116,8 +117,8 @@
     row.appendChild(el("td", { "class": "mono small" }, String(item["case"]).slice(0, 8) + "…"));
     var name = el("td");
     name.appendChild(el("a", { href: evidenceUrl.replace("00000000-0000-0000-0000-000000000000", item.id) }, item.original_filename));
-    if (item.duplicate_of) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("span", { "class": "tag", title: duplicateText(item) }, t("duplicate"))); }
-    if (item.type_mismatches.length) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("span", { "class": "tag warn", title: item.type_mismatches.join(" ") }, t("type mismatch"))); }
+    if (item.duplicate_of) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("span", { "class": "tag", title: duplicateText(item) }, gettext("duplicate"))); }
+    if (item.type_mismatches.length) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("span", { "class": "tag warn", title: item.type_mismatches.join(" ") }, gettext("type mismatch"))); }
     row.appendChild(name);
     row.appendChild(el("td", {}, item.detected_mime_type));
     row.appendChild(el("td", { "class": "mono small", title: sha256 }, sha256.slice(0, 16) + "…"));
@@ -125,7 +126,7 @@
     if (item.verdict) {
       verdict.appendChild(el("span", { "class": "verdict verdict-" + item.verdict }, verdictLabels[item.verdict] || item.verdict));
     } else {
-      verdict.appendChild(el("span", { "class": "muted", "data-live-item": item.id, "data-live-status": item.analysis_status }, item.analysis_status === "running" ? t("Running") : t("Queued")));
+      verdict.appendChild(el("span", { "class": "muted", "data-live-item": item.id, "data-live-status": item.analysis_status }, item.analysis_status === "running" ? gettext("Running") : gettext("Queued")));
     }
     row.appendChild(verdict);
     row.appendChild(el("td", {}, item.received_at.slice(0, 16).replace("T", " ")));
@@ -136,22 +137,22 @@
   function errorText(xhr) {
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (ignored) { /* not JSON: a proxy or server page */ }
-    if (xhr.status === 413) return t("The file is larger than the server accepts. Ask an administrator about larger files.");
-    if (xhr.status === 429) return t("Too many uploads in a short time. Wait a few minutes, then upload this file again.");
-    if (xhr.status === 403) return t("You may not upload to this case (or your session ended). Log in again, or ask a supervisor to assign you.");
+    if (xhr.status === 413) return gettext("The file is larger than the server accepts. Ask an administrator about larger files.");
+    if (xhr.status === 429) return gettext("Too many uploads in a short time. Wait a few minutes, then upload this file again.");
+    if (xhr.status === 403) return gettext("You may not upload to this case (or your session ended). Log in again, or ask a supervisor to assign you.");
     if (body && body.errors) {
-      return t("Check the collection details:") + " " + Object.keys(body.errors).map(function (field) {
+      return gettext("Check the collection details:") + " " + Object.keys(body.errors).map(function (field) {
         return field.replace(/_/g, " ") + ": " + [].concat(body.errors[field]).join(" ");
       }).join("; ");
     }
     if (body && body.detail) return body.detail;
-    return format(t("The server could not receive this file (HTTP %(status)s). Try again; if it fails again, tell an administrator."), { status: xhr.status });
+    return format(gettext("The server could not receive this file (HTTP %(status)s). Try again; if it fails again, tell an administrator."), { status: xhr.status });
   }
 
   function uploadOne(row, done) {
     var file = row.file;
     if (file.size > maxBytes) {
-      setState(row, "refused", format(t("Not sent: %(size)s is over the %(limit)s limit for one file. Ask an administrator about larger files."), { size: sizeText(file.size), limit: sizeText(maxBytes) }));
+      setState(row, "refused", format(gettext("Not sent: %(size)s is over the %(limit)s limit for one file. Ask an administrator about larger files."), { size: sizeText(file.size), limit: sizeText(maxBytes) }));
       return done(false);
     }
     var data = new FormData();
@@ -174,21 +175,21 @@
     xhr.addEventListener("load", function () {
       if (xhr.status === 201) {
         var item = JSON.parse(xhr.responseText).items[0];
-        var message = t("Received.") + (item.duplicate_of ? " " + duplicateText(item) : "");
+        var message = gettext("Received.") + (item.duplicate_of ? " " + duplicateText(item) : "");
         if (item.verdict) {
-          setState(row, "done", message + " " + format(t("Verdict: %(verdict)s."), { verdict: verdictLabels[item.verdict] || item.verdict }));
+          setState(row, "done", message + " " + format(gettext("Verdict: %(verdict)s."), { verdict: verdictLabels[item.verdict] || item.verdict }));
         } else {
-          setState(row, "analysing", message + " " + t("The verdict appears here and in the table when the analysis finishes."));
+          setState(row, "analysing", message + " " + gettext("The verdict appears here and in the table when the analysis finishes."));
           byItem[item.id] = row;
         }
         addRow(item);
         return done(true);
       }
-      setState(row, "refused", t("Not received:") + " " + errorText(xhr));
+      setState(row, "refused", gettext("Not received:") + " " + errorText(xhr));
       done(false);
     });
     xhr.addEventListener("error", function () {
-      setState(row, "refused", t("Not received: the connection failed. Check the network and upload this file again."));
+      setState(row, "refused", gettext("Not received: the connection failed. Check the network and upload this file again."));
       done(false);
     });
     setState(row, "uploading", "0%");
@@ -202,8 +203,8 @@
     delete byItem[event.detail.id];
     var info = event.detail.info;
     setState(row, "done", info.verdict
-      ? format(t("Analysed. Verdict: %(verdict)s."), { verdict: info.verdict_label })
-      : format(t("Analysis %(status)s."), { status: info.status_label.toLowerCase() }));
+      ? format(gettext("Analysed. Verdict: %(verdict)s."), { verdict: info.verdict_label })
+      : format(gettext("Analysis %(status)s."), { status: info.status_label.toLowerCase() }));
   });
 
   function unsentRows() {
@@ -216,7 +217,7 @@
     if (!unsent.length) return;
     // Shown if the reader decides to stay; browsers put up their own question and ignore any text given here.
     var warning = list.querySelector("li.leaving") || el("li", { "class": "leaving warning", role: "alert" });
-    warning.textContent = format(t("If you leave this page now, these files will not be sent: %(names)s."), {
+    warning.textContent = format(gettext("If you leave this page now, these files will not be sent: %(names)s."), {
       names: unsent.map(function (row) { return row.file.name; }).join(", ")
     });
     list.insertBefore(warning, list.firstChild);
@@ -242,12 +243,12 @@
     list.hidden = false;
     if (notSent.length) {
       list.appendChild(el("li", { "class": "failed unsent", role: "alert" }, format(
-        t("The page was left before these files were sent; they were not received: %(names)s. Choose them again to upload them."),
+        gettext("The page was left before these files were sent; they were not received: %(names)s. Choose them again to upload them."),
         { names: notSent.join(", ") })));
     }
     if (cut.length) {
       list.appendChild(el("li", { "class": "failed unsent", role: "alert" }, format(
-        t("The page was left while these files were being sent; check the evidence table, and upload again any that is missing: %(names)s."),
+        gettext("The page was left while these files were being sent; check the evidence table, and upload again any that is missing: %(names)s."),
         { names: cut.join(", ") })));
     }
   })();
@@ -258,7 +259,7 @@
     if (!files.length) {
       list.hidden = false;
       list.textContent = "";
-      list.appendChild(el("li", { "class": "failed" }, t("Choose files, or drop them on the box above, then press Upload.")));
+      list.appendChild(el("li", { "class": "failed" }, gettext("Choose files, or drop them on the box above, then press Upload.")));
       return;
     }
     dropped = [];
@@ -273,9 +274,8 @@
         input.value = "";
         input.required = true;
         var summary = el("li", { "class": "summary", role: "status" }, format(
-          window.ngettext ? window.ngettext("%(received)s of %(total)s file received.", "%(received)s of %(total)s files received.", files.length)
-            : "%(received)s of %(total)s file" + (files.length === 1 ? "" : "s") + " received.",
-          { received: received, total: files.length }) + (received ? " " + t("Verdicts appear in the table when each analysis finishes.") : ""));
+          ngettext("%(received)s of %(total)s file received.", "%(received)s of %(total)s files received.", files.length),
+          { received: received, total: files.length }) + (received ? " " + gettext("Verdicts appear in the table when each analysis finishes.") : ""));
         list.appendChild(summary);
         return;
       }

@@ -116,7 +116,9 @@ def test_every_rule_has_a_unique_stable_id() -> None:
     ids = [rule.id for rule in RULES]
 
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"EM-(INT|STRUCT|META|PROV|SYN|ENC|THUMB|STRIP|MAKER)-\d{3}", rule_id) for rule_id in ids)
+    assert all(
+        re.fullmatch(r"EM-(INT|STRUCT|META|PROV|SYN|ENC|THUMB|STRIP|MAKER|VIDEO)-\d{3}", rule_id) for rule_id in ids
+    )
 
 
 def test_docs_rules_md_is_the_generated_catalogue() -> None:

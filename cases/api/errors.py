@@ -102,12 +102,15 @@ class JsonApiErrorsMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            body = _STATUS_BODIES.get(response.status_code)
-            return JsonResponse(
-                body() if body else {"detail": response.reason_phrase, "code": "error"},
-                status=response.status_code,
-                headers=_kept_headers(response),
-            )
+            # The browsable API's HTML rendering of an error still carries the error body: keep its words.
+            data = getattr(response, "data", None)
+            if isinstance(data, dict) and "detail" in data:
+                body = data
+            elif response.status_code in _STATUS_BODIES:
+                body = _STATUS_BODIES[response.status_code]()
+            else:
+                body = {"detail": response.reason_phrase, "code": "error"}
+            return JsonResponse(body, status=response.status_code, headers=_kept_headers(response))
         return response
 
 

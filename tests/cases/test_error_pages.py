@@ -98,3 +98,10 @@ def test_a_form_refused_by_the_csrf_check_gets_the_403_page_with_what_to_do(db, 
     assert page.status_code == 403 and "reload the page and send it again" in page.content.decode()
     assert 'class="topbar"' in page.content.decode()
     assert api.status_code == 403 and api["Content-Type"] == "application/json"
+
+
+def test_browser_asking_the_api_for_html_still_gets_the_json_error_with_its_sentence(auditor_client, beta):
+    response = auditor_client.get(f"/api/v1/cases/{beta.case.public_id}/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("There is no case at this address that you can see.")

@@ -44,9 +44,9 @@ class Recipe:
     tools: tuple[str, ...] = ()
 
 
-def run(*command: str | Path) -> None:
+def run(*command: str | Path, timeout: float = TOOL_SECONDS) -> None:
     completed = subprocess.run(
-        [str(part) for part in command], capture_output=True, timeout=TOOL_SECONDS, check=False, text=True
+        [str(part) for part in command], capture_output=True, timeout=timeout, check=False, text=True
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({completed.returncode}): {completed.stderr.strip()[:300]}")
@@ -369,6 +369,14 @@ RECIPES: tuple[Recipe, ...] = (
 # Keys back, as someone passing a re-encode off as a phone recording would.
 
 _QUIET_FFMPEG = ("ffmpeg", "-v", "error", "-y", "-nostdin")
+# Re-encoding a Mac's 60 fps 2750x1834 recording takes minutes on two cores shared with the analysis.
+VIDEO_TOOL_SECONDS = 900
+
+
+def ffmpeg_run(*arguments: str | Path) -> None:
+    run(*_QUIET_FFMPEG, *arguments, timeout=VIDEO_TOOL_SECONDS)
+
+
 _NO_TAGS = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact")
 _PHONE_HANDLERS = ("-metadata:s:v", "handler_name=Core Media Video", "-metadata:s:a", "handler_name=Core Media Audio")
 
@@ -376,7 +384,7 @@ _PHONE_HANDLERS = ("-metadata:s:v", "handler_name=Core Media Video", "-metadata:
 def video_reencode(codec: str, *extra: str, strip: bool = False) -> Callable[[Original, Original, Path], None]:
     def make(original: Original, donor: Original, output: Path) -> None:
         tags = _NO_TAGS if strip else ("-map_metadata", "0")
-        run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v:0", "-map", "0:a?", *tags, "-c:v", codec, *extra,
+        ffmpeg_run("-i", original.path, "-map", "0:v:0", "-map", "0:a?", *tags, "-c:v", codec, *extra,
             "-c:a", "aac", output)  # fmt: skip
 
     return make
@@ -384,7 +392,7 @@ def video_reencode(codec: str, *extra: str, strip: bool = False) -> Callable[[Or
 
 def video_reencode_spoofed(original: Original, donor: Original, output: Path) -> None:
     """libx264 with FFmpeg's traces removed and the phone's handler names and Keys (make, model, date) written back."""
-    run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-fflags",
+    ffmpeg_run("-i", original.path, "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-fflags",
         "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", *_PHONE_HANDLERS, "-movflags",
         "use_metadata_tags", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", output)  # fmt: skip
 
@@ -392,7 +400,7 @@ def video_reencode_spoofed(original: Original, donor: Original, output: Path) ->
 def video_remux(*extra: str, strip: bool = False) -> Callable[[Original, Original, Path], None]:
     def make(original: Original, donor: Original, output: Path) -> None:
         tags = (*_NO_TAGS, *_PHONE_HANDLERS) if strip else ("-map_metadata", "0")
-        run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v", "-map", "0:a?", *tags, "-c", "copy", *extra, output)
+        ffmpeg_run("-i", original.path, "-map", "0:v", "-map", "0:a?", *tags, "-c", "copy", *extra, output)
 
     return make
 
@@ -411,14 +419,14 @@ def video_duration(path: Path) -> float:
 def video_trim_start(original: Original, donor: Original, output: Path) -> None:
     """The first third cut off without re-encoding (stream copy from the keyframe before the cut)."""
     start = video_duration(original.path) / 3
-    run(*_QUIET_FFMPEG, "-ss", f"{start:.3f}", "-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata",
+    ffmpeg_run("-ss", f"{start:.3f}", "-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata",
         "0", "-c", "copy", output)  # fmt: skip
 
 
 def video_trim_end(original: Original, donor: Original, output: Path) -> None:
     """The last half cut off without re-encoding."""
     keep = video_duration(original.path) / 2
-    run(*_QUIET_FFMPEG, "-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata", "0", "-t",
+    ffmpeg_run("-i", original.path, "-map", "0:v", "-map", "0:a?", "-map_metadata", "0", "-t",
         f"{keep:.3f}", "-c", "copy", output)  # fmt: skip
 
 
@@ -428,7 +436,7 @@ def video_concat(original: Original, donor: Original, output: Path) -> None:
     quoted = str(Path(original.path).resolve()).replace("'", "'\\''")
     listing.write_text(f"file '{quoted}'\nfile '{quoted}'\n", encoding="utf-8")
     try:
-        run(*_QUIET_FFMPEG, "-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-map", "0:a?",
+        ffmpeg_run("-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v", "-map", "0:a?",
             "-c", "copy", output)  # fmt: skip
     finally:
         listing.unlink(missing_ok=True)

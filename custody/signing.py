@@ -22,6 +22,7 @@ import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -143,10 +144,16 @@ def verify(public_keys: Mapping[str, bytes], key_id: str, data: bytes, signature
     if len(raw_signature) != SIGNATURE_SIZE or base64.b64encode(raw_signature).decode("ascii") != signature:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(raw_public).verify(raw_signature, data)
+        _public_key(raw_public).verify(raw_signature, data)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@lru_cache(maxsize=64)
+def _public_key(raw_public: bytes) -> Ed25519PublicKey:
+    # Parsing the key costs about a tenth of a verification; a ledger is signed by a handful of keys.
+    return Ed25519PublicKey.from_public_bytes(raw_public)
 
 
 def public_key_pem(raw_public_key: bytes) -> str:

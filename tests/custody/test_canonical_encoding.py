@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from custody import canonical
 from custody.canonical import CanonicalError, canonical_bytes, entry_hash
 
 
@@ -199,3 +200,59 @@ def test_entry_hash_is_lowercase_hex_sha256():
 
     # then the hash is 64 lower-case hex characters
     assert len(digest) == 64 and digest == digest.lower() and int(digest, 16) >= 0
+
+
+def _walked(value) -> bytes:
+    parts: list[str] = []
+    canonical._encode(value, parts, "$")
+    return "".join(parts).encode("utf-8")
+
+
+FAST_PATH_CASES = [
+    {"organisation": uuid.UUID(int=7), "recorded_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "n": 1},
+    {"details": {"b": [1, True, None, {"z": 'q\u0001"\\'}], "a": -(2**49)}, "case": None, "Z": "", "_": False},
+    {"b": 1, "a": {"B": [], "A": {}}, "aa": "\t\n\r\x7f"},
+]
+DECLINED_CASES = [
+    {"text": "naïve"},  # non-ASCII: the walk's UTF-16 key order decides
+    {"details": {"ratio": 0.5}},  # a float: the walk refuses it
+    {"details": {"list": (1, 2)}},  # a tuple: the walk refuses it
+    {"details": {1: "one"}},  # a key that is not a string: the walk refuses it
+    {"n": 2**53},  # beyond ±(2**53 - 1): the walk refuses it
+    {"n": 2**53 - 1},  # 16 digits: the walk checks the range
+    {"details": {"when": datetime(2026, 1, 1, tzinfo=UTC)}},  # a datetime below the top level: the walk encodes it
+    [1, 2],  # not an entry-shaped dict
+]
+
+
+@pytest.mark.parametrize("value", FAST_PATH_CASES)
+def test_fast_path_gives_exactly_the_bytes_of_the_walk(value):
+    assert canonical._json_fast_path(value) == _walked(value)
+    assert canonical_bytes(value) == _walked(value)
+
+
+@pytest.mark.parametrize("value", DECLINED_CASES)
+def test_fast_path_declines_whatever_it_cannot_show_equal_to_the_walk(value):
+    assert canonical._json_fast_path(value) is None
+
+
+def test_batch_hashing_equals_hashing_each_entry_and_isolates_the_one_that_cannot_be_encoded():
+    # Given plain entries, one with a non-ASCII actor (walked), one with a float (refused) and one that is no dict
+    entries = [
+        {"sequence": number, "recorded_at": datetime(2026, 1, 1, tzinfo=UTC), "details": {"n": number}}
+        for number in range(1, 6)
+    ]
+    entries[1]["actor"] = "Zoë"
+    entries[3]["details"] = {"ratio": 0.25}
+    entries.append(["not", "an", "entry"])
+
+    # When they are hashed as one batch
+    hashes = canonical.entry_hashes(entries)
+
+    # Then each result is what hashing it alone gives, and only the unencodable ones are errors
+    for entry, result in zip(entries[:-1], hashes, strict=False):
+        if entry is entries[3]:
+            assert isinstance(result, CanonicalError) and "float" in str(result)
+        else:
+            assert result == entry_hash(entry)
+    assert isinstance(hashes[-1], CanonicalError)

@@ -2,7 +2,10 @@
 dashboard, the four answers and the key facts at the top of the evidence page, and `assessment` in the API; a
 member of another organisation sees none of it."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from cases import services
 from cases.demo_media import ai_declared_jpeg_create, camera_jpeg_create, edited_jpeg_create
@@ -131,3 +134,12 @@ def test_live_status_gives_each_finished_items_badges(client, alpha, analysed_it
         {"text": "Edited", "tone": "caution", "aspect": "editing"}
     ]
     assert items[str(analysed_items["camera"].public_id)]["badges"] == []
+
+
+def test_migration_fills_the_assessment_of_items_analysed_before_it(alpha, analysed_items):
+    fill = importlib.import_module("cases.migrations.0009_evidence_assessment").assessments_fill
+    EvidenceItem.objects.filter(pk=analysed_items["ai"].pk).update(assessment={})
+
+    fill(django_apps, None)
+
+    assert EvidenceItem.objects.get(pk=analysed_items["ai"].pk).assessment == analysed_items["ai"].assessment

@@ -103,7 +103,8 @@ def test_case_export_round_trip_verifies_offline_and_is_a_custody_event(exported
     assert f"item {deleted.public_id}: media not included; its deletion is recorded in custody" in offline.stdout
     assert f"evidence/{kept.public_id}/media.jpg" in members
     assert not any(name.startswith(f"evidence/{deleted.public_id}/media") for name in members)
-    assert members[f"reports/{report.filename}"] == Path(storages["reports"].path(report.storage_key)).read_bytes()
+    with storages["reports"].open(report.storage_key, "rb") as stored:
+        assert members[f"reports/{report.filename}"] == stored.read()
     analysis = json.loads(members[f"evidence/{kept.public_id}/analysis.json"])
     assert analysis["status"] == "done" and analysis["verdict"] == kept.verdict
     event = CustodyEvent.objects.get(case=kept.case, action="export.created")

@@ -12,6 +12,7 @@ from PIL import Image
 from cases import services
 from cases.models import EvidenceItem
 from custody.models import CustodyEvent
+from encryption.models import DataKey
 from forensics.models import Analysis
 from forensics.tasks import analyse_evidence
 from tests.conftest import PASSWORD, jpeg_bytes, received
@@ -69,7 +70,7 @@ def test_running_the_task_twice_gives_one_result_and_one_completion(alpha, djang
 
 def test_analysis_of_a_missing_stored_file_fails_and_keeps_item_hashes_and_custody(alpha):
     item = _receive(alpha, jpeg_bytes())
-    storages["evidence"].delete(item.storage_key)
+    Path(storages["evidence"].path(item.storage_key)).unlink()  # lost behind the application's back
 
     outcome = analyse_evidence(Analysis.objects.get(evidence=item).pk)
 
@@ -84,7 +85,7 @@ def test_analysis_of_a_missing_stored_file_fails_and_keeps_item_hashes_and_custo
 
 def test_failed_analysis_is_shown_on_the_evidence_page(client, alpha):
     item = _receive(alpha, jpeg_bytes())
-    storages["evidence"].delete(item.storage_key)
+    Path(storages["evidence"].path(item.storage_key)).unlink()
     analyse_evidence(Analysis.objects.get(evidence=item).pk)
     client.login(username=alpha.investigator.username, password=PASSWORD)
 
@@ -142,11 +143,27 @@ def test_reanalyse_command_reruns_every_item_of_a_case(alpha, capsys):
     assert "2 item(s)" in capsys.readouterr().out
 
 
-def test_stored_bytes_changed_after_ingest_make_the_verdict_compromised(alpha, django_capture_on_commit_callbacks):
-    # Given an item whose stored bytes were altered after ingest (one byte flipped)
+def test_altered_ciphertext_fails_the_analysis_as_damage_before_any_tool_sees_it(alpha):
+    # Given an item whose stored (encrypted) bytes were altered after ingest (one byte flipped)
     item = _receive(alpha, jpeg_bytes())
     path = storages["evidence"].path(item.storage_key)
     data = bytearray(Path(path).read_bytes())
+    data[-3] ^= 0xFF
+    os.chmod(path, 0o640)
+    Path(path).write_bytes(bytes(data))
+
+    # When it is analysed, then decryption refuses the altered file: the analysis fails naming the damage
+    assert analyse_evidence(Analysis.objects.get(evidence=item).pk) == "failed"
+    assert "CiphertextDamaged" in Analysis.objects.get(evidence=item).error
+
+
+def test_stored_bytes_changed_after_ingest_make_the_verdict_compromised(alpha, django_capture_on_commit_callbacks):
+    # Given an item stored before encryption (plaintext, no data key) whose bytes were altered after ingest
+    item = _receive(alpha, jpeg_bytes())
+    path = storages["evidence"].path(item.storage_key)
+    with storages["evidence"].open(item.storage_key, "rb") as readable:
+        data = bytearray(readable.read())
+    DataKey.objects.filter(store="evidence", name=item.storage_key).delete()
     data[-3] ^= 0xFF
     os.chmod(path, 0o640)
     with open(path, "wb") as stored:

@@ -37,10 +37,10 @@ def test_image_report_states_hashes_verdict_findings_metadata_custody_and_checkp
     # When the investigator generates its report
     report = generate(alpha.investigator, alpha.case, item)
 
-    # Then the signed PDF is stored under its own SHA-256, which the ledger records
+    # Then the signed PDF is stored under a keyed name (never its SHA-256, which the ledger records)
     assert report.status == ReportStatus.DONE, report.error
     pdf = _stored(report)
-    assert report.storage_key.endswith(f"{report.sha256}.pdf")
+    assert report.storage_key.endswith(".pdf") and report.sha256 not in report.storage_key
     assert hashlib.sha256(pdf).hexdigest() == report.sha256
     generated = CustodyEvent.objects.get(action="report.generated", evidence=item)
     assert generated.details["sha256"] == report.sha256

@@ -76,6 +76,8 @@ FACT_LABELS = {
 }
 SIZE_KEYS = frozenset({"size", "expected_size"})
 HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")
+# A group of more values than this, none a digest, is one fact: "Tool versions: exiftool 12.57, mediainfo 24.12, …".
+GROUP_ON_ONE_LINE = 4
 # Digests are shown as their first characters; the copy button and the raw entry give the whole value.
 DIGEST_SHOWN = 12
 
@@ -138,6 +140,11 @@ def event_facts(details: dict[str, Any], prefix: str = "") -> list[Fact]:
         if value is None or value == "" or value == [] or value == {}:
             continue
         label = _label(key)
+        if isinstance(value, dict) and len(value) > GROUP_ON_ONE_LINE and not any(map(_is_digest, value.values())):
+            # A long table of names and values (the tools and their versions) reads better as one line.
+            parts = (f"{name} {_text(name, part)}" for name, part in value.items() if part not in (None, ""))
+            facts.append(Fact(label=f"{prefix}{label}", value=", ".join(parts)))
+            continue
         if isinstance(value, dict):
             # Digests are named by their algorithm alone ("SHA-256"), the group name adds nothing to them.
             nested_prefix = "" if key == "digests" else f"{prefix}{label}: "

@@ -9,7 +9,7 @@ import pytest
 from cases import services
 from custody.canonical import entry_hash
 from custody.models import CustodyEvent
-from custody.timeline import actor_words
+from custody.timeline import actor_words, event_facts
 from custody.views import CaseCustodyView
 from tests.conftest import PASSWORD, jpeg_bytes, received
 
@@ -40,6 +40,21 @@ def test_each_entry_reads_as_a_sentence_with_its_digests_shortened_and_copyable(
     signed = json.loads(received_entry.signed_entry)
     assert entry_hash(signed) == signed["entry_hash"] == received_entry.event.entry_hash
     assert signed["signature"] == received_entry.event.signature
+
+
+def test_a_long_group_of_plain_values_is_one_fact_and_short_groups_are_flattened():
+    facts = event_facts(
+        {
+            "tool_versions": {"exiftool": "12.57", "mediainfo": "24.12", "libmagic": "5.44", "c2pa": "0.38", "x": ""},
+            "checkpoint": {"tree_size": 39, "root_hash": "ab" * 32},
+        }
+    )
+
+    assert [(fact.label, fact.value, fact.digest) for fact in facts] == [
+        ("Tool versions", "exiftool 12.57, mediainfo 24.12, libmagic 5.44, c2pa 0.38", False),
+        ("Checkpoint: entries covered", "39", False),
+        ("Checkpoint: root hash", "ab" * 32, True),
+    ]
 
 
 def test_background_work_is_told_as_the_system():

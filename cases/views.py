@@ -211,18 +211,25 @@ class CaseCreateView(MemberView, View):
 
 class CaseDetailView(MemberView, View):
     required_scope = Scope.CASE_READ
+    # Evidence rows per page: a case of hundreds of items opens as fast as a small one.
+    items_per_page = 100
 
     def get(self, request, case_id):
         case = self.case
         return self.render_detail(request, case)
 
     def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
-        # Reports are prefetched for the "Report" column (reports.templatetags.reports.report_link reads them).
+        # Reports are prefetched for the "Report" column (reports.templatetags.reports.report_link reads them),
+        # for the page's rows only.
         items = evidence_with_digests(case.evidence.select_related("received_by")).prefetch_related("reports")
+        items_page = Paginator(items.order_by("received_at", "id"), self.items_per_page).get_page(
+            request.GET.get("page")
+        )
         membership = self.membership
         context = {
             "case": case,
-            "items": items,
+            "items": items_page.object_list,
+            "items_page": items_page,
             "notes": case.notes.select_related("author"),
             "assignees": case.assignees.order_by("username"),
             "can_upload": membership.can(Scope.EVIDENCE_UPLOAD, case) and not case.is_closed,

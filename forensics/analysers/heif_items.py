@@ -617,6 +617,18 @@ def _check_exif(result: HeifItems, handle: BinaryIO) -> None:
     if item is None or item.construction_method != 0 or not item.extents:
         return
     extent = item.extents[0]
+    if extent.length == 0 and len(item.extents) == 1:
+        # Zero means "to the end of the file" in ISO/IEC 14496-12; ExifTool leaves this when it deletes the EXIF.
+        result.issues.append(
+            StructureIssue(
+                "heif_exif_emptied",
+                f"The EXIF item {item.item_id} has a zero-length extent at offset {extent.offset:,}, which means "
+                "'to the end of the file', where an EXIF block with its length was expected (ExifTool leaves this "
+                "when it deletes the EXIF data).",
+                extent.offset,
+            )
+        )
+        return
     head = read_at(handle, extent.offset, 4)
     if len(head) < 4:
         return  # already reported as outside the file

@@ -613,9 +613,10 @@ def damaged_tiff(result: AnalysisResult) -> Iterator[Observation]:
         "header, box and field sizes inside these tables"
     ),
     innocent=(
-        "An interrupted download or copy cuts the file, so item extents near its end point past it. A converter "
-        "that rewrote the item tables badly, a hand-patched or a crafted file show the same symptoms; phones and "
-        "libheif write consistent tables."
+        "An interrupted download or copy cuts the file, so item extents near its end point past it. ExifTool, "
+        "told to delete the metadata, leaves the EXIF item with a zero-length extent. A converter that rewrote the "
+        "item tables badly, a hand-patched or a crafted file show the same symptoms; phones and libheif write "
+        "consistent tables."
     ),
 )
 def damaged_heif_items(result: AnalysisResult) -> Iterator[Observation]:

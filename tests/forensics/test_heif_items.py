@@ -131,6 +131,16 @@ def test_exif_item_whose_header_offset_points_elsewhere(heic: Path, tmp_path: Pa
     assert f"at offset {exif_at:,}" in finding.explanation
 
 
+def test_exif_deleted_by_exiftool_leaves_an_emptied_exif_item(heic: Path, tmp_path: Path) -> None:
+    stripped = tmp_path / "stripped.heic"
+    subprocess.run(["exiftool", "-q", "-q", "-all=", "-o", str(stripped), str(heic)], check=True)
+
+    (finding,) = _heif_findings(stripped)
+
+    assert [problem["code"] for problem in finding.evidence["structure:problems"]] == ["heif_exif_emptied"]
+    assert "ExifTool leaves this" in finding.explanation
+
+
 def test_evidence_page_tree_and_report_list_the_items(heic: Path) -> None:
     result = analyse_file(heic).to_dict()
 

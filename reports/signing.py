@@ -1,34 +1,85 @@
 """PAdES signing of a rendered report with its organisation's certificate (pyHanko), so that any PDF reader
-shows who signed the report and whether it changed since."""
+shows who signed the report and whether it changed since.
+
+The signer's CA chain is embedded. With a Time-Stamping Authority configured the signature is PAdES B-T: its
+signature time-stamp comes from the first of the TSAs (EVIDENCEMEDIA_TSA_URLS, the ones that stamp checkpoints)
+that answers; and B-LT when the signer's certificate names where its revocation status can be fetched (CRL or
+OCSP) and that succeeds: the answers are embedded, so the signature can be checked after the certificate expires.
+Without a TSA, or with every TSA down, the report is still signed (B-B), and its verification says so.
+"""
 
 import io
+import logging
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .certificates import SigningCredentials
 
+logger = logging.getLogger(__name__)
+
 SIGNATURE_FIELD = "EvidenceMediaReport"
+TSA_TIMEOUT_SECONDS = 10
 
 
 def asn1_certificate(pem: bytes) -> asn1_x509.Certificate:
     return next(iter(load_certs_from_pemder_data(pem)))
 
 
-def pdf_sign(pdf: bytes, credentials: SigningCredentials, *, reason: str) -> bytes:
-    """Return `pdf` with a PAdES baseline signature covering the whole file."""
+def asn1_certificates(pem: bytes) -> list[asn1_x509.Certificate]:
+    return list(load_certs_from_pemder_data(pem)) if pem.strip() else []
+
+
+def pdf_sign(
+    pdf: bytes, credentials: SigningCredentials, *, reason: str, tsa_urls: list[str] = (), tsa_roots: list = ()
+) -> bytes:
+    """Return `pdf` with a PAdES signature covering the whole file, at the highest level reachable now: B-LT,
+    B-T, or B-B when no TSA answers. `tsa_roots` let the TSA's own certificates be validated for B-LT."""
+    chain = asn1_certificates(credentials.chain_pem)
     signer = signers.SimpleSigner(
         signing_cert=asn1_certificate(credentials.certificate_pem),
         signing_key=load_private_key_from_pemder_data(credentials.key_pem, passphrase=None),
-        cert_registry=None,
+        cert_registry=SimpleCertificateStore.from_certs(chain),
     )
+    for url in tsa_urls:
+        timestamper = RequestsHTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS)
+        if _revocation_published(signer.signing_cert) and chain:
+            try:
+                return _sign(pdf, signer, reason, timestamper, long_term=[chain[-1], *tsa_roots])
+            except (SigningError, ValidationError, PathBuildingError, PathValidationError, OSError) as error:
+                logger.warning("Report signature without revocation information (B-T): %s", error)
+        try:
+            return _sign(pdf, signer, reason, timestamper)
+        except (TimestampRequestError, OSError) as error:
+            logger.warning("Time-stamping authority %s did not time-stamp a report signature: %s", url, error)
+    return _sign(pdf, signer, reason, None)
+
+
+def _sign(pdf: bytes, signer, reason: str, timestamper, long_term: list | None = None) -> bytes:
+    """Sign; with `long_term` (the trust roots of the signer and the TSA) fetch and embed the revocation
+    information of both chains (B-LT), failing rather than embedding less."""
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=reason,
+        embed_validation_info=long_term is not None,
+        validation_context=None
+        if long_term is None
+        else ValidationContext(trust_roots=long_term, allow_fetching=True, revocation_mode="hard-fail"),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    return signers.PdfSigner(metadata, signer, timestamper=timestamper).sign_pdf(writer).getvalue()
+
+
+def _revocation_published(certificate: asn1_x509.Certificate) -> bool:
+    """Does the certificate say where its revocation status is published (CRL distribution points or OCSP)?"""
+    return bool(certificate.crl_distribution_points or certificate.ocsp_urls)

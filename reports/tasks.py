@@ -5,14 +5,18 @@ worker renews its lease on the run while it works; `reports_sweep`, scheduled ev
 whose worker is gone.
 """
 
+import base64
 import logging
 
+from cryptography import x509
+from django.conf import settings
 from django.utils import timezone
 
 from cases.task_runs import TAKEN_OVER, lease_kept, runs_to_requeue
+from custody.timestamps import checkpoint_timestamp_obtain, tsa_trusted_roots
 
-from .certificates import organisation_credentials
-from .content import anchor_make, report_context
+from .certificates import SigningCredentials, organisation_credentials
+from .content import Anchor, anchor_make, report_context
 from .models import Report
 from .rendering import pdf_render
 from .services import GENERATE_TASK, report_complete, report_fail, report_requeue, report_start
@@ -30,12 +34,15 @@ def report_generate(report_id: int) -> str:
             # The checkpoint comes first so that the report can print the proofs of every event it lists.
             anchor = anchor_make(report.case)
             generated_at = timezone.now()
-            context = report_context(report, anchor, generated_at)
+            credentials = organisation_credentials(report.case.organisation)
+            context = report_context(report, anchor, generated_at) | trust_anchors_context(anchor, credentials)
             unsigned = pdf_render(report.kind, context)
             signed = pdf_sign(
                 unsigned,
-                organisation_credentials(report.case.organisation),
+                credentials,
                 reason=f"Evidence Media forensic report {report.public_id}",
+                tsa_urls=settings.EVIDENCEMEDIA_TSA_URLS,
+                tsa_roots=tsa_trusted_roots(),
             )
             recorded = report_complete(
                 report=report,
@@ -49,6 +56,23 @@ def report_generate(report_id: int) -> str:
             recorded = report_fail(report=report, error=f"{type(failure).__name__}: {failure}")
             return "failed" if recorded else TAKEN_OVER
     return "done" if recorded else TAKEN_OVER
+
+
+def trust_anchors_context(anchor: Anchor, credentials: SigningCredentials) -> dict:
+    """What the report prints about its outside trust anchors: the anchor checkpoint's RFC 3161 time-stamp (obtained
+    now if the checkpoint has none yet; the token itself in base64) and the certificate the report is signed with."""
+    stamp = checkpoint_timestamp_obtain(checkpoint=anchor.checkpoint)
+    certificate = x509.load_pem_x509_certificate(credentials.certificate_pem)
+    return {
+        "tsa_configured": bool(settings.EVIDENCEMEDIA_TSA_URLS),
+        "checkpoint_timestamp": stamp,
+        "checkpoint_timestamp_token": base64.b64encode(bytes(stamp.token)).decode("ascii") if stamp else "",
+        "signing": {
+            "subject": certificate.subject.rfc4514_string(),
+            "issuer": certificate.issuer.rfc4514_string(),
+            "self_signed": credentials.self_signed,
+        },
+    }
 
 
 def reports_sweep() -> str:

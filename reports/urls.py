@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import certificate_pages, views
 
 app_name = "reports"
 
@@ -9,4 +9,9 @@ urlpatterns = [
     path("cases/<uuid:case_id>/reports/", views.CaseReportCreateView.as_view(), name="case-create"),
     path("reports/<uuid:report_id>/download/", views.ReportDownloadView.as_view(), name="download"),
     path("reports/verify/", views.report_verify_page, name="verify"),
+    path(
+        "organisation/report-certificate/",
+        certificate_pages.SigningCertificateView.as_view(),
+        name="signing-certificate",
+    ),
 ]

@@ -1,7 +1,11 @@
 """Is this PDF a report this installation issued, unaltered? Answers for anyone holding the file, disclosing only
 the report's own ids and date: the file's SHA-256 must be that of a generated Report and of the `report.generated`
-event in the custody ledger (whose seal must hold), and its PAdES signature must be intact and made with the
-issuing organisation's certificate."""
+event in the custody ledger (whose seal must hold), and its PAdES signature must be intact and made with one of the
+issuing organisation's certificates (in force or superseded).
+
+It also states what a PDF reader would conclude about the signature: the signer and its chain, the signature's
+RFC 3161 time-stamp and its TSA, the PAdES level, and whether the signer chains to a root this installation is
+configured to trust (EVIDENCEMEDIA_TRUSTED_ROOTS), judged at the time-stamp's time when there is one."""
 
 import hashlib
 import io
@@ -10,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from django.conf import settings
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -21,10 +27,11 @@ from custody.keys import public_keys
 from custody.ledger import ledger_entries
 from custody.models import Action, CustodyEvent
 from custody.signing import verify
+from custody.timestamps import tsa_trusted_roots
 
-from .certificates import known_certificates
+from .certificates import KnownCertificate, known_certificates
 from .models import Report, ReportStatus
-from .signing import asn1_certificate
+from .signing import asn1_certificate, asn1_certificates
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,35 @@ MESSAGES = {
 
 
 @dataclass(frozen=True)
+class SignatureFacts:
+    """What the report's signature says and whom it answers to, as a PDF reader would judge it."""
+
+    signer: str
+    chain: list[str]  # the signer's CA certificates embedded in the signature, issuer first
+    self_signed: bool  # the installation's demo default, not a certificate from a CA
+    level: str  # PAdES baseline level: B-B, B-T (time-stamped) or B-LT (revocation information embedded)
+    timestamp: datetime | None
+    timestamp_authority: str
+    timestamp_trusted: bool  # the time-stamp's TSA chains to a configured TSA root
+    trusted: bool  # the signer chains to a root in EVIDENCEMEDIA_TRUSTED_ROOTS
+    trusted_root: str
+    roots_configured: bool
+
+    @property
+    def trust_sentence(self) -> str:
+        if self.trusted:
+            return f"The signer is trusted: its certificate chains to {self.trusted_root}, a configured root."
+        if self.self_signed:
+            return (
+                "The signer is not trusted by any configured root: this report is signed with the installation's "
+                "self-signed demonstration certificate, which no PDF reader trusts."
+            )
+        if not self.roots_configured:
+            return "No trusted roots are configured here (EVIDENCEMEDIA_TRUSTED_ROOTS), so the signer is not trusted."
+        return "The signer is not trusted: its certificate does not chain to any configured root."
+
+
+@dataclass(frozen=True)
 class ReportVerification:
     outcome: Outcome
     sha256: str = ""
@@ -69,6 +105,7 @@ class ReportVerification:
     case_id: str = ""
     evidence_ids: list[str] = field(default_factory=list)
     generated_at: datetime | None = None
+    signature: SignatureFacts | None = None
 
     @property
     def genuine(self) -> bool:
@@ -107,19 +144,21 @@ def report_verify(data: bytes) -> ReportVerification:
     signer = known_certificates().get(fingerprint)
     if signer is None:
         return ReportVerification(Outcome.FOREIGN, sha256)
-    organisation_id, certificate_pem = signer
-    if not _signature_valid(signature, certificate_pem):
+    if not _signature_valid(signature, signer):
         return ReportVerification(Outcome.ALTERED, sha256)
+    facts = signature_facts(signature, signer, data)
     report = (
-        Report.objects.filter(sha256=sha256, status=ReportStatus.DONE, case__organisation__public_id=organisation_id)
+        Report.objects.filter(
+            sha256=sha256, status=ReportStatus.DONE, case__organisation__public_id=signer.organisation_id
+        )
         .select_related("case", "evidence")
         .first()
     )
     if report is None:
-        return ReportVerification(Outcome.UNKNOWN, sha256)
+        return ReportVerification(Outcome.UNKNOWN, sha256, signature=facts)
     recorded = _ledger_record(report)
     if recorded is None:
-        return ReportVerification(Outcome.LEDGER_MISMATCH, sha256)
+        return ReportVerification(Outcome.LEDGER_MISMATCH, sha256, signature=facts)
     return ReportVerification(
         Outcome.GENUINE,
         sha256,
@@ -128,18 +167,94 @@ def report_verify(data: bytes) -> ReportVerification:
         case_id=str(report.case.public_id),
         evidence_ids=list(recorded.get("evidence", [])),
         generated_at=report.generated_at,
+        signature=facts,
     )
 
 
-def _signature_valid(signature, certificate_pem: bytes) -> bool:
-    """Intact, cryptographically valid, made with this certificate, and covering the whole file."""
-    context = ValidationContext(trust_roots=[asn1_certificate(certificate_pem)], allow_fetching=False)
+def _signature_valid(signature, signer: KnownCertificate) -> bool:
+    """Intact, cryptographically valid, made with this certificate, and covering the whole file.
+
+    The certificate itself is the trust anchor here (this installation issued it), checked at the time the
+    signature claims, so that a certificate expired or superseded since still verifies the reports it signed."""
+    context = ValidationContext(
+        trust_roots=[asn1_certificate(signer.certificate_pem), *tsa_trusted_roots()],
+        other_certs=asn1_certificates(signer.chain_pem),  # issuers of embedded CRLs
+        allow_fetching=False,
+        moment=signature.self_reported_timestamp,
+    )
     try:
-        status = validate_pdf_signature(signature, context)
+        status = validate_pdf_signature(signature, context, skip_diff=False)
     except Exception:  # a signature that cannot even be evaluated is not a valid one
         logger.info("Report signature could not be validated", exc_info=True)
         return False
-    return status.bottom_line and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # B-LT appends the revocation information in a revision of its own after the signature: allowed, and only that.
+    covered = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level == ModificationLevel.LTA_UPDATES
+    )
+    return status.intact and status.valid and covered
+
+
+def signature_facts(signature, signer: KnownCertificate, data: bytes) -> SignatureFacts:
+    """The signer, chain, time-stamp, PAdES level and trust of an intact signature by one of our certificates."""
+    chain = asn1_certificates(signer.chain_pem)
+    tsa_roots = tsa_trusted_roots()
+    roots = trusted_roots()
+    timestamp, tsa, tsa_trusted = _timestamp(signature, tsa_roots)
+    trusted, root = False, ""
+    if roots:
+        context = ValidationContext(
+            trust_roots=roots, other_certs=chain, allow_fetching=False, moment=timestamp if tsa_trusted else None
+        )
+        try:
+            status = validate_pdf_signature(signature, context)
+        except Exception:  # an untrusted chain is reported as such, never as an error
+            logger.info("Report signer's trust could not be established", exc_info=True)
+        else:
+            if status.trusted and status.validation_path is not None:
+                trusted, root = True, status.validation_path.trust_anchor.authority.name.human_friendly
+    return SignatureFacts(
+        signer=signature.signer_cert.subject.human_friendly,
+        chain=[certificate.subject.human_friendly for certificate in chain],
+        self_signed=signer.self_signed,
+        level="B-LT" if timestamp and _revocation_info_embedded(data) else "B-T" if timestamp else "B-B",
+        timestamp=timestamp,
+        timestamp_authority=tsa,
+        timestamp_trusted=tsa_trusted,
+        trusted=trusted,
+        trusted_root=root,
+        roots_configured=bool(roots),
+    )
+
+
+def trusted_roots() -> list:
+    """The roots whose report signers this installation calls trusted (EVIDENCEMEDIA_TRUSTED_ROOTS); [] if none."""
+    path = settings.EVIDENCEMEDIA_TRUSTED_ROOTS
+    return asn1_certificates(path.read_bytes()) if path else []
+
+
+def _timestamp(signature, tsa_roots: list) -> tuple[datetime | None, str, bool]:
+    """The signature time-stamp's time and TSA, and whether the TSA chains to a configured TSA root."""
+    # With no TSA root configured the token is still checked for integrity; it just cannot be trusted.
+    context = ValidationContext(trust_roots=tsa_roots, allow_fetching=False)
+    try:
+        status = validate_pdf_signature(signature, context, ts_validation_context=context, skip_diff=True)
+    except Exception:  # a time-stamp that cannot be evaluated is reported as untrusted
+        logger.info("Report signature time-stamp could not be validated", exc_info=True)
+        return None, "", False
+    stamp = status.timestamp_validity
+    if stamp is None or not (stamp.intact and stamp.valid):
+        return None, "", False
+    return stamp.timestamp, stamp.signing_cert.subject.human_friendly, bool(tsa_roots) and stamp.trusted
+
+
+def _revocation_info_embedded(data: bytes) -> bool:
+    """Does the PDF's Document Security Store hold revocation information (OCSP responses or CRLs)?"""
+    try:
+        root = PdfFileReader(io.BytesIO(data), strict=False).root
+        return "/DSS" in root and any(key in root["/DSS"] for key in ("/OCSPs", "/CRLs"))
+    except Exception:  # a damaged DSS is no revocation information
+        return False
 
 
 def _ledger_record(report: Report) -> dict | None:

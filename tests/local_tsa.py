@@ -1,5 +1,6 @@
 """A Time-Stamping Authority on the loopback interface for tests: a test CA made with `cryptography`, and a small
-HTTP server answering RFC 3161 requests with `openssl ts -reply` (the real OpenSSL TSA, not a stand-in).
+HTTP server answering RFC 3161 requests with `openssl ts -reply` (the real OpenSSL TSA, not a stand-in); and a
+server of fixed files (a CA's CRL) for revocation checks.
 
 Import the fixtures into a test module: ``from tests.local_tsa import local_tsa, tsa_pki  # noqa: F401``.
 """
@@ -43,6 +44,7 @@ def certificate_issue(
     ca: bool = False,
     extended_usage: list | None = None,
     days: int = 365,
+    crl_url: str | None = None,
 ) -> x509.Certificate:
     """A certificate for `key`, self-signed when no issuer is given."""
     now = datetime.datetime.now(datetime.UTC)
@@ -77,7 +79,66 @@ def certificate_issue(
         )
     if extended_usage:
         builder = builder.add_extension(x509.ExtendedKeyUsage(extended_usage), critical=True)
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
     return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def crl_der(issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey) -> bytes:
+    """An empty CRL of `issuer`, valid for a day."""
+    now = datetime.datetime.now(datetime.UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - datetime.timedelta(minutes=5))
+        .next_update(now + datetime.timedelta(days=1))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()), critical=False)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.DER)
+
+
+class LocalFiles:
+    """Fixed files over HTTP on 127.0.0.1 (path -> (bytes, content type)); `requests` counts what was fetched."""
+
+    def __init__(self, files: dict[str, tuple[bytes, str]]):
+        self.files = files
+        self.requests: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.port = self._server.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _handler(self):
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server interface)
+                served.requests.append(self.path)
+                if self.path not in served.files:
+                    self.send_error(404)
+                    return
+                body, content_type = served.files[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def start(self) -> None:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def pem(certificate: x509.Certificate) -> bytes:

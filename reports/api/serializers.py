@@ -43,14 +43,31 @@ class VerifiedReportSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
+class SignatureFactsSerializer(serializers.Serializer):
+    """The report's signature as a PDF reader would judge it: signer, chain, time-stamp, PAdES level, trust."""
+
+    signer = serializers.CharField()
+    chain = serializers.ListField(child=serializers.CharField(), help_text="CA certificates, issuer first.")
+    self_signed = serializers.BooleanField(help_text="Signed with the installation's self-signed demo certificate.")
+    level = serializers.ChoiceField(choices=["B-B", "B-T", "B-LT"], help_text="PAdES baseline level.")
+    timestamp = serializers.DateTimeField(allow_null=True, help_text="The signature's RFC 3161 time-stamp.")
+    timestamp_authority = serializers.CharField()
+    timestamp_trusted = serializers.BooleanField(help_text="The time-stamp's TSA chains to a configured TSA root.")
+    trusted = serializers.BooleanField(help_text="The signer chains to a root this installation trusts.")
+    trusted_root = serializers.CharField()
+    trust_sentence = serializers.CharField()
+
+
 class ReportVerificationSerializer(serializers.Serializer):
-    """What verification discloses: the verdict, and for a genuine report only its own ids and date."""
+    """What verification discloses: the verdict, for a genuine report only its own ids and date, and for a
+    signature made with one of this installation's certificates what a PDF reader would conclude about it."""
 
     genuine = serializers.BooleanField()
     outcome = serializers.ChoiceField(choices=[o.value for o in Outcome])
     message = serializers.CharField()
     sha256 = serializers.CharField()
     report = serializers.SerializerMethodField()
+    signature = SignatureFactsSerializer(allow_null=True)
 
     @extend_schema_field(VerifiedReportSerializer(allow_null=True))
     def get_report(self, verification: ReportVerification) -> dict | None:
@@ -63,3 +80,19 @@ class ReportVerificationSerializer(serializers.Serializer):
             "evidence": verification.evidence_ids,
             "generated_at": verification.generated_at,
         }
+
+
+class SigningCertificateSerializer(serializers.Serializer):
+    """The certificate the organisation's reports are signed with."""
+
+    subject = serializers.CharField()
+    issuer = serializers.CharField()
+    chain = serializers.ListField(child=serializers.CharField(), help_text="CA certificates, issuer first.")
+    fingerprint = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex.")
+    not_valid_after = serializers.DateTimeField()
+    self_signed = serializers.BooleanField(help_text="The installation's self-signed default, for demonstrations.")
+
+
+class SigningCertificateImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PKCS#12 (.p12/.pfx): the certificate, its private key and the CA chain.")
+    password = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")

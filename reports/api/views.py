@@ -16,11 +16,18 @@ from cases.api.permissions import IsPublic
 from cases.exceptions import Refused
 from cases.roles import Scope
 
+from ..certificates import Pkcs12UploadHandler, signing_certificate_describe, signing_certificate_import
 from ..models import Report
 from ..services import report_download_record, report_request
 from ..verification import report_verify_file
 from ..verify_limits import ReportVerifyThrottle, report_upload_limit, report_upload_refusal_raise
-from .serializers import ReportSerializer, ReportVerificationSerializer, ReportVerifyRequestSerializer
+from .serializers import (
+    ReportSerializer,
+    ReportVerificationSerializer,
+    ReportVerifyRequestSerializer,
+    SigningCertificateImportSerializer,
+    SigningCertificateSerializer,
+)
 
 
 class ReportNotReady(Refused):
@@ -131,3 +138,44 @@ class ReportVerifyView(APIView):
         finally:
             upload.close()
         return Response(ReportVerificationSerializer(verification).data)
+
+
+class SigningCertificateView(MemberAPIMixin, APIView):
+    """The certificate the organisation's reports are signed with; administrators import the organisation's own."""
+
+    required_scope = Scope.ORG_MANAGE
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before authentication: its CSRF check reads the body.
+        request.upload_handlers = [Pkcs12UploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(responses=SigningCertificateSerializer, summary="The report-signing certificate in force")
+    def get(self, request):
+        return Response(SigningCertificateSerializer(signing_certificate_describe(self.membership.organisation)).data)
+
+    @extend_schema(
+        request={"multipart/form-data": SigningCertificateImportSerializer},
+        responses={
+            201: SigningCertificateSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Not a usable PKCS#12 file, or a wrong password."),
+        },
+        summary="Import the organisation's report-signing certificate (PKCS#12)",
+        description="Reports are signed with it from now on; the key is kept in the keys directory, the import "
+        "recorded in the custody ledger, and reports signed with earlier certificates still verify.",
+    )
+    def post(self, request):
+        given = SigningCertificateImportSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        upload = given.validated_data["file"]
+        try:
+            imported = signing_certificate_import(
+                organisation=self.membership.organisation,
+                pkcs12_data=upload.read(),
+                password=given.validated_data["password"],
+                actor=request.user,
+            )
+        finally:
+            upload.close()
+        return Response(SigningCertificateSerializer(imported).data, status=status.HTTP_201_CREATED)

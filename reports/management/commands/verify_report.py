@@ -1,4 +1,5 @@
-"""`manage.py verify_report FILE`: whether FILE is a report this installation issued, unaltered (exit 0) or not (1)."""
+"""`manage.py verify_report FILE`: whether FILE is a report this installation issued, unaltered (exit 0) or not (1),
+and what its signature answers to: the signer, its chain, its time-stamp and whether a configured root trusts it."""
 
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}") from error
         if not verification.genuine:
             self.stderr.write(f"{file}: {verification.message}")
+            self._signature(verification, self.stderr)
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS(f"{file}: {verification.message}"))
         self.stdout.write(f"  report     {verification.report_id} ({verification.kind})")
@@ -29,3 +31,22 @@ class Command(BaseCommand):
             self.stdout.write(f"  evidence   {evidence_id}")
         self.stdout.write(f"  generated  {verification.generated_at:%Y-%m-%d %H:%M:%S %Z}")
         self.stdout.write(f"  sha256     {verification.sha256}")
+        self._signature(verification, self.stdout)
+
+    def _signature(self, verification, out) -> None:
+        facts = verification.signature
+        if facts is None:
+            return
+        out.write(f"  signer     {facts.signer}")
+        for name in facts.chain:
+            out.write(f"  issued by  {name}")
+        if facts.self_signed:
+            out.write("  (the installation's self-signed demonstration certificate)")
+        if facts.timestamp:
+            configured = "a configured TSA" if facts.timestamp_trusted else "not a configured TSA"
+            when = f"{facts.timestamp:%Y-%m-%d %H:%M:%S %Z}"
+            out.write(f"  time-stamp {when} by {facts.timestamp_authority} ({configured})")
+        else:
+            out.write("  time-stamp none: the signing time is the signer's own claim")
+        out.write(f"  level      PAdES {facts.level}")
+        out.write(f"  trust      {facts.trust_sentence}")

@@ -1,0 +1,272 @@
+"""Report signatures a reader trusts: an administrator imports the organisation's PKCS#12 (a CA and leaf made here
+with `cryptography`) through the page or the API; reports are then signed with that chain, time-stamped by the
+TSA (PAdES B-T), and verification states the signer, chain, time-stamp and whether a configured root trusts it.
+Rotation keeps earlier reports verifiable; other roles and other organisations change nothing."""
+
+import io
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from custody.models import Action, CustodyEvent
+from reports.certificates import (
+    ACTIVE_FILENAME,
+    IMPORTED_DIRECTORY,
+    KEY_FILENAME,
+    signing_certificate_describe,
+)
+from reports.verification import Outcome, report_verify
+from tests.conftest import PASSWORD
+from tests.local_tsa import LocalFiles, certificate_issue, crl_der, key_new, pem
+from tests.reports.conftest import pdf_text
+
+P12_PASSWORD = "correct battery"
+
+
+class ReportPki:
+    """A report-signing CA and leaves issued by it, as an organisation's CA would hand them over."""
+
+    def __init__(self, directory: Path, label: str):
+        self.directory = directory
+        self.root_key = key_new()
+        self.root = certificate_issue(subject=f"{label} Report Root CA", key=self.root_key, ca=True, days=3650)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.roots_file = directory / f"{label.lower()}-roots.pem"
+        self.roots_file.write_bytes(pem(self.root))
+
+    def leaf(self, name: str, *, days: int = 365, crl_url: str | None = None) -> tuple[object, x509.Certificate]:
+        key = key_new()
+        return key, certificate_issue(
+            subject=name, key=key, issuer=self.root, issuer_key=self.root_key, days=days, crl_url=crl_url
+        )
+
+    def pkcs12(self, name: str, *, password: str = P12_PASSWORD, **kwargs) -> tuple[bytes, x509.Certificate]:
+        key, leaf = self.leaf(name, **kwargs)
+        data = pkcs12.serialize_key_and_certificates(
+            b"reports", key, leaf, [self.root], serialization.BestAvailableEncryption(password.encode())
+        )
+        return data, leaf
+
+
+@pytest.fixture
+def report_pki(tmp_path) -> ReportPki:
+    return ReportPki(tmp_path / "report-pki", "Alpha")
+
+
+def _import_page(client, data: bytes, password: str = P12_PASSWORD):
+    return client.post(
+        reverse("reports:signing-certificate"),
+        {"file": SimpleUploadedFile("alpha.p12", data), "password": password},
+    )
+
+
+def _import_api(client, data: bytes, password: str = P12_PASSWORD):
+    return client.post(
+        "/api/v1/organisation/report-certificate/",
+        {"file": SimpleUploadedFile("alpha.p12", data), "password": password},
+    )
+
+
+def _report_pdf(tenant, analysed, edited_jpeg, generate) -> bytes:
+    item = analysed(tenant.case, edited_jpeg, tenant.investigator)
+    report = generate(tenant.investigator, tenant.case, item)
+    assert report.status == "done", report.error
+    with storages["reports"].open(report.storage_key, "rb") as stored:
+        return stored.read()
+
+
+def _fingerprint(certificate: x509.Certificate) -> str:
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def test_report_signed_with_an_imported_chain_is_trusted_only_with_its_root_configured(
+    alpha, client, settings, report_pki, local_tsa, analysed, edited_jpeg, generate, tmp_path
+):
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing")
+    client.login(username=alpha.admin.username, password=PASSWORD)
+
+    response = _import_page(client, data)
+
+    assert response.status_code == 302
+    event = CustodyEvent.objects.get(organisation=alpha.organisation, action=Action.REPORT_CERTIFICATE_IMPORTED)
+    assert event.details["sha256"] == _fingerprint(leaf) and event.actor == alpha.admin
+    assert event.details["chain"] == [report_pki.root.subject.rfc4514_string()]
+    directory = Path(settings.KEYS_DIR, "reports", str(alpha.organisation.public_id))
+    version = (directory / ACTIVE_FILENAME).read_text().strip()
+    key_file = directory / IMPORTED_DIRECTORY / version / KEY_FILENAME
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and b"PRIVATE KEY" in key_file.read_bytes()
+    assert "PRIVATE KEY" not in str(event.details)
+
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    trusted = report_verify(pdf)
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = None
+    unconfigured = report_verify(pdf)
+    other_root = ReportPki(tmp_path / "other-pki", "Other")
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = other_root.roots_file
+    other = report_verify(pdf)
+
+    assert trusted.outcome is Outcome.GENUINE and trusted.signature.trusted
+    facts = trusted.signature
+    assert "Unit Alpha Report Signing" in facts.signer and not facts.self_signed
+    assert len(facts.chain) == 1  # the root came with the PKCS#12 and is embedded in the signature
+    assert "Alpha Report Root CA" in facts.chain[0] and "Alpha Report Root CA" in facts.trusted_root
+    assert facts.level == "B-T" and facts.timestamp is not None and facts.timestamp_trusted
+    assert "Test Time-Stamping Unit" in facts.timestamp_authority
+    assert unconfigured.outcome is Outcome.GENUINE and not unconfigured.signature.trusted
+    assert "No trusted roots are configured" in unconfigured.signature.trust_sentence
+    assert other.outcome is Outcome.GENUINE and not other.signature.trusted
+    assert "does not chain to any configured root" in other.signature.trust_sentence
+    text, _ = pdf_text(pdf)
+    assert "Unit Alpha Report Signing" in text and "self-signed certificate made by this installation" not in text
+
+    # The command and the public page state the same.
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = io.StringIO()
+    call_command("verify_report", str(path), stdout=out)
+    assert "signer     " in out.getvalue() and "Alpha Report Root CA" in out.getvalue()
+    assert "The signer is trusted" in out.getvalue() and "PAdES B-T" in out.getvalue()
+    page = client.post(reverse("reports:verify"), {"file": SimpleUploadedFile("r.pdf", pdf)}).content.decode()
+    assert 'data-signature-trusted="yes"' in page and "Alpha Report Root CA" in page
+    answer = client.post("/api/v1/reports/verify", {"file": SimpleUploadedFile("r.pdf", pdf)}).json()
+    assert answer["signature"]["trusted"] is True and answer["signature"]["level"] == "B-T"
+
+
+def test_signer_whose_ca_publishes_a_crl_gets_a_long_term_signature(
+    alpha, client, settings, report_pki, local_tsa, analysed, edited_jpeg, generate
+):
+    crl_server = LocalFiles({})
+    crl_server.files["/alpha.crl"] = (crl_der(report_pki.root, report_pki.root_key), "application/pkix-crl")
+    crl_server.start()
+    try:
+        data, _ = report_pki.pkcs12("Unit Alpha Report Signing", crl_url=crl_server.url("/alpha.crl"))
+        client.login(username=alpha.admin.username, password=PASSWORD)
+        assert _import_api(client, data).status_code == 201
+
+        pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    finally:
+        crl_server.stop()
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    verification = report_verify(pdf)
+
+    assert crl_server.requests == ["/alpha.crl"]
+    assert verification.outcome is Outcome.GENUINE and verification.signature.trusted
+    assert verification.signature.level == "B-LT" and verification.signature.timestamp_trusted
+    assert b"/DSS" in pdf and b"/CRLs" in pdf
+
+
+def test_default_self_signed_certificate_says_so_on_the_report_and_is_not_trusted(
+    alpha, settings, report_pki, analysed, edited_jpeg, generate
+):
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    verification = report_verify(pdf)
+
+    assert verification.outcome is Outcome.GENUINE
+    assert verification.signature.self_signed and not verification.signature.trusted
+    assert verification.signature.level == "B-B" and verification.signature.timestamp is None
+    assert "self-signed demonstration certificate" in verification.signature.trust_sentence
+    text, _ = pdf_text(pdf)
+    assert "self-signed certificate made by this installation" in " ".join(text.split())
+    assert "no time-stamping authority configured" in " ".join(text.split())
+
+
+def test_rotation_keeps_earlier_reports_verifiable_and_drops_the_old_key(
+    alpha, client, settings, report_pki, analysed, edited_jpeg, generate
+):
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    first_data, first = report_pki.pkcs12("Alpha Signing 2026")
+    assert _import_api(client, first_data).status_code == 201
+    earlier = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    directory = Path(settings.KEYS_DIR, "reports", str(alpha.organisation.public_id))
+    first_version = (directory / ACTIVE_FILENAME).read_text().strip()
+
+    second_data, second = report_pki.pkcs12("Alpha Signing 2027")
+    answer = _import_api(client, second_data)
+    later = _report_pdf(alpha, analysed, edited_jpeg, generate)
+
+    assert answer.status_code == 201 and answer.json()["fingerprint"] == _fingerprint(second)
+    assert client.get("/api/v1/organisation/report-certificate/").json()["fingerprint"] == _fingerprint(second)
+    earlier_check, later_check = report_verify(earlier), report_verify(later)
+    assert earlier_check.outcome is Outcome.GENUINE and "Alpha Signing 2026" in earlier_check.signature.signer
+    assert earlier_check.signature.trusted
+    assert later_check.outcome is Outcome.GENUINE and "Alpha Signing 2027" in later_check.signature.signer
+    assert not (directory / IMPORTED_DIRECTORY / first_version / KEY_FILENAME).exists()
+    events = CustodyEvent.objects.filter(organisation=alpha.organisation, action=Action.REPORT_CERTIFICATE_IMPORTED)
+    assert [e.details["replaces_sha256"] for e in events.order_by("sequence")][1] == _fingerprint(first)
+
+
+@pytest.mark.parametrize("role", ["supervisor", "investigator", "auditor"])
+def test_only_administrators_import_and_nothing_changes_otherwise(alpha, client, report_pki, role):
+    data, _ = report_pki.pkcs12("Unit Alpha Report Signing")
+    before = signing_certificate_describe(alpha.organisation)
+    client.login(username=alpha.member(role).username, password=PASSWORD)
+
+    page_get = client.get(reverse("reports:signing-certificate"))
+    page_post = _import_page(client, data)
+    api_get = client.get("/api/v1/organisation/report-certificate/")
+    api_post = _import_api(client, data)
+
+    assert (page_get.status_code, page_post.status_code, api_get.status_code, api_post.status_code) == (
+        403,
+        403,
+        403,
+        403,
+    )
+    assert signing_certificate_describe(alpha.organisation) == before
+    assert not CustodyEvent.objects.filter(action=Action.REPORT_CERTIFICATE_IMPORTED).exists()
+
+
+def test_another_organisations_administrator_changes_only_their_own(alpha, beta, client, report_pki, tmp_path):
+    alpha_before = signing_certificate_describe(alpha.organisation)
+    beta_pki = ReportPki(tmp_path / "beta-pki", "Beta")
+    data, leaf = beta_pki.pkcs12("Unit Beta Report Signing")
+    client.login(username=beta.admin.username, password=PASSWORD)
+
+    assert _import_api(client, data).status_code == 201
+    page = client.get(reverse("reports:signing-certificate")).content.decode()
+
+    assert signing_certificate_describe(alpha.organisation) == alpha_before
+    assert signing_certificate_describe(beta.organisation).fingerprint == _fingerprint(leaf)
+    assert "Unit Beta Report Signing" in page and alpha_before.fingerprint not in page
+    assert not CustodyEvent.objects.filter(
+        organisation=alpha.organisation, action=Action.REPORT_CERTIFICATE_IMPORTED
+    ).exists()
+
+
+def test_unusable_files_are_refused_with_the_reason_and_change_nothing(alpha, client, report_pki):
+    good, _ = report_pki.pkcs12("Unit Alpha Report Signing")
+    expired_key, expired = report_pki.leaf("Expired", days=-1)
+    expired_p12 = pkcs12.serialize_key_and_certificates(
+        b"x", expired_key, expired, [], serialization.BestAvailableEncryption(P12_PASSWORD.encode())
+    )
+    _, stranger = report_pki.leaf("Somebody else")
+    keyless = pkcs12.serialize_key_and_certificates(
+        b"x", None, stranger, [], serialization.BestAvailableEncryption(P12_PASSWORD.encode())
+    )
+    before = signing_certificate_describe(alpha.organisation)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+
+    wrong_password = _import_api(client, good, password="guess")
+    not_pkcs12 = _import_page(client, b"%PDF-1.7 not a certificate")
+    expired_answer = _import_api(client, expired_p12)
+    keyless_answer = _import_api(client, keyless)
+
+    assert wrong_password.status_code == 400 and "password is wrong" in wrong_password.json()["detail"]
+    assert not_pkcs12.status_code == 400 and "not a PKCS#12" in not_pkcs12.content.decode()
+    assert expired_answer.status_code == 400 and "not today" in expired_answer.json()["detail"]
+    assert keyless_answer.status_code == 400 and "its private key" in keyless_answer.json()["detail"]
+    assert signing_certificate_describe(alpha.organisation) == before
+    assert not CustodyEvent.objects.filter(action=Action.REPORT_CERTIFICATE_IMPORTED).exists()

@@ -21,6 +21,8 @@ declare -A NEEDED=(
   # device_profiles build (software-encoder tables) and the accuracy benchmark's manipulation recipes
   [jpegtran]=libjpeg-turbo-progs
   [heif-convert]=libheif-examples
+  # the tests' local RFC 3161 time-stamping authority (openssl ts -reply)
+  [openssl]=openssl
   # manage.py makemessages / compilemessages (the translation catalogues under locale/)
   [msgfmt]=gettext
 )

@@ -13,9 +13,9 @@ from django.core.files.storage import storages
 from cases.models import AnalysisStatus, Case, EvidenceItem
 from cases.previews import PreviewUnavailable, thumbnail_comparison_get_or_create
 from custody import merkle
-from custody.chain import entry_leaf_hashes
 from custody.checkpoints import checkpoint_make
 from custody.keys import public_keys
+from custody.merkle_store import TreeIncomplete, stored_inclusion_proof, stored_leaf_hashes, stored_root
 from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
@@ -48,47 +48,52 @@ class ProvedEvent:
 
 @dataclass(frozen=True)
 class Anchor:
-    """The checkpoint a report is anchored to and the leaf hashes of the tree it signs, when the ledger holds them."""
+    """The checkpoint a report is anchored to, and whether the stored ledger tree still has its root (then each
+    event's inclusion proof is read from the stored subtrees, O(log n) rows, custody.merkle_store)."""
 
     checkpoint: Checkpoint
-    leaves: list[bytes] | None
+    tree_intact: bool
     custody_public_key: str
 
     @property
     def proofs_available(self) -> bool:
-        return self.leaves is not None
+        return self.tree_intact
 
 
 def anchor_make(case: Case) -> Anchor:
-    """Make a checkpoint covering every event recorded so far (unless the latest already does) and load its tree."""
+    """Make a checkpoint covering every event recorded so far (unless the latest already does) and check its tree."""
     organisation = case.organisation
     checkpoint_make(organisation=organisation, reason="report")
     # Re-read rather than use the return value: None means the latest one already covers everything, and a
     # concurrent checkpoint may have been made meanwhile.
     checkpoint = Checkpoint.objects.filter(organisation=organisation).order_by("-tree_size", "-made_at").first()
-    hashes = list(
-        CustodyEvent.objects.filter(organisation=organisation, sequence__lte=checkpoint.tree_size)
-        .order_by("sequence")
-        .values_list("entry_hash", flat=True)
-    )
-    leaves = entry_leaf_hashes([{"entry_hash": value} for value in hashes])
-    intact = len(leaves) == checkpoint.tree_size and merkle.root(leaves).hex() == checkpoint.root_hash
+    try:
+        intact = stored_root(organisation.pk, checkpoint.tree_size).hex() == checkpoint.root_hash
+    except TreeIncomplete:
+        intact = False
     raw_key = public_keys().get(checkpoint.key_id)
     return Anchor(
         checkpoint=checkpoint,
         # Proofs against a tree the ledger no longer holds would not verify; the report says so instead.
-        leaves=leaves if intact else None,
+        tree_intact=intact,
         custody_public_key=public_key_b64(raw_key) if raw_key else "",
     )
 
 
 def custody_log(events, anchor: Anchor) -> list[ProvedEvent]:
-    """The given events up to the checkpoint, oldest first, each with its inclusion proof."""
+    """The given events up to the checkpoint, oldest first, each with its inclusion proof (None for an event whose
+    entry hash is not the leaf the checkpoint's tree holds: it was changed since)."""
     rows = []
-    for event in events.filter(sequence__lte=anchor.checkpoint.tree_size).order_by("sequence"):
+    checkpoint = anchor.checkpoint
+    events = list(events.filter(sequence__lte=checkpoint.tree_size).order_by("sequence"))
+    leaves = stored_leaf_hashes(checkpoint.organisation_id, [event.sequence - 1 for event in events])
+    for event in events:
         proof = None
-        if anchor.leaves is not None:
-            proof = [node.hex() for node in merkle.inclusion_proof(anchor.leaves, event.sequence - 1)]
+        if anchor.tree_intact and leaves.get(event.sequence - 1) == merkle.leaf_hash(bytes.fromhex(event.entry_hash)):
+            proof = [
+                node.hex()
+                for node in stored_inclusion_proof(checkpoint.organisation_id, event.sequence - 1, checkpoint.tree_size)
+            ]
         rows.append(
             ProvedEvent(
                 sequence=event.sequence,

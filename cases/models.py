@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .media_types import type_mismatches
 from .roles import Reach, Role, Scope, scope_reach
@@ -195,11 +196,11 @@ class ApiToken(models.Model):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    UNDER_REVIEW = "under_review", "Under review"
+    OPEN = "open", _("Open")
+    UNDER_REVIEW = "under_review", _("Under review")
     # Signed off by a supervisor (custody.reviews.review_sign_off): out of every review queue.
-    REVIEWED = "reviewed", "Reviewed"
-    CLOSED = "closed", "Closed"
+    REVIEWED = "reviewed", _("Reviewed")
+    CLOSED = "closed", _("Closed")
 
 
 class CaseQuerySet(models.QuerySet):

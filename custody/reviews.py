@@ -4,6 +4,7 @@ leaves the review queues (its status becomes "reviewed")."""
 import hashlib
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.exceptions import Refused
 from cases.models import Case, CaseStatus, Organisation
@@ -17,8 +18,8 @@ class CaseNotUnderReview(Refused):
 
     def __init__(self, case: Case):
         super().__init__(
-            f"Case {case.reference} is {case.get_status_display().lower()}, not under review; "
-            "set it to under review before signing off."
+            _("Case %(reference)s is %(status)s, not under review; set it to under review before signing off.")
+            % {"reference": case.reference, "status": str(case.get_status_display()).lower()}
         )
 
 

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from cases.exceptions import Refused
@@ -35,7 +36,7 @@ class OrganisationWideScope:
 
     def dispatch(self, request, *args, **kwargs):
         if self.membership.reach(Scope.CUSTODY_READ) is not Reach.ALL:
-            raise PermissionDenied("The custody audit needs custody access to every case of the organisation.")
+            raise PermissionDenied(_("The custody audit needs custody access to every case of the organisation."))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -84,7 +85,11 @@ class VerifyNowView(MemberView, OrganisationWideScope, View):
             organisation=self.membership.organisation, via="page", actor=request.user
         )
         report = messages.success if verification.ok else messages.error
-        report(request, f"{verification.summary()} Recorded as ledger entry {event.sequence}.")
+        report(
+            request,
+            _("%(summary)s Recorded as ledger entry %(sequence)s.")
+            % {"summary": verification.summary(), "sequence": event.sequence},
+        )
         return redirect("custody:audit")
 
 
@@ -142,7 +147,11 @@ class SignOffView(CaseCustodyView):
             messages.error(request, refusal.message)
         else:
             entry = sign_off.event.sequence
-            messages.success(request, f"Review of {case.reference} signed off (ledger entry {entry}).")
+            messages.success(
+                request,
+                _("Review of %(reference)s signed off (ledger entry %(sequence)s); the case is now reviewed.")
+                % {"reference": case.reference, "sequence": entry},
+            )
         return redirect("custody:case", case_id=case.public_id)
 
 

@@ -136,3 +136,10 @@ class CosignatureSerializer(serializers.Serializer):
     witness = serializers.CharField(source="witness.name")
     signed_at = serializers.DateTimeField()
     line = serializers.CharField()
+
+
+class ListedCheckpointSerializer(CheckpointSerializer):
+    """A checkpoint as listed: its signed fields, its C2SP signed note and the witness cosignatures stored for it."""
+
+    note = serializers.CharField(allow_null=True, help_text="The checkpoint as a signed note (null before notes).")
+    cosignatures = CosignatureSerializer(many=True)

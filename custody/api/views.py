@@ -27,13 +27,13 @@ from ..witnesses import (
     witness_add,
 )
 from .serializers import (
-    CheckpointSerializer,
     ConsistencyProofSerializer,
     ConsistencyQuerySerializer,
     CosignatureSerializer,
     CosignedNoteSerializer,
     CustodyBundleSerializer,
     CustodyEntrySerializer,
+    ListedCheckpointSerializer,
     LogSerializer,
     PublicKeySerializer,
     VerificationSerializer,
@@ -100,7 +100,7 @@ class CheckpointListView(MemberAPIMixin, ListAPIView):
     """The organisation's signed checkpoints, newest first; keep a copy of the newest root outside the server."""
 
     required_scope = Scope.CUSTODY_READ
-    serializer_class = CheckpointSerializer
+    serializer_class = ListedCheckpointSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -110,10 +110,14 @@ class CheckpointListView(MemberAPIMixin, ListAPIView):
         )
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.get_queryset().prefetch_related("cosignatures__witness"))
         organisation = self.membership.organisation
-        data = [entry_as_json(checkpoint_fields(checkpoint, organisation)) for checkpoint in page]
-        return self.get_paginated_response(self.get_serializer(data, many=True).data)
+        data = [
+            entry_as_json(checkpoint_fields(checkpoint, organisation))
+            | {"note": checkpoint.note, "cosignatures": checkpoint.cosignatures.all()}
+            for checkpoint in page
+        ]
+        return self.get_paginated_response(ListedCheckpointSerializer(data, many=True).data)
 
 
 class VerifyView(MemberAPIMixin, APIView):

@@ -157,6 +157,9 @@ def test_a_named_witness_cosignature_is_stored_and_shown_with_the_checkpoint(cli
     [stored] = CheckpointCosignature.objects.all()
     assert stored.checkpoint == witnessed["second"]
     assert client.get("/api/v1/custody/checkpoint/").content.decode() == note + stored.line
+    [listed, *_] = client.get("/api/v1/custody/checkpoints/").json()["results"]
+    assert listed["note"] == witnessed["second"].note
+    assert [(c["witness"], c["line"]) for c in listed["cosignatures"]] == [(WITNESS_NAME, stored.line)]
     again = client.post(
         "/api/v1/custody/checkpoint/cosignatures/",
         {"note": _cosigned(note, witnessed["witness_key"])},

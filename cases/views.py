@@ -16,6 +16,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -274,7 +275,10 @@ class EvidenceUploadView(CaseDetailView):
             except Refused as refusal:
                 refused.append(f"{received.original_name}: {refusal.message}")
                 continue
-            message = f"Received {receipt.item.original_filename} (SHA-256 {receipt.item.sha256[:16]}…)."
+            message = _("Received %(filename)s (SHA-256 %(sha256)s…).") % {
+                "filename": receipt.item.original_filename,
+                "sha256": receipt.item.sha256[:16],
+            }
             if receipt.duplicate_of:
                 message += " " + receipt.item.duplicate_message(self.membership)
             messages.success(request, message)

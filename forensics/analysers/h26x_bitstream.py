@@ -139,6 +139,8 @@ def _configuration_nal_units(extradata: bytes, hevc: bool) -> list[bytes]:
     if not hevc and len(extradata) >= 7 and extradata[0] == 1:
         position = 5
         for count_mask in (0x1F, 0xFF):
+            if position >= len(extradata):
+                break  # a record cut short: keep the units read so far
             count = extradata[position] & count_mask
             position += 1
             for _ in range(count):
@@ -149,6 +151,8 @@ def _configuration_nal_units(extradata: bytes, hevc: bool) -> list[bytes]:
     if hevc and len(extradata) >= 23:
         position = 23
         for _ in range(extradata[22]):
+            if position + 3 > len(extradata):
+                break
             position += 1
             count = int.from_bytes(extradata[position : position + 2], "big")
             position += 2

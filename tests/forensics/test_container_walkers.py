@@ -473,6 +473,20 @@ def test_tiff_strip_past_the_end_of_a_truncated_file_is_reported(tmp_path: Path)
     assert f"expected it inside the file, which ends at offset {size - 1000:,}" in finding.explanation
 
 
+def test_raw_tiff_variants_go_to_the_tiff_walk(tmp_path: Path) -> None:
+    """Panasonic RW2 ('IIU\\0') and Olympus ORF ('IIRO') are TIFF with their own magic; a Pillow TIFF given those
+    headers walks like the TIFF it is, and a damaged one is reported."""
+    _tiffs(tmp_path)
+    plain = tmp_path / "plain.tif"
+    rw2 = _damaged(plain, "raw.rw2", lambda data: data.__setitem__(slice(0, 4), b"IIU\x00"))
+    orf = _damaged(plain, "raw.orf", lambda data: data.__setitem__(slice(0, 4), b"IIRO"))
+    broken = _damaged(rw2, "broken.rw2", lambda data: struct.pack_into("<I", data, 4, 10**8))
+
+    assert sniff_container(rw2.read_bytes()[:16]) == sniff_container(orf.read_bytes()[:16]) == "tiff"
+    assert [ifd.type for ifd in tiff_structure_read(rw2).ifds] == ["IFD0"] and tiff_structure_read(orf).issues == []
+    assert "points IFD0 to offset 100,000,000" in _finding(broken, "EM-STRUCT-021").explanation
+
+
 # --- bounds --------------------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ priming; and on the shared corpus's camera recordings, which no EM-VIDEO rule ma
 
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from forensics.analysers import analyse_file, video_probe
+from forensics.analysers.h26x_bitstream import bitstream_read
 from forensics.analysers.video_probe import video_probe_read
 from forensics.rules import evaluate
 
@@ -203,3 +205,20 @@ def test_remux_of_an_iphone_recording_with_phone_labels_is_caught(tmp_path: Path
     assert "EM-VIDEO-001" not in found  # the camera's own coded video, copied
     (layout,) = found["EM-VIDEO-002"]
     assert layout.evidence["ftyp:minor_version"] == 0x200 and layout.evidence["minf/hdlr:names"] == ["DataHandler"]
+
+
+def test_bitstream_reader_survives_damaged_and_random_bytes(made: Path) -> None:
+    video = made / "plain.mp4"
+    if not video.is_file():
+        ffmpeg(video, *sources(1), "-c:v", "libx264", "-c:a", "aac")
+    stream = video_probe_read(video).first("video")
+    sps = stream.bitstream.parameter_sets[0]
+    generator = random.Random(12)
+    extradata = b"\x01\x64\x00\x0d\xff\xe1\x00\x19\x67\x64\x00\x0d\xac\xd9"  # an avcC cut inside its SPS
+
+    cut = bitstream_read("h264", extradata, b"")
+    noise = [bitstream_read(codec, generator.randbytes(300), generator.randbytes(3000)) for codec in ("h264", "hevc")]
+
+    assert sps.complete and (sps.width, sps.height) == (320, 240)
+    assert cut.parameter_sets[0].profile_idc == 100 and not cut.parameter_sets[0].complete
+    assert all(facts.signatures == [] for facts in noise)

@@ -161,7 +161,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Evidence Media
 
 # Every user-facing string goes through Django's translation functions; English is what ships. An organisation adds
 # its language by adding it here and a catalogue under locale/ (`manage.py makemessages -l CODE`, then
-# `compilemessages`, which `make setup` runs); LocaleMiddleware picks from LANGUAGES by the browser's Accept-Language.
+# `compilemessages`; the compiled catalogues are committed); LocaleMiddleware picks from LANGUAGES by the browser's
+# Accept-Language.
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

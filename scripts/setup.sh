@@ -17,10 +17,14 @@ declare -A NEEDED=(
   [mediainfo]=mediainfo
   [pdftoppm]=poppler-utils
   [ffmpeg]=ffmpeg
+  # the video analyser's stream, timing and first-packet reads (Debian's ffmpeg package ships it)
+  [ffprobe]=ffmpeg
   [chromium]=chromium
   # device_profiles build (software-encoder tables) and the accuracy benchmark's manipulation recipes
   [jpegtran]=libjpeg-turbo-progs
   [heif-convert]=libheif-examples
+  # the HEIF/AVIF item walker's tests encode their HEIC and AVIF files with it (same package as heif-convert)
+  [heif-enc]=libheif-examples
   # the tests' local RFC 3161 time-stamping authority (openssl ts -reply)
   [openssl]=openssl
   # manage.py makemessages / compilemessages (the translation catalogues under locale/)

@@ -171,6 +171,8 @@ def two_factor_codes_renew(request):
     enrolled, _required = two_factor_state(request.user)
     if not enrolled:
         return redirect("account-two-factor-setup")
+    if not request.user.is_verified():  # the gate holds such a session already; new codes need the second factor
+        return redirect("account-two-factor-verify")
     codes = accounts.two_factor_recovery_codes_renew(user=request.user)
     return render(request, "account/recovery_codes.html", {"codes": codes, "next": str(reverse_lazy("account"))})
 
@@ -178,10 +180,12 @@ def two_factor_codes_renew(request):
 @login_required
 @require_POST
 def two_factor_disable(request):
+    enrolled, required = two_factor_state(request.user)
+    if enrolled and not request.user.is_verified():  # as above: a password alone turns nothing off
+        return redirect("account-two-factor-verify")
     form = PasswordConfirmForm(request.POST, user=request.user)
     if not form.is_valid():
         return _account_page(request, disable_form=form, status=400)
-    _enrolled, required = two_factor_state(request.user)
     try:
         accounts.two_factor_disable(user=request.user, required=required)
     except Refused as refusal:

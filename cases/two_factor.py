@@ -79,15 +79,21 @@ def totp_qr_svg(uri: str) -> str:
 
 
 @functools.cache
-def _open_paths() -> tuple[str, ...]:
-    """Where a session that still owes its second factor may go: the two pages that settle it, and out."""
-    return (
-        reverse("account-two-factor-verify"),
-        reverse("account-two-factor-setup"),
-        reverse("logout"),
-        "/" + settings.STATIC_URL.lstrip("/"),
-        "/favicon.ico",
+def _open_pages() -> frozenset[str]:
+    """Where a session that still owes its second factor may go: the two pages that settle it, and out. Exact
+    paths: the pages below them (new recovery codes, turning it off) need the second factor given."""
+    return frozenset(
+        (
+            reverse("account-two-factor-verify"),
+            reverse("account-two-factor-setup"),
+            reverse("logout"),
+            reverse("favicon"),
+        )
     )
+
+
+def _open(path: str) -> bool:
+    return path in _open_pages() or path.startswith("/" + settings.STATIC_URL.lstrip("/"))
 
 
 class TwoFactorMiddleware:
@@ -100,7 +106,7 @@ class TwoFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not request.path.startswith(_open_paths()):
+        if user.is_authenticated and not user.is_verified() and not _open(request.path):
             enrolled, required = two_factor_state(user)
             if enrolled or required:
                 return _second_factor_owed(request, enrolled)

@@ -289,3 +289,20 @@ def test_locked_out_account_cannot_reach_the_code_step(client, alpha, settings):
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_a_password_alone_neither_renews_recovery_codes_nor_turns_two_factor_off(client, alpha):
+    # Given someone who knows only the password of an enrolled account
+    _key, codes = enrol(alpha.investigator)
+    _password_step(client, alpha.investigator)
+
+    renew = client.post("/account/two-factor/recovery-codes/")
+    off = client.post("/account/two-factor/off/", {"password": PASSWORD})
+
+    # Then both wait for the code, and nothing changed
+    assert renew.status_code == off.status_code == 302
+    assert renew["Location"].startswith("/login/code/") and off["Location"].startswith("/login/code/")
+    stored = set(StaticToken.objects.filter(device__user=alpha.investigator).values_list("token", flat=True))
+    assert stored == set(codes)
+    assert TOTPDevice.objects.filter(user=alpha.investigator, confirmed=True).exists()
+    assert not _events(alpha.organisation, "two_factor.disabled")

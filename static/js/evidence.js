@@ -2,6 +2,12 @@
    be made. The copy buttons are static/js/copy.js's. */
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var format = function (text, values) {
+    return window.interpolate ? window.interpolate(text, values, true)
+      : text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
   var filter = document.querySelector("[data-metadata-filter]");
   if (filter) {
     var field = filter.querySelector("input");
@@ -29,7 +35,7 @@
         }
       });
       none.hidden = !query || total > 0;
-      count.textContent = query ? total + " tag" + (total === 1 ? "" : "s") + " match" + (total === 1 ? "es" : "") : "";
+      count.textContent = query ? format(ngettext("%(count)s tag matches", "%(count)s tags match", total), { count: total }) : "";
     });
   }
 
@@ -42,7 +48,9 @@
         .then(function (reason) {
           var note = document.createElement("p");
           note.className = "warning";
-          note.textContent = "No preview: " + (reason || "it could not be loaded. Reload the page to try again.");
+          note.textContent = format(gettext("No preview: %(reason)s"), {
+            reason: reason || gettext("it could not be loaded. Reload the page to try again.")
+          });
           preview.closest("figure").replaceWith(note);
         });
     };

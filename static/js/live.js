@@ -6,6 +6,11 @@
   var script = document.currentScript;
   var url = script && script.dataset.liveUrl;
   if (!url || !window.fetch) return;
+  var gettext = window.gettext || function (text) { return text; };
+  var format = function (text, values) {
+    return window.interpolate ? window.interpolate(text, values, true)
+      : text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
 
   // From here on the page updates itself: the hints telling a reader without scripts to reload are not needed.
   document.querySelectorAll("[data-live-hint]").forEach(function (hint) { hint.hidden = true; });
@@ -46,10 +51,10 @@
     if (node.hasAttribute("data-analysis-status")) {
       // The evidence page: the findings need the whole page, so offer to show them rather than reload unasked.
       node.textContent = info.verdict
-        ? "Analysis finished: " + info.verdict_label + ". "
-        : "Analysis " + info.status_label.toLowerCase() + ". ";
+        ? format(gettext("Analysis finished: %(verdict)s. "), { verdict: info.verdict_label })
+        : format(gettext("Analysis %(status)s. "), { status: info.status_label.toLowerCase() });
       node.className = info.verdict ? "verdict-banner verdict-" + info.verdict : "error";
-      node.appendChild(reloadLink(info.verdict ? "Show the findings" : "Reload to see the error"));
+      node.appendChild(reloadLink(info.verdict ? gettext("Show the findings") : gettext("Reload to see the error")));
       return;
     }
     node.textContent = "";
@@ -71,10 +76,11 @@
     node.dataset.reportStatus = info.status;
     node.textContent = "";
     if (info.download_url) {
-      node.appendChild(el("a", { href: info.download_url }, "Report ready: download the signed PDF"));
+      node.appendChild(el("a", { href: info.download_url }, gettext("Report ready: download the signed PDF")));
     } else {
       node.appendChild(el("span", { "class": "error", role: "alert" },
-        "The report failed: " + (info.error || "no reason given") + ". Try generating it again; if it fails again, tell an administrator."));
+        format(gettext("The report failed: %(reason)s. Try generating it again; if it fails again, tell an administrator."),
+          { reason: info.error || gettext("no reason given") })));
     }
   }
 
@@ -84,7 +90,7 @@
     lastProgress = signature;
     progressList.textContent = "";
     if (!entries.length) {
-      progressList.appendChild(el("li", { "class": "muted" }, "No analysis is queued or running."));
+      progressList.appendChild(el("li", { "class": "muted" }, gettext("No analysis is queued or running.")));
       return;
     }
     entries.forEach(function (entry) {

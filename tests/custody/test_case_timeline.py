@@ -33,7 +33,9 @@ def test_each_entry_reads_as_a_sentence_with_its_digests_shortened_and_copyable(
     assert facts["File name as sent"].value == "photo.jpg" and not facts["File name as sent"].digest
     assert "Duplicate of item" not in facts  # empty values are left out
     assert f">{alpha_item.sha256[:12]}…</code>" in page
-    assert f'data-copy-text="{alpha_item.sha256}"' in page and 'aria-label="Copy the SHA-256"' in page
+    assert f'data-copy-text="{alpha_item.sha256}"' in page and (
+        f'aria-label="Copy from ledger entry {received_entry.event.sequence}: SHA-256"' in page
+    )
     assert "js/copy.js" in page
     # The whole signed entry is there behind a toggle, and it is the entry exactly as hashed and signed.
     assert page.count('<details class="signed-entry">') == len(response.context["entries"])

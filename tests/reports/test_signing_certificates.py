@@ -3,6 +3,7 @@ with `cryptography`) through the page or the API; reports are then signed with t
 TSA (PAdES B-T), and verification states the signer, chain, time-stamp and whether a configured root trusts it.
 Rotation keeps earlier reports verifiable; other roles and other organisations change nothing."""
 
+import base64
 import io
 import stat
 from pathlib import Path
@@ -16,13 +17,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from custody.models import Action, CustodyEvent
+from custody.models import Action, CheckpointTimestamp, CustodyEvent
 from reports.certificates import (
     ACTIVE_FILENAME,
     IMPORTED_DIRECTORY,
     KEY_FILENAME,
     signing_certificate_describe,
 )
+from reports.models import Report
 from reports.verification import Outcome, report_verify
 from tests.conftest import PASSWORD
 from tests.local_tsa import LocalFiles, certificate_issue, crl_der, key_new, pem
@@ -127,6 +129,10 @@ def test_report_signed_with_an_imported_chain_is_trusted_only_with_its_root_conf
     assert "does not chain to any configured root" in other.signature.trust_sentence
     text, _ = pdf_text(pdf)
     assert "Unit Alpha Report Signing" in text and "self-signed certificate made by this installation" not in text
+    # The anchor checkpoint's own RFC 3161 token is printed, the one stored for it.
+    stamp = CheckpointTimestamp.objects.get(checkpoint=Report.objects.get(sha256=trusted.sha256).checkpoint)
+    printed = "".join(text.split())
+    assert "Time-stampedat" in printed and base64.b64encode(bytes(stamp.token)).decode()[:200] in printed
 
     # The command and the public page state the same.
     settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file

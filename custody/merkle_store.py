@@ -89,6 +89,16 @@ def stored_inclusion_proof(organisation_id: int, index: int, size: int) -> list[
     return _fold_all(organisation_id, merkle.inclusion_proof_nodes(index, size))
 
 
+def stored_inclusion_proofs(organisation_id: int, indices: Iterable[int], size: int) -> dict[int, list[bytes]]:
+    """The audit paths of many leaves of the tree of ``size`` leaves, from one query (a report proves every event
+    of an item: paths of neighbouring leaves share most of their nodes)."""
+    paths = {index: merkle.inclusion_proof_nodes(index, size) for index in indices}
+    hashes = node_hashes(organisation_id, [node for path in paths.values() for element in path for node in element])
+    return {
+        index: [merkle.fold([hashes[node] for node in element]) for element in path] for index, path in paths.items()
+    }
+
+
 def stored_consistency_proof(organisation_id: int, old_size: int, new_size: int) -> list[bytes]:
     """The RFC 6962 consistency proof from ``old_size`` to ``new_size`` leaves, from O(log n) rows."""
     return _fold_all(organisation_id, merkle.consistency_proof_nodes(old_size, new_size))

@@ -15,7 +15,7 @@ from cases.previews import PreviewUnavailable, thumbnail_comparison_get_or_creat
 from custody import merkle
 from custody.checkpoints import checkpoint_make
 from custody.keys import public_keys
-from custody.merkle_store import TreeIncomplete, stored_inclusion_proof, stored_leaf_hashes, stored_root
+from custody.merkle_store import TreeIncomplete, stored_inclusion_proofs, stored_leaf_hashes, stored_root
 from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
@@ -87,13 +87,16 @@ def custody_log(events, anchor: Anchor) -> list[ProvedEvent]:
     checkpoint = anchor.checkpoint
     events = list(events.filter(sequence__lte=checkpoint.tree_size).order_by("sequence"))
     leaves = stored_leaf_hashes(checkpoint.organisation_id, [event.sequence - 1 for event in events])
+    proved = [
+        event.sequence - 1
+        for event in events
+        if anchor.tree_intact and leaves.get(event.sequence - 1) == merkle.leaf_hash(bytes.fromhex(event.entry_hash))
+    ]
+    proofs = stored_inclusion_proofs(checkpoint.organisation_id, proved, checkpoint.tree_size)
     for event in events:
-        proof = None
-        if anchor.tree_intact and leaves.get(event.sequence - 1) == merkle.leaf_hash(bytes.fromhex(event.entry_hash)):
-            proof = [
-                node.hex()
-                for node in stored_inclusion_proof(checkpoint.organisation_id, event.sequence - 1, checkpoint.tree_size)
-            ]
+        proof = proofs.get(event.sequence - 1)
+        if proof is not None:
+            proof = [node.hex() for node in proof]
         rows.append(
             ProvedEvent(
                 sequence=event.sequence,

@@ -11,6 +11,7 @@ from custody.ledger import custody_event_record, ledger_entries
 from custody.merkle_store import (
     stored_consistency_proof,
     stored_inclusion_proof,
+    stored_inclusion_proofs,
     stored_root,
     tree_size,
 )
@@ -71,6 +72,17 @@ def test_a_proof_reads_one_query_of_at_most_two_log_n_rows(grown, django_assert_
         stored_consistency_proof(organisation_id, 13, 45)
     with django_assert_num_queries(1):
         stored_root(organisation_id, 45)
+
+
+def test_many_proofs_read_one_query_and_equal_the_single_proofs(grown, django_assert_num_queries):
+    organisation_id = grown.organisation.pk
+    leaves = _leaves(grown.organisation)
+    assert stored_inclusion_proofs(organisation_id, [0], 1) == {0: []}  # a tree of one leaf: nothing to read
+    for size in (2, 17, 45):
+        with django_assert_num_queries(1):
+            proofs = stored_inclusion_proofs(organisation_id, range(size), size)
+        assert proofs == {index: merkle.inclusion_proof(leaves, index, size) for index in range(size)}, size
+    assert stored_inclusion_proofs(organisation_id, [], 45) == {}
 
 
 def test_checkpoint_signs_the_stored_root(grown):

@@ -12,6 +12,7 @@ import io
 import logging
 
 from asn1crypto import x509 as asn1_x509
+from django.conf import settings
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -27,7 +28,6 @@ from .certificates import SigningCredentials
 logger = logging.getLogger(__name__)
 
 SIGNATURE_FIELD = "EvidenceMediaReport"
-TSA_TIMEOUT_SECONDS = 10
 
 
 def asn1_certificate(pem: bytes) -> asn1_x509.Certificate:
@@ -50,7 +50,7 @@ def pdf_sign(
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
     for url in tsa_urls:
-        timestamper = RequestsHTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS)
+        timestamper = RequestsHTTPTimeStamper(url, timeout=settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS)
         if _revocation_published(signer.signing_cert) and chain:
             try:
                 return _sign(pdf, signer, reason, timestamper, long_term=[chain[-1], *tsa_roots])

@@ -223,10 +223,11 @@ def test_upload_through_http_keeps_unicode_name_and_escapes_markup(investigator_
     assert "<img src=x" not in page
 
 
-def test_http_upload_name_loses_only_directory_parts(investigator_client, alpha):
-    # Django's multipart parser keeps the last path component of a client-sent name; nothing else is lost.
+def test_http_upload_name_is_kept_as_the_client_sent_it(investigator_client, alpha):
+    # The test client itself sends only what follows the last "/"; the server keeps the rest, backslashes and
+    # dots included (tests/cases/test_client_file_names.py sends whole paths).
     response = _upload(investigator_client, alpha.case, _file(jpeg_bytes(), "../../evil/..\\photo 1.jpg"))
-    assert response.json()["items"][0]["original_filename"] == "photo 1.jpg"
+    assert response.json()["items"][0]["original_filename"] == "..\\photo 1.jpg"
 
 
 def test_several_files_in_one_upload_are_each_received_or_refused(investigator_client, alpha):

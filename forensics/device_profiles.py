@@ -183,6 +183,7 @@ def _observations(group: list[Original]) -> dict[str, Any]:
         "thumbnail": counted(item.thumbnail or "none" for item in prints),
         "exif_byte_order": counted(item.exif_byte_order or "none" for item in prints),
         "maker_note_type": counted(item.maker_note_type or "none" for item in prints),
+        "exif_layout": counted(item.exif_layout or "none" for item in prints),
     }
 
 

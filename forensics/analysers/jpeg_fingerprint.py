@@ -38,6 +38,8 @@ class EncoderFingerprint:
     thumbnail: str | None
     exif_byte_order: str | None
     maker_note_type: str | None
+    # "serialised" (the EXIF tree written out afresh, as a metadata rewriter does), "firmware" or None (no EXIF).
+    exif_layout: str | None = None
 
     @property
     def camera_layout(self) -> tuple[Any, ...]:
@@ -63,6 +65,7 @@ def encoder_fingerprint(jpeg: JpegStructure, exif_tags: dict[str, Any] | None) -
         thumbnail=_thumbnail_kind(jpeg),
         exif_byte_order=_byte_order(tags.get("File:ExifByteOrder")),
         maker_note_type=maker_note_type(tags) if jpeg.exif_maker_note_length else None,
+        exif_layout=_exif_layout_kind(jpeg),
     )
 
 
@@ -141,3 +144,9 @@ def _thumbnail_kind(jpeg: JpegStructure) -> str | None:
 def _byte_order(value: Any) -> str | None:
     text = str(value or "").lower()
     return next((order for needle, order in _BYTE_ORDERS.items() if needle in text), None)
+
+
+def _exif_layout_kind(jpeg: JpegStructure) -> str | None:
+    if jpeg.exif_layout is None:
+        return None
+    return "serialised" if jpeg.exif_layout.serialised else "firmware"

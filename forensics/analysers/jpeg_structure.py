@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import StructureIssue, clip_text, decode_text
+from .exif_layout import ExifLayout, exif_layout
 from .jpeg_tables import estimate_quality, is_standard_huffman
 from .tiff_ifd import Ifd, entry_int, first_ifd_offset, read_ifd, tiff_byte_order
 
@@ -184,6 +185,7 @@ class JpegStructure:
     exif_maker_note_length: int | None = None
     # The maker note's first bytes, hex: most makers start it with their own signature ("Nikon\0", "OLYMP\0").
     exif_maker_note_head: str | None = None
+    exif_layout: ExifLayout | None = None
     mpf_images: list[MpfImage] = field(default_factory=list)
     xmp_declares_trailer: bool = False
     trailing: list[TrailingRegion] = field(default_factory=list)
@@ -412,6 +414,7 @@ def _read_exif(payload: bytes, payload_start: int, result: JpegStructure) -> Non
     ifd0 = read_ifd(block, first_ifd_offset(block, order), order)
     if ifd0 is None:
         return
+    result.exif_layout = exif_layout(block)
     exif_ifd_offset = entry_int(ifd0.entries.get(0x8769), order)
     exif_ifd = read_ifd(block, exif_ifd_offset, order) if exif_ifd_offset else None
     if exif_ifd is not None:

@@ -19,6 +19,7 @@ from PIL import Image, ImageFilter
 
 from forensics.analysers import analyse_file
 from forensics.analysers.double_jpeg import MAX_PIXELS, double_jpeg_estimate
+from forensics.analysers.exif_layout import exif_layout
 from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
@@ -26,11 +27,11 @@ from forensics.rules import RULESET_VERSION, Evaluation, evaluate
 
 from .conftest import exif_with_canon_maker_note, exiftool_write
 
-ENCODING_WARNINGS = {"EM-ENC-001", "EM-ENC-002", "EM-ENC-003", "EM-ENC-004", "EM-ENC-005"}
+ENCODING_WARNINGS = {"EM-ENC-001", "EM-ENC-002", "EM-ENC-003", "EM-ENC-004", "EM-ENC-005", "EM-ENC-007", "EM-ENC-008"}
 # Tables no library writes: the "camera" of these tests, like most camera firmware, has its own.
 CAMERA_TABLES = [[2 + (index * 5) % 9 for index in range(64)], [3 + (index * 3) % 7 for index in range(64)]]
 OTHER_TABLES = [[4 + (index * 7) % 11 for index in range(64)], [5 + (index * 2) % 5 for index in range(64)]]
-ORIGINALS = 5
+ORIGINALS = 8
 
 
 def scene(width: int = 1024, height: int = 768, seed: int = 1) -> Image.Image:
@@ -45,10 +46,26 @@ def scene(width: int = 1024, height: int = 768, seed: int = 1) -> Image.Image:
 
 
 def camera_original(path: Path, *, make: str = "Testcam", model: str = "TC-1", seed: int = 1) -> Path:
-    """What the test camera writes: its own tables, EXIF with a maker note, no JFIF header."""
+    """What the test camera writes: its own tables, EXIF with a maker note and reserved space, no JFIF header."""
     scene(seed=seed).save(path, "JPEG", qtables=CAMERA_TABLES, exif=exif_with_canon_maker_note())
     exiftool_write(path, "-JFIF:all=", f"-Make={make}", f"-Model={model}", "-DateTimeOriginal=2024:05:01 10:00:00")
-    return path
+    return with_reserved_exif_space(path)
+
+
+def with_reserved_exif_space(path: Path, spare: int = 512) -> Path:
+    """Firmware writes its EXIF into a fixed-size block with room to spare; ExifTool (used above to set the tags)
+    serialises it tightly, so the spare room is put back at the end of the APP1 Exif segment, as a camera has it."""
+    data = path.read_bytes()
+    position = 2
+    while data[position] == 0xFF and data[position + 1] != 0xDA:
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        if data[position + 1] == 0xE1 and data[position + 4 : position + 10] == b"Exif\0\0":
+            segment = data[position + 4 : position + 2 + length] + bytes(spare)
+            header = b"\xff\xe1" + struct.pack(">H", len(segment) + 2)
+            path.write_bytes(data[:position] + header + segment + data[position + 2 + length :])
+            return path
+        position += 2 + length
+    raise AssertionError(f"{path} has no APP1 Exif segment")
 
 
 def exif_of(path: Path) -> bytes:
@@ -258,6 +275,72 @@ def test_tables_outside_a_closed_model_profile_are_a_warning(original: Path, tmp
     assert finding["evidence"]["profile:model_tables"]["files"] == ORIGINALS
     assert finding["evidence"]["jpeg:quant_digest"] not in finding["evidence"]["profile:model_tables"]["quant_digests"]
     assert "Testcam TC-1" in finding["explanation"]
+
+
+def with_profile_edit(profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **make_fields: object) -> None:
+    profiles["makes"]["testcam"].update(make_fields)
+    edited_profiles = tmp_path / "edited-profiles.json"
+    edited_profiles.write_text(json.dumps(profiles))
+    monkeypatch.setenv(PROFILE_ENV, str(edited_profiles))
+
+
+def test_resave_with_the_cameras_own_tables_behind_jfif_is_a_warning(original: Path, tmp_path: Path) -> None:
+    # Pillow (libjpeg) writes a JFIF header even when told to reuse the camera's tables and EXIF block.
+    own_tables = resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)
+
+    finding = fired(judged(own_tables))["EM-ENC-007"]
+
+    assert finding["evidence"]["jpeg:app_segments"][0] == "APP0 JFIF"
+    assert finding["evidence"]["profile:make_layout"]["jfif"] == {"false": ORIGINALS}
+    assert "none of the 8 originals of this make" in finding["explanation"]
+
+
+def test_jfif_is_not_flagged_for_a_make_whose_originals_write_it(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_profile_edit(profiles, tmp_path, monkeypatch, jfif={"false": ORIGINALS - 1, "true": 1})
+
+    assert "EM-ENC-007" not in fired(judged(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)))
+
+
+def test_exiftool_edit_of_a_camera_original_is_a_rewritten_exif_warning(original: Path, tmp_path: Path) -> None:
+    for assignment in ("-DateTimeOriginal-=0:0:1 2:00:00", "-GPSLatitude=48.85", "-Orientation#=6", "-Model=TC-2"):
+        edited = tmp_path / "edited.jpg"
+        shutil.copy(original, edited)
+        exiftool_write(edited, assignment)
+
+        finding = fired(judged(edited))["EM-ENC-008"]
+
+        assert finding["evidence"]["exif:layout"].startswith("serialised")
+        assert finding["evidence"]["profile:make_layout"]["exif_layout"] == {"firmware": ORIGINALS}
+        assert "0 of the 8 originals of this make" in finding["explanation"]
+
+
+def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = tmp_path / "edited.jpg"
+    shutil.copy(original, edited)
+    exiftool_write(edited, "-GPSLatitude=48.85")
+
+    with_profile_edit(profiles, tmp_path, monkeypatch, exif_layout={"firmware": ORIGINALS - 2, "serialised": 2})
+
+    assert "EM-ENC-008" not in fired(judged(edited))
+
+
+def test_exif_layout_reads_serialised_firmware_and_out_of_order_blocks(original: Path, tmp_path: Path) -> None:
+    serialised = tmp_path / "serialised.jpg"
+    shutil.copy(original, serialised)
+    exiftool_write(serialised, "-Artist=x")
+    block = exif_of(serialised)[6:] if exif_of(serialised).startswith(b"Exif") else exif_of(serialised)
+
+    assert jpeg_structure_read(serialised).exif_layout.serialised is True
+    firmware = jpeg_structure_read(original).exif_layout
+    assert firmware.serialised is False
+    assert firmware.deviation == "512 spare bytes after the last region"
+    # The same tree with IFD0 moved behind its own values is no longer in serialisation order.
+    assert exif_layout(block[:4] + struct.pack("<I", len(block)) + block[8:] + block[8:200]).serialised is False
+    assert exif_layout(b"not a TIFF header") is None
 
 
 def test_adobe_segment_under_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:

@@ -93,6 +93,10 @@ def verified_media_chunks(*, item: EvidenceItem, actor, chunk_size: int = CHUNK_
         finding = "the stored file is missing"
         event = integrity_alarm_record(item=item, actor=actor, finding=finding, found={})
         raise IntegrityAlarm(item, event, finding) from None
+    except CiphertextDamaged as damage:
+        finding = f"the stored ciphertext is damaged ({damage})"
+        event = integrity_alarm_record(item=item, actor=actor, finding=finding, found={"failed": "ciphertext"})
+        raise IntegrityAlarm(item, event, finding) from None
     if stored.size != item.size:
         stored.close()
         finding = f"the stored file has {stored.size} bytes, not the {item.size} received"

@@ -24,6 +24,9 @@ from .master import MasterKeyMissing, master_keyring
 from .models import DataKey, OrganisationKey
 
 STREAMING_TEMPLATE = streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB
+# The template's ciphertext layout (Tink's AES-GCM-HKDF streaming format): a header (its length byte, a 32-byte salt,
+# a 7-byte nonce prefix), then 1 MiB segments each ending in a 16-byte tag; the header takes from the first segment.
+SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE = 1024 * 1024, 1 + 32 + 7, 16
 
 
 class CiphertextDamaged(Exception):
@@ -104,6 +107,13 @@ class DecryptingReader(io.RawIOBase):
         if not self.closed:
             self._stream.close()
         super().close()
+
+
+def ciphertext_size(plaintext_size: int) -> int:
+    """How many bytes `plaintext_size` bytes encrypt to: a stored file of any other size was cut short or padded."""
+    first = SEGMENT_SIZE - HEADER_SIZE - TAG_SIZE
+    segments = 1 + max(0, -(-(plaintext_size - first) // (SEGMENT_SIZE - TAG_SIZE)))
+    return HEADER_SIZE + plaintext_size + TAG_SIZE * segments
 
 
 def storage_name(*, organisation, sha256: str, suffix: str = "") -> str:

@@ -15,7 +15,15 @@ from django.core.files.storage import FileSystemStorage
 
 from cases.upload import CHUNK_SIZE
 
-from .hierarchy import DataKeyMaterial, data_key_destroy, data_key_find, data_key_register, data_key_unwrap
+from .hierarchy import (
+    CiphertextDamaged,
+    DataKeyMaterial,
+    ciphertext_size,
+    data_key_destroy,
+    data_key_find,
+    data_key_register,
+    data_key_unwrap,
+)
 
 
 class EncryptedFileSystemStorage(FileSystemStorage):
@@ -30,7 +38,15 @@ class EncryptedFileSystemStorage(FileSystemStorage):
         if row is None:
             return super()._open(name, mode)
         material = data_key_unwrap(row)
-        stream = material.decrypting_stream(open(self.path(name), "rb"))  # noqa: SIM115 closed with the stream
+        ciphertext = open(self.path(name), "rb")  # noqa: SIM115 closed with the stream
+        found, expected = os.fstat(ciphertext.fileno()).st_size, ciphertext_size(row.plaintext_size)
+        if found != expected:
+            ciphertext.close()
+            raise CiphertextDamaged(
+                f"the stored ciphertext has {found} bytes, not the {expected} that {row.plaintext_size} bytes "
+                "encrypt to (cut short or added to)"
+            )
+        stream = material.decrypting_stream(ciphertext)
         stored = File(stream, name)
         stored.size = row.plaintext_size
         return stored

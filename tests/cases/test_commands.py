@@ -19,6 +19,7 @@ from django.core.management.base import CommandError
 from cases import services
 from cases.models import ApiToken, Case, EvidenceItem, Membership, Organisation
 from cases.roles import Role
+from encryption.plaintext import plaintext_copy
 from tests.conftest import PASSWORD, jpeg_bytes, png_bytes, received
 from tests.second_factor import totp_code
 
@@ -412,8 +413,8 @@ def test_seed_demo_items_are_the_generated_media_types_and_the_edit_names_photos
 
     # and ExifTool reads the edit's and the stripped copy's metadata from the stored bytes
     def exif(name: str) -> dict:
-        path = storages["evidence"].path(items[name].storage_key)
-        completed = subprocess.run(["exiftool", "-json", "-G", "-n", path], capture_output=True, check=True)
+        with plaintext_copy(store="evidence", name=items[name].storage_key) as path:
+            completed = subprocess.run(["exiftool", "-json", "-G", "-n", path], capture_output=True, check=True)
         return json.loads(completed.stdout)[0]
 
     edited, camera, stripped = exif("IMG_0412-edited.jpg"), exif("IMG_0412.JPG"), exif("received-via-messenger.jpg")
@@ -422,8 +423,8 @@ def test_seed_demo_items_are_the_generated_media_types_and_the_edit_names_photos
     assert (edited["File:ImageWidth"], edited["EXIF:ExifImageWidth"]) == (512, 640)
     assert camera["EXIF:Make"] == "Canon" and "EXIF:Software" not in camera
     assert not [key for key in stripped if key.split(":")[0] in {"EXIF", "XMP", "IPTC", "JFIF", "ICC_Profile"}]
-    png = storages["evidence"].path(items["00042-1234567890.png"].storage_key)
-    completed = subprocess.run(["exiftool", "-json", "-PNG:Parameters", png], capture_output=True, check=True)
+    with plaintext_copy(store="evidence", name=items["00042-1234567890.png"].storage_key) as png:
+        completed = subprocess.run(["exiftool", "-json", "-PNG:Parameters", png], capture_output=True, check=True)
     assert json.loads(completed.stdout)[0]["Parameters"].startswith("DEMO DATA")
 
 

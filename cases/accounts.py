@@ -22,14 +22,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from custody.ledger import custody_event_record
 from custody.models import Action
 
-from .exceptions import Refused
+from .exceptions import AccountRefused, Refused
 from .models import Membership, Organisation
 from .roles import Role
 from .two_factor import TOTP_DIGITS, TOTP_STEP, totp_key_matches
-
-
-class AccountRefused(Refused):
-    status_code = 409
 
 
 def _record_for_account(user, action: Action, *, actor=None, system: str = "", details: dict) -> None:

@@ -82,3 +82,10 @@ class UsernameTaken(Refused):
 
 class NotAMember(Refused):
     pass
+
+
+class AccountRefused(Refused):
+    """An administrator's decision over an account refused: their own, an administrator's, one that belongs to other
+    organisations too, or one without an e-mail address for a reset; or turning off a required second factor."""
+
+    status_code = 409

@@ -118,7 +118,7 @@ def ciphertext_size(plaintext_size: int) -> int:
 
 def storage_name(*, organisation, sha256: str, suffix: str = "") -> str:
     """The name a file with this SHA-256 is stored under in `organisation`: a keyed hash, never the SHA-256."""
-    secret = _name_secret(organisation.pk, str(organisation.public_id))
+    secret = _name_secret(organisation_key_active(organisation.pk).key_id)
     keyed = hmac.new(secret, bytes.fromhex(sha256), hashlib.sha256).hexdigest()
     return f"{organisation.public_id}/{keyed[:2]}/{keyed[2:4]}/{keyed}{suffix}"
 
@@ -295,11 +295,12 @@ def _organisation_aead(key_id: uuid.UUID) -> aead.Aead:
 
 
 @lru_cache(maxsize=256)
-def _name_secret(organisation_id: int, public_id: str) -> bytes:
-    # The public id is part of the cache key: a test database reuses primary keys for new organisations.
-    row = organisation_key_active(organisation_id)
+def _name_secret(key_id: uuid.UUID) -> bytes:
+    # Cached by the key's id, never the organisation's: a key made in a transaction that was rolled back is never
+    # looked up again, and a rotation copies the secret into the new generation, so names do not change.
+    row = OrganisationKey.objects.select_related("organisation").get(key_id=key_id)
     return master_keyring().unwrap(
-        row.master_key_id, bytes(row.wrapped_name_secret), context=_name_secret_context(uuid.UUID(public_id))
+        row.master_key_id, bytes(row.wrapped_name_secret), context=_name_secret_context(row.organisation.public_id)
     )
 
 

@@ -28,9 +28,9 @@ from .exceptions import NoFileGiven, UploadTooLarge
 
 DIGEST_ALGORITHMS = ("sha256", "sha1", "md5")
 CHUNK_SIZE = 1024 * 1024
-# What libmagic reads of a file by default (its bytes_max), kept from the stream so the type is read without the
-# plaintext ever being on disk.
-HEAD_SIZE = 1024 * 1024
+# What libmagic reads of a file by default (its bytes_max, 7 MiB since file 5.41), kept from the stream so the type
+# is read, exactly as from the file, without the plaintext ever being on disk.
+HEAD_SIZE = 7 * 1024 * 1024
 # Chunks a digest thread may fall behind before the receiver waits for it: bounds memory at a few MiB.
 DIGEST_BACKLOG = 4
 
@@ -96,6 +96,8 @@ class ReceivedFile(UploadedFile):
         self.original_name = original_name
         self.limit = limit
         self.head = b""
+        self._head_parts: list[bytes] = []
+        self._head_size = 0
         self.digests: dict[str, str] = {}
         self.sealed_spool: SealedSpool | None = None
         self._material = DataKeyMaterial.new()
@@ -107,8 +109,10 @@ class ReceivedFile(UploadedFile):
             self.close()
             raise UploadTooLarge(self.limit)
         self._digests.update(chunk)
-        if len(self.head) < HEAD_SIZE:
-            self.head += chunk[: HEAD_SIZE - len(self.head)]
+        if self._head_size < HEAD_SIZE:
+            part = chunk[: HEAD_SIZE - self._head_size]
+            self._head_parts.append(part)
+            self._head_size += len(part)
         self._encrypting.write(chunk)
         self.size += len(chunk)
 
@@ -116,6 +120,7 @@ class ReceivedFile(UploadedFile):
         self._encrypting.close()
         self.file.flush()
         self.digests = self._digests.hexdigests()
+        self.head, self._head_parts = b"".join(self._head_parts), []
         self.sealed_spool = SealedSpool(path=self.file.name, material=self._material, size=self.size)
         return self
 

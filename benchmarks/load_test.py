@@ -84,6 +84,7 @@ def main() -> int:
             processes.append(subprocess.Popen([*manage, "qcluster"], env=env, cwd=REPOSITORY, stdout=log, stderr=log))
         host = f"http://127.0.0.1:{web_port}"
         wait_for(f"{host}/login/", 300)
+        drain(args.drain)  # the seeded items' analyses, so that every report request the users make may be granted
         samples = workdir / "samples.json"
         started = time.monotonic()
         subprocess.run(

@@ -62,10 +62,7 @@ def node_hashes(organisation_id: int, nodes: Iterable[Node]) -> dict[Node, bytes
         by_level[node.level].add(node.index)
     if not by_level:
         return {}
-    wanted = Q()
-    for level, positions in by_level.items():
-        wanted |= Q(level=level, position__in=sorted(positions))
-    rows = MerkleNode.objects.filter(wanted, organisation_id=organisation_id).values_list("level", "position", "hash")
+    rows = node_rows(organisation_id, by_level)
     found = {Node(level, position): bytes(value) for level, position, value in rows}
     missing = [
         Node(level, p) for level, positions in by_level.items() for p in positions if Node(level, p) not in found
@@ -75,6 +72,14 @@ def node_hashes(organisation_id: int, nodes: Iterable[Node]) -> dict[Node, bytes
             f"the tree store lacks {len(missing)} node(s), e.g. level {missing[0].level} position {missing[0].index}"
         )
     return found
+
+
+def node_rows(organisation_id: int, by_level: dict[int, set[int]]):
+    """The query of the stored (level, position, hash) rows of the given positions of each level."""
+    wanted = Q()
+    for level, positions in by_level.items():
+        wanted |= Q(level=level, position__in=sorted(positions))
+    return MerkleNode.objects.filter(wanted, organisation_id=organisation_id).values_list("level", "position", "hash")
 
 
 def stored_root(organisation_id: int, size: int) -> bytes:

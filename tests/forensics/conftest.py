@@ -76,7 +76,7 @@ def camera_jpeg(tmp_path: Path) -> Path:
     path = tmp_path / "IMG_0001.jpg"
     picture().save(path, quality=92, exif=exif_with_canon_maker_note())
     exiftool_write(path, "-JFIF:all=", *CAMERA_TAGS)
-    return path
+    return with_reserved_exif_space(path)
 
 
 @pytest.fixture
@@ -122,3 +122,19 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared media corpus not found at {CORPUS} (it lives beside the repository, not in it)")
     return CORPUS.resolve()
+
+
+def with_reserved_exif_space(path: Path, spare: int = 512) -> Path:
+    """Firmware writes its EXIF into a fixed-size block with room to spare; ExifTool (used above to set the tags)
+    serialises it tightly, so the spare room is put back at the end of the APP1 Exif segment, as a camera has it."""
+    data = path.read_bytes()
+    position = 2
+    while data[position] == 0xFF and data[position + 1] != 0xDA:
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        if data[position + 1] == 0xE1 and data[position + 4 : position + 10] == b"Exif\0\0":
+            segment = data[position + 4 : position + 2 + length] + bytes(spare)
+            header = b"\xff\xe1" + struct.pack(">H", len(segment) + 2)
+            path.write_bytes(data[:position] + header + segment + data[position + 2 + length :])
+            return path
+        position += 2 + length
+    raise AssertionError(f"{path} has no APP1 Exif segment")

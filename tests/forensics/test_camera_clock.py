@@ -7,7 +7,7 @@ from pathlib import Path
 from forensics.analysers import analyse_file
 from forensics.rules import evaluate
 
-from .conftest import exiftool_write
+from .conftest import exiftool_write, with_reserved_exif_space
 
 
 def test_camera_clock_set_ahead_is_information_not_a_future_date_warning(camera_jpeg: Path) -> None:
@@ -18,6 +18,7 @@ def test_camera_clock_set_ahead_is_information_not_a_future_date_warning(camera_
         "-GPSDateStamp=2038:05:01",
         "-GPSTimeStamp=08:00:00",
     )
+    with_reserved_exif_space(camera_jpeg)  # as the camera wrote it, not as ExifTool re-laid it out
 
     evaluation = evaluate(analyse_file(camera_jpeg))
 

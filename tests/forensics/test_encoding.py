@@ -25,7 +25,7 @@ from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
 from forensics.rules import RULESET_VERSION, Evaluation, evaluate
 
-from .conftest import exif_with_canon_maker_note, exiftool_write
+from .conftest import exif_with_canon_maker_note, exiftool_write, with_reserved_exif_space
 
 ENCODING_WARNINGS = {"EM-ENC-001", "EM-ENC-002", "EM-ENC-003", "EM-ENC-004", "EM-ENC-005", "EM-ENC-007", "EM-ENC-008"}
 # Tables no library writes: the "camera" of these tests, like most camera firmware, has its own.
@@ -50,22 +50,6 @@ def camera_original(path: Path, *, make: str = "Testcam", model: str = "TC-1", s
     scene(seed=seed).save(path, "JPEG", qtables=CAMERA_TABLES, exif=exif_with_canon_maker_note())
     exiftool_write(path, "-JFIF:all=", f"-Make={make}", f"-Model={model}", "-DateTimeOriginal=2024:05:01 10:00:00")
     return with_reserved_exif_space(path)
-
-
-def with_reserved_exif_space(path: Path, spare: int = 512) -> Path:
-    """Firmware writes its EXIF into a fixed-size block with room to spare; ExifTool (used above to set the tags)
-    serialises it tightly, so the spare room is put back at the end of the APP1 Exif segment, as a camera has it."""
-    data = path.read_bytes()
-    position = 2
-    while data[position] == 0xFF and data[position + 1] != 0xDA:
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        if data[position + 1] == 0xE1 and data[position + 4 : position + 10] == b"Exif\0\0":
-            segment = data[position + 4 : position + 2 + length] + bytes(spare)
-            header = b"\xff\xe1" + struct.pack(">H", len(segment) + 2)
-            path.write_bytes(data[:position] + header + segment + data[position + 2 + length :])
-            return path
-        position += 2 + length
-    raise AssertionError(f"{path} has no APP1 Exif segment")
 
 
 def exif_of(path: Path) -> bytes:

@@ -68,8 +68,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "cases",
     "custody",
-    "forensics",
     "encryption",
+    "forensics",
     "reports",
 ]
 
@@ -181,18 +181,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # key, wrapped by the master key in the keys directory.
 EVIDENCE_ROOT = DATA_DIR / "evidence"
 KEYS_DIR = DATA_DIR / "keys"
-# Unicode fonts embedded in PDF reports (Debian's fonts-dejavu-core, installed by scripts/setup.sh).
 # The master keyring class; a KMS back-end implementing encryption.master.MasterKeyring can replace the files.
 STORAGE_MASTER_KEYRING = os.environ.get("EVIDENCEMEDIA_MASTER_KEYRING", "encryption.master.LocalMasterKeyring")
 # Where tools that need a path (ExifTool, MediaInfo, c2pa, ffprobe, previews) get a private plaintext copy (0600),
 # removed when they finish and swept at worker start-up. Point it at a tmpfs (e.g. a directory under /dev/shm) so
 # that plaintext never reaches a disk; created on first use, mode 0700.
+PLAINTEXT_TEMP_DIR = Path(os.environ.get("EVIDENCEMEDIA_PLAINTEXT_DIR", DATA_DIR / "plaintext"))
 # The origin (log name) of the organisations' checkpoints as C2SP signed notes is this prefix, "/" and the
 # organisation's public id: a schema-less URL naming this installation (docs/custody.md, "Witnessed history").
 EVIDENCEMEDIA_CHECKPOINT_ORIGIN = os.environ.get("EVIDENCEMEDIA_CHECKPOINT_ORIGIN", "evidence-media.invalid/custody")
 if not re.fullmatch(r"[^\s+]+", EVIDENCEMEDIA_CHECKPOINT_ORIGIN):
     raise ValueError("EVIDENCEMEDIA_CHECKPOINT_ORIGIN must be non-empty, without spaces or '+' (a note key name).")
-PLAINTEXT_TEMP_DIR = Path(os.environ.get("EVIDENCEMEDIA_PLAINTEXT_DIR", DATA_DIR / "plaintext"))
+# Unicode fonts embedded in PDF reports (Debian's fonts-dejavu-core, installed by scripts/setup.sh).
 REPORT_FONT_DIR = os.environ.get("EVIDENCEMEDIA_REPORT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 STORAGES = {
     "default": {
@@ -202,35 +202,35 @@ STORAGES = {
     "evidence": {
         "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
+            "store": "evidence",
             "location": EVIDENCE_ROOT,
             "allow_overwrite": True,
             "file_permissions_mode": 0o440,
             "directory_permissions_mode": 0o750,
         },
     },
-            "store": "evidence",
     # Signed report PDFs, content-addressed by the SHA-256 of the signed file, like evidence.
     "reports": {
         "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
+            "store": "reports",
             "location": DATA_DIR / "reports",
             "allow_overwrite": True,
             "file_permissions_mode": 0o440,
             "directory_permissions_mode": 0o750,
         },
     },
-            "store": "reports",
     # Files made from evidence (previews), keyed like evidence and deleted with its media; never served as evidence.
     "derived": {
         "BACKEND": "encryption.storage.EncryptedFileSystemStorage",
         "OPTIONS": {
+            "store": "derived",
             "location": DATA_DIR / "derived",
             "allow_overwrite": True,
             "file_permissions_mode": 0o640,
             "directory_permissions_mode": 0o750,
         },
     },
-            "store": "derived",
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

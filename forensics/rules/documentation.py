@@ -108,7 +108,8 @@ def _profiles_section() -> str:
 ## Device profiles
 
 The EM-ENC rules compare a JPEG's encoder fingerprint (quantisation tables, Huffman tables, chroma subsampling, APPn
-segments, JFIF, thumbnail, EXIF byte order, maker-note type, EXIF layout) with `forensics/data/device_profiles.json`, built by
+segments, JFIF, thumbnail, EXIF byte order, maker-note type, EXIF layout) with
+`forensics/data/device_profiles.json`, built by
 `python manage.py device_profiles build DIR [DIR...] --output FILE` from folders of camera originals, and with the
 tables of software encoders that the same command generates by running Pillow, ImageMagick, libjpeg 6b/9e,
 libjpeg-turbo and mozjpeg at every quality (Photoshop's and Lightroom's come from ExifTool's JPEGDigest list). The

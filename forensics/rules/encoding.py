@@ -299,8 +299,30 @@ def double_compression(result: AnalysisResult) -> Iterator[Observation]:
     yield _double_observation(*found, lead="In this image, ")
 
 
-# A make counts as never writing JFIF once this many of its calibration originals were seen, none with JFIF.
-JFIF_MIN_MAKE_FILES = 5
+# A make counts as not doing something (writing JFIF, serialising its EXIF) once this many of its calibration
+# originals were seen and at most this share of them did it, and no original of the claimed model did. The share is
+# not zero because files that pass for originals include some that software rewrote without naming itself: of the
+# 33 Canon originals of the public collections two have a serialised EXIF and three a JFIF header, and for the EOS
+# 20D among them ExifTool reports that the maker notes' offsets no longer fit where they lie (the block was moved).
+RARE_MIN_MAKE_FILES = 8
+RARE_MAX_MAKE_SHARE = 0.1
+
+
+def _rare_for_claimed_make(result: AnalysisResult, field: str, value: str) -> tuple[dict[str, Any], int] | None:
+    """(make profile, originals showing it) when the claimed make's originals rarely show `value` in `field` and
+    the claimed model's never do; None when the profiles cannot say so."""
+    profiles = profiles_load()
+    make, model = first(result, "IFD0:Make"), first(result, "IFD0:Model")
+    profile = profiles.make(make)
+    if profile is None or profile["files"] < RARE_MIN_MAKE_FILES or field not in profile:
+        return None
+    seen = profile[field].get(value, 0)
+    model_profile = profiles.model(make, model)
+    if seen > RARE_MAX_MAKE_SHARE * profile["files"] or (
+        model_profile is not None and model_profile.get(field, {}).get(value, 0)
+    ):
+        return None
+    return profile, seen
 
 
 @book.rule(
@@ -310,7 +332,8 @@ JFIF_MIN_MAKE_FILES = 5
     Severity.WARNING,
     looks_at=(
         "a JFIF APP0 segment in a JPEG with camera EXIF and maker notes vs the claimed make's device profile "
-        f"(at least {JFIF_MIN_MAKE_FILES} originals, none with JFIF); libjpeg-scaled tables are left to EM-ENC-002"
+        f"(at least {RARE_MIN_MAKE_FILES} originals, at most {RARE_MAX_MAKE_SHARE:.0%} of them with JFIF, none of "
+        "the model); libjpeg-scaled tables are left to EM-ENC-002"
     ),
     innocent=(
         "A model of this make not among the calibration originals may write JFIF. Otherwise a program built on "
@@ -323,42 +346,24 @@ def jfif_the_make_never_writes(result: AnalysisResult) -> Iterator[Observation]:
     if claim is None or not claim[1].jfif or libjpeg_layout(claim[1]):
         return
     camera, fingerprint = claim
-    profiles = profiles_load()
-    make = first(result, "IFD0:Make")
-    profile = profiles.make(make)
-    if profile is None or profile["files"] < JFIF_MIN_MAKE_FILES or profile["jfif"].get("true"):
+    rare = _rare_for_claimed_make(result, "jfif", "true")
+    if rare is None:
         return
+    profile, seen = rare
     yield Observation(
         evidence={
             "IFD0:Make/Model": camera,
             "jpeg:app_segments": list(fingerprint.app_segments),
-            "profile:make": make_key(make),
+            "profile:make": make_key(first(result, "IFD0:Make")),
             "profile:make_layout": _profile_side(profile, ("jfif", "app_segments")),
-            "profiles:version": profiles.version,
+            "profiles:version": profiles_load().version,
         },
         explanation=(
             f"The metadata presents the file as a photo from {quote(camera)}, but it starts with a JFIF header "
-            f"({' | '.join(fingerprint.app_segments)}); none of the {profile['files']} originals of this make in "
-            "the device profiles has one."
+            f"({' | '.join(fingerprint.app_segments)}); {seen} of the {profile['files']} originals of this make in "
+            "the device profiles, and none of this model, have one."
         ),
     )
-
-
-# A make counts as not writing a serialised EXIF tree once this many of its calibration originals were seen and at
-# most this share of them were laid out so (firmware keeps its own order and reserved space; see
-# forensics/analysers/exif_layout.py). The share is not zero because files that pass for originals include some
-# whose EXIF software rewrote without naming itself: of the 33 Canon originals of the public collections, two are
-# serialised, and ExifTool reports for both that the maker notes' offsets no longer fit where they lie (the block
-# was moved). A model with any serialised original keeps the rule quiet for that model.
-LAYOUT_MIN_MAKE_FILES = 8
-LAYOUT_MAX_MAKE_SHARE = 0.1
-
-
-def _serialised_originals(profile: dict[str, Any]) -> int | None:
-    """How many originals of a profile had a serialised EXIF layout; None for profiles built before it was
-    recorded (treated as unknown, so the rule stays quiet)."""
-    layouts = profile.get("exif_layout")
-    return None if layouts is None else layouts.get("serialised", 0)
 
 
 @book.rule(
@@ -369,8 +374,8 @@ def _serialised_originals(profile: dict[str, Any]) -> int | None:
     looks_at=(
         "the byte layout of the EXIF block (each IFD, then its values in entry order, then its sub-IFDs, then IFD1 "
         "and the thumbnail, with no spare byte: how ExifTool and other metadata writers serialise it) vs the "
-        f"claimed make's device profile (at least {LAYOUT_MIN_MAKE_FILES} originals, at most "
-        f"{LAYOUT_MAX_MAKE_SHARE:.0%} of them laid out so, and no original of the model laid out so)"
+        f"claimed make's device profile (at least {RARE_MIN_MAKE_FILES} originals, at most "
+        f"{RARE_MAX_MAKE_SHARE:.0%} of them laid out so, and no original of the model laid out so)"
     ),
     innocent=(
         "A model of this make not among the calibration originals may lay its EXIF out this way. Otherwise a "
@@ -382,32 +387,24 @@ def exif_rewritten_under_camera_claim(result: AnalysisResult) -> Iterator[Observ
     claim = _camera_fingerprint(result)
     if claim is None or claim[1].exif_layout != "serialised":
         return
-    camera, fingerprint = claim
-    profiles = profiles_load()
-    make, model = first(result, "IFD0:Make"), first(result, "IFD0:Model")
-    profile = profiles.make(make)
-    model_profile = profiles.model(make, model)
-    if (
-        profile is None
-        or profile["files"] < LAYOUT_MIN_MAKE_FILES
-        or (_serialised_originals(profile) is None)
-        or _serialised_originals(profile) > LAYOUT_MAX_MAKE_SHARE * profile["files"]
-        or (model_profile is not None and _serialised_originals(model_profile) != 0)
-    ):
+    camera = claim[0]
+    rare = _rare_for_claimed_make(result, "exif_layout", "serialised")
+    if rare is None:
         return
+    profile, seen = rare
     yield Observation(
         evidence={
             "IFD0:Make/Model": camera,
             "exif:layout": "serialised (no spare byte, tree order)",
             "exif:regions": result.jpeg.exif_layout.regions,
-            "profile:make": make_key(make),
+            "profile:make": make_key(first(result, "IFD0:Make")),
             "profile:make_layout": _profile_side(profile, ("exif_layout",)),
-            "profiles:version": profiles.version,
+            "profiles:version": profiles_load().version,
         },
         explanation=(
             f"The metadata presents the file as a photo from {quote(camera)}, but its EXIF block "
-            f"({result.jpeg.exif_layout.regions} IFDs, values and thumbnail) is laid out exactly as a metadata "
-            f"writer serialises it, with no spare byte; {_serialised_originals(profile)} of the {profile['files']} "
+            f"({result.jpeg.exif_layout.regions} regions: IFDs, values, thumbnail) is laid out exactly as a metadata "
+            f"writer serialises it, with no spare byte; {seen} of the {profile['files']} "
             "originals of this make in the device profiles, and none of this model, are laid out so: camera "
             "firmware keeps its own order and reserved space."
         ),

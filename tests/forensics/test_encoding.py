@@ -276,7 +276,7 @@ def test_resave_with_the_cameras_own_tables_behind_jfif_is_a_warning(original: P
 
     assert finding["evidence"]["jpeg:app_segments"][0] == "APP0 JFIF"
     assert finding["evidence"]["profile:make_layout"]["jfif"] == {"false": ORIGINALS}
-    assert "none of the 8 originals of this make" in finding["explanation"]
+    assert "0 of the 8 originals of this make" in finding["explanation"]
 
 
 def test_jfif_is_not_flagged_for_a_make_whose_originals_write_it(

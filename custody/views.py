@@ -56,11 +56,13 @@ class AuditView(MemberView, OrganisationWideScope, View):
             .annotate(event_count=Count("custody_events"), last_event=Max("custody_events__recorded_at"))
             .order_by("-created_at", "-id")
         )
+        checkpoint = _latest_checkpoint(organisation)
         context = {
             "organisation": organisation,
             "ledger_size": events.count(),
             "last_verification": events.filter(action=Action.CUSTODY_VERIFIED).order_by("-sequence").first(),
-            "checkpoint": _latest_checkpoint(organisation),
+            "checkpoint": checkpoint,
+            "cosignatures": checkpoint.cosignatures.select_related("witness") if checkpoint else [],
             "awaiting": cases.filter(status=CaseStatus.UNDER_REVIEW).annotate(
                 last_sign_off=Max("review_sign_offs__signed_at")
             ),

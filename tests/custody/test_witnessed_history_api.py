@@ -8,6 +8,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.urls import reverse
 
 from custody import merkle
 from custody.checkpoints import checkpoint_make, checkpoint_origin
@@ -160,6 +161,9 @@ def test_a_named_witness_cosignature_is_stored_and_shown_with_the_checkpoint(cli
     [listed, *_] = client.get("/api/v1/custody/checkpoints/").json()["results"]
     assert listed["note"] == witnessed["second"].note
     assert [(c["witness"], c["line"]) for c in listed["cosignatures"]] == [(WITNESS_NAME, stored.line)]
+    audit_page = client.get(reverse("custody:audit")).content.decode()
+    assert f"{WITNESS_NAME}, cosigned" in audit_page
+    assert witnessed["second"].note.splitlines()[0] in audit_page
     again = client.post(
         "/api/v1/custody/checkpoint/cosignatures/",
         {"note": _cosigned(note, witnessed["witness_key"])},

@@ -3,12 +3,15 @@ or whose task was lost, so that no item keeps an analysis queued or running for 
 
 (The Redis-broker suite kills a real cluster mid-batch: tests/broker/test_killed_clusters.py.)"""
 
+import importlib
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db.migrations import RunPython
 from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
 from django_q.models import Schedule
@@ -178,6 +181,19 @@ def test_reanalysis_closes_an_unfinished_earlier_analysis(alpha, settings):
     assert analyses.get(reason="reanalysis").status == "done"
 
 
-@pytest.mark.parametrize("func", ["forensics.tasks.analyses_sweep", "reports.tasks.reports_sweep"])
-def test_the_sweeps_are_scheduled_every_minute(db, func):
+@pytest.mark.parametrize(
+    ("migration", "func"),
+    [
+        ("forensics.migrations.0002_analysis_lease_and_sweep_schedule", "forensics.tasks.analyses_sweep"),
+        ("reports.migrations.0002_report_lease_and_sweep_schedule", "reports.tasks.reports_sweep"),
+    ],
+)
+def test_the_sweeps_are_scheduled_every_minute(db, migration, func):
+    # The migration's own operation is run: another test file's transactional test on the same worker may have
+    # flushed the rows migrations made, so the table alone does not say what a fresh install gets.
+    Schedule.objects.filter(func=func).delete()
+    [schedule] = [op for op in importlib.import_module(migration).Migration.operations if isinstance(op, RunPython)]
+
+    schedule.code(django_apps, None)
+
     assert Schedule.objects.filter(func=func, schedule_type=Schedule.MINUTES, minutes=1, repeats=-1).exists()

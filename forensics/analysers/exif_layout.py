@@ -8,12 +8,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .tiff_ifd import first_ifd_offset, tiff_byte_order
+from .tiff_ifd import MAX_IFD_ENTRIES, TYPE_SIZES, first_ifd_offset, tiff_byte_order
 
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 _SUB_IFDS = {0x8769: "ExifIFD", 0x8825: "GPS", 0xA005: "InteropIFD"}
 _MAX_IFDS = 8
-_MAX_ENTRIES = 1000
 # Values start on even offsets in TIFF, so one byte between regions is alignment, not reserved space.
 _ALIGNMENT = 1
 
@@ -59,7 +57,7 @@ def _walk(block: bytes, order: str, name: str, offset: int, regions: list[_Regio
         return None
     visited.add(offset)
     (count,) = struct.unpack_from(order + "H", block, offset)
-    count = min(count, _MAX_ENTRIES)
+    count = min(count, MAX_IFD_ENTRIES)
     table_end = offset + 2 + 12 * count + 4
     if table_end > len(block):
         return None
@@ -75,7 +73,7 @@ def _walk(block: bytes, order: str, name: str, offset: int, regions: list[_Regio
             continue
         if name == "IFD1" and tag in (0x0201, 0x0202):
             thumbnail.append(value)
-        size = _TYPE_SIZES.get(kind, 1) * number
+        size = TYPE_SIZES.get(kind, 1) * number
         if size > 4:
             regions.append(_Region(value, value + size, f"{name}:0x{tag:04X}"))
     for child_name, child_offset in children:

@@ -6,7 +6,8 @@ import struct
 from dataclasses import dataclass
 
 MAX_IFD_ENTRIES = 1000
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+# Bytes per value of each TIFF field type (TIFF 6.0 section 2, plus IFD type 13).
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def read_ifd(block: bytes, offset: int, order: str) -> Ifd | None:
         if position + 12 > len(block):
             break
         tag, kind, number = struct.unpack_from(order + "HHI", block, position)
-        size = _TYPE_SIZES.get(kind, 1) * number
+        size = TYPE_SIZES.get(kind, 1) * number
         if size <= 4:
             data = block[position + 8 : position + 8 + size]
         else:
@@ -68,7 +69,7 @@ def read_ifd(block: bytes, offset: int, order: str) -> Ifd | None:
 def value_size(entry: IfdEntry) -> int:
     """How many bytes the entry's value takes: its type's size times its count (a short `data` means the value
     lay outside the block)."""
-    return _TYPE_SIZES.get(entry.type, 1) * entry.count
+    return TYPE_SIZES.get(entry.type, 1) * entry.count
 
 
 def entry_int(entry: IfdEntry | None, order: str) -> int | None:

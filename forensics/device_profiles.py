@@ -180,6 +180,7 @@ def _observations(group: list[Original]) -> dict[str, Any]:
         "jfif": counted(str(item.jfif).lower() for item in prints),
         "libjpeg_layout": counted(str(libjpeg_layout(item)).lower() for item in prints),
         "libjpeg_layout_qualities": counted(str(item.ijg_quality) for item in prints if libjpeg_layout(item)),
+        "libjpeg_markers": counted(str(libjpeg_markers(item)).lower() for item in prints),
         "thumbnail": counted(item.thumbnail or "none" for item in prints),
         "exif_byte_order": counted(item.exif_byte_order or "none" for item in prints),
         "maker_note_type": counted(item.maker_note_type or "none" for item in prints),
@@ -191,3 +192,17 @@ def libjpeg_layout(fingerprint: EncoderFingerprint) -> bool:
     """How libjpeg-based writers (Pillow, ImageMagick, cjpeg, many apps) lay a file out: IJG-scaled tables and a
     JFIF APP0 as the first segment, whether or not they optimise the Huffman tables."""
     return fingerprint.ijg_quality is not None and fingerprint.app_segments[:1] == ("APP0 JFIF",)
+
+
+# libjpeg's jcmarker.c: one DQT segment per table before the frame header, then per scan one DHT segment per table,
+# a DRI when a restart interval is set, and the scan header.
+_LIBJPEG_MARKERS = re.compile(r"(DQT:1 )+SOF[0-2] (DHT:1 )+(DRI )?SOS")
+
+
+def libjpeg_markers(fingerprint: EncoderFingerprint) -> bool:
+    """Whether the file starts as a libjpeg-based writer lays it out, whatever its tables: a JFIF APP0 first, each
+    quantisation and Huffman table in a segment of its own, in libjpeg's order. Pillow and ImageMagick write this
+    also when told to reuse a camera's own tables."""
+    return fingerprint.app_segments[:1] == ("APP0 JFIF",) and bool(
+        _LIBJPEG_MARKERS.fullmatch(fingerprint.table_markers)
+    )

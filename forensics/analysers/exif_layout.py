@@ -98,6 +98,13 @@ def _judge(block: bytes, regions: list[_Region]) -> ExifLayout:
         if region.start < position:
             return ExifLayout(False, len(regions), f"{region.name} at {region.start} overlaps the region before it")
         position = region.end
-    if len(block) - position > _ALIGNMENT:
+    tail = block[position:]
+    if len(tail) > _ALIGNMENT and not _is_jpeg_stream(tail):
         return ExifLayout(False, len(regions), f"{len(block) - position} spare bytes after the last region")
-    return ExifLayout(True, len(regions), None)
+    return ExifLayout(True, len(regions) + (len(tail) > _ALIGNMENT), None)
+
+
+def _is_jpeg_stream(data: bytes) -> bool:
+    """A whole JPEG image: ExifTool moves a maker note's preview image (Nikon's, Canon's) to the end of the EXIF
+    block when it rewrites it, after the thumbnail, where no IFD of the main tree points."""
+    return data.startswith(b"\xff\xd8\xff") and b"\xff\xd9" in (data[-2:], data[-3:-1])

@@ -40,6 +40,9 @@ class EncoderFingerprint:
     maker_note_type: str | None
     # "serialised" (the EXIF tree written out afresh, as a metadata rewriter does), "firmware" or None (no EXIF).
     exif_layout: str | None = None
+    # The table, restart and frame markers up to the first scan, with the tables each DQT/DHT segment holds:
+    # "DQT:1 DQT:1 SOF0 DHT:1 DHT:1 DHT:1 DHT:1 SOS" is libjpeg's order, "DQT:2 SOF0 DHT:4 SOS" a common camera's.
+    table_markers: str = ""
 
     @property
     def camera_layout(self) -> tuple[Any, ...]:
@@ -66,6 +69,7 @@ def encoder_fingerprint(jpeg: JpegStructure, exif_tags: dict[str, Any] | None) -
         exif_byte_order=_byte_order(tags.get("File:ExifByteOrder")),
         maker_note_type=maker_note_type(tags) if jpeg.exif_maker_note_length else None,
         exif_layout=_exif_layout_kind(jpeg),
+        table_markers=table_marker_sequence(jpeg),
     )
 
 
@@ -104,6 +108,21 @@ def app_segment_sequence(jpeg: JpegStructure) -> tuple[str, ...]:
             if not sequence or sequence[-1] != name:
                 sequence.append(name)
     return tuple(sequence)
+
+
+def table_marker_sequence(jpeg: JpegStructure) -> str:
+    """The markers between the APPn segments and the first scan, DQT and DHT with the number of tables each holds."""
+    sequence: list[str] = []
+    for segment in jpeg.segments:
+        if segment.name in ("DQT", "DHT"):
+            tables = jpeg.quant_tables if segment.name == "DQT" else jpeg.huffman_tables
+            inside = sum(1 for table in tables if segment.offset < table.offset < segment.offset + 2 + segment.length)
+            sequence.append(f"{segment.name}:{inside}")
+        elif segment.name.startswith("SOF") or segment.name in ("DRI", "SOS"):
+            sequence.append(segment.name)
+        if segment.name == "SOS":
+            break
+    return " ".join(sequence)
 
 
 def maker_note_type(tags: dict[str, Any]) -> str | None:

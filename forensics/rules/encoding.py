@@ -9,7 +9,7 @@ from typing import Any
 from forensics.analysers.double_jpeg import DoubleJpegEstimate, estimated_primary_quality
 from forensics.analysers.jpeg_fingerprint import EncoderFingerprint, encoder_fingerprint
 from forensics.analysers.results import AnalysisResult
-from forensics.device_profiles import libjpeg_layout, make_key, profiles_load
+from forensics.device_profiles import libjpeg_layout, libjpeg_markers, make_key, profiles_load
 
 from .facts import claimed_camera, first, quote, tags
 from .model import Category, Observation, RuleBook, Severity
@@ -333,7 +333,7 @@ def _rare_for_claimed_make(result: AnalysisResult, field: str, value: str) -> tu
     looks_at=(
         "a JFIF APP0 segment in a JPEG with camera EXIF and maker notes vs the claimed make's device profile "
         f"(at least {RARE_MIN_MAKE_FILES} originals, at most {RARE_MAX_MAKE_SHARE:.0%} of them with JFIF, none of "
-        "the model); libjpeg-scaled tables are left to EM-ENC-002"
+        "the model); libjpeg-scaled tables are left to EM-ENC-002, libjpeg's marker order to EM-ENC-009"
     ),
     innocent=(
         "A model of this make not among the calibration originals may write JFIF. Otherwise a program built on "
@@ -343,7 +343,7 @@ def _rare_for_claimed_make(result: AnalysisResult, field: str, value: str) -> tu
 )
 def jfif_the_make_never_writes(result: AnalysisResult) -> Iterator[Observation]:
     claim = _camera_fingerprint(result)
-    if claim is None or not claim[1].jfif or libjpeg_layout(claim[1]):
+    if claim is None or not claim[1].jfif or libjpeg_layout(claim[1]) or libjpeg_markers(claim[1]):
         return
     camera, fingerprint = claim
     rare = _rare_for_claimed_make(result, "jfif", "true")
@@ -407,5 +407,58 @@ def exif_rewritten_under_camera_claim(result: AnalysisResult) -> Iterator[Observ
             f"writer serialises it, with no spare byte; {seen} of the {profile['files']} "
             "originals of this make in the device profiles, and none of this model, are laid out so: camera "
             "firmware keeps its own order and reserved space."
+        ),
+    )
+
+
+@book.rule(
+    "EM-ENC-009",
+    "Camera claimed, but the markers are laid out as libjpeg writes them",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    looks_at=(
+        "the segments before the first scan of a JPEG with camera EXIF and maker notes: a JFIF APP0 first, then one "
+        "DQT segment per quantisation table, the frame header, one DHT segment per Huffman table (libjpeg's "
+        "jcmarker.c order), whatever the tables' values; vs the claimed make's and model's device profiles. "
+        "libjpeg-scaled tables are left to EM-ENC-002"
+    ),
+    innocent=(
+        "Camera firmware built on libjpeg writes this order, but without a JFIF header in front of its EXIF (the "
+        "Exif standard puts APP1 first); a make or model whose calibration originals show the layout keeps the "
+        "rule quiet. Otherwise a program built on libjpeg (Pillow, ImageMagick, most apps) re-encoded the image, "
+        "even when it reused the camera's own quantisation tables and EXIF block."
+    ),
+)
+def libjpeg_markers_under_camera_exif(result: AnalysisResult) -> Iterator[Observation]:
+    claim = _camera_fingerprint(result)
+    if claim is None or not libjpeg_markers(claim[1]) or libjpeg_layout(claim[1]):
+        return
+    camera, fingerprint = claim
+    profiles = profiles_load()
+    make = first(result, "IFD0:Make")
+    profile = profiles.make(make)
+    model_profile = profiles.model(make, first(result, "IFD0:Model"))
+    seen = profile.get("libjpeg_markers", {}).get("true", 0) if profile else 0
+    if model_profile is not None and model_profile.get("libjpeg_markers", {}).get("true", 0):
+        return
+    # With few originals of the make, any one laid out so keeps the rule quiet; with enough, a rare one does not.
+    if seen and (profile["files"] < RARE_MIN_MAKE_FILES or seen > RARE_MAX_MAKE_SHARE * profile["files"]):
+        return
+    known = f"{seen} of the {profile['files']} originals of this make" if profile else "no original of this make"
+    yield Observation(
+        evidence={
+            "IFD0:Make/Model": camera,
+            "jpeg:app_segments": list(fingerprint.app_segments),
+            "jpeg:table_markers": fingerprint.table_markers,
+            "jpeg:quant_digest": fingerprint.quant_digest,
+            "profile:make": make_key(make),
+            "profile:make_layout": _profile_side(profile, ("libjpeg_markers", "jfif", "app_segments")),
+            "profiles:version": profiles.version,
+        },
+        explanation=(
+            f"The metadata presents the file as a photo from {quote(camera)} with maker notes, but it starts with a "
+            f"JFIF header ({' | '.join(fingerprint.app_segments)}) and its tables are written one per segment in "
+            f"libjpeg's order ({fingerprint.table_markers}); {known} in the device profiles, and none of this model, "
+            "look like that."
         ),
     )

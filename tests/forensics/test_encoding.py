@@ -27,7 +27,7 @@ from forensics.rules import RULESET_VERSION, Evaluation, evaluate
 
 from .conftest import exif_with_canon_maker_note, exiftool_write, with_reserved_exif_space
 
-ENCODING_WARNINGS = {"EM-ENC-001", "EM-ENC-002", "EM-ENC-003", "EM-ENC-004", "EM-ENC-005", "EM-ENC-007", "EM-ENC-008"}
+ENCODING_WARNINGS = {f"EM-ENC-00{number}" for number in (1, 2, 3, 4, 5, 7, 8, 9)}
 # Tables no library writes: the "camera" of these tests, like most camera firmware, has its own.
 CAMERA_TABLES = [[2 + (index * 5) % 9 for index in range(64)], [3 + (index * 3) % 7 for index in range(64)]]
 OTHER_TABLES = [[4 + (index * 7) % 11 for index in range(64)], [5 + (index * 2) % 5 for index in range(64)]]
@@ -268,12 +268,75 @@ def with_profile_edit(profiles: dict, tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv(PROFILE_ENV, str(edited_profiles))
 
 
-def test_resave_with_the_cameras_own_tables_behind_jfif_is_a_warning(original: Path, tmp_path: Path) -> None:
-    # Pillow (libjpeg) writes a JFIF header even when told to reuse the camera's tables and EXIF block.
+def with_tables_in_one_segment(path: Path) -> Path:
+    """The file with its DQT segments merged into one (two tables in one segment, as most camera firmware writes
+    them), every other byte kept: a JFIF file whose marker order is not libjpeg's."""
+    data = path.read_bytes()
+    position, kept, tables, first_table_at = 2, [data[:2]], b"", None
+    while data[position + 1] != 0xDA:  # up to the first scan
+        length = struct.unpack(">H", data[position + 2 : position + 4])[0]
+        if data[position + 1] == 0xDB:
+            tables += data[position + 4 : position + 2 + length]
+            first_table_at = len(kept) if first_table_at is None else first_table_at
+        else:
+            kept.append(data[position : position + 2 + length])
+        position += 2 + length
+    kept.insert(first_table_at, b"\xff\xdb" + struct.pack(">H", len(tables) + 2) + tables)
+    path.write_bytes(b"".join(kept) + data[position:])
+    return path
+
+
+def test_resave_with_the_cameras_own_tables_is_a_libjpeg_marker_warning(original: Path, tmp_path: Path) -> None:
+    # Pillow (libjpeg) writes a JFIF header and one segment per table even when told to reuse the camera's tables.
     own_tables = resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)
 
-    finding = fired(judged(own_tables))["EM-ENC-007"]
+    findings = fired(judged(own_tables))
 
+    finding = findings["EM-ENC-009"]
+    assert finding["evidence"]["jpeg:app_segments"][0] == "APP0 JFIF"
+    assert finding["evidence"]["jpeg:table_markers"] == "DQT:1 DQT:1 SOF0 DHT:1 DHT:1 DHT:1 DHT:1 SOS"
+    assert finding["evidence"]["profile:make_layout"]["libjpeg_markers"] == {"false": ORIGINALS}
+    assert "0 of the 8 originals of this make" in finding["explanation"]
+    assert "EM-ENC-007" not in findings  # one finding for one cause
+
+
+def test_libjpeg_markers_under_an_unprofiled_make_are_a_warning(original: Path, tmp_path: Path) -> None:
+    own_tables = resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)
+    exiftool_write(own_tables, "-Make=Othercam", "-Model=OC-7")
+
+    finding = fired(judged(own_tables))["EM-ENC-009"]
+
+    assert finding["evidence"]["profile:make_layout"] == {"files": 0}
+    assert "no original of this make" in finding["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("make_fields", "model_fields"),
+    [
+        ({"libjpeg_markers": {"false": ORIGINALS - 1, "true": 1}}, {"libjpeg_markers": {"false": 7, "true": 1}}),
+        ({"files": 3, "libjpeg_markers": {"false": 2, "true": 1}}, {}),
+        ({"libjpeg_markers": {"false": ORIGINALS - 2, "true": 2}}, {}),
+    ],
+    ids=["the model's originals show it", "one of a few make originals shows it", "a fifth of the make shows it"],
+)
+def test_libjpeg_markers_are_not_flagged_where_the_profiles_show_them(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_fields, model_fields
+) -> None:
+    profiles["makes"]["testcam"]["models"]["tc-1"].update(model_fields)
+    with_profile_edit(profiles, tmp_path, monkeypatch, **make_fields)
+
+    assert "EM-ENC-009" not in fired(judged(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)))
+
+
+def test_jfif_with_another_marker_order_is_a_warning_when_the_make_never_writes_jfif(
+    original: Path, tmp_path: Path
+) -> None:
+    combined = with_tables_in_one_segment(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES))
+
+    findings = fired(judged(combined))
+
+    assert "EM-ENC-009" not in findings
+    finding = findings["EM-ENC-007"]
     assert finding["evidence"]["jpeg:app_segments"][0] == "APP0 JFIF"
     assert finding["evidence"]["profile:make_layout"]["jfif"] == {"false": ORIGINALS}
     assert "0 of the 8 originals of this make" in finding["explanation"]
@@ -283,8 +346,9 @@ def test_jfif_is_not_flagged_for_a_make_whose_originals_write_it(
     original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_profile_edit(profiles, tmp_path, monkeypatch, jfif={"false": ORIGINALS - 1, "true": 1})
+    combined = with_tables_in_one_segment(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES))
 
-    assert "EM-ENC-007" not in fired(judged(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES)))
+    assert "EM-ENC-007" not in fired(judged(combined))
 
 
 def test_exiftool_edit_of_a_camera_original_is_a_rewritten_exif_warning(original: Path, tmp_path: Path) -> None:
@@ -325,6 +389,24 @@ def test_exif_layout_reads_serialised_firmware_and_out_of_order_blocks(original:
     # The same tree with IFD0 moved behind its own values is no longer in serialisation order.
     assert exif_layout(block[:4] + struct.pack("<I", len(block)) + block[8:] + block[8:200]).serialised is False
     assert exif_layout(b"not a TIFF header") is None
+
+
+def test_exif_layout_accepts_a_preview_image_moved_behind_the_tree(original: Path, tmp_path: Path) -> None:
+    # ExifTool moves a maker note's preview (Nikon's, Canon's) to the end of the block when it rewrites the EXIF.
+    serialised = tmp_path / "serialised.jpg"
+    shutil.copy(original, serialised)
+    exiftool_write(serialised, "-Artist=x")
+    block = exif_of(serialised)
+    block = block[6:] if block.startswith(b"Exif") else block
+    preview = io.BytesIO()
+    scene(160, 120).save(preview, "JPEG")
+
+    moved = exif_layout(block + preview.getvalue())
+    assert moved.serialised is True
+    assert moved.regions == exif_layout(block).regions + 1
+    spare = exif_layout(block + b"\x01" * len(preview.getvalue()))
+    assert spare.serialised is False
+    assert spare.deviation == f"{len(preview.getvalue())} spare bytes after the last region"
 
 
 def test_adobe_segment_under_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:

@@ -223,3 +223,58 @@ def test_witness_url_must_be_http_or_https(alpha, url):
     with pytest.raises(Refused, match="http or https"):
         witness_add(organisation=alpha.organisation, vkey=witness.vkey(), url=url, actor=alpha.admin)
     assert not Witness.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("trusts", "status", "reason"),
+    [
+        ("nothing", 404, "does not know this log's origin"),
+        ("another key", 403, "no signature on the checkpoint verifies with a key the witness trusts"),
+    ],
+)
+def test_witness_refusing_the_log_is_an_alarm_with_the_protocols_reason(
+    alpha, django_capture_on_commit_callbacks, trusts, status, reason
+):
+    origin = checkpoint_origin(alpha.organisation)
+    other_key = LocalWitness("unused", {}).vkey()  # any 32-byte Ed25519 key that is not the log's
+    witness = LocalWitness("witness.test/w1", {} if trusts == "nothing" else {origin: vkey_parse(other_key).public_key})
+    witness.start()
+    try:
+        witness_add(organisation=alpha.organisation, vkey=witness.vkey(), url=witness.url, actor=alpha.admin)
+        checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)
+    finally:
+        witness.stop()
+
+    assert witness.requests == [(origin, 0, status)]
+    named = Witness.objects.get(organisation=alpha.organisation)
+    assert reason in named.failure and f"({status}" in named.failure
+    assert not CheckpointCosignature.objects.filter(checkpoint=checkpoint).exists()
+
+
+def test_administrator_names_a_witness_with_its_url_through_the_api(alpha, beta, client):
+    witness = LocalWitness("witness.test/w1", {})
+    client.force_login(alpha.admin)
+
+    created = client.post(
+        "/api/v1/custody/witnesses/",
+        {"vkey": witness.vkey(), "url": "https://witness.test/tlog"},
+        content_type="application/json",
+    )
+    refused = client.post(
+        "/api/v1/custody/witnesses/",
+        {"vkey": LocalWitness("witness.test/w2", {}).vkey(), "url": "ftp://witness.test/"},
+        content_type="application/json",
+    )
+
+    assert created.status_code == 201
+    assert (created.json()["url"], created.json()["acknowledged_size"], created.json()["failure"]) == (
+        "https://witness.test/tlog",
+        0,
+        "",
+    )
+    assert refused.status_code == 400 and "http or https" in str(refused.json())
+    assert list(Witness.objects.values_list("organisation", "name", "url")) == [
+        (alpha.organisation.pk, "witness.test/w1", "https://witness.test/tlog")
+    ]
+    event = CustodyEvent.objects.get(action=Action.WITNESS_ADDED)
+    assert event.organisation == alpha.organisation and event.details["url"] == "https://witness.test/tlog"

@@ -7,7 +7,6 @@ from cases.schedules import schedule_operation
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("custody", "0014_report_certificate_imported_action"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),

@@ -7,7 +7,8 @@ tree and answers with its cosignature (c2sp.org/tlog-cosignature). The signed-no
 written out here from the specifications rather than taken from custody.notes, so that the two check each other;
 the proof is checked with custody.merkle (itself tested against the published vectors).
 
-``misbehave = "bad cosignature"`` makes it answer with a cosignature over other bytes; ``stop()`` takes it off the
+``misbehave = "bad cosignature"`` makes it answer with a cosignature over other bytes, ``"hang"`` makes it
+answer only after three seconds; ``stop()`` takes it off the
 network (connections refused) and ``start()`` brings it back on the same port.
 """
 
@@ -62,6 +63,8 @@ class LocalWitness:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if witness.misbehave == "hang":
+                    time.sleep(3)  # longer than the test's timeout: the log gives up first
                 if self.path != "/add-checkpoint":
                     status, content_type, answer = 404, "text/plain", b"not found\n"
                 else:

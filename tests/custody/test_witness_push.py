@@ -3,6 +3,8 @@ loopback interface (tests/local_witness.py): the first push from size 0, a later
 witness checks, the size-conflict retry, a bad cosignature refused, a witness that is down blocking nothing and
 cosigning on the schedule's retry, and a second organisation's witness never sent the first one's checkpoints."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -278,3 +280,19 @@ def test_administrator_names_a_witness_with_its_url_through_the_api(alpha, beta,
     ]
     event = CustodyEvent.objects.get(action=Action.WITNESS_ADDED)
     assert event.organisation == alpha.organisation and event.details["url"] == "https://witness.test/tlog"
+
+
+def test_witness_that_does_not_answer_in_time_is_given_up_on(
+    alpha, witness_for, django_capture_on_commit_callbacks, settings
+):
+    settings.EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS = 1
+    witness = witness_for(alpha, "witness.test/w1")
+    witness.misbehave = "hang"
+
+    started = time.monotonic()
+    checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)
+
+    assert time.monotonic() - started < 2.5
+    named = Witness.objects.get(organisation=alpha.organisation)
+    assert named.failure.startswith("Unreachable:") and "timed out" in named.failure
+    assert not CheckpointCosignature.objects.filter(checkpoint=checkpoint).exists()

@@ -66,9 +66,12 @@ def checkpoint_make(*, organisation: Organisation, reason: str, force: bool = Fa
         note=checkpoint_note_sign(CheckpointNote(origin, size, root), origin, key.private_key),
     )
     checkpoint.save()
-    from .timestamps import checkpoint_timestamp_after_commit  # imported here: timestamps reads this module
+    # Imported here: both modules read this one.
+    from .timestamps import checkpoint_timestamp_after_commit
+    from .witness_submissions import witnesses_submit_after_commit
 
     checkpoint_timestamp_after_commit(checkpoint)
+    witnesses_submit_after_commit(checkpoint)
     custody_event_record(
         organisation=organisation,
         action=Action.CHECKPOINT_MADE,

@@ -254,6 +254,15 @@ class Witness(models.Model):
     public_key = models.BinaryField(max_length=32)
     added_at = models.DateTimeField()
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The witness's submission prefix (c2sp.org/tlog-witness): when set, each new checkpoint is pushed to
+    # <url>/add-checkpoint (custody.witness_submissions); when empty, the witness pulls checkpoints itself.
+    url = models.URLField(max_length=500, blank=True)
+    # What the pushes last found out, shown on the audit page; operational state, not evidence (the cosignatures
+    # are): the size of the latest checkpoint the witness said it cosigned, and why the last push failed.
+    acknowledged_size = models.PositiveBigIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=500, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["organisation", "name"]

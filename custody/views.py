@@ -22,7 +22,7 @@ from encryption.plaintext import plaintext_directory
 from .exports import export_create
 from .fixity import open_fixity_alarms
 from .forms import SignOffForm
-from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff
+from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff, Witness
 from .reviews import review_sign_off
 from .timeline import timeline_entry
 from .timestamps import timestamp_status
@@ -63,6 +63,7 @@ class AuditView(MemberView, OrganisationWideScope, View):
             "last_verification": events.filter(action=Action.CUSTODY_VERIFIED).order_by("-sequence").first(),
             "checkpoint": checkpoint,
             "cosignatures": checkpoint.cosignatures.select_related("witness") if checkpoint else [],
+            "witnesses": Witness.objects.filter(organisation=organisation),
             "awaiting": cases.filter(status=CaseStatus.UNDER_REVIEW).annotate(
                 last_sign_off=Max("review_sign_offs__signed_at")
             ),

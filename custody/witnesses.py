@@ -3,6 +3,8 @@ cosignatures they send back, each verified before it is stored and recorded in t
 
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,33 +50,47 @@ def latest_noted_checkpoint(organisation: Organisation) -> Checkpoint | None:
 
 
 @transaction.atomic
-def witness_add(*, organisation: Organisation, vkey: str, actor) -> Witness:
-    """Name an external witness by its cosignature verifier key (``name+keyid+base64(0x04 || key)``)."""
+def witness_add(*, organisation: Organisation, vkey: str, actor, url: str = "") -> Witness:
+    """Name an external witness by its cosignature verifier key (``name+keyid+base64(0x04 || key)``) and,
+    optionally, the submission prefix (``url``) to which each new checkpoint is then pushed (c2sp.org/tlog-witness)."""
     try:
         key = vkey_parse(vkey)
     except NoteError as error:
         raise Refused(f"Not a witness key: {error}") from None
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise Refused("A witness URL is an http or https URL (its submission prefix).") from None
     if key.kind != ED25519_COSIGNATURE:
         raise Refused("A witness key is an Ed25519 cosignature key (c2sp.org/tlog-cosignature, type 0x04).")
     Organisation.objects.lock(organisation.pk)
     if Witness.objects.filter(organisation=organisation, name=key.name).exists():
         raise Refused(f"A witness named {key.name} is already registered.")
     witness = Witness(
-        organisation=organisation, name=key.name, public_key=key.public_key, added_at=timezone.now(), added_by=actor
+        organisation=organisation,
+        name=key.name,
+        public_key=key.public_key,
+        url=url,
+        added_at=timezone.now(),
+        added_by=actor,
     )
     witness.save()
     custody_event_record(
         organisation=organisation,
         action=Action.WITNESS_ADDED,
         actor=actor,
-        details={"name": key.name, "vkey": key.vkey()},
+        details={"name": key.name, "vkey": key.vkey(), "url": url},
     )
     return witness
 
 
 @transaction.atomic
-def checkpoint_cosignatures_add(*, organisation: Organisation, note: str, actor) -> list[CheckpointCosignature]:
-    """Store the cosignatures, by the organisation's witnesses, that a cosigned checkpoint note carries.
+def checkpoint_cosignatures_add(
+    *, organisation: Organisation, note: str, actor=None, system: str = ""
+) -> list[CheckpointCosignature]:
+    """Store the cosignatures, by the organisation's witnesses, that a cosigned checkpoint note carries: sent
+    back by a member (``actor``) or by a witness the server pushed the checkpoint to (``system``).
 
     The note must be one of the organisation's checkpoints (same text as stored); lines of keys the organisation
     did not name are ignored, as signed-note says, and a line of a named witness that does not verify refuses
@@ -127,6 +143,7 @@ def checkpoint_cosignatures_add(*, organisation: Organisation, note: str, actor)
             organisation=organisation,
             action=Action.CHECKPOINT_COSIGNED,
             actor=actor,
+            system=system,
             details={"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash, "witness": witness.name},
         )
     if not stored:

@@ -16,10 +16,13 @@ from enum import StrEnum
 
 from django.conf import settings
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from custody.canonical import entry_hash
 from custody.chain import entry_signing_payload
@@ -81,9 +84,15 @@ class SignatureFacts:
     trusted: bool  # the signer chains to a root in EVIDENCEMEDIA_TRUSTED_ROOTS
     trusted_root: str
     roots_configured: bool
+    revoked: bool = False  # the signer's CA revoked its certificate before the signature's time
 
     @property
     def trust_sentence(self) -> str:
+        if self.revoked:
+            return (
+                "The signer is not trusted: its CA has revoked its certificate (revocation status published by the "
+                "CA), before the time of this signature."
+            )
         if self.trusted:
             return f"The signer is trusted: its certificate chains to {self.trusted_root}, a configured root."
         if self.self_signed:
@@ -201,29 +210,34 @@ def signature_facts(signature, signer: KnownCertificate, data: bytes) -> Signatu
     tsa_roots = tsa_trusted_roots()
     roots = trusted_roots()
     timestamp, tsa, tsa_trusted = _timestamp(signature, tsa_roots)
-    trusted, root = False, ""
+    dss = _document_security_store(data)
+    trusted, root, revoked = False, "", False
     if roots:
-        context = ValidationContext(
-            trust_roots=roots, other_certs=chain, allow_fetching=False, moment=timestamp if tsa_trusted else None
-        )
         try:
-            status = validate_pdf_signature(signature, context)
+            status = validate_pdf_signature(
+                signature, _trust_context(signature, chain, roots, dss, timestamp, tsa_trusted)
+            )
         except Exception:  # an untrusted chain is reported as such, never as an error
             logger.info("Report signer's trust could not be established", exc_info=True)
         else:
             if status.trusted and status.validation_path is not None:
                 trusted, root = True, status.validation_path.trust_anchor.authority.name.human_friendly
+            revoked = status.trust_problem_indic in (
+                AdESIndeterminate.REVOKED_NO_POE,
+                AdESIndeterminate.REVOKED_CA_NO_POE,
+            )
     return SignatureFacts(
         signer=signature.signer_cert.subject.human_friendly,
         chain=[certificate.subject.human_friendly for certificate in chain],
         self_signed=signer.self_signed,
-        level="B-LT" if timestamp and _revocation_info_embedded(data) else "B-T" if timestamp else "B-B",
+        level="B-LT" if timestamp and _revocation_info_embedded(dss) else "B-T" if timestamp else "B-B",
         timestamp=timestamp,
         timestamp_authority=tsa,
         timestamp_trusted=tsa_trusted,
         trusted=trusted,
         trusted_root=root,
         roots_configured=bool(roots),
+        revoked=revoked,
     )
 
 
@@ -248,13 +262,33 @@ def _timestamp(signature, tsa_roots: list) -> tuple[datetime | None, str, bool]:
     return stamp.timestamp, stamp.signing_cert.subject.human_friendly, bool(tsa_roots) and stamp.trusted
 
 
-def _revocation_info_embedded(data: bytes) -> bool:
-    """Does the PDF's Document Security Store hold revocation information (OCSP responses or CRLs)?"""
+def _trust_context(signature, chain: list, roots: list, dss, timestamp, tsa_trusted: bool) -> ValidationContext:
+    """Where the signer's trust is judged: at the time-stamp's time when a trusted TSA vouches for it, with the
+    revocation information embedded at signing (B-LT) or, without any, the status its CA publishes now, fetched
+    (a signer revoked before that time is not trusted; an unreachable responder leaves revocation unchecked, as a
+    PDF reader's soft-fail does). Only our own certificates get here, so only their CAs' URLs are fetched."""
+    kwargs = {
+        "trust_roots": roots,
+        "other_certs": chain,
+        "moment": timestamp if tsa_trusted else None,
+        "revocation_mode": "soft-fail",
+        "allow_fetching": not _revocation_info_embedded(dss),
+        "fetcher_backend": RequestsFetcherBackend(per_request_timeout=settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS),
+    }
+    return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
+
+
+def _document_security_store(data: bytes) -> DocumentSecurityStore | None:
+    """The PDF's Document Security Store (the revocation information a B-LT signature carries), if any."""
     try:
-        root = PdfFileReader(io.BytesIO(data), strict=False).root
-        return "/DSS" in root and any(key in root["/DSS"] for key in ("/OCSPs", "/CRLs"))
-    except Exception:  # a damaged DSS is no revocation information
-        return False
+        return DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(data), strict=False))
+    except Exception:  # no DSS, or a damaged one: no revocation information
+        return None
+
+
+def _revocation_info_embedded(dss: DocumentSecurityStore | None) -> bool:
+    """Does the Document Security Store hold revocation information (OCSP responses or CRLs)?"""
+    return dss is not None and bool(dss.ocsps or dss.crls)
 
 
 def _ledger_record(report: Report) -> dict | None:

@@ -45,6 +45,7 @@ def certificate_issue(
     extended_usage: list | None = None,
     days: int = 365,
     crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
     """A certificate for `key`, self-signed when no issuer is given."""
     now = datetime.datetime.now(datetime.UTC)
@@ -82,6 +83,11 @@ def certificate_issue(
     if crl_url:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     return builder.sign(issuer_key or key, hashes.SHA256())
 
 

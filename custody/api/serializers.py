@@ -107,6 +107,9 @@ class WitnessSerializer(serializers.Serializer):
     name = serializers.CharField()
     vkey = serializers.SerializerMethodField(help_text="name+key ID+base64(0x04 || Ed25519 public key).")
     added_at = serializers.DateTimeField()
+    url = serializers.CharField(help_text="Submission prefix the server pushes checkpoints to; empty: it pulls them.")
+    acknowledged_size = serializers.IntegerField(help_text="Size of the latest checkpoint it said it cosigned.")
+    failure = serializers.CharField(help_text="Why the last push to it failed; empty when it succeeded.")
 
     def get_vkey(self, witness) -> str:
         return NoteKey(witness.name, ED25519_COSIGNATURE, bytes(witness.public_key)).vkey()
@@ -114,6 +117,12 @@ class WitnessSerializer(serializers.Serializer):
 
 class WitnessAddSerializer(serializers.Serializer):
     vkey = serializers.CharField(max_length=400, help_text="The witness's Ed25519 cosignature verifier key.")
+    url = serializers.CharField(
+        max_length=500,
+        required=False,
+        default="",
+        help_text="Its submission prefix (c2sp.org/tlog-witness): new checkpoints go to <url>/add-checkpoint.",
+    )
 
 
 class VerifierKeySerializer(serializers.Serializer):

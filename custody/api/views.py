@@ -256,6 +256,9 @@ class WitnessAddView(MemberAPIMixin, APIView):
         body = WitnessAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         witness = witness_add(
-            organisation=self.membership.organisation, vkey=body.validated_data["vkey"], actor=request.user
+            organisation=self.membership.organisation,
+            vkey=body.validated_data["vkey"],
+            url=body.validated_data["url"],
+            actor=request.user,
         )
         return Response(WitnessSerializer(witness).data, status=201)

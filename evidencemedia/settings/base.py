@@ -260,6 +260,8 @@ if EVIDENCEMEDIA_TSA_URLS and EVIDENCEMEDIA_TSA_ROOTS is None:
 EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS = _env_count("EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS", 10)
 # A checkpoint still without a time-stamp this many minutes after it was made raises an alarm on the audit page.
 EVIDENCEMEDIA_TSA_ALARM_AFTER = timedelta(minutes=_env_count("EVIDENCEMEDIA_TSA_ALARM_AFTER", 60))
+# How long the push of a checkpoint to a witness (c2sp.org/tlog-witness) waits for its answer.
+EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS = _env_count("EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS", 10)
 # Root certificates (a PEM file) whose report signers this installation calls trusted when verifying a report.
 EVIDENCEMEDIA_TRUSTED_ROOTS = _env_path("EVIDENCEMEDIA_TRUSTED_ROOTS")
 

@@ -55,6 +55,7 @@ class SignatureFactsSerializer(serializers.Serializer):
     timestamp_trusted = serializers.BooleanField(help_text="The time-stamp's TSA chains to a configured TSA root.")
     trusted = serializers.BooleanField(help_text="The signer chains to a root this installation trusts.")
     trusted_root = serializers.CharField()
+    revoked = serializers.BooleanField(help_text="The signer's CA revoked its certificate before the signature's time.")
     trust_sentence = serializers.CharField()
 
 

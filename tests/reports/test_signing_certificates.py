@@ -4,11 +4,13 @@ TSA (PAdES B-T), and verification states the signer, chain, time-stamp and wheth
 Rotation keeps earlier reports verifiable; other roles and other organisations change nothing."""
 
 import base64
+import datetime
 import io
 import stat
 from pathlib import Path
 
 import pytest
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -16,6 +18,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from custody.models import Action, CheckpointTimestamp, CustodyEvent
 from reports.certificates import (
@@ -27,6 +30,7 @@ from reports.certificates import (
 from reports.models import Report
 from reports.verification import Outcome, report_verify
 from tests.conftest import PASSWORD
+from tests.local_ocsp import LocalOcsp
 from tests.local_tsa import LocalFiles, certificate_issue, crl_der, key_new, pem
 from tests.reports.conftest import pdf_text
 
@@ -44,10 +48,18 @@ class ReportPki:
         self.roots_file = directory / f"{label.lower()}-roots.pem"
         self.roots_file.write_bytes(pem(self.root))
 
-    def leaf(self, name: str, *, days: int = 365, crl_url: str | None = None) -> tuple[object, x509.Certificate]:
+    def leaf(
+        self, name: str, *, days: int = 365, crl_url: str | None = None, ocsp_url: str | None = None
+    ) -> tuple[object, x509.Certificate]:
         key = key_new()
         return key, certificate_issue(
-            subject=name, key=key, issuer=self.root, issuer_key=self.root_key, days=days, crl_url=crl_url
+            subject=name,
+            key=key,
+            issuer=self.root,
+            issuer_key=self.root_key,
+            days=days,
+            crl_url=crl_url,
+            ocsp_url=ocsp_url,
         )
 
     def pkcs12(self, name: str, *, password: str = P12_PASSWORD, **kwargs) -> tuple[bytes, x509.Certificate]:
@@ -171,6 +183,52 @@ def test_signer_whose_ca_publishes_a_crl_gets_a_long_term_signature(
     assert b"/DSS" in pdf and b"/CRLs" in pdf
 
 
+def _embedded_ocsp_statuses(pdf: bytes) -> list[tuple[int, str]]:
+    """(serial, status) of every certificate status in the OCSP responses of the PDF's Document Security Store."""
+    dss = PdfFileReader(io.BytesIO(pdf)).root["/DSS"]
+    statuses = []
+    for stream in dss.get("/OCSPs", []):
+        response = asn1_ocsp.OCSPResponse.load(stream.get_object().data)
+        for single in response.basic_ocsp_response["tbs_response_data"]["responses"]:
+            statuses.append((single["cert_id"]["serial_number"].native, single["cert_status"].name))
+    return statuses
+
+
+@pytest.fixture
+def ocsp_responder(report_pki, tmp_path):
+    responder = LocalOcsp(tmp_path / "ocsp", report_pki.root, report_pki.root_key)
+    responder.start()
+    yield responder
+    responder.stop()
+
+
+def test_signer_whose_ca_answers_ocsp_gets_a_long_term_signature_with_the_response_embedded(
+    alpha, client, settings, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate
+):
+    # Given an imported certificate whose CA answers for it over OCSP (its AIA names the responder)
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
+    ocsp_responder.issued(leaf)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+
+    # When a report is signed
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    verification = report_verify(pdf)
+
+    # Then the responder's answer for the signer is embedded, and the signature is B-LT and trusted
+    assert ocsp_responder.requests >= 1
+    assert (leaf.serial_number, "good") in _embedded_ocsp_statuses(pdf)
+    assert verification.outcome is Outcome.GENUINE and verification.signature.trusted
+    assert verification.signature.level == "B-LT" and not verification.signature.revoked
+
+    # And a revocation after the signature does not undo it: the embedded answer is from signing time
+    asked = ocsp_responder.requests
+    ocsp_responder.revoke(leaf, datetime.datetime.now(datetime.UTC))
+    later = report_verify(pdf)
+    assert later.signature.trusted and not later.signature.revoked and ocsp_responder.requests == asked
+
+
 def test_default_self_signed_certificate_says_so_on_the_report_and_is_not_trusted(
     alpha, settings, report_pki, analysed, edited_jpeg, generate
 ):
@@ -276,3 +334,32 @@ def test_unusable_files_are_refused_with_the_reason_and_change_nothing(alpha, cl
     assert keyless_answer.status_code == 400 and "its private key" in keyless_answer.json()["detail"]
     assert signing_certificate_describe(alpha.organisation) == before
     assert not CustodyEvent.objects.filter(action=Action.REPORT_CERTIFICATE_IMPORTED).exists()
+
+
+def test_signer_revoked_before_signing_is_reported_revoked_not_trusted(
+    alpha, client, settings, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate, tmp_path
+):
+    # Given an imported certificate its CA has since revoked (its OCSP responder says so)
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+    ocsp_responder.revoke(leaf, datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+
+    # When a report is signed with it and verified with its root trusted
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    verification = report_verify(pdf)
+
+    # Then the report is intact and ours, but its signer is not trusted: the certificate was revoked
+    assert verification.outcome is Outcome.GENUINE
+    facts = verification.signature
+    assert not facts.trusted and facts.revoked and facts.level == "B-T"
+    assert "revoked its certificate" in facts.trust_sentence
+    assert ocsp_responder.requests >= 2  # asked when signing (B-LT refused) and when verifying
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = io.StringIO()
+    call_command("verify_report", str(path), stdout=out)
+    assert "revoked its certificate" in out.getvalue() and "The signer is trusted" not in out.getvalue()
+    answer = client.post("/api/v1/reports/verify", {"file": SimpleUploadedFile("r.pdf", pdf)}).json()
+    assert answer["signature"]["trusted"] is False and answer["signature"]["revoked"] is True

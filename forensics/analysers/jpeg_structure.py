@@ -81,8 +81,13 @@ _TRAILER_ENDINGS = (
 # Copies from memory cards or disk images end on a 512-byte sector boundary; the bytes between the
 # image and that boundary start with zeros and then hold whatever the sector held before.
 # Some cameras (Panasonic) also start each MPF image on such a boundary, filling the gap with 0xFF before leftovers.
+# Old cameras that write whole blocks (a Ricoh DC-3Z's files are 40,960 and 81,920 bytes) leave their buffer behind
+# the image instead: a few dozen bytes of an earlier image, then fill with a mark in each sector. That tail is slack
+# too when it runs to the end of the file on a sector boundary, stays under one 64 KiB block and is nearly all fill.
 SECTOR_SIZE = 512
 SLACK_MIN_LEADING_FILL = 16
+SLACK_BLOCK_MAX = 65536
+SLACK_BLOCK_MIN_FILL_SHARE = 0.95
 _FILL_RUN = re.compile(rb"\x00+|\xff+")
 _FILL_BYTES = re.compile(rb"[\x00\xff]*")
 # Trailer regions split out of one gap: enough for every preview a camera writes, bounded against crafted input.
@@ -631,12 +636,23 @@ def _region(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> Tra
 def _is_sector_fill(data: mmap.mmap, result: JpegStructure, start: int, end: int) -> bool:
     """Bytes that start with a run of fill (zeros or 0xFF) and stop on a sector boundary: at the end of a file
     copied sector by sector, or, under one sector long, before an MPF image the camera aligned to a sector."""
-    fill = _FILL_RUN.match(data, start, end)
-    if end % SECTOR_SIZE or fill is None or fill.end() - start < SLACK_MIN_LEADING_FILL:
+    if end % SECTOR_SIZE:
         return False
+    fill = _FILL_RUN.match(data, start, end)
+    if fill is None or fill.end() - start < SLACK_MIN_LEADING_FILL:
+        return (
+            end == len(data)
+            and end - start < SLACK_BLOCK_MAX
+            and _fill_share(data, start, end) >= (SLACK_BLOCK_MIN_FILL_SHARE)
+        )
     if end == len(data):
         return True
     return end - start < SECTOR_SIZE and any(image.offset == end for image in result.mpf_images)
+
+
+def _fill_share(data: mmap.mmap, start: int, end: int) -> float:
+    region = data[start:end]
+    return (region.count(0) + region.count(0xFF)) / max(1, end - start)
 
 
 def _is_padding(data: mmap.mmap, start: int, end: int) -> bool:

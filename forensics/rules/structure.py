@@ -256,12 +256,14 @@ def software_jpeg_encoding(result: AnalysisResult) -> Iterator[Observation]:
     Category.STRUCTURE,
     Severity.INFO,
     looks_at=(
-        "JPEG bytes after an image's EOI that start with 16+ fill bytes (zeros or 0xFF) and stop on a 512-byte "
-        "boundary: the end of the file, or (under one sector) the start of an MPF image"
+        "JPEG bytes after an image's EOI that stop on a 512-byte boundary and either start with 16+ fill bytes "
+        "(zeros or 0xFF) before the end of the file or (under one sector) the start of an MPF image, or run to the "
+        "end of the file in under 64 KiB that are at least 95% fill"
     ),
     innocent=(
         "Files recovered or copied sector by sector from memory cards keep whatever the last sector held, and "
-        "cameras that align each image to a sector (Panasonic) leave leftovers after the fill; "
+        "cameras that align each image to a sector (Panasonic) leave leftovers after the fill; old cameras that "
+        "write whole blocks (Ricoh DC-3Z) leave a few bytes of their buffer and then fill; "
         "it is not content added by a program."
     ),
 )
@@ -277,8 +279,9 @@ def storage_slack(result: AnalysisResult) -> Iterator[Observation]:
                     "sha256": region.sha256,
                 },
                 explanation=(
-                    f"{region.length:,} bytes after the end of an image at offset {region.offset:,} start with fill "
-                    f"bytes and stop on a 512-byte boundary, like the unused tail of a storage sector."
+                    f"{region.length:,} bytes after the end of an image at offset {region.offset:,} are fill bytes "
+                    "(after at most a few leftover bytes) and stop on a 512-byte boundary, like the unused tail of a "
+                    "storage sector or of a camera's write buffer."
                 ),
             )
 

@@ -162,3 +162,39 @@ def test_leftovers_without_fill_before_an_mpf_image_stay_undeclared(tmp_path: Pa
 
     assert result.trailing[0].classification == "undeclared"
     assert result.undeclared_trailing_bytes == result.trailing[0].length
+
+
+def _block_written(image: bytes, leftover: bytes, block: int) -> bytes:
+    """A camera that writes whole blocks: the image, a few bytes left in its buffer, then zeros with a two-byte mark
+    at the end of each 512-byte sector, up to the next block boundary."""
+    tail = bytearray(leftover + bytes(-(len(image) + len(leftover)) % block))
+    for sector_end in range(512 - len(image) % 512, len(tail) + 1, 512):
+        tail[sector_end - 2 : sector_end] = b"\x9e\x00"
+    return image + bytes(tail)
+
+
+def test_buffer_leftovers_and_fill_up_to_a_block_boundary_are_slack(tmp_path: Path) -> None:
+    image = io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    path = tmp_path / "block-written.jpg"
+    path.write_bytes(_block_written(image.getvalue(), bytes(range(7, 67)), 16384))
+
+    result = jpeg_structure_read(path)
+
+    assert [region.classification for region in result.trailing] == ["storage_slack"]
+    assert result.undeclared_trailing_bytes == 0
+    assert path.stat().st_size % 16384 == 0
+
+
+def test_a_payload_padded_to_a_block_boundary_stays_undeclared(tmp_path: Path) -> None:
+    image, hidden = io.BytesIO(), io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    picture(64, 48).save(hidden, "JPEG")
+    path = tmp_path / "padded-payload.jpg"
+    path.write_bytes(_block_written(image.getvalue(), hidden.getvalue(), 16384))
+
+    result = jpeg_structure_read(path)
+
+    assert result.trailing[0].classification == "undeclared"
+    assert result.trailing[0].detail.startswith("second JPEG image, 64x48")
+    assert result.undeclared_trailing_bytes >= len(hidden.getvalue())

@@ -1,0 +1,230 @@
+"""Timing and device-profile rules for videos (EM-VIDEO-007, EM-VIDEO-008, and EM-META-015 for creation times) on
+files FFmpeg and ExifTool make here: a trim without re-encoding, a header shortened to hide the end, creation_time
+changed in one box only, a B-frame x264 re-encode and an FFmpeg AAC re-encode at another sample rate under an
+iPhone's own tags; and genuine-looking files that must not fire."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from forensics.analysers import analyse_file
+from forensics.analysers.isobmff_structure import isobmff_structure_read
+from forensics.device_profiles import PROFILE_ENV, profiles_build, profiles_write
+from forensics.device_profiles_build import video_originals_read
+from forensics.rules import evaluate
+
+from .conftest import CORPUS, exiftool_write
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="FFmpeg is not installed")
+
+IPHONE = CORPUS / "video" / "camera-original" / "with-gps.mov"
+MAC = CORPUS / "video" / "camera-original" / "c.mov"
+KEEP_TAGS = ["-map_metadata", "0", "-movflags", "use_metadata_tags"]
+VIDEO_RULES = ("EM-VIDEO-007", "EM-VIDEO-008")
+
+
+def ffmpeg(path: Path, *arguments: str) -> Path:
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *arguments, str(path)], check=True)
+    return path
+
+
+def clip(path: Path, seconds: float = 4) -> Path:
+    """A short H.264 + AAC clip with consistent headers, as FFmpeg writes any file."""
+    return ffmpeg(
+        path,
+        *("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}"),
+        *("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"),
+    )
+
+
+def rules_of(path: Path) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for finding in evaluate(analyse_file(path)).findings:
+        found.setdefault(finding.rule_id, []).append(finding)
+    return found
+
+
+def patch(path: Path, offset: int, fmt: str, value: int) -> None:
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+
+
+def needs_iphone() -> None:
+    if not IPHONE.is_file():
+        pytest.skip(f"shared media corpus not found at {CORPUS}")
+
+
+@pytest.fixture
+def iphone_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Device profiles built by the builder from the corpus's iPhone 6 recording only, and put in force."""
+    needs_iphone()
+    folder = tmp_path / "originals"
+    folder.mkdir()
+    (folder / "original.mov").symlink_to(IPHONE.resolve())
+    videos, skipped = video_originals_read([folder], calibration_half=False)
+    assert [(video.make, video.model) for video in videos] == [("Apple", "iPhone 6")] and skipped["unreadable"] == 0
+    path = tmp_path / "profiles.json"
+    profiles_write(profiles_build([], {}, {}, videos), path)
+    monkeypatch.setenv(PROFILE_ENV, str(path))
+    return path
+
+
+# --- EM-VIDEO-007: durations and edit lists ------------------------------------------------------------------------
+
+
+def test_trim_without_reencoding_shows_the_audio_starting_after_the_cut(tmp_path: Path) -> None:
+    source = clip(tmp_path / "source.mp4")
+    trimmed = ffmpeg(tmp_path / "trimmed.mp4", "-ss", "1.3", "-i", str(source), "-c", "copy")
+
+    found = rules_of(trimmed)
+
+    (finding,) = found["EM-VIDEO-007"]
+    assert finding.evidence["handler"] == "soun" and finding.evidence["hidden_start_samples"] > 2112
+    assert finding.evidence["elst:entries"][0]["media_time"] == finding.evidence["hidden_start_samples"]
+    assert "more than any AAC encoder's priming" in finding.explanation
+    assert "EM-VIDEO-007" not in rules_of(source)
+
+
+def test_headers_shortened_to_hide_the_end_are_caught(tmp_path: Path) -> None:
+    video = clip(tmp_path / "shortened.mp4")
+    isobmff = isobmff_structure_read(video)
+    track = next(track for track in isobmff.tracks if track.handler_type == "vide")
+    movie = next(times for times in isobmff.times if times.box == "mvhd")
+    tkhd = next(times for times in isobmff.times if times.box == "tkhd" and times.duration == track.duration)
+    elst = next(edit for edit in isobmff.edit_lists if track.offset < edit.offset < track.offset + track.size)
+    half = track.duration // 2
+    # Version-0 boxes: tkhd duration 20 bytes into its body, the first elst segment_duration 8, mvhd duration 16.
+    patch(video, tkhd.offset + 8 + 20, ">I", half)
+    patch(video, elst.offset + 8 + 8, ">I", half)
+    patch(video, movie.offset + 8 + 16, ">I", max(t.duration for t in isobmff.tracks if t.handler_type == "soun"))
+
+    findings = rules_of(video)["EM-VIDEO-007"]
+
+    hidden = next(f for f in findings if "hidden_end_seconds" in f.evidence)
+    assert hidden.evidence["handler"] == "vide" and 1.5 < hidden.evidence["hidden_end_seconds"] < 2.5
+    assert hidden.evidence["tkhd:duration"] == half and hidden.evidence["mdhd:duration"] == track.media_duration
+    assert "before the coded media ends" in hidden.explanation
+
+
+def test_movie_header_longer_than_every_track_is_caught(tmp_path: Path) -> None:
+    video = clip(tmp_path / "movie.mp4")
+    movie = next(times for times in isobmff_structure_read(video).times if times.box == "mvhd")
+    patch(video, movie.offset + 8 + 16, ">I", movie.duration * 3)
+
+    (finding,) = rules_of(video)["EM-VIDEO-007"]
+
+    assert finding.evidence["mvhd:duration"] == movie.duration * 3
+    assert "The movie header says the movie lasts" in finding.explanation
+
+
+# --- creation_time changed in one place only (EM-META-015) ---------------------------------------------------------
+
+
+def test_creation_time_changed_in_one_track_header_only(tmp_path: Path) -> None:
+    needs_iphone()
+    video = tmp_path / "retimed.mov"
+    shutil.copyfile(IPHONE, video)
+    tkhd = next(times for times in isobmff_structure_read(video).times if times.box == "tkhd")
+    patch(video, tkhd.offset + 8 + 4, ">I", tkhd.raw_creation - int(timedelta(days=3).total_seconds()))
+
+    (finding,) = rules_of(video)["EM-META-015"]
+
+    assert finding.evidence[f"tkhd@{tkhd.offset}:creation_time"].startswith("2019-07-21")
+    assert f"the tkhd box at offset {tkhd.offset:,} was created at 2019-07-21" in finding.explanation
+
+
+def test_creation_date_key_changed_with_exiftool_only(tmp_path: Path) -> None:
+    needs_iphone()
+    video = tmp_path / "keys.mov"
+    shutil.copyfile(IPHONE, video)
+    exiftool_write(video, "-Keys:CreationDate=2021:01:05 10:00:00+01:00")
+
+    (finding,) = rules_of(video)["EM-META-015"]
+
+    assert finding.evidence["com.apple.quicktime.creationdate"].startswith("2021")
+    assert finding.evidence["mvhd:creation_time"].startswith("2019-07-24")
+
+
+# --- EM-VIDEO-008: the claimed model's own videos -------------------------------------------------------------------
+
+
+def test_b_frame_x264_encode_under_iphone_tags_is_unlike_its_videos(tmp_path: Path, iphone_profile: Path) -> None:
+    video = ffmpeg(
+        tmp_path / "x264.mov", "-i", str(IPHONE), "-map", "0:v", "-map", "0:a", *KEEP_TAGS,
+        "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-c:a", "copy",
+    )  # fmt: skip
+
+    (finding,) = rules_of(video)["EM-VIDEO-008"]
+
+    assert (finding.evidence["claimed_make"], finding.evidence["claimed_model"]) == ("Apple", "iPhone 6")
+    assert finding.evidence["b_frames:file"] == "yes" and finding.evidence["b_frames:profile"] == ["no"]
+    assert finding.evidence["video_codec:file"] == "h264 High"
+    assert finding.evidence["video_codec:profile"] == ["h264 Baseline"]
+    assert "B-frames (frames stored out of display order) 'yes' where the model's videos show 'no'" in (
+        finding.explanation
+    )
+
+
+def test_ffmpeg_aac_at_another_sample_rate_under_iphone_tags(tmp_path: Path, iphone_profile: Path) -> None:
+    video = ffmpeg(
+        tmp_path / "audio.mov", "-i", str(IPHONE), "-map", "0:v", "-map", "0:a", *KEEP_TAGS,
+        "-c:v", "copy", "-c:a", "aac", "-ar", "48000",
+    )  # fmt: skip
+
+    found = rules_of(video)
+    (finding,) = found["EM-VIDEO-008"]
+
+    assert finding.evidence["audio_sample_rate:file"] == "48000"
+    assert finding.evidence["audio_sample_rate:profile"] == ["44100"]
+    assert finding.evidence["audio_priming:file"] == "1024" and finding.evidence["audio_priming:profile"] == ["0"]
+    assert "video_codec:file" not in finding.evidence  # the coded video was copied untouched
+    assert "EM-VIDEO-006" in found  # FFmpeg's AAC priming under a phone's tags
+
+
+def test_genuine_recordings_and_a_location_edit_fire_neither_rule(tmp_path: Path, iphone_profile: Path) -> None:
+    edited = tmp_path / "gps.mov"
+    shutil.copyfile(IPHONE, edited)
+    exiftool_write(edited, "-Keys:GPSCoordinates=48.8584, 2.2945, 30")
+
+    for path in (IPHONE, MAC, edited):
+        assert not set(rules_of(path)) & set(VIDEO_RULES), path.name
+
+
+def test_a_make_without_profiled_videos_is_not_judged(tmp_path: Path, iphone_profile: Path) -> None:
+    video = clip(tmp_path / "samsung.mp4")
+    exiftool_write(video, "-Keys:Make=samsung", "-Keys:Model=SM-G991B")
+
+    found = rules_of(video)
+
+    assert isobmff_structure_read(video).vendor_tags["com.apple.quicktime.make"] == "samsung"
+    assert not set(found) & set(VIDEO_RULES)
+
+
+def test_builder_keeps_camera_videos_and_skips_software_written_ones(tmp_path: Path) -> None:
+    needs_iphone()
+    folder = tmp_path / "originals"
+    folder.mkdir()
+    (folder / "phone.mov").symlink_to(IPHONE.resolve())
+    (folder / "again.mov").symlink_to(IPHONE.resolve())
+    ffmpeg(folder / "remux.mov", "-i", str(IPHONE), "-map", "0:v", "-map", "0:a", *KEEP_TAGS, "-c", "copy")
+    clip(folder / "untagged.mp4", seconds=1)
+
+    videos, skipped = video_originals_read([folder], calibration_half=False)
+
+    assert [video.model for video in videos] == ["iPhone 6"]
+    assert videos[0].traits["b_frames"] == "no" and videos[0].traits["audio_sample_rate"] == "44100"
+    assert skipped == {
+        "duplicate": 1,
+        "held_out_half": 0,
+        "no_make_and_model": 1,
+        "software_written": 1,
+        "unreadable": 0,
+    }

@@ -472,6 +472,29 @@ def video_audio_reencode(*, other_rate: bool) -> Callable[[Original, Original, P
     return make
 
 
+def video_header_shortened(original: Original, donor: Original, output: Path) -> None:
+    """The second half hidden without touching the media: the movie header, every track header and every edit list
+    rewritten to half their durations, so players stop halfway while the coded media stays whole."""
+    from forensics.analysers.isobmff_structure import isobmff_structure_read
+
+    data = bytearray(original.path.read_bytes())
+    structure = isobmff_structure_read(original.path)
+    # Version-0 boxes only: mvhd duration 16 bytes into the body, tkhd duration 20, elst segment_duration 8 (+12 each).
+    headers = [times for times in structure.times if times.box in ("mvhd", "tkhd")]
+    if not headers or any(data[times.offset + 8] != 0 for times in headers):
+        raise NotApplicable("no version-0 movie and track headers")
+    for times in headers:
+        at = times.offset + 8 + (16 if times.box == "mvhd" else 20)
+        data[at : at + 4] = (int.from_bytes(data[at : at + 4], "big") // 2).to_bytes(4, "big")
+    for edit_list in structure.edit_lists:
+        if data[edit_list.offset + 8] != 0:
+            raise NotApplicable("a version-1 edit list")
+        for number in range(len(edit_list.entries)):
+            at = edit_list.offset + 16 + 12 * number
+            data[at : at + 4] = (int.from_bytes(data[at : at + 4], "big") // 2).to_bytes(4, "big")
+    output.write_bytes(bytes(data))
+
+
 def video_track_date_edit(original: Original, donor: Original, output: Path) -> None:
     """The track headers' creation time moved two days back, the movie header and the Keys date left alone."""
     exiftool("-TrackCreateDate-=0:0:2 0:0:0", "-o", output, original.path)
@@ -496,6 +519,7 @@ VIDEO_RECIPES = (
     Recipe("video-trim-start", "video trimmed-joined", VIDEO, "", video_trim_start, ("ffmpeg", "ffprobe")),
     Recipe("video-trim-end", "video trimmed-joined", VIDEO, "", video_trim_end, ("ffmpeg", "ffprobe")),
     Recipe("video-concat", "video trimmed-joined", VIDEO, "", video_concat, ("ffmpeg",)),
+    Recipe("video-header-shortened", "video trimmed-joined", VIDEO, "", video_header_shortened),
     Recipe("video-model-edit", "video relabelled", VIDEO, "", video_model_edit, ("exiftool",)),
     Recipe("video-aac-only", "video re-encoded", VIDEO, "", video_audio_reencode(other_rate=False),
            ("ffmpeg", "ffprobe")),

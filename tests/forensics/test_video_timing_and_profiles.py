@@ -228,3 +228,23 @@ def test_builder_keeps_camera_videos_and_skips_software_written_ones(tmp_path: P
         "software_written": 1,
         "unreadable": 0,
     }
+
+
+def test_track_timing_of_damaged_files_is_read_without_raising(tmp_path: Path) -> None:
+    video = clip(tmp_path / "whole.mp4", seconds=2)
+    data = video.read_bytes()
+    moov = next(box for box in isobmff_structure_read(video).top_level if box.type == "moov")
+    damaged = tmp_path / "damaged.mp4"
+
+    for cut in range(moov.offset + 8, len(data), max(1, (len(data) - moov.offset) // 40)):
+        damaged.write_bytes(data[:cut])
+        structure = isobmff_structure_read(damaged)
+        assert all(track.offset >= moov.offset for track in structure.tracks)
+        evaluate(analyse_file(damaged))
+    scrambled = bytearray(data)
+    for at in range(moov.offset + 16, len(data), 7):
+        scrambled[at] ^= 0x5A
+    damaged.write_bytes(bytes(scrambled))
+
+    assert "EM-STRUCT-002" in rules_of(damaged)
+    assert [track.track_id for track in isobmff_structure_read(video).tracks] == [1, 2]

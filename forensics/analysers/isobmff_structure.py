@@ -21,6 +21,7 @@ MAX_LEAF_READ = 1 << 20  # leaf boxes we interpret are small; a larger one is re
 MAX_EDIT_ENTRIES = 1000
 MAX_ITEMS = 500
 MAX_TRACKS = 64
+MAX_SAMPLE_GROUPS = 16
 
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 _CONTAINERS = {
@@ -87,6 +88,7 @@ class Track:
     media_timescale: int | None = None
     media_duration: int | None = None
     edits: list[dict[str, float | int]] | None = None  # None: the track has no edit list
+    sample_groups: list[str] = field(default_factory=list)  # grouping types of its sgpd boxes ('roll' for AAC)
 
 
 @dataclass
@@ -217,7 +219,7 @@ def _interpret(handle: BinaryIO, result: IsoBmffStructure, box: Box, start: int,
     if kind in _PADDING:
         result.padding.append(box)
         return
-    if kind not in {b"ftyp", b"hdlr", b"elst", b"keys", b"uuid", *_TIMED_HEADERS} and not _is_item(box):
+    if kind not in {b"ftyp", b"hdlr", b"elst", b"keys", b"uuid", b"sgpd", *_TIMED_HEADERS} and not _is_item(box):
         return
     body = read_at(handle, start, min(end - start, MAX_LEAF_READ))
     try:
@@ -231,6 +233,10 @@ def _interpret(handle: BinaryIO, result: IsoBmffStructure, box: Box, start: int,
             _read_edit_list(result, box, body)
         elif kind == b"keys":
             _read_keys(result, box, body)
+        elif kind == b"sgpd":
+            track = _track_of(result, box)
+            if track is not None and len(body) >= 8 and len(track.sample_groups) < MAX_SAMPLE_GROUPS:
+                track.sample_groups.append(body[4:8].decode("latin-1"))
         elif kind == b"uuid" and len(body) >= 16:
             identifier = str(uuid.UUID(bytes=body[:16]))
             result.uuid_boxes.append(UuidBox(box.offset, box.size, identifier, _UUID_KINDS.get(identifier)))

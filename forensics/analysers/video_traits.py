@@ -1,7 +1,8 @@
 """The traits of a video that a recorder's encoder settles rather than the user: codec and profile, B-frames, the
-keyframe rhythm, colour description, H.264 entropy coding and VUI timing, and the audio's codec, rate, layout and
-priming. Device profiles count them per make and model from camera originals; the rules compare a video with the
-profile of the device its tags name. Plain data from the video probe and the box walk, no tools run here."""
+keyframe rhythm, colour description, H.264 entropy coding and VUI timing, and the audio's codec, rate, layout,
+priming and sample groups. Device profiles count them per make and model from camera originals; the rules compare a
+video with the profile of the device its tags name. Plain data from the video probe and the box walk, no tools run
+here."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ COMPARED_TRAITS = {
     "audio_sample_rate": "audio sample rate",
     "audio_channel_layout": "audio channel layout",
     "audio_priming": "AAC priming (samples of encoder delay)",
+    "audio_sample_groups": "sample groups of the sound track (sgpd; FFmpeg writes AAC's 'roll')",
 }
 # Recorded in profiles for the examiner, not compared: they follow the resolution and frame rate a user picks.
 RECORDED_TRAITS = {"video_level": "video level"}
@@ -60,6 +62,9 @@ def video_traits(video: VideoProbe | None, isobmff: IsoBmffStructure | None) -> 
             traits["audio_channel_layout"] = audio.channel_layout or f"{audio.channels} channels"
         if audio.codec_name == "aac":
             traits["audio_priming"] = str(audio_priming(audio, isobmff) or 0)
+        sound = next((track for track in isobmff.tracks if track.handler_type == "soun"), None) if isobmff else None
+        if sound is not None:
+            traits["audio_sample_groups"] = ", ".join(sorted(set(sound.sample_groups))) or "none"
     elif stream is not None:
         traits["audio_codec"] = "none"
     return traits

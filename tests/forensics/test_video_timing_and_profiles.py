@@ -185,6 +185,8 @@ def test_ffmpeg_aac_at_another_sample_rate_under_iphone_tags(tmp_path: Path, iph
     assert finding.evidence["audio_sample_rate:file"] == "48000"
     assert finding.evidence["audio_sample_rate:profile"] == ["44100"]
     assert finding.evidence["audio_priming:file"] == "1024" and finding.evidence["audio_priming:profile"] == ["0"]
+    assert finding.evidence["audio_sample_groups:file"] == "roll"  # FFmpeg's AAC roll group; the phone writes none
+    assert finding.evidence["audio_sample_groups:profile"] == ["none"]
     assert "video_codec:file" not in finding.evidence  # the coded video was copied untouched
     assert "EM-VIDEO-006" in found  # FFmpeg's AAC priming under a phone's tags
 

@@ -15,6 +15,7 @@ import pytest
 
 from forensics.analysers import analyse_file
 from forensics.analysers.isobmff_structure import isobmff_structure_read
+from forensics.assessment import assessment_make
 from forensics.device_profiles import PROFILE_ENV, profiles_build, profiles_write
 from forensics.device_profiles_build import video_originals_read
 from forensics.rules import evaluate
@@ -250,3 +251,14 @@ def test_track_timing_of_damaged_files_is_read_without_raising(tmp_path: Path) -
 
     assert "EM-STRUCT-002" in rules_of(damaged)
     assert [track.track_id for track in isobmff_structure_read(video).tracks] == [1, 2]
+
+
+def test_a_hidden_end_is_assessed_as_a_cut(tmp_path: Path) -> None:
+    video = clip(tmp_path / "movie.mp4")
+    movie = next(times for times in isobmff_structure_read(video).times if times.box == "mvhd")
+    patch(video, movie.offset + 8 + 16, ">I", movie.duration * 3)
+
+    result = analyse_file(video)
+    editing = assessment_make(evaluate(result).to_dict()["findings"], result.to_dict())["editing"]
+
+    assert editing["state"] == "found" and "cut" in editing["kinds"]

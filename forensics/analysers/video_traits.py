@@ -18,7 +18,7 @@ COMPARED_TRAITS = {
     "b_frames": "B-frames (frames stored out of display order)",
     "keyframe_interval": "keyframe interval",
     "entropy_coding": "H.264 entropy coding",
-    "vui_timing": "timing information in the sequence parameter set (VUI)",
+    "vui_timing": "timing information in the H.264 sequence parameter set (VUI)",
     "colour": "colour description (primaries/transfer/matrix, range)",
     "audio_codec": "audio codec and profile",
     "audio_sample_rate": "audio sample rate",
@@ -97,7 +97,7 @@ def _picture_traits(stream: StreamFacts) -> dict[str, str]:
         first = parameter_sets[0]
         if first.entropy_coding:
             traits["entropy_coding"] = first.entropy_coding
-        if first.complete:
+        if first.complete and first.codec == "h264":  # our H.265 reader stops before the VUI
             traits["vui_timing"] = "present" if "time_scale" in first.vui else "absent"
     return traits
 

@@ -15,6 +15,7 @@ import pytest
 
 from forensics.analysers import analyse_file
 from forensics.analysers.isobmff_structure import isobmff_structure_read
+from forensics.analysers.video_traits import video_traits
 from forensics.assessment import assessment_make
 from forensics.device_profiles import PROFILE_ENV, profiles_build, profiles_write
 from forensics.device_profiles_build import video_originals_read
@@ -262,3 +263,18 @@ def test_a_hidden_end_is_assessed_as_a_cut(tmp_path: Path) -> None:
     editing = assessment_make(evaluate(result).to_dict()["findings"], result.to_dict())["editing"]
 
     assert editing["state"] == "found" and "cut" in editing["kinds"]
+
+
+def test_traits_of_an_hevc_encode_leave_out_what_our_reader_does_not_reach(tmp_path: Path) -> None:
+    video = ffmpeg(
+        tmp_path / "hevc.mp4", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3", "-an",
+        "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=25:min-keyint=25:bframes=0",
+        "-tag:v", "hvc1",
+    )  # fmt: skip
+    result = analyse_file(video)
+
+    traits = video_traits(result.video, result.isobmff)
+
+    assert traits["video_codec"] == "hevc Main" and traits["b_frames"] == "no"
+    assert traits["keyframe_interval"] == "1.0 s" and traits["audio_codec"] == "none"
+    assert "vui_timing" not in traits and "entropy_coding" not in traits

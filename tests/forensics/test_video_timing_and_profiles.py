@@ -5,6 +5,7 @@ iPhone's own tags; and genuine-looking files that must not fire."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 import subprocess
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from forensics.analysers import analyse_file
 from forensics.analysers.isobmff_structure import isobmff_structure_read
@@ -22,6 +24,7 @@ from forensics.device_profiles_build import video_originals_read
 from forensics.rules import evaluate
 
 from .conftest import CORPUS, exiftool_write
+from .test_encoding import camera_original
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="FFmpeg is not installed")
 
@@ -278,3 +281,20 @@ def test_traits_of_an_hevc_encode_leave_out_what_our_reader_does_not_reach(tmp_p
     assert traits["video_codec"] == "hevc Main" and traits["b_frames"] == "no"
     assert traits["keyframe_interval"] == "1.0 s" and traits["audio_codec"] == "none"
     assert "vui_timing" not in traits and "entropy_coding" not in traits
+
+
+def test_build_command_records_the_camera_videos_beside_the_jpeg_profiles(tmp_path: Path) -> None:
+    needs_iphone()
+    folder = tmp_path / "originals"
+    folder.mkdir()
+    camera_original(folder / "IMG_0001.jpg")
+    (folder / "IMG_0002.mov").symlink_to(IPHONE.resolve())
+    output = tmp_path / "profiles.json"
+
+    call_command("device_profiles", "build", str(folder), "--output", str(output))
+
+    data = json.loads(output.read_text())
+    assert data["built_from"]["camera_originals"] == 1 and data["built_from"]["camera_videos"] == 1
+    assert list(data["makes"]) == ["testcam"]  # the JPEG profiles hold no video
+    iphone = data["video_makes"]["apple"]["models"]["iphone 6"]
+    assert iphone["files"] == 1 and iphone["traits"]["video_codec"] == {"h264 Baseline": 1}

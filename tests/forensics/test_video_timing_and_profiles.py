@@ -215,6 +215,19 @@ def test_a_make_without_profiled_videos_is_not_judged(tmp_path: Path, iphone_pro
     assert not set(found) & set(VIDEO_RULES)
 
 
+def test_another_model_of_a_profiled_make_is_not_judged(tmp_path: Path, iphone_profile: Path) -> None:
+    video = ffmpeg(
+        tmp_path / "x264.mov", "-i", str(IPHONE), "-map", "0:v", "-map", "0:a", *KEEP_TAGS,
+        "-c:v", "libx264", "-preset", "ultrafast", "-bf", "3", "-c:a", "copy",
+    )  # fmt: skip
+    exiftool_write(video, "-Keys:Model=iPhone 15 Pro")
+
+    found = rules_of(video)
+
+    assert isobmff_structure_read(video).vendor_tags["com.apple.quicktime.model"] == "iPhone 15 Pro"
+    assert "EM-VIDEO-008" not in found and "EM-VIDEO-001" in found  # x264's own string still names the encoder
+
+
 def test_builder_keeps_camera_videos_and_skips_software_written_ones(tmp_path: Path) -> None:
     needs_iphone()
     folder = tmp_path / "originals"

@@ -446,6 +446,65 @@ def video_model_edit(original: Original, donor: Original, output: Path) -> None:
     exiftool("-Keys:Model=iPhone 15 Pro", "-QuickTime:Model=iPhone 15 Pro", "-o", output, original.path)
 
 
+def video_audio_sample_rate(original: Original) -> int:
+    completed = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate", "-of", "csv=p=0",
+         str(original.path)],
+        capture_output=True, text=True, timeout=TOOL_SECONDS, check=False,
+    )  # fmt: skip
+    try:
+        return int(completed.stdout.strip())
+    except ValueError:
+        raise NotApplicable("no audio stream") from None
+
+
+def video_audio_reencode(*, other_rate: bool) -> Callable[[Original, Original, Path], None]:
+    """The coded video copied untouched and only the audio re-encoded with FFmpeg's AAC (at the recording's rate, or
+    at the other common rate), the phone's tags and Keys kept: a dub or an audio edit passed off as the original."""
+
+    def make(original: Original, donor: Original, output: Path) -> None:
+        rate = video_audio_sample_rate(original)
+        if other_rate:
+            rate = 44100 if rate == 48000 else 48000
+        ffmpeg_run("-i", original.path, "-map", "0:v:0", "-map", "0:a:0", "-map_metadata", "0", "-movflags",
+            "use_metadata_tags", "-c:v", "copy", "-c:a", "aac", "-ar", str(rate), output)  # fmt: skip
+
+    return make
+
+
+def video_header_shortened(original: Original, donor: Original, output: Path) -> None:
+    """The second half hidden without touching the media: the movie header, every track header and every edit list
+    rewritten to half their durations, so players stop halfway while the coded media stays whole."""
+    from forensics.analysers.isobmff_structure import isobmff_structure_read
+
+    data = bytearray(original.path.read_bytes())
+    structure = isobmff_structure_read(original.path)
+    # Version-0 boxes only: mvhd duration 16 bytes into the body, tkhd duration 20, elst segment_duration 8 (+12 each).
+    headers = [times for times in structure.times if times.box in ("mvhd", "tkhd")]
+    if not headers or any(data[times.offset + 8] != 0 for times in headers):
+        raise NotApplicable("no version-0 movie and track headers")
+    for times in headers:
+        at = times.offset + 8 + (16 if times.box == "mvhd" else 20)
+        data[at : at + 4] = (int.from_bytes(data[at : at + 4], "big") // 2).to_bytes(4, "big")
+    for edit_list in structure.edit_lists:
+        if data[edit_list.offset + 8] != 0:
+            raise NotApplicable("a version-1 edit list")
+        for number in range(len(edit_list.entries)):
+            at = edit_list.offset + 16 + 12 * number
+            data[at : at + 4] = (int.from_bytes(data[at : at + 4], "big") // 2).to_bytes(4, "big")
+    output.write_bytes(bytes(data))
+
+
+def video_track_date_edit(original: Original, donor: Original, output: Path) -> None:
+    """The track headers' creation time moved two days back, the movie header and the Keys date left alone."""
+    exiftool("-TrackCreateDate-=0:0:2 0:0:0", "-o", output, original.path)
+
+
+def video_keys_date_edit(original: Original, donor: Original, output: Path) -> None:
+    """Only Apple's Keys creation date moved two days back (what a photo app's 'adjust date' may write)."""
+    exiftool("-Keys:CreationDate-=0:0:2 0:0:0", "-o", output, original.path)
+
+
 VIDEO_RECIPES = (
     Recipe("video-x264-tags-stripped", "video re-encoded", VIDEO, ".mp4",
            video_reencode("libx264", "-preset", "veryfast", strip=True), ("ffmpeg",)),
@@ -460,7 +519,14 @@ VIDEO_RECIPES = (
     Recipe("video-trim-start", "video trimmed-joined", VIDEO, "", video_trim_start, ("ffmpeg", "ffprobe")),
     Recipe("video-trim-end", "video trimmed-joined", VIDEO, "", video_trim_end, ("ffmpeg", "ffprobe")),
     Recipe("video-concat", "video trimmed-joined", VIDEO, "", video_concat, ("ffmpeg",)),
+    Recipe("video-header-shortened", "video trimmed-joined", VIDEO, "", video_header_shortened),
     Recipe("video-model-edit", "video relabelled", VIDEO, "", video_model_edit, ("exiftool",)),
+    Recipe("video-aac-only", "video re-encoded", VIDEO, "", video_audio_reencode(other_rate=False),
+           ("ffmpeg", "ffprobe")),
+    Recipe("video-aac-other-rate", "video re-encoded", VIDEO, "", video_audio_reencode(other_rate=True),
+           ("ffmpeg", "ffprobe")),
+    Recipe("video-track-date-edit", "video relabelled", VIDEO, "", video_track_date_edit, ("exiftool",)),
+    Recipe("video-keys-date-edit", "video relabelled", VIDEO, "", video_keys_date_edit, ("exiftool",)),
 )  # fmt: skip
 RECIPES = (*RECIPES, *VIDEO_RECIPES)
 

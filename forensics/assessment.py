@@ -48,6 +48,8 @@ EDITING_RULES: dict[str, str] = {
     "EM-VIDEO-003": "modified",
     "EM-VIDEO-004": "cut",
     "EM-VIDEO-006": "reencoded",
+    "EM-VIDEO-007": "cut",
+    "EM-VIDEO-008": "modified",
 }
 # The order the kinds of change are listed in: the most telling first.
 EDITING_KINDS = (

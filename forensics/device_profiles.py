@@ -1,5 +1,6 @@
-"""Device profiles: what each camera make and model writes into its JPEGs, learned from labelled originals, and the
-quantisation tables of software encoders. The shipped profile file is part of the rule-set version.
+"""Device profiles: what each camera make and model writes into its JPEGs and, for makes with camera videos, into
+its videos (video_traits), learned from labelled originals, and the quantisation tables of software encoders. The
+shipped profile file is part of the rule-set version.
 
 The file is plain sorted JSON so a rebuild from the same originals gives the same bytes and the same digest.
 The environment variable EVIDENCEMEDIA_DEVICE_PROFILES names another profile file to use instead.
@@ -62,6 +63,15 @@ class Original:
     fingerprint: EncoderFingerprint
 
 
+@dataclass(frozen=True)
+class VideoOriginal:
+    """One labelled camera video as the builder read it: the make and model its tags name and its traits."""
+
+    make: str
+    model: str
+    traits: dict[str, str]
+
+
 @dataclass
 class DeviceProfiles:
     """A loaded profile file: the per-make and per-model observations and the software-encoder table digests."""
@@ -81,6 +91,11 @@ class DeviceProfiles:
 
     def model(self, make: Any, model: Any) -> dict[str, Any] | None:
         profile = self.make(make)
+        return profile["models"].get(model_key(model)) if profile else None
+
+    def video_model(self, make: Any, model: Any) -> dict[str, Any] | None:
+        """The video traits counted over one model's camera videos, or None when no video of it was profiled."""
+        profile = self.data.get("video_makes", {}).get(make_key(make))
         return profile["models"].get(model_key(model)) if profile else None
 
     def software_encoders(self, fingerprint: EncoderFingerprint) -> list[str]:
@@ -125,9 +140,13 @@ def profiles_load() -> DeviceProfiles:
 
 
 def profiles_build(
-    originals: list[Original], software: dict[str, dict[str, list[str]]], header: dict[str, Any]
+    originals: list[Original],
+    software: dict[str, dict[str, list[str]]],
+    header: dict[str, Any],
+    videos: list[VideoOriginal],
 ) -> dict[str, Any]:
-    """The profile file's content: per make, per model counts of every fingerprint field, sorted."""
+    """The profile file's content: per make, per model counts of every JPEG fingerprint field and, apart, of every
+    video trait, sorted."""
     by_make: dict[str, list[Original]] = {}
     for original in originals:
         by_make.setdefault(make_key(original.make), []).append(original)
@@ -148,6 +167,7 @@ def profiles_build(
         "closed_table_rule": {"min_files": CLOSED_MIN_FILES, "min_repeats_per_table_set": CLOSED_MIN_REPEATS},
         "makes": makes,
         "software_encoders": software,
+        "video_makes": _video_makes(videos),
     }
     data["digest"] = content_digest(data)
     return data
@@ -155,6 +175,25 @@ def profiles_build(
 
 def profiles_write(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _video_makes(videos: list[VideoOriginal]) -> dict[str, Any]:
+    by_make: dict[str, dict[str, list[VideoOriginal]]] = {}
+    for video in videos:
+        by_make.setdefault(make_key(video.make), {}).setdefault(model_key(video.model), []).append(video)
+    return {
+        make: {
+            "make_names": sorted({video.make for group in models.values() for video in group}),
+            "models": {name: _video_observations(models[name]) for name in sorted(models)},
+        }
+        for make, models in sorted(by_make.items())
+    }
+
+
+def _video_observations(group: list[VideoOriginal]) -> dict[str, Any]:
+    names = sorted({name for video in group for name in video.traits})
+    counted = {name: dict(sorted(Counter(v.traits[name] for v in group if name in v.traits).items())) for name in names}
+    return {"files": len(group), "traits": counted}
 
 
 def _model_profile(group: list[Original]) -> dict[str, Any]:

@@ -17,17 +17,28 @@ from typing import Any
 from PIL import Image
 
 from forensics.analysers.exiftool_metadata import exiftool_read_many, exiftool_version
+from forensics.analysers.h26x_bitstream import SOFTWARE_ENCODERS
+from forensics.analysers.isobmff_structure import IsoBmffStructure, isobmff_structure_read
 from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.analysers.results import AnalysisResult
-from forensics.device_profiles import Original
+from forensics.analysers.video_probe import VideoProbe, video_probe_read
+from forensics.analysers.video_traits import video_claimed_device, video_traits
+from forensics.device_profiles import Original, VideoOriginal
 from forensics.rules.facts import as_int, claimed_camera
+from forensics.rules.video import FFMPEG_DATA_HANDLER, FFMPEG_MINOR_VERSION
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe"}
 CAMERA_ORIGINAL_CRITERION = (
     "ExifTool sees IFD0 Make and the ExifIFD has a maker note, no Software/CreatorTool/History field names an "
     "editor and there is no XMP history, and the coded pixel size is the size the EXIF recorded (turned when "
     "Orientation says so); duplicates by SHA-256 counted once"
+)
+VIDEO_SUFFIXES = {".mov", ".mp4", ".m4v", ".3gp"}
+VIDEO_ORIGINAL_CRITERION = (
+    "an MP4/MOV whose QuickTime Keys (or udta ©mak/©mod) name a make and a model, whose coded streams carry no "
+    "software encoder's string (x264, x265, Lavc, Xvid, DivX) and whose container is not FFmpeg's (ftyp minor "
+    "version 0x200, 'DataHandler' data handlers); duplicates by SHA-256 counted once"
 )
 QUALITIES = range(1, 101)
 # libjpeg builds bundled with jpeglib: the IJG releases whose tables differ (6b and 9's chroma scaling),
@@ -85,6 +96,49 @@ def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[
             )
         )
     return originals, skipped
+
+
+def video_originals_read(
+    folders: Iterable[Path], *, calibration_half: bool
+) -> tuple[list[VideoOriginal], dict[str, int]]:
+    """Camera videos among the MP4/MOV files under `folders`, with counts of what was skipped and why."""
+    paths: dict[str, Path] = {}
+    skipped = {"duplicate": 0, "held_out_half": 0, "no_make_and_model": 0, "software_written": 0, "unreadable": 0}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in paths:
+                skipped["duplicate"] += 1
+            elif calibration_half and digest[0] not in "01234567":
+                skipped["held_out_half"] += 1
+            else:
+                paths[digest] = path
+    videos = []
+    for path in paths.values():
+        isobmff = isobmff_structure_read(path)
+        probe = video_probe_read(path)
+        device = video_claimed_device(isobmff)
+        if probe.first("video") is None:
+            skipped["unreadable"] += 1
+        elif device is None:
+            skipped["no_make_and_model"] += 1
+        elif _software_written(isobmff, probe):
+            skipped["software_written"] += 1
+        else:
+            videos.append(VideoOriginal(make=device[0], model=device[1], traits=video_traits(probe, isobmff)))
+    return videos, skipped
+
+
+def _software_written(isobmff: IsoBmffStructure, probe: VideoProbe) -> bool:
+    signatures = [s for stream in probe.streams if stream.bitstream for s in stream.bitstream.signatures]
+    data_handlers = [h.name for h in isobmff.handlers if h.path.endswith("/minf/hdlr")]
+    return (
+        any(signature.encoder in SOFTWARE_ENCODERS for signature in signatures)
+        or isobmff.minor_version == FFMPEG_MINOR_VERSION
+        or (bool(data_handlers) and all(name == FFMPEG_DATA_HANDLER for name in data_handlers))
+    )
 
 
 def _xmp_history(tags: dict[str, Any]) -> bool:

@@ -1,10 +1,11 @@
 """Turning a stored analysis result into what people read: the assessment in plain words, the key facts of the
 capture, metadata grouped as ExifTool groups it (groups in a reading order, EXIF dates as ISO 8601, binary values
-described by their size, long values cut with a count), the file's structure (JPEG segments, MP4 box tree) and
-its C2PA provenance."""
+described by their size, long values cut with a count), the file's structure (JPEG segments, MP4 box tree and the
+other walkers' units), its video and audio streams and its C2PA provenance."""
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -173,6 +174,108 @@ def _nested_tree(kind: str, units: list[dict]) -> StructureTree:
         (stack[-1][1].children if stack else roots).append(node)
         stack.append((unit["depth"], node))
     return StructureTree(kind, roots, len(units), min(len(units), MAX_STRUCTURE_NODES))
+
+
+@dataclass(frozen=True)
+class StreamLine:
+    """One video or audio stream as ffprobe and our bitstream reading saw it, in words."""
+
+    index: int
+    kind: str
+    codec: str  # codec, profile and level: "h264 High, level 3.0"
+    shape: str  # "1920x1080, 29.97 fps" or "48000 Hz, stereo"
+    frames: str  # keyframes and B-frames of the first packets; audio priming
+    colour: str
+    encoders: list[str]  # encoder strings found in the coded bytes (x264's SEI, Lavc, ...)
+
+
+def stream_lines(result: dict) -> list[StreamLine]:
+    """The video and audio streams of a stored result (ffprobe's streams with our reading of their first packet)."""
+    lines = []
+    for stream in ((result or {}).get("video") or {}).get("streams") or []:
+        kind = stream.get("codec_type")
+        if kind not in ("video", "audio"):
+            continue
+        codec = ", ".join(str(part) for part in (stream.get("codec_name"), stream.get("profile")) if part)
+        if kind == "video" and stream.get("level") not in (None, -99):
+            codec += _(", level %(level)s") % {"level": _level_words(stream.get("codec_name"), stream["level"])}
+        bitstream = stream.get("bitstream") or {}
+        encoders = [signature.get("text", "")[:300] for signature in (bitstream.get("signatures") or [])[:4]]
+        lines.append(
+            StreamLine(
+                index=stream.get("index", 0),
+                kind=kind,
+                codec=codec or _("unknown"),
+                shape=_video_shape(stream) if kind == "video" else _audio_shape(stream),
+                frames=_frame_words(stream) if kind == "video" else _priming_words(stream),
+                colour=_colour_words(stream.get("color") or {}),
+                encoders=encoders,
+            )
+        )
+    return lines
+
+
+def _level_words(codec: str | None, level: int) -> str:
+    # ffprobe reports H.264 levels times 10 and H.265 levels times 30.
+    if codec == "h264":
+        return f"{level / 10:g}"
+    if codec == "hevc":
+        return f"{level / 30:g}"
+    return str(level)
+
+
+def _rate(text: str | None) -> Fraction | None:
+    try:
+        rate = Fraction(text or "0/1")
+    except (ValueError, ZeroDivisionError):
+        return None
+    return rate if rate > 0 else None
+
+
+def _video_shape(stream: dict) -> str:
+    size = f"{stream.get('width')}x{stream.get('height')}" if stream.get("width") else _("size unknown")
+    rate = _rate(stream.get("average_frame_rate")) or _rate(stream.get("frame_rate"))
+    return f"{size}, {float(rate):.3g} fps" if rate else size
+
+
+def _audio_shape(stream: dict) -> str:
+    layout = stream.get("channel_layout") or (
+        ngettext("%(count)d channel", "%(count)d channels", stream["channels"]) % {"count": stream["channels"]}
+        if stream.get("channels")
+        else ""
+    )
+    rate = f"{stream['sample_rate']} Hz" if stream.get("sample_rate") else ""
+    return ", ".join(part for part in (rate, layout) if part) or _("not reported")
+
+
+def _frame_words(stream: dict) -> str:
+    packets = stream.get("packets") or {}
+    count = packets.get("packets") or 0
+    if not count:
+        return _("no packets read")
+    positions = packets.get("keyframe_positions") or []
+    gops = [after - before for before, after in zip(positions, positions[1:], strict=False)]
+    words = [
+        ngettext("first %(count)d packet", "first %(count)d packets", count) % {"count": count},
+        _("starts on a keyframe") if packets.get("first_is_keyframe") else _("does not start on a keyframe"),
+    ]
+    if gops:
+        shown = ", ".join(str(gop) for gop in gops[:8]) + (" …" if len(gops) > 8 else "")
+        words.append(_("keyframe every %(gops)s frames") % {"gops": shown})
+    else:
+        words.append(ngettext("%(count)d keyframe", "%(count)d keyframes", len(positions)) % {"count": len(positions)})
+    words.append(_("B-frames (out of display order)") if packets.get("reordered") else _("no B-frames"))
+    return "; ".join(words)
+
+
+def _priming_words(stream: dict) -> str:
+    skip = (stream.get("packets") or {}).get("skip_samples")
+    return _("encoder delay of %(samples)s samples") % {"samples": skip} if skip else ""
+
+
+def _colour_words(color: dict) -> str:
+    keys = ("color_primaries", "color_transfer", "color_space", "color_range")
+    return ", ".join(f"{key.removeprefix('color_')} {color[key]}" for key in keys if color.get(key))
 
 
 # IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/) in words a caseworker reads.

@@ -20,7 +20,7 @@ from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
 from forensics.models import Analysis
-from forensics.presentation import assessment_lines, heif_item_units, key_facts, metadata_groups
+from forensics.presentation import assessment_lines, heif_item_units, key_facts, metadata_groups, stream_lines
 from forensics.rules.thumbnail import COMPARISON_RULES
 
 from .models import Report
@@ -162,7 +162,7 @@ def _text(value: Any) -> str:
 
 def structure_summary(result: dict) -> dict[str, Any]:
     """The file's structure as the walkers recorded it: JPEG segments, MP4 boxes, PNG chunks, or the RIFF chunks,
-    Matroska elements, GIF blocks or TIFF IFDs of the other container walkers."""
+    Matroska elements, GIF blocks or TIFF IFDs of the other container walkers; and its video and audio streams."""
     result = result or {}
     summary: dict[str, Any] = {}
     if jpeg := result.get("jpeg"):
@@ -185,6 +185,8 @@ def structure_summary(result: dict) -> dict[str, Any]:
             summary["container"] = {"title": title, "units": shown, "deeper": len(units) - len(shown)}
     if items := heif_item_units(result):
         summary["container"] = {"title": "HEIF/AVIF items (listed in the meta box)", "units": items, "deeper": 0}
+    if streams := stream_lines(result):
+        summary["streams"] = streams
     return summary
 
 

@@ -23,6 +23,8 @@ _ENCODER_TEXT = (
     (re.compile(rb"XviD(\d+)"), "Xvid"),
     (re.compile(rb"DivX(\d+)[^\x00]{0,40}"), "DivX"),
 )
+# The encoders above that are software (the bitstream may also carry an unknown UUID's "unregistered SEI").
+SOFTWARE_ENCODERS = frozenset(name for _, name in _ENCODER_TEXT)
 _MPEG4_USER_DATA = b"\x00\x00\x01\xb2"
 
 

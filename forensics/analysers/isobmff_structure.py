@@ -12,7 +12,7 @@ from typing import BinaryIO
 from .common import StructureIssue, clip_text, decode_text, read_at
 from .heif_items import HeifItems, heif_items_read
 
-ISOBMFF_PARSER_VERSION = "isobmff-structure/2"
+ISOBMFF_PARSER_VERSION = "isobmff-structure/3"
 
 MAX_DEPTH = 16
 MAX_BOXES = 10_000
@@ -20,6 +20,8 @@ MAX_RECORDED_BOXES = 2000
 MAX_LEAF_READ = 1 << 20  # leaf boxes we interpret are small; a larger one is read only this far
 MAX_EDIT_ENTRIES = 1000
 MAX_ITEMS = 500
+MAX_TRACKS = 64
+MAX_SAMPLE_GROUPS = 16
 
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 _CONTAINERS = {
@@ -74,6 +76,22 @@ class EditList:
 
 
 @dataclass
+class Track:
+    """One 'trak' box's timing: its header's duration (movie timescale), its media's timescale and duration, its
+    handler and its edit list, gathered from the boxes inside it."""
+
+    offset: int
+    size: int
+    track_id: int | None = None
+    handler_type: str | None = None
+    duration: int | None = None  # tkhd, in the movie header's timescale
+    media_timescale: int | None = None
+    media_duration: int | None = None
+    edits: list[dict[str, float | int]] | None = None  # None: the track has no edit list
+    sample_groups: list[str] = field(default_factory=list)  # grouping types of its sgpd boxes ('roll' for AAC)
+
+
+@dataclass
 class UuidBox:
     offset: int
     size: int
@@ -94,6 +112,7 @@ class IsoBmffStructure:
     times: list[BoxTimes] = field(default_factory=list)
     handlers: list[Handler] = field(default_factory=list)
     edit_lists: list[EditList] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
     # 'keys' lists per enclosing 'meta' box path: ilst items index into the list of their own meta.
     metadata_keys: dict[str, list[str]] = field(default_factory=dict)
     vendor_tags: dict[str, str] = field(default_factory=dict)
@@ -166,6 +185,8 @@ def _walk(handle: BinaryIO, result: IsoBmffStructure, start: int, end: int, dept
             result.boxes.append(box)
         if depth == 0:
             result.top_level.append(box)
+        if raw_type == b"trak" and len(result.tracks) < MAX_TRACKS:
+            result.tracks.append(Track(position, size))
         body_start, body_end = position + header_size, position + size
         _interpret(handle, result, box, body_start, body_end, depth)
         if raw_type in _CONTAINERS:
@@ -198,7 +219,7 @@ def _interpret(handle: BinaryIO, result: IsoBmffStructure, box: Box, start: int,
     if kind in _PADDING:
         result.padding.append(box)
         return
-    if kind not in {b"ftyp", b"hdlr", b"elst", b"keys", b"uuid", *_TIMED_HEADERS} and not _is_item(box):
+    if kind not in {b"ftyp", b"hdlr", b"elst", b"keys", b"uuid", b"sgpd", *_TIMED_HEADERS} and not _is_item(box):
         return
     body = read_at(handle, start, min(end - start, MAX_LEAF_READ))
     try:
@@ -212,6 +233,10 @@ def _interpret(handle: BinaryIO, result: IsoBmffStructure, box: Box, start: int,
             _read_edit_list(result, box, body)
         elif kind == b"keys":
             _read_keys(result, box, body)
+        elif kind == b"sgpd":
+            track = _track_of(result, box)
+            if track is not None and len(body) >= 8 and len(track.sample_groups) < MAX_SAMPLE_GROUPS:
+                track.sample_groups.append(body[4:8].decode("latin-1"))
         elif kind == b"uuid" and len(body) >= 16:
             identifier = str(uuid.UUID(bytes=body[:16]))
             result.uuid_boxes.append(UuidBox(box.offset, box.size, identifier, _UUID_KINDS.get(identifier)))
@@ -236,9 +261,18 @@ def _read_times(result: IsoBmffStructure, box: Box, body: bytes) -> None:
         creation, modification = struct.unpack_from(">II", body, 4)
         after = 12
     timescale = duration = None
+    track = _track_of(result, box)
     if box.type in ("mvhd", "mdhd"):
         timescale = struct.unpack_from(">I", body, after)[0]
         duration = struct.unpack_from(">Q" if version == 1 else ">I", body, after + 4)[0]
+        if box.type == "mdhd" and track is not None:
+            track.media_timescale, track.media_duration = timescale, duration
+    elif box.type == "tkhd":
+        # track_ID, 4 reserved bytes, then the duration in the movie header's timescale
+        track_id = struct.unpack_from(">I", body, after)[0]
+        duration = struct.unpack_from(">Q" if version == 1 else ">I", body, after + 8)[0]
+        if track is not None:
+            track.track_id, track.duration = track_id, duration
     result.times.append(
         BoxTimes(
             box=box.type,
@@ -272,6 +306,9 @@ def _read_handler(result: IsoBmffStructure, box: Box, body: bytes) -> None:
         raw_name = raw_name[1:]
     name = decode_text(raw_name.split(b"\x00", 1)[0]).strip()
     result.handlers.append(Handler(box.path, box.offset, handler_type, clip_text(name, 256)))
+    track = _track_of(result, box)
+    if track is not None and box.path.endswith("/mdia/hdlr"):
+        track.handler_type = handler_type
 
 
 def _read_edit_list(result: IsoBmffStructure, box: Box, body: bytes) -> None:
@@ -294,6 +331,17 @@ def _read_edit_list(result: IsoBmffStructure, box: Box, body: bytes) -> None:
         )
         position += entry_size
     result.edit_lists.append(EditList(box.path, box.offset, entries))
+    track = _track_of(result, box)
+    if track is not None and track.edits is None:
+        track.edits = entries
+
+
+def _track_of(result: IsoBmffStructure, box: Box) -> Track | None:
+    """The track a box inside moov/trak belongs to: the last track opened, when the box lies inside it."""
+    if not box.path.startswith("/moov/trak/") or not result.tracks:
+        return None
+    track = result.tracks[-1]
+    return track if track.offset < box.offset < track.offset + track.size else None
 
 
 def _read_keys(result: IsoBmffStructure, box: Box, body: bytes) -> None:

@@ -16,6 +16,8 @@ from . import (
     thumbnail,
     timeline,
     video,
+    video_profile,
+    video_timing,
 )
 from .model import Rule
 
@@ -25,7 +27,7 @@ RULESET_VERSION = "2026.5"
 
 def ruleset_version() -> str:
     """The version recorded with every evaluation: the rule set plus the digest of the device-profile file in
-    force, since the profiles decide what the EM-ENC rules fire on ("2026.4+dp.1a2b3c4d")."""
+    force, since the profiles decide what the EM-ENC rules fire on ("2026.5+dp.1a2b3c4d")."""
     return f"{RULESET_VERSION}+{profiles_load().version}"
 
 
@@ -41,4 +43,6 @@ RULES: tuple[Rule, ...] = (
     *maker_notes.book.rules,
     *thumbnail.book.rules,
     *video.book.rules,
+    *video_timing.book.rules,
+    *video_profile.book.rules,
 )

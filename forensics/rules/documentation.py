@@ -116,7 +116,23 @@ libjpeg-turbo and mozjpeg at every quality (Photoshop's and Lightroom's come fro
 file's digest is part of the version every evaluation records: **{ruleset_version()}** with the shipped file
 ({built.get("camera_originals", 0)} originals, {built.get("selection", "selection not recorded")}). The environment
 variable `{PROFILE_ENV}` names another profile file; evaluations then record that file's digest.
+
+The same command reads the MP4/MOV files of those folders and keeps the camera videos ({built.get("camera_videos", 0)}
+in the shipped file: {_video_models(profiles.data)}): {built.get("video_criterion", "criterion not recorded")}. Per
+make and model it counts each video trait (`forensics/analysers/video_traits.py`: codec and profile, level, B-frames,
+keyframe interval, colour description, H.264 entropy coding and VUI timing, audio codec, rate, layout, AAC priming
+and the sound track's sample groups); EM-VIDEO-008 compares a video claiming one of those models with them. Makes
+and models without profiled videos are not judged.
 """
+
+
+def _video_models(data: dict) -> str:
+    names = [
+        f"{make} {model}"
+        for make, profile in sorted(data.get("video_makes", {}).items())
+        for model in sorted(profile["models"])
+    ]
+    return ", ".join(names) or "none"
 
 
 def catalogue_lines() -> list[str]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
+from forensics.analysers.h26x_bitstream import SOFTWARE_ENCODERS
 from forensics.analysers.results import AnalysisResult
 from forensics.analysers.video_probe import StreamFacts
+from forensics.analysers.video_traits import audio_priming
 
 from .facts import quote
 from .model import Category, Observation, RuleBook, Severity
@@ -16,9 +18,8 @@ from .video_devices import VIDEO_DEVICE_PROFILES, RecorderClaim, claimed_recorde
 
 book = RuleBook()
 
-_SOFTWARE_ENCODERS = {"x264", "x265", "FFmpeg libavcodec", "Xvid", "DivX"}
-_FFMPEG_MINOR_VERSION = 0x200
-_FFMPEG_DATA_HANDLER = "DataHandler"
+FFMPEG_MINOR_VERSION = 0x200
+FFMPEG_DATA_HANDLER = "DataHandler"
 _FFMPEG_AAC_PRIMING = 1024  # samples FFmpeg's native AAC encoder delays its output by
 # A start cut short by an edit list: more than this much coded video hidden (a B-frame delay is a frame or two).
 _HIDDEN_START_SECONDS = 0.25
@@ -58,7 +59,7 @@ def software_encoder_signature(result: AnalysisResult) -> Iterator[Observation]:
     claim_words = _claim_words(claimed_recorder(result), phone_handler_names(result))
     for stream in result.video.streams:
         for signature in stream.bitstream.signatures if stream.bitstream else []:
-            if signature.encoder not in _SOFTWARE_ENCODERS:
+            if signature.encoder not in SOFTWARE_ENCODERS:
                 continue
             evidence = {
                 "stream": stream.index,
@@ -106,13 +107,13 @@ def ffmpeg_container_layout(result: AnalysisResult) -> Iterator[Observation]:
     if isobmff is None or result.video is None:
         return
     traits, evidence = [], {}
-    if isobmff.minor_version == _FFMPEG_MINOR_VERSION:
-        traits.append(f"the file-type box has FFmpeg's minor version 0x{_FFMPEG_MINOR_VERSION:X}")
+    if isobmff.minor_version == FFMPEG_MINOR_VERSION:
+        traits.append(f"the file-type box has FFmpeg's minor version 0x{FFMPEG_MINOR_VERSION:X}")
         evidence["ftyp:minor_version"] = isobmff.minor_version
         evidence["ftyp:major_brand"] = isobmff.major_brand
     data_handlers = _minf_handlers(result)
-    if data_handlers and all(name == _FFMPEG_DATA_HANDLER for name in data_handlers):
-        traits.append(f"every track's data handler is named {quote(_FFMPEG_DATA_HANDLER)}")
+    if data_handlers and all(name == FFMPEG_DATA_HANDLER for name in data_handlers):
+        traits.append(f"every track's data handler is named {quote(FFMPEG_DATA_HANDLER)}")
         evidence["minf/hdlr:names"] = sorted(set(data_handlers))
     if not traits:
         return
@@ -298,15 +299,6 @@ def stream_lengths_disagree(result: AnalysisResult) -> Iterator[Observation]:
     )
 
 
-def _audio_priming(result: AnalysisResult, audio: StreamFacts) -> int | None:
-    """Samples of encoder delay: FFmpeg's skip_samples on the first packet, else the audio track's edit list."""
-    if audio.packets.skip_samples:
-        return audio.packets.skip_samples
-    if result.isobmff is None:
-        return None
-    return next((media_time for media_time, _, _ in _edit_starts(result, "soun")), None)
-
-
 @book.rule(
     "EM-VIDEO-006",
     "Audio encoded the way FFmpeg's AAC encoder does, in a video claiming a phone",
@@ -327,7 +319,7 @@ def ffmpeg_audio_priming(result: AnalysisResult) -> Iterator[Observation]:
     audio = result.video.first("audio") if result.video else None
     if claim is None or audio is None or audio.codec_name != "aac":
         return
-    priming = _audio_priming(result, audio)
+    priming = audio_priming(audio, result.isobmff)
     if priming != _FFMPEG_AAC_PRIMING:
         return
     yield Observation(

@@ -1,5 +1,6 @@
 """Template tags that render an item's latest analysis: verdict banner, justified findings, tools, metadata,
-structure and C2PA provenance; and filters that put an item's stored assessment and EXIF dates into words."""
+structure, video and audio streams and C2PA provenance; and filters that put an item's stored assessment and EXIF
+dates into words."""
 
 from django import template
 
@@ -10,6 +11,7 @@ from forensics.presentation import (
     category_label,
     iso_dates,
     metadata_groups,
+    stream_lines,
     structure_tree,
 )
 from forensics.rules.thumbnail import COMPARISON_RULES
@@ -27,6 +29,7 @@ def analysis_panel(item, analysis: Analysis | None) -> dict:
         "earlier_count": earlier,
         "metadata": metadata_groups(analysis.result) if analysis else [],
         "structure": structure_tree(analysis.result) if analysis else None,
+        "streams": stream_lines(analysis.result) if analysis else [],
         "c2pa": c2pa_panel(analysis.result) if analysis else None,
         # Findings of these rules offer the thumbnail comparison picture while the media is held.
         "comparison_rules": COMPARISON_RULES if item.media_held else (),

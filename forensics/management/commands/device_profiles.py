@@ -6,7 +6,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forensics.device_profiles import PROFILE_ENV, profiles_build, profiles_load, profiles_write
-from forensics.device_profiles_build import CAMERA_ORIGINAL_CRITERION, originals_read, software_tables_generate
+from forensics.device_profiles_build import (
+    CAMERA_ORIGINAL_CRITERION,
+    VIDEO_ORIGINAL_CRITERION,
+    originals_read,
+    software_tables_generate,
+    video_originals_read,
+)
 
 
 class Command(BaseCommand):
@@ -16,7 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         build = actions.add_parser("build", help="Build a profile file from folders of labelled originals.")
-        build.add_argument("folders", nargs="+", type=Path, help="Folders searched recursively for JPEG files.")
+        build.add_argument(
+            "folders", nargs="+", type=Path, help="Folders searched recursively for JPEG and MP4/MOV files."
+        )
         build.add_argument("--output", required=True, type=Path, help="Where to write the profile file (JSON).")
         build.add_argument(
             "--calibration-half",
@@ -39,6 +47,7 @@ class Command(BaseCommand):
         originals, skipped = originals_read(options["folders"], calibration_half=options["calibration_half"])
         if not originals:
             raise CommandError("no camera originals found (IFD0 Make, a maker note, no editor named)")
+        videos, videos_skipped = video_originals_read(options["folders"], calibration_half=options["calibration_half"])
         header = {
             "built_from": {
                 "description": options["description"],
@@ -50,12 +59,15 @@ class Command(BaseCommand):
                 "criterion": CAMERA_ORIGINAL_CRITERION,
                 "camera_originals": len(originals),
                 "skipped": skipped,
+                "video_criterion": VIDEO_ORIGINAL_CRITERION,
+                "camera_videos": len(videos),
+                "videos_skipped": videos_skipped,
             }
         }
-        data = profiles_build(originals, software_tables_generate(), header)
+        data = profiles_build(originals, software_tables_generate(), header, videos)
         profiles_write(data, options["output"])
         models = sum(len(make["models"]) for make in data["makes"].values())
         self.stdout.write(
             f"{options['output']}: {len(originals)} originals, {len(data['makes'])} makes, {models} models, "
-            f"digest {data['digest'][:8]}; skipped {skipped}"
+            f"{len(videos)} camera videos, digest {data['digest'][:8]}; skipped {skipped}, videos {videos_skipped}"
         )

@@ -197,8 +197,8 @@ class ReviewSignOff(AppendOnlyModel):
 
 
 class FixityStore(models.TextChoices):
-    EVIDENCE = "evidence", "Evidence media"
-    REPORTS = "reports", "Report PDFs"
+    EVIDENCE = "evidence", _("Evidence media")
+    REPORTS = "reports", _("Report PDFs")
 
 
 class FixityState(models.Model):
@@ -268,7 +268,7 @@ class CheckpointCosignature(AppendOnlyModel):
 
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
     witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(help_text="The time the witness put in its cosignature.")
+    signed_at = models.DateTimeField(help_text=_("The time the witness put in its cosignature."))
     line = models.TextField()
 
     class Meta:

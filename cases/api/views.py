@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -277,7 +278,7 @@ def _nothing_accepted(refusals: list[Refused], refused: list[dict]) -> Response:
     and code are the refusals' own when they agree (a closed case refuses every file alike), else 400."""
     kinds = {type(refusal) for refusal in refusals}
     status_code, code = (refusals[0].status_code, kinds.pop().__name__) if len(kinds) == 1 else (400, "Refused")
-    detail = f"None of the {len(refused)} files was accepted; `errors` says why for each."
+    detail = _("None of the %(count)d files was accepted; `errors` says why for each.") % {"count": len(refused)}
     return Response({"detail": detail, "code": code, "errors": refused}, status=status_code)
 
 
@@ -557,7 +558,7 @@ class AccountCreateView(MemberAPIMixin, GenericAPIView):
 
 class InvalidCredentials(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The username or password is wrong."
+    default_detail = gettext_lazy("The username or password is wrong.")
     default_code = "invalid_credentials"
 
 

@@ -101,6 +101,39 @@ def organisation_create(
 
 
 @transaction.atomic
+def organisation_kind_correct(*, organisation: Organisation, kind: OrganisationKind, actor=None) -> Organisation:
+    """Correct an organisation recorded as the wrong kind, giving it the retention policy and two-factor
+    requirement that kind starts with (as organisation_create would have); the change, with the policies before
+    and after, is recorded. An organisation already of that kind is left as it is, its policies included (they
+    may have been chosen since). `actor` is None when set-up commands do it."""
+    kind = OrganisationKind(kind)
+    locked = Organisation.objects.lock(organisation.pk)
+    if locked.kind == kind:
+        return locked
+    before = {
+        "kind": locked.kind,
+        "retention": {"policy": locked.retention_policy, "days": locked.retention_days},
+        "two_factor_required": locked.two_factor_required,
+    }
+    locked.kind, locked.retention_policy = kind, DEFAULT_RETENTION[kind]
+    locked.two_factor_required = DEFAULT_TWO_FACTOR_REQUIRED[kind]
+    locked.save(update_fields=["kind", "retention_policy", "two_factor_required"])
+    after = {
+        "kind": str(kind),
+        "retention": {"policy": str(locked.retention_policy), "days": locked.retention_days},
+        "two_factor_required": locked.two_factor_required,
+    }
+    custody_event_record(
+        organisation=locked,
+        action=Action.ORGANISATION_KIND_CHANGED,
+        actor=actor,
+        system="" if actor else "administration",
+        details={"from": before, "to": after},
+    )
+    return locked
+
+
+@transaction.atomic
 def organisation_two_factor_set(*, organisation: Organisation, required: bool, actor) -> Organisation:
     """Require (or stop requiring) a second factor of every member; members without one must enrol at their next
     request. A no-op records nothing."""

@@ -72,6 +72,7 @@ class Action(models.TextChoices):
     FIXITY_CHECKED = "fixity.checked", _("Stored file re-hashed (fixity check)")
     EXPORT_CREATED = "export.created", _("Sealed export created")
     ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_KIND_CHANGED = "organisation.kind_changed", _("Organisation kind corrected")
     INVITATION_SENT = "invitation.sent", _("Invitation sent")
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
     INVITATION_DECLINED = "invitation.declined", _("Invitation declined")
@@ -80,6 +81,7 @@ class Action(models.TextChoices):
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_ACTIVATED = "api_token.activated", _("API token switched to this organisation")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    API_TOKEN_RENAMED = "api_token.renamed", _("API token renamed")
     # A person's own account, recorded in each organisation they belong to (cases/accounts.py).
     ACCOUNT_SIGNED_IN = "account.signed_in", _("Signed in")
     ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed", _("Sign-in refused: wrong password")

@@ -30,6 +30,7 @@ from .exceptions import (
     LastAdminError,
     MediaDeletionRefused,
     NotAMember,
+    Refused,
     UnsupportedEvidenceType,
     UsernameTaken,
 )
@@ -349,6 +350,43 @@ def api_token_activate(*, token: ApiToken, membership: Membership) -> ApiToken:
         details={"token": token.prefix, "name": token.name, "from": previous},
     )
     return token
+
+
+@transaction.atomic
+def api_token_rename(*, token: ApiToken, name: str, actor) -> ApiToken:
+    """Give one of `actor`'s own tokens a new name (surrounding spaces dropped), recorded in the ledger of the
+    organisation it acts in with the name before and after. An empty or over-long name is refused; the name it
+    already has records nothing."""
+    if actor.pk != token.user_id:
+        raise ValueError("Only a token's own holder names it.")
+    name = name.strip()
+    limit = ApiToken._meta.get_field("name").max_length
+    if not name:
+        raise Refused(_("A token needs a name saying what it is for; it keeps its old name."))
+    if len(name) > limit:
+        raise Refused(
+            _("The name is %(length)d characters long; the limit is %(limit)d. The token keeps its old name.")
+            % {"length": len(name), "limit": limit}
+        )
+    if token.organisation_id is not None:
+        Organisation.objects.lock(token.organisation_id)
+    # Re-read under the lock: the name recorded as the old one is the current one, and a token revoked meanwhile
+    # is gone.
+    current = ApiToken.objects.select_related("organisation").filter(pk=token.pk).first()
+    if current is None:
+        raise Refused(_("This token was revoked meanwhile; there is nothing to rename."))
+    if current.name == name:
+        return current
+    previous, current.name = current.name, name
+    current.save(update_fields=["name"])
+    if current.organisation is not None:
+        custody_event_record(
+            organisation=current.organisation,
+            action=Action.API_TOKEN_RENAMED,
+            actor=actor,
+            details={"token": current.prefix, "from": previous, "to": name},
+        )
+    return current
 
 
 @transaction.atomic

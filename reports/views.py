@@ -71,7 +71,7 @@ def report_verify_page(request):
     if request.method == "POST":
         throttle = ReportVerifyThrottle()
         if not throttle.allow_request(request, None):
-            refusal = "Too many verifications from this address; try again later."
+            refusal = _("Too many verifications from this address; try again later.")
             response = _verify_page(request, ReportVerifyForm(), refusal=refusal, status=429)
             response["Retry-After"] = str(int(throttle.wait() or 1))
             return response

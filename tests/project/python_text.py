@@ -39,6 +39,9 @@ USER_EXCEPTIONS = frozenset(
         "NotAuthenticated",
         "NotAcceptable",
         "UnsupportedMediaType",
+        # The project's own, shown to people though they are not refusals of a request.
+        "PreviewUnavailable",
+        "IntegrityAlarm",
     }
 )
 MESSAGE_LEVELS = frozenset({"debug", "info", "success", "warning", "error"})

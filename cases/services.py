@@ -355,8 +355,8 @@ def api_token_activate(*, token: ApiToken, membership: Membership) -> ApiToken:
 @transaction.atomic
 def api_token_rename(*, token: ApiToken, name: str, actor) -> ApiToken:
     """Give one of `actor`'s own tokens a new name (surrounding spaces dropped), recorded in the ledger of the
-    organisation it acts in with the name before and after. An empty or over-long name is refused; the name it
-    already has records nothing."""
+    organisation it acts in with the name before and after (none for a token that acts nowhere). An empty or
+    over-long name is refused; the name it already has records nothing."""
     if actor.pk != token.user_id:
         raise ValueError("Only a token's own holder names it.")
     name = name.strip()

@@ -1,5 +1,5 @@
 """Each person's own account pages: password, two-factor authentication (set up, recovery codes, turn off) and
-their API tokens (create with a name, list, revoke). Open to anyone signed in, whether or not they belong to an
+their API tokens (create with a name, list, rename, revoke). Open to anyone signed in, whether or not they belong to an
 organisation; nothing here reaches another person's account."""
 
 from urllib.parse import quote
@@ -102,6 +102,31 @@ def api_token_create(request):
         organisation=membership.organisation if membership else None,
     )
     return _account_page(request, new_token=token, new_secret=secret)
+
+
+@login_required
+@require_POST
+def api_token_rename(request, token_id: int):
+    """Rename one of the signed-in person's own tokens; anyone else's is a 404, like a missing one."""
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=token_id)
+    form = TokenNameForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Token %(name)s (%(prefix)s…) was not renamed: %(reason)s")
+            % {"name": token.name, "prefix": token.prefix, "reason": " ".join(form.errors["name"])},
+        )
+        return _account_page(request, status=400)
+    try:
+        renamed = services.api_token_rename(token=token, name=form.cleaned_data["name"], actor=request.user)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return _account_page(request, status=400)
+    messages.success(
+        request,
+        _("Token %(prefix)s… is now named %(name)s.") % {"prefix": renamed.prefix, "name": renamed.name},
+    )
+    return redirect("account")
 
 
 @login_required

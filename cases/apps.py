@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 class CasesConfig(AppConfig):
     name = "cases"
-    verbose_name = "Cases and evidence"
+    verbose_name = gettext_lazy("Cases and evidence")
 
     def ready(self) -> None:
         post_migrate.connect(sqlite_text_index_heal, sender=self)

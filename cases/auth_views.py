@@ -163,7 +163,8 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     seconds = int(get_cool_off(request).total_seconds())
     if request.path.startswith(API_PREFIX):
         body = {
-            "detail": f"Too many failed log-ins for this user; try again in {seconds // 60} minutes.",
+            "detail": _("Too many failed log-ins for this user; try again in %(minutes)d minutes.")
+            % {"minutes": seconds // 60},
             "code": "throttled",
         }
         return JsonResponse(body, status=429, headers={"Retry-After": str(seconds)})

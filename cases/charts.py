@@ -7,16 +7,20 @@ only places the rectangles computed here, and the summary sentence doubles as th
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from .models import Verdict
 
 WIDTH, HEIGHT = 720, 220
 PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM = 36, 12, 190
 # Bottom to top; items whose analysis has not given a verdict yet stack last.
 SERIES = [
-    (Verdict.OK.value, "No signs of tampering"),
-    (Verdict.ATTENTION.value, "Needs attention"),
-    (Verdict.COMPROMISED.value, "Compromised"),
-    ("", "No verdict yet"),
+    (Verdict.OK.value, gettext_lazy("No signs of tampering")),
+    (Verdict.ATTENTION.value, gettext_lazy("Needs attention")),
+    (Verdict.COMPROMISED.value, gettext_lazy("Compromised")),
+    ("", gettext_lazy("No verdict yet")),
 ]
 
 
@@ -40,7 +44,8 @@ class Bar:
     @property
     def title(self) -> str:
         parts = ", ".join(f"{s.count} {s.label.lower()}" for s in self.segments)
-        return f"{self.day:%d %b}: {self.total} received" + (f" ({parts})" if parts else "")
+        received = _("%(day)s: %(total)d received") % {"day": date_format(self.day, "d M"), "total": self.total}
+        return f"{received} ({parts})" if parts else received
 
 
 @dataclass
@@ -85,14 +90,19 @@ def received_chart(counts: dict[tuple[date, str], int], *, today: date, days: in
             bar.total += count
         bars.append(bar)
     ticks = [(round(PLOT_BOTTOM - value / scale_top * plot_height, 2), value) for value in _tick_values(peak)]
-    labels = [(round(bar.x + bar.width / 2, 2), f"{bar.day:%d %b}") for bar in bars[::7]]
+    labels = [(round(bar.x + bar.width / 2, 2), date_format(bar.day, "d M")) for bar in bars[::7]]
     totals = {label: sum(v[series] for v in per_day.values()) for series, label in SERIES}
     received = sum(totals.values())
-    summary = (
-        f"{received} item{'s' if received != 1 else ''} received from {first:%d %B} to {today:%d %B %Y}"
-        + (": " + ", ".join(f"{n} {label.lower()}" for label, n in totals.items() if n) if received else "")
-        + (f"; at most {peak} on one day." if received else ".")
-    )
+    summary = ngettext(
+        "%(count)d item received from %(first)s to %(last)s",
+        "%(count)d items received from %(first)s to %(last)s",
+        received,
+    ) % {"count": received, "first": date_format(first, "d F"), "last": date_format(today, "d F Y")}
+    if received:
+        by_verdict = ", ".join(f"{n} {label.lower()}" for label, n in totals.items() if n)
+        summary += ": " + by_verdict + _("; at most %(peak)d on one day.") % {"peak": peak}
+    else:
+        summary += "."
     return ReceivedChart(
         width=WIDTH,
         height=HEIGHT,

@@ -1,5 +1,7 @@
 """Refusals a user can cause, each with the HTTP status it maps to and a message that says what was seen."""
 
+from django.utils.translation import gettext as _
+
 
 class Refused(Exception):
     """A request refused for a reason the user can act on; the message says what was seen and what to do."""
@@ -16,8 +18,11 @@ class UploadTooLarge(Refused):
 
     def __init__(self, limit: int):
         super().__init__(
-            f"The file is larger than the limit of {limit:,} bytes; nothing was stored. "
-            "Split the material or ask an administrator to raise the limit."
+            _(
+                "The file is larger than the limit of %(limit)s bytes; nothing was stored. Split the material or "
+                "ask an administrator to raise the limit."
+            )
+            % {"limit": f"{limit:,}"}
         )
 
 
@@ -26,8 +31,11 @@ class UnsupportedEvidenceType(Refused):
 
     def __init__(self, detected: str, description: str, accepted: str):
         super().__init__(
-            f"The bytes of this file are {description} ({detected}), which is not a supported image or video "
-            f"type. Accepted: {accepted}."
+            _(
+                "The bytes of this file are %(description)s (%(detected)s), which is not a supported image or "
+                "video type. Accepted: %(accepted)s."
+            )
+            % {"description": description, "detected": detected, "accepted": accepted}
         )
         self.detected = detected
 
@@ -36,12 +44,14 @@ class CaseClosed(Refused):
     status_code = 409
 
     def __init__(self, reference: str):
-        super().__init__(f"Case {reference} is closed; reopen it before adding evidence or notes.")
+        super().__init__(
+            _("Case %(reference)s is closed; reopen it before adding evidence or notes.") % {"reference": reference}
+        )
 
 
 class NoFileGiven(Refused):
     def __init__(self):
-        super().__init__("No file was received. Choose one or more image or video files to upload.")
+        super().__init__(_("No file was received. Choose one or more image or video files to upload."))
 
 
 class LastAdminError(Refused):

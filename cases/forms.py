@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import CaseStatus, Membership, RetentionPolicy
@@ -13,6 +14,7 @@ from .roles import Role
 
 class CaseForm(forms.Form):
     title = forms.CharField(
+        label=gettext_lazy("Title"),
         max_length=200,
         error_messages={
             "max_length": gettext_lazy(
@@ -21,7 +23,9 @@ class CaseForm(forms.Form):
             )
         },
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,26 +36,29 @@ class CaseForm(forms.Form):
 class AcquisitionForm(forms.Form):
     """Where the uploaded material was found; applies to every file of one upload."""
 
-    found_at = forms.CharField(label="Found at (URL or platform)", max_length=2000, required=False)
-    collected_by = forms.CharField(label="Collected by", max_length=200, required=False)
+    found_at = forms.CharField(label=gettext_lazy("Found at (URL or platform)"), max_length=2000, required=False)
+    collected_by = forms.CharField(label=gettext_lazy("Collected by"), max_length=200, required=False)
     collected_at = forms.DateTimeField(
-        label="Collected at (UTC)",
+        label=gettext_lazy("Collected at (UTC)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=CaseStatus.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=CaseStatus.choices)
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    text = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
 
 
 class AssignForm(forms.Form):
     investigators = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Investigators"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, organisation, **kwargs):
@@ -69,8 +76,10 @@ class AssignForm(forms.Form):
 class MemberRoleForm(forms.Form):
     """Change the role of one of the organisation's members; nobody else can be named here."""
 
-    member = forms.ModelChoiceField(queryset=Membership.objects.none(), to_field_name="public_id")
-    role = forms.ChoiceField(choices=Role.choices)
+    member = forms.ModelChoiceField(
+        label=gettext_lazy("Member"), queryset=Membership.objects.none(), to_field_name="public_id"
+    )
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,8 +89,10 @@ class MemberRoleForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    username = forms.CharField(max_length=150, help_text="They join only once they accept.")
-    role = forms.ChoiceField(choices=Role.choices)
+    username = forms.CharField(
+        label=gettext_lazy("Username"), max_length=150, help_text=gettext_lazy("They join only once they accept.")
+    )
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
     def __init__(self, *args, **kwargs):
         # Shares the members page with the account form: ids of its own, so each label names its own field.
@@ -92,16 +103,16 @@ class InvitationForm(forms.Form):
 class AccountForm(forms.Form):
     """A new account for someone who has none yet; its only membership is this organisation."""
 
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
     email = forms.EmailField(
         label=gettext_lazy("E-mail address (optional)"),
         required=False,
         help_text=gettext_lazy("Where password reset links go."),
     )
     password = forms.CharField(
-        label="First password", widget=forms.PasswordInput, max_length=4096, strip=False, help_text=None
+        label=gettext_lazy("First password"), widget=forms.PasswordInput, max_length=4096, strip=False
     )
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "account-%s")
@@ -136,24 +147,28 @@ class TwoFactorPolicyForm(forms.Form):
 
 
 class RetentionForm(forms.Form):
-    policy = forms.ChoiceField(label="Retention of media", choices=RetentionPolicy.choices, widget=forms.RadioSelect)
+    policy = forms.ChoiceField(
+        label=gettext_lazy("Retention of media"), choices=RetentionPolicy.choices, widget=forms.RadioSelect
+    )
     days = forms.IntegerField(
-        label="Days after analysis (for the second choice)", min_value=1, max_value=36500, required=False
+        label=gettext_lazy("Days after analysis (for the second choice)"), min_value=1, max_value=36500, required=False
     )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("policy") == RetentionPolicy.AFTER_DAYS and not cleaned.get("days"):
-            self.add_error("days", "Say after how many days media is deleted.")
+            self.add_error("days", _("Say after how many days media is deleted."))
         return cleaned
 
 
 class LegalHoldForm(forms.Form):
     hold = forms.TypedChoiceField(
-        choices=[("on", "Place a legal hold"), ("off", "Lift the legal hold")], coerce=lambda value: value == "on"
+        label=gettext_lazy("Hold"),
+        choices=[("on", gettext_lazy("Place a legal hold")), ("off", gettext_lazy("Lift the legal hold"))],
+        coerce=lambda value: value == "on",
     )
-    reason = forms.CharField(label="Reason (recorded in custody)", max_length=2000)
+    reason = forms.CharField(label=gettext_lazy("Reason (recorded in custody)"), max_length=2000)
 
 
 class MediaDeleteForm(forms.Form):
-    reason = forms.CharField(label="Reason (recorded in custody)", max_length=400)
+    reason = forms.CharField(label=gettext_lazy("Reason (recorded in custody)"), max_length=400)

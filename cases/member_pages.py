@@ -52,7 +52,7 @@ class MembersView(MemberView, View):
             lambda: services.membership_set(
                 organisation=self.membership.organisation, user=member.user, role=role, actor=request.user
             ),
-            f"{member.user.get_username()} is now {Role(role).label.lower()}.",
+            _("%(name)s is now %(role)s.") % {"name": member.user.get_username(), "role": Role(role).label.lower()},
         )
         return redirect("cases:members")
 
@@ -73,7 +73,7 @@ class InvitationSendView(MembersView):
                 role=form.cleaned_data["role"],
                 actor=request.user,
             ),
-            f"Invitation to {username} recorded; they join once they accept it.",
+            _("Invitation to %(name)s recorded; they join once they accept it.") % {"name": username},
         )
         return redirect("cases:members")
 
@@ -88,7 +88,7 @@ class InvitationRevokeView(MemberView, View):
         _attempt(
             request,
             lambda: services.invitation_revoke(invitation=invitation, actor=request.user),
-            f"The invitation to {invitation.username} is revoked.",
+            _("The invitation to %(name)s is revoked.") % {"name": invitation.username},
         )
         return redirect("cases:members")
 
@@ -101,7 +101,11 @@ class ApiTokenRevokeView(MemberView, View):
     def post(self, request, token_id):
         token = get_object_or_404(ApiToken.objects.for_member(self.membership).select_related("user"), pk=token_id)
         services.api_token_revoke(token=token, actor=request.user)
-        messages.success(request, f"Token {token.name} ({token.prefix}…) of {token.user.username} is revoked.")
+        messages.success(
+            request,
+            _("Token %(name)s (%(prefix)s…) of %(holder)s is revoked.")
+            % {"name": token.name, "prefix": token.prefix, "holder": token.user.username},
+        )
         return redirect("cases:members")
 
 
@@ -117,7 +121,8 @@ class AccountCreateView(MembersView):
             lambda: services.account_create(
                 organisation=self.membership.organisation, actor=request.user, **form.cleaned_data
             ),
-            f"Account {form.cleaned_data['username']} created; give them their first password in person.",
+            _("Account %(name)s created; give them their first password in person.")
+            % {"name": form.cleaned_data["username"]},
         )
         return redirect("cases:members")
 
@@ -134,7 +139,8 @@ class MemberRemoveView(MemberView, View):
         _attempt(
             request,
             lambda: services.membership_remove(membership=membership, actor=request.user),
-            f"{membership.user.username} was removed from {membership.organisation.name}.",
+            _("%(name)s was removed from %(organisation)s.")
+            % {"name": membership.user.username, "organisation": membership.organisation.name},
         )
         return redirect("cases:members")
 
@@ -215,7 +221,8 @@ def invitation_accept(request, invitation_id):
     _attempt(
         request,
         lambda: services.invitation_accept(invitation=invitation, actor=request.user),
-        f"You are now a member of {invitation.organisation.name}; switch to it in the header to work there.",
+        _("You are now a member of %(organisation)s; switch to it in the header to work there.")
+        % {"organisation": invitation.organisation.name},
     )
     return redirect("cases:invitations")
 
@@ -227,7 +234,7 @@ def invitation_decline(request, invitation_id):
     _attempt(
         request,
         lambda: services.invitation_decline(invitation=invitation, actor=request.user),
-        f"You declined the invitation from {invitation.organisation.name}.",
+        _("You declined the invitation from %(organisation)s.") % {"organisation": invitation.organisation.name},
     )
     return redirect("cases:invitations")
 

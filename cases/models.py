@@ -26,14 +26,14 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class OrganisationKind(models.TextChoices):
-    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
-    LEGAL_AID = "legal_aid", "Legal aid"
+    LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement")
+    LEGAL_AID = "legal_aid", _("Legal aid")
 
 
 class RetentionPolicy(models.TextChoices):
-    KEEP = "keep", "Keep media until deleted by hand"
-    AFTER_DAYS = "after_days", "Delete media a set number of days after analysis"
-    PRIVACY_FIRST = "privacy_first", "Privacy first: delete media as soon as analysis and report are done"
+    KEEP = "keep", _("Keep media until deleted by hand")
+    AFTER_DAYS = "after_days", _("Delete media a set number of days after analysis")
+    PRIVACY_FIRST = "privacy_first", _("Privacy first: delete media as soon as analysis and report are done")
 
 
 # A new organisation starts with the policy its kind needs: police keep evidence for years, while a legal-aid
@@ -75,7 +75,7 @@ class Organisation(models.Model):
     @property
     def retention_summary(self) -> str:
         if self.retention_policy == RetentionPolicy.AFTER_DAYS:
-            return f"Delete media {self.retention_days} days after analysis"
+            return gettext("Delete media %(days)d days after analysis") % {"days": self.retention_days}
         return RetentionPolicy(self.retention_policy).label
 
 
@@ -110,10 +110,10 @@ class Membership(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    REVOKED = "revoked", "Revoked"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
 
 
 class InvitationQuerySet(models.QuerySet):
@@ -267,16 +267,16 @@ class CaseNote(models.Model):
 
 
 class AnalysisStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class Verdict(models.TextChoices):
-    OK = "ok", "No obvious signs of tampering detected"
-    ATTENTION = "attention", "Potential integrity anomalies detected"
-    COMPROMISED = "compromised", "Integrity compromised"
+    OK = "ok", _("No obvious signs of tampering detected")
+    ATTENTION = "attention", _("Potential integrity anomalies detected")
+    COMPROMISED = "compromised", _("Integrity compromised")
 
 
 class EvidenceItemQuerySet(models.QuerySet):
@@ -348,10 +348,10 @@ class EvidenceItem(models.Model):
     @property
     def media_deleted_message(self) -> str:
         """What a user sees instead of a download once the media is gone."""
-        return (
-            f"Media deleted on {self.media_deleted_at:%Y-%m-%d %H:%M} UTC ({self.media_deleted_reason}). "
-            "The item, its hashes, metadata, findings, reports and custody record are kept."
-        )
+        return gettext(
+            "Media deleted on %(when)s UTC (%(reason)s). The item, its hashes, metadata, findings, reports and "
+            "custody record are kept."
+        ) % {"when": f"{self.media_deleted_at:%Y-%m-%d %H:%M}", "reason": self.media_deleted_reason}
 
     def duplicate_shown_to(self, membership: Membership) -> "EvidenceItem | None":
         """The earlier item with identical bytes, if the member may open its case; None otherwise (a member who
@@ -385,9 +385,9 @@ class EvidenceItem(models.Model):
 
 
 class DigestAlgorithm(models.TextChoices):
-    SHA256 = "sha256", "SHA-256"
-    SHA1 = "sha1", "SHA-1"
-    MD5 = "md5", "MD5"
+    SHA256 = "sha256", _("SHA-256")
+    SHA1 = "sha1", _("SHA-1")
+    MD5 = "md5", _("MD5")
 
 
 class EvidenceDigest(models.Model):

@@ -17,6 +17,7 @@ import av
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from custody.access import integrity_alarm_record
@@ -41,7 +42,6 @@ PILLOW_FORMATS = {
 }
 # A hostile video could make the decoder read far before yielding a keyframe; give up after this many packets.
 MAX_VIDEO_PACKETS = 500
-ORIGINAL_HINT = "members who may download media can open the original."
 
 
 class PreviewUnavailable(Exception):
@@ -71,10 +71,13 @@ def preview_get_or_create(item: EvidenceItem, *, actor) -> str:
     """
     if not item.media_held:
         raise PreviewUnavailable(
-            "The media of this item was deleted; only its hashes and findings are kept.", status_code=404
+            _("The media of this item was deleted; only its hashes and findings are kept."), status_code=404
         )
     if not preview_supported(item):
-        raise PreviewUnavailable(f"No preview is made for {item.detected_mime_type} files; {ORIGINAL_HINT}")
+        raise PreviewUnavailable(
+            _("No preview is made for %(type)s files; members who may download media can open the original.")
+            % {"type": item.detected_mime_type}
+        )
     derived = storages["derived"]
     key = preview_key(item)
     if derived.exists(key):
@@ -99,10 +102,10 @@ def thumbnail_comparison_get_or_create(item: EvidenceItem, *, actor) -> str:
     difference), made now if it is not cached yet; raises PreviewUnavailable like `preview_get_or_create`."""
     if not item.media_held:
         raise PreviewUnavailable(
-            "The media of this item was deleted; only its hashes and findings are kept.", status_code=404
+            _("The media of this item was deleted; only its hashes and findings are kept."), status_code=404
         )
     if item.detected_mime_type != "image/jpeg":
-        raise PreviewUnavailable("Only JPEG files carry an EXIF thumbnail to compare.")
+        raise PreviewUnavailable(_("Only JPEG files carry an EXIF thumbnail to compare."))
     derived = storages["derived"]
     key = thumbnail_comparison_key(item)
     if derived.exists(key):
@@ -114,10 +117,15 @@ def thumbnail_comparison_get_or_create(item: EvidenceItem, *, actor) -> str:
             with Image.open(path, formats=["JPEG"]) as image:
                 _pixel_limit_check(*image.size)
         except (OSError, ValueError, Image.DecompressionBombError):
-            raise PreviewUnavailable(f"The picture could not be decoded for a comparison; {ORIGINAL_HINT}") from None
+            raise PreviewUnavailable(
+                _(
+                    "The picture could not be decoded for a comparison; members who may download media can open the "
+                    "original."
+                )
+            ) from None
         picture = comparison_picture(path, jpeg_structure_read(path))
     if picture is None:
-        raise PreviewUnavailable("This file has no EXIF thumbnail that can be compared with its main image.")
+        raise PreviewUnavailable(_("This file has no EXIF thumbnail that can be compared with its main image."))
     buffer = io.BytesIO()
     picture.save(buffer, "PNG")
     derived.save(key, ContentFile(buffer.getvalue()))
@@ -145,7 +153,7 @@ def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:
         finding = "the stored file is missing"
         integrity_alarm_record(item=item, actor=actor, finding=finding, found={"during": "preview"})
         raise PreviewUnavailable(
-            "The stored copy of this item is missing; an integrity alarm is recorded. Tell an administrator.",
+            _("The stored copy of this item is missing; an integrity alarm is recorded. Tell an administrator."),
             status_code=409,
         ) from None
     except CiphertextDamaged as damage:
@@ -154,7 +162,7 @@ def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:
             item=item, actor=actor, finding=finding, found={"during": "preview", "failed": "ciphertext"}
         )
         raise PreviewUnavailable(
-            "The stored copy of this item is damaged; an integrity alarm is recorded. Tell an administrator.",
+            _("The stored copy of this item is damaged; an integrity alarm is recorded. Tell an administrator."),
             status_code=409,
         ) from None
     found = hasher.hexdigest()
@@ -166,8 +174,10 @@ def _stored_bytes_check(item: EvidenceItem, *, actor) -> None:
             found={"during": "preview", "found_sha256": found},
         )
         raise PreviewUnavailable(
-            "The stored copy of this item no longer matches what was received; an integrity alarm is recorded. "
-            "Tell an administrator.",
+            _(
+                "The stored copy of this item no longer matches what was received; an integrity alarm is recorded. "
+                "Tell an administrator."
+            ),
             status_code=409,
         )
 
@@ -176,7 +186,11 @@ def _pixel_limit_check(width: int, height: int) -> None:
     limit = settings.EVIDENCE_PREVIEW_MAX_PIXELS
     if width * height > limit:
         raise PreviewUnavailable(
-            f"The picture is {width}×{height} pixels, over the {limit:,}-pixel limit for previews; " + ORIGINAL_HINT
+            _(
+                "The picture is %(width)d×%(height)d pixels, over the %(limit)s-pixel limit for previews; members "
+                "who may download media can open the original."
+            )
+            % {"width": width, "height": height, "limit": f"{limit:,}"}
         )
 
 
@@ -196,11 +210,18 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             # Pillow's own guard fired while reading the header: far over any limit of ours as well.
             raise PreviewUnavailable(
-                f"The picture claims more pixels than Pillow will decode, over the pixel limit for previews; "
-                f"{ORIGINAL_HINT}"
+                _(
+                    "The picture claims more pixels than Pillow will decode, over the pixel limit for previews; "
+                    "members who may download media can open the original."
+                )
             ) from None
         except (OSError, ValueError, SyntaxError):
-            raise PreviewUnavailable(f"The picture could not be decoded for a preview; {ORIGINAL_HINT}") from None
+            raise PreviewUnavailable(
+                _(
+                    "The picture could not be decoded for a preview; members who may download media can open the "
+                    "original."
+                )
+            ) from None
 
 
 def _video_poster(item: EvidenceItem) -> Image.Image:
@@ -208,7 +229,7 @@ def _video_poster(item: EvidenceItem) -> Image.Image:
         try:
             with av.open(str(stored)) as container:
                 if not container.streams.video:
-                    raise PreviewUnavailable("This file has no video track to take a poster frame from.")
+                    raise PreviewUnavailable(_("This file has no video track to take a poster frame from."))
                 stream = container.streams.video[0]
                 _pixel_limit_check(stream.codec_context.width, stream.codec_context.height)
                 stream.codec_context.skip_frame = "NONKEY"
@@ -222,8 +243,13 @@ def _video_poster(item: EvidenceItem) -> Image.Image:
         except PreviewUnavailable:
             raise
         except (av.FFmpegError, OSError, ValueError):
-            raise PreviewUnavailable(f"The video could not be decoded for a poster frame; {ORIGINAL_HINT}") from None
-    raise PreviewUnavailable("No keyframe was found near the start of the video for a poster frame.")
+            raise PreviewUnavailable(
+                _(
+                    "The video could not be decoded for a poster frame; members who may download media can open the "
+                    "original."
+                )
+            ) from None
+    raise PreviewUnavailable(_("No keyframe was found near the start of the video for a poster frame."))
 
 
 def _flattened(image: Image.Image) -> Image.Image:

@@ -8,13 +8,14 @@ INVOLVED means the member's own tokens.
 from enum import Enum
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    SUPERVISOR = "supervisor", "Supervisor"
-    INVESTIGATOR = "investigator", "Investigator"
-    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    INVESTIGATOR = "investigator", _("Investigator")
+    AUDITOR = "auditor", _("Auditor")
 
 
 class Reach(Enum):
@@ -23,16 +24,16 @@ class Reach(Enum):
 
 
 class Scope(models.TextChoices):
-    ORG_MANAGE = "org:manage", "Manage members and organisation settings"
-    CASE_READ = "case:read", "See cases"
-    CASE_CREATE = "case:create", "Create cases"
-    EVIDENCE_UPLOAD = "evidence:upload", "Upload evidence"
-    NOTE_ADD = "note:add", "Add notes"
-    CASE_MANAGE = "case:manage", "Assign investigators, change case status, close cases"
-    MEDIA_DOWNLOAD = "media:download", "Download original media and export cases"
-    MEDIA_DELETE = "media:delete", "Delete stored media by hand before its retention ends"
-    CUSTODY_READ = "custody:read", "Read custody logs"
-    TOKEN_REVOKE = "token:revoke", "List and revoke API tokens: the organisation's, or only one's own"
+    ORG_MANAGE = "org:manage", _("Manage members and organisation settings")
+    CASE_READ = "case:read", _("See cases")
+    CASE_CREATE = "case:create", _("Create cases")
+    EVIDENCE_UPLOAD = "evidence:upload", _("Upload evidence")
+    NOTE_ADD = "note:add", _("Add notes")
+    CASE_MANAGE = "case:manage", _("Assign investigators, change case status, close cases")
+    MEDIA_DOWNLOAD = "media:download", _("Download original media and export cases")
+    MEDIA_DELETE = "media:delete", _("Delete stored media by hand before its retention ends")
+    CUSTODY_READ = "custody:read", _("Read custody logs")
+    TOKEN_REVOKE = "token:revoke", _("List and revoke API tokens: the organisation's, or only one's own")
 
 
 ALL, INVOLVED = Reach.ALL, Reach.INVOLVED

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from custody.ledger import custody_event_record
 from custody.models import Action
@@ -29,6 +30,7 @@ from .exceptions import (
     LastAdminError,
     MediaDeletionRefused,
     NotAMember,
+    Refused,
     UnsupportedEvidenceType,
     UsernameTaken,
 )
@@ -100,6 +102,39 @@ def organisation_create(
 
 
 @transaction.atomic
+def organisation_kind_correct(*, organisation: Organisation, kind: OrganisationKind, actor=None) -> Organisation:
+    """Correct an organisation recorded as the wrong kind, giving it the retention policy and two-factor
+    requirement that kind starts with (as organisation_create would have); the change, with the policies before
+    and after, is recorded. An organisation already of that kind is left as it is, its policies included (they
+    may have been chosen since). `actor` is None when set-up commands do it."""
+    kind = OrganisationKind(kind)
+    locked = Organisation.objects.lock(organisation.pk)
+    if locked.kind == kind:
+        return locked
+    before = {
+        "kind": locked.kind,
+        "retention": {"policy": locked.retention_policy, "days": locked.retention_days},
+        "two_factor_required": locked.two_factor_required,
+    }
+    locked.kind, locked.retention_policy = kind, DEFAULT_RETENTION[kind]
+    locked.two_factor_required = DEFAULT_TWO_FACTOR_REQUIRED[kind]
+    locked.save(update_fields=["kind", "retention_policy", "two_factor_required"])
+    after = {
+        "kind": str(kind),
+        "retention": {"policy": str(locked.retention_policy), "days": locked.retention_days},
+        "two_factor_required": locked.two_factor_required,
+    }
+    custody_event_record(
+        organisation=locked,
+        action=Action.ORGANISATION_KIND_CHANGED,
+        actor=actor,
+        system="" if actor else "administration",
+        details={"from": before, "to": after},
+    )
+    return locked
+
+
+@transaction.atomic
 def organisation_two_factor_set(*, organisation: Organisation, required: bool, actor) -> Organisation:
     """Require (or stop requiring) a second factor of every member; members without one must enrol at their next
     request. A no-op records nothing."""
@@ -146,12 +181,16 @@ def membership_set(*, organisation: Organisation, user: AbstractBaseUser, role: 
     existing = Membership.objects.filter(organisation=organisation, user=user).first()
     if existing is None and actor is not None:
         # An administrator adds nobody without their consent: they invite (or create a new account).
-        raise NotAMember(f"{user.get_username()} is not a member of this organisation; invite them instead.")
+        raise NotAMember(
+            _("%(name)s is not a member of this organisation; invite them instead.") % {"name": user.get_username()}
+        )
     if existing and existing.role == role:
         return existing
     if existing and existing.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_last_admin(organisation)
-    membership, _ = Membership.objects.update_or_create(organisation=organisation, user=user, defaults={"role": role})
+    membership, _created = Membership.objects.update_or_create(
+        organisation=organisation, user=user, defaults={"role": role}
+    )
     _record_member_change(membership, actor, {"from": existing.role if existing else None, "to": str(role)})
     return membership
 
@@ -174,9 +213,13 @@ def invitation_send(*, organisation: Organisation, username: str, role: Role, ac
     Organisation.objects.lock(organisation.pk)
     role = Role(role)
     if Membership.objects.filter(organisation=organisation, user__username=username).exists():
-        raise AlreadyMember(f"{username} is already a member of this organisation; change their role instead.")
+        raise AlreadyMember(
+            _("%(name)s is already a member of this organisation; change their role instead.") % {"name": username}
+        )
     if Invitation.objects.pending().filter(organisation=organisation, username=username).exists():
-        raise InvitationPending(f"{username} already has a pending invitation; revoke it to send another.")
+        raise InvitationPending(
+            _("%(name)s already has a pending invitation; revoke it to send another.") % {"name": username}
+        )
     invitee = get_user_model().objects.filter(username=username, is_active=True).first()
     invitation = Invitation.objects.create(
         organisation=organisation, username=username, invitee=invitee, role=role, invited_by=actor
@@ -191,7 +234,7 @@ def invitation_accept(*, invitation: Invitation, actor) -> Membership:
     in does not change: they switch to it when they choose to."""
     Organisation.objects.lock(invitation.organisation_id)
     invitation = _invitation_decide(invitation, InvitationStatus.ACCEPTED, invitee=actor)
-    membership, _ = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         organisation_id=invitation.organisation_id, user=actor, defaults={"role": invitation.role}
     )
     _record_invitation(invitation, Action.INVITATION_ACCEPTED, actor)
@@ -223,7 +266,7 @@ def _invitation_decide(invitation: Invitation, status: InvitationStatus, invitee
         pending = pending.filter(invitee_id=invitee.pk)
     invitation = pending.first()
     if invitation is None:
-        raise InvitationClosed("This invitation was already accepted, declined or revoked.")
+        raise InvitationClosed(_("This invitation was already accepted, declined or revoked."))
     invitation.status, invitation.decided_at = status, timezone.now()
     invitation.save(update_fields=["status", "decided_at"])
     return invitation
@@ -249,7 +292,7 @@ def account_create(
     role = Role(role)
     users = get_user_model()
     if users.objects.filter(username=username).exists():
-        raise UsernameTaken("That username is taken; choose another.")
+        raise UsernameTaken(_("That username is taken; choose another."))
     user = users.objects.create_user(username=username, password=password, email=email)
     membership = Membership.objects.create(organisation=organisation, user=user, role=role)
     custody_event_record(
@@ -310,6 +353,43 @@ def api_token_activate(*, token: ApiToken, membership: Membership) -> ApiToken:
 
 
 @transaction.atomic
+def api_token_rename(*, token: ApiToken, name: str, actor) -> ApiToken:
+    """Give one of `actor`'s own tokens a new name (surrounding spaces dropped), recorded in the ledger of the
+    organisation it acts in with the name before and after (none for a token that acts nowhere). An empty or
+    over-long name is refused; the name it already has records nothing."""
+    if actor.pk != token.user_id:
+        raise ValueError("Only a token's own holder names it.")
+    name = name.strip()
+    limit = ApiToken._meta.get_field("name").max_length
+    if not name:
+        raise Refused(_("A token needs a name saying what it is for; it keeps its old name."))
+    if len(name) > limit:
+        raise Refused(
+            _("The name is %(length)d characters long; the limit is %(limit)d. The token keeps its old name.")
+            % {"length": len(name), "limit": limit}
+        )
+    if token.organisation_id is not None:
+        Organisation.objects.lock(token.organisation_id)
+    # Re-read under the lock: the name recorded as the old one is the current one, and a token revoked meanwhile
+    # is gone.
+    current = ApiToken.objects.select_related("organisation").filter(pk=token.pk).first()
+    if current is None:
+        raise Refused(_("This token was revoked meanwhile; there is nothing to rename."))
+    if current.name == name:
+        return current
+    previous, current.name = current.name, name
+    current.save(update_fields=["name"])
+    if current.organisation is not None:
+        custody_event_record(
+            organisation=current.organisation,
+            action=Action.API_TOKEN_RENAMED,
+            actor=actor,
+            details={"token": current.prefix, "from": previous, "to": name},
+        )
+    return current
+
+
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor) -> None:
     """Delete the token, so that it authenticates nowhere from the next request on; recorded in the ledger of the
     organisation it acts in, with its holder. Revoking a token already gone records nothing."""
@@ -342,7 +422,7 @@ def _record_member_change(membership: Membership, actor, change: dict) -> None:
 def _refuse_losing_last_admin(organisation: Organisation) -> None:
     admins = Membership.objects.select_for_update().filter(organisation=organisation, role=Role.ADMIN)
     if len(admins) <= 1:
-        raise LastAdminError("An organisation must keep at least one administrator; appoint another first.")
+        raise LastAdminError(_("An organisation must keep at least one administrator; appoint another first."))
 
 
 @transaction.atomic
@@ -591,11 +671,15 @@ def stored_sha256(key: str) -> str:
 def media_deletion_refusal(item: EvidenceItem) -> str | None:
     """Why the item's media may not be deleted now, by policy or by hand; None when it may."""
     if not item.media_held:
-        return f"The media of this item was already deleted on {item.media_deleted_at:%Y-%m-%d %H:%M} UTC."
+        return _("The media of this item was already deleted on %(when)s UTC.") % {
+            "when": f"{item.media_deleted_at:%Y-%m-%d %H:%M}"
+        }
     if item.case.legal_hold:
-        return f"Case {item.case.reference} is under legal hold; lift the hold before deleting its media."
+        return _("Case %(reference)s is under legal hold; lift the hold before deleting its media.") % {
+            "reference": item.case.reference
+        }
     if item.analysis_status != AnalysisStatus.DONE:
-        return "The analysis of this item is not done; media is only deleted once its findings are recorded."
+        return _("The analysis of this item is not done; media is only deleted once its findings are recorded.")
     return None
 
 

@@ -125,7 +125,9 @@ def organisation_switch(request):
         organisation__slug=request.POST.get("slug"),
     )
     membership_activate(request, membership)
-    messages.info(request, f"You are now working in {membership.organisation.name}.")
+    messages.info(
+        request, _("You are now working in %(organisation)s.") % {"organisation": membership.organisation.name}
+    )
     return redirect("cases:list")
 
 
@@ -206,7 +208,7 @@ class CaseCreateView(MemberView, View):
             description=form.cleaned_data["description"],
             actor=request.user,
         )
-        messages.success(request, f"Case {case.reference} created.")
+        messages.success(request, _("Case %(reference)s created.") % {"reference": case.reference})
         return redirect("cases:detail", case_id=case.public_id)
 
 
@@ -297,9 +299,13 @@ class CaseStatusView(MemberView, View):
         form = StatusForm(request.POST)
         if form.is_valid():
             services.case_status_change(case=case, status=form.cleaned_data["status"], actor=request.user)
-            messages.success(request, f"Case {case.reference} is now {case.get_status_display().lower()}.")
+            messages.success(
+                request,
+                _("Case %(reference)s is now %(status)s.")
+                % {"reference": case.reference, "status": case.get_status_display().lower()},
+            )
         else:
-            messages.error(request, "Choose one of the listed statuses.")
+            messages.error(request, _("Choose one of the listed statuses."))
         return redirect("cases:detail", case_id=case.public_id)
 
 
@@ -311,9 +317,9 @@ class CaseAssignView(MemberView, View):
         form = AssignForm(request.POST, organisation=case.organisation)
         if form.is_valid():
             services.case_assign(case=case, investigators=list(form.cleaned_data["investigators"]), actor=request.user)
-            messages.success(request, "Assignees updated.")
+            messages.success(request, _("Assignees updated."))
         else:
-            messages.error(request, "Choose members of this organisation.")
+            messages.error(request, _("Choose members of this organisation."))
         return redirect("cases:detail", case_id=case.public_id)
 
 
@@ -324,15 +330,18 @@ class CaseLegalHoldView(MemberView, View):
         case = self.case
         form = LegalHoldForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose to place or lift the hold, and give a reason.")
+            messages.error(request, _("Choose to place or lift the hold, and give a reason."))
             return redirect("cases:detail", case_id=case.public_id)
         hold = form.cleaned_data["hold"]
         services.case_legal_hold_set(case=case, hold=hold, reason=form.cleaned_data["reason"], actor=request.user)
         messages.success(
             request,
-            f"Case {case.reference} is under legal hold: none of its media will be deleted."
-            if hold
-            else f"The legal hold on {case.reference} is lifted; the retention policy applies again.",
+            (
+                _("Case %(reference)s is under legal hold: none of its media will be deleted.")
+                if hold
+                else _("The legal hold on %(reference)s is lifted; the retention policy applies again.")
+            )
+            % {"reference": case.reference},
         )
         return redirect("cases:detail", case_id=case.public_id)
 
@@ -344,11 +353,11 @@ class CaseNoteView(MemberView, View):
         case = self.case
         form = NoteForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "A note needs some text (at most 20,000 characters).")
+            messages.error(request, _("A note needs some text (at most 20,000 characters)."))
         else:
             try:
                 services.case_note_add(case=case, text=form.cleaned_data["text"], actor=request.user)
-                messages.success(request, "Note added.")
+                messages.success(request, _("Note added."))
             except Refused as refusal:
                 messages.error(request, refusal.message)
         return redirect("cases:detail", case_id=case.public_id)
@@ -408,7 +417,7 @@ class DerivedImageView(MemberView, View):
     def get(self, request, evidence_id):
         item = self.evidence
         if not item.media_held:
-            raise Http404("The media of this item was deleted.")
+            raise Http404(_("The media of this item was deleted."))
         try:
             key = self.derived_key(item, request.user)
         except PreviewUnavailable as reason:
@@ -471,7 +480,7 @@ class EvidenceMediaDeleteView(EvidenceDetailView):
         item = self.evidence
         form = MediaDeleteForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Give the reason for deleting the media; it is recorded in custody.")
+            messages.error(request, _("Give the reason for deleting the media; it is recorded in custody."))
             return redirect("cases:evidence-detail", evidence_id=item.public_id)
         try:
             services.evidence_media_delete(
@@ -480,7 +489,7 @@ class EvidenceMediaDeleteView(EvidenceDetailView):
         except Refused as refusal:
             messages.error(request, refusal.message)
         else:
-            messages.success(request, "The media of this item is deleted; the tombstone is in the custody ledger.")
+            messages.success(request, _("The media of this item is deleted; the tombstone is in the custody ledger."))
         return redirect("cases:evidence-detail", evidence_id=item.public_id)
 
 
@@ -659,5 +668,5 @@ class OrganisationSettingsView(MemberView, View):
             days=form.cleaned_data["days"],
             actor=request.user,
         )
-        messages.success(request, f"Retention: {organisation.retention_summary}.")
+        messages.success(request, _("Retention: %(policy)s.") % {"policy": organisation.retention_summary})
         return redirect("cases:organisation-settings")

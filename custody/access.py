@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.storage import storages
+from django.utils.translation import gettext as _
 
 from cases.models import EvidenceItem
 from cases.upload import CHUNK_SIZE, ParallelDigests
@@ -30,8 +31,11 @@ class IntegrityAlarm(Exception):
 
     def __init__(self, item: EvidenceItem, event: CustodyEvent, finding: str):
         super().__init__(
-            f"Integrity alarm: {finding}. The stored copy of this item no longer matches what was received, so "
-            f"it was not delivered. The alarm is recorded in the custody ledger as entry {event.sequence}."
+            _(
+                "Integrity alarm: %(finding)s. The stored copy of this item no longer matches what was received, so "
+                "it was not delivered. The alarm is recorded in the custody ledger as entry %(sequence)d."
+            )
+            % {"finding": finding, "sequence": event.sequence}
         )
         self.item = item
         self.event = event

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.exceptions import Refused
 from cases.models import EvidenceItem, Organisation
@@ -31,8 +32,11 @@ class LedgerNotIntact(Refused):
 
     def __init__(self, organisation: Organisation):
         super().__init__(
-            f"The custody ledger of {organisation.name} does not hold the entries its latest checkpoint covers, "
-            "so no honest proof can be exported; run custody verification to see what is wrong."
+            _(
+                "The custody ledger of %(organisation)s does not hold the entries its latest checkpoint covers, so "
+                "no honest proof can be exported; run custody verification to see what is wrong."
+            )
+            % {"organisation": organisation.name}
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from django.core.files.storage import storages
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.exceptions import Refused
 from cases.media_types import ACCEPTED
@@ -50,8 +51,11 @@ class StoredCopyDamaged(Refused):
 
     def __init__(self, what: str, finding: str):
         super().__init__(
-            f"No export was made: the stored copy of {what} is damaged ({finding}). An integrity alarm is raised "
-            "in the custody ledger; restore the file from a backup and export again."
+            _(
+                "No export was made: the stored copy of %(what)s is damaged (%(finding)s). An integrity alarm is "
+                "raised in the custody ledger; restore the file from a backup and export again."
+            )
+            % {"what": what, "finding": finding}
         )
 
 

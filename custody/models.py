@@ -72,6 +72,7 @@ class Action(models.TextChoices):
     FIXITY_CHECKED = "fixity.checked", _("Stored file re-hashed (fixity check)")
     EXPORT_CREATED = "export.created", _("Sealed export created")
     ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_KIND_CHANGED = "organisation.kind_changed", _("Organisation kind corrected")
     INVITATION_SENT = "invitation.sent", _("Invitation sent")
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
     INVITATION_DECLINED = "invitation.declined", _("Invitation declined")
@@ -80,6 +81,7 @@ class Action(models.TextChoices):
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_ACTIVATED = "api_token.activated", _("API token switched to this organisation")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    API_TOKEN_RENAMED = "api_token.renamed", _("API token renamed")
     # A person's own account, recorded in each organisation they belong to (cases/accounts.py).
     ACCOUNT_SIGNED_IN = "account.signed_in", _("Signed in")
     ACCOUNT_SIGN_IN_FAILED = "account.sign_in_failed", _("Sign-in refused: wrong password")
@@ -197,8 +199,8 @@ class ReviewSignOff(AppendOnlyModel):
 
 
 class FixityStore(models.TextChoices):
-    EVIDENCE = "evidence", "Evidence media"
-    REPORTS = "reports", "Report PDFs"
+    EVIDENCE = "evidence", _("Evidence media")
+    REPORTS = "reports", _("Report PDFs")
 
 
 class FixityState(models.Model):
@@ -277,7 +279,7 @@ class CheckpointCosignature(AppendOnlyModel):
 
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
     witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(help_text="The time the witness put in its cosignature.")
+    signed_at = models.DateTimeField(help_text=_("The time the witness put in its cosignature."))
     line = models.TextField()
 
     class Meta:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.exceptions import Refused
 from cases.models import Organisation
@@ -56,17 +57,17 @@ def witness_add(*, organisation: Organisation, vkey: str, actor, url: str = "") 
     try:
         key = vkey_parse(vkey)
     except NoteError as error:
-        raise Refused(f"Not a witness key: {error}") from None
+        raise Refused(_("Not a witness key: %(error)s") % {"error": error}) from None
     if url:
         try:
             URLValidator(schemes=["http", "https"])(url)
         except ValidationError:
-            raise Refused("A witness URL is an http or https URL (its submission prefix).") from None
+            raise Refused(_("A witness URL is an http or https URL (its submission prefix).")) from None
     if key.kind != ED25519_COSIGNATURE:
-        raise Refused("A witness key is an Ed25519 cosignature key (c2sp.org/tlog-cosignature, type 0x04).")
+        raise Refused(_("A witness key is an Ed25519 cosignature key (c2sp.org/tlog-cosignature, type 0x04)."))
     Organisation.objects.lock(organisation.pk)
     if Witness.objects.filter(organisation=organisation, name=key.name).exists():
-        raise Refused(f"A witness named {key.name} is already registered.")
+        raise Refused(_("A witness named %(name)s is already registered.") % {"name": key.name})
     witness = Witness(
         organisation=organisation,
         name=key.name,
@@ -100,7 +101,7 @@ def checkpoint_cosignatures_add(
         text, lines = note_split(note)
         head = checkpoint_parse(text)
     except NoteError as error:
-        raise Refused(f"Not a checkpoint note: {error}") from None
+        raise Refused(_("Not a checkpoint note: %(error)s") % {"error": error}) from None
     Organisation.objects.lock(organisation.pk)
     checkpoint = next(
         (
@@ -113,7 +114,7 @@ def checkpoint_cosignatures_add(
         None,
     )
     if checkpoint is None:
-        raise Refused("The note is not one of this organisation's checkpoints.")
+        raise Refused(_("The note is not one of this organisation's checkpoints."))
     witnesses = {
         NoteKey(w.name, ED25519_COSIGNATURE, bytes(w.public_key)).key_id + w.name.encode(): w
         for w in Witness.objects.filter(organisation=organisation)
@@ -147,5 +148,5 @@ def checkpoint_cosignatures_add(
             details={"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash, "witness": witness.name},
         )
     if not stored:
-        raise Refused("The note carries no new cosignature by a witness this organisation named.")
+        raise Refused(_("The note carries no new cosignature by a witness this organisation named."))
     return stored

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EncryptionConfig(AppConfig):
     name = "encryption"
-    verbose_name = "Encryption at rest"
+    verbose_name = gettext_lazy("Encryption at rest")
 
     def ready(self) -> None:
         from django_q.signals import post_spawn

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("account/two-factor/off/", account_pages.two_factor_disable, name="account-two-factor-disable"),
     path("account/tokens/", account_pages.api_token_create, name="account-token-create"),
+    path("account/tokens/<int:token_id>/rename/", account_pages.api_token_rename, name="account-token-rename"),
     path("account/tokens/<int:token_id>/revoke/", account_pages.api_token_revoke, name="account-token-revoke"),
     path("favicon.ico", favicon, name="favicon"),
     # The translations the page scripts use (gettext, ngettext, interpolate), for the language of the request.

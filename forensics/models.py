@@ -4,8 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import AnalysisStatus, EvidenceItem, Verdict
+
+from .rules import VERDICTS
 
 
 class Analysis(models.Model):
@@ -33,7 +36,7 @@ class Analysis(models.Model):
     class Meta:
         ordering = ["evidence", "-queued_at", "-id"]
         get_latest_by = "queued_at"
-        verbose_name_plural = "analyses"
+        verbose_name_plural = _("analyses")
         indexes = [models.Index(fields=["status", "lease_expires_at"], name="analysis_status_lease")]
 
     def __str__(self) -> str:
@@ -41,4 +44,6 @@ class Analysis(models.Model):
 
     @property
     def verdict_sentence(self) -> str:
-        return Verdict(self.verdict).label if self.verdict else ""
+        """The verdict in the words of the engine that reached it (forensics.rules): part of the result, as
+        exports and the API carry it, in English whatever the reader's language; pages show Verdict's labels."""
+        return VERDICTS[self.verdict] if self.verdict else ""

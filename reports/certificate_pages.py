@@ -4,6 +4,7 @@ organisation's own certificate from its CA (administrators only)."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -54,5 +55,9 @@ class SigningCertificateView(MemberView, View):
             return self.get(request, form=form, status=400)
         finally:
             upload.close()
-        messages.success(request, f"Reports are now signed with {imported.subject} (issued by {imported.issuer}).")
+        messages.success(
+            request,
+            _("Reports are now signed with %(subject)s (issued by %(issuer)s).")
+            % {"subject": imported.subject, "issuer": imported.issuer},
+        )
         return redirect("reports:signing-certificate")

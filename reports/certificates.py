@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.exceptions import Refused
 from cases.models import Organisation
@@ -248,34 +249,39 @@ def _in_force_fingerprint(directory: Path) -> str | None:
 
 def _pkcs12_read(data: bytes, password: str) -> tuple:
     if len(data) > MAX_PKCS12_BYTES:
-        raise CertificateRefused("The file is far larger than a certificate chain and key; nothing was imported.")
+        raise CertificateRefused(_("The file is far larger than a certificate chain and key; nothing was imported."))
     try:
         loaded = pkcs12.load_pkcs12(data, password.encode() if password else None)
     except ValueError:
         raise CertificateRefused(
-            "The file is not a PKCS#12 (.p12/.pfx) file, or the password is wrong; nothing was imported."
+            _("The file is not a PKCS#12 (.p12/.pfx) file, or the password is wrong; nothing was imported.")
         ) from None
     key, certificate = loaded.key, loaded.cert.certificate if loaded.cert else None
     if key is None or certificate is None:
         raise CertificateRefused(
-            "The PKCS#12 file must hold the certificate and its private key; nothing was imported."
+            _("The PKCS#12 file must hold the certificate and its private key; nothing was imported.")
         )
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise CertificateRefused("The key must be an RSA or elliptic-curve key; nothing was imported.")
+        raise CertificateRefused(_("The key must be an RSA or elliptic-curve key; nothing was imported."))
     if key.public_key().public_numbers() != certificate.public_key().public_numbers():
-        raise CertificateRefused("The private key does not belong to the certificate; nothing was imported.")
+        raise CertificateRefused(_("The private key does not belong to the certificate; nothing was imported."))
     now = datetime.datetime.now(datetime.UTC)
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise CertificateRefused(
-            f"The certificate is valid from {certificate.not_valid_before_utc:%Y-%m-%d} to "
-            f"{certificate.not_valid_after_utc:%Y-%m-%d}, not today; nothing was imported."
+            _("The certificate is valid from %(start)s to %(end)s, not today; nothing was imported.")
+            % {
+                "start": f"{certificate.not_valid_before_utc:%Y-%m-%d}",
+                "end": f"{certificate.not_valid_after_utc:%Y-%m-%d}",
+            }
         )
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         usage = None
     if usage is not None and not (usage.digital_signature or usage.content_commitment):
-        raise CertificateRefused("The certificate's key usage does not allow signing documents; nothing was imported.")
+        raise CertificateRefused(
+            _("The certificate's key usage does not allow signing documents; nothing was imported.")
+        )
     return key, certificate, _chain_order(certificate, [c.certificate for c in loaded.additional_certs])
 
 
@@ -290,8 +296,12 @@ def _chain_order(certificate: x509.Certificate, others: list[x509.Certificate]) 
             current.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature) as error:
             raise CertificateRefused(
-                f"{issuer.subject.rfc4514_string()} in the file did not issue {current.subject.rfc4514_string()} "
-                f"({type(error).__name__}); nothing was imported."
+                _("%(issuer)s in the file did not issue %(subject)s (%(error)s); nothing was imported.")
+                % {
+                    "issuer": issuer.subject.rfc4514_string(),
+                    "subject": current.subject.rfc4514_string(),
+                    "error": type(error).__name__,
+                }
             ) from None
         chain.append(issuer)
         pool.remove(issuer)

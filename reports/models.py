@@ -9,20 +9,21 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, EvidenceItem, Membership
 
 
 class ReportKind(models.TextChoices):
-    EVIDENCE = "evidence", "Evidence report"
-    CASE = "case", "Case report"
+    EVIDENCE = "evidence", _("Evidence report")
+    CASE = "case", _("Case report")
 
 
 class ReportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Being generated"
-    DONE = "done", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being generated")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class ReportQuerySet(models.QuerySet):

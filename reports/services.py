@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from cases.exceptions import Refused
@@ -26,10 +27,17 @@ GENERATE_TASK = "reports.tasks.report_generate"
 class AnalysisPending(Refused):
     status_code = 409
 
-    def __init__(self, what: str):
+    def __init__(self, *, whole_case: bool):
         super().__init__(
-            f"The analysis of {what} has not finished yet; a report states the verdict, so generate it once the "
-            "analysis is done."
+            _(
+                "The analysis of every item of this case has not finished yet; a report states the verdict, so "
+                "generate it once the analysis is done."
+            )
+            if whole_case
+            else _(
+                "The analysis of this item has not finished yet; a report states the verdict, so generate it once "
+                "the analysis is done."
+            )
         )
 
 
@@ -42,9 +50,9 @@ def report_storage_key(*, organisation: Organisation, sha256: str) -> str:
 def report_request(*, actor, case: Case, evidence: EvidenceItem | None = None) -> Report:
     """Queue an evidence report (when `evidence` is given) or a case report; generated after commit."""
     if evidence is not None and evidence.analysis_status in PENDING_ANALYSIS:
-        raise AnalysisPending("this item")
+        raise AnalysisPending(whole_case=False)
     if evidence is None and case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists():
-        raise AnalysisPending("every item of this case")
+        raise AnalysisPending(whole_case=True)
     report = Report.objects.create(
         kind=ReportKind.EVIDENCE if evidence is not None else ReportKind.CASE,
         case=case,

@@ -15,6 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -54,19 +57,34 @@ class Outcome(StrEnum):
 
 
 MESSAGES = {
-    Outcome.GENUINE: "Genuine: this is a report issued by this system, unaltered. Its SHA-256 matches the custody "
-    "ledger and its digital signature by the issuing organisation is valid.",
-    Outcome.NOT_PDF: "Not a report: this file is not a readable PDF document.",
-    Outcome.TOO_LARGE: f"Not a report: the file is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MB, far larger "
-    "than any report this system issues.",
-    Outcome.UNSIGNED: "Not a report issued by this system: the PDF carries no digital signature.",
-    Outcome.FOREIGN: "Not a report issued by this system: the PDF is signed with a certificate this installation "
-    "does not know. It may come from another installation, or have been re-signed.",
-    Outcome.ALTERED: "Altered: this PDF was signed by this system, but its content has changed since it was signed.",
-    Outcome.UNKNOWN: "Not a report issued by this system as it stands: the signature is intact, but this exact file "
-    "was never issued here (something was added or changed after signing).",
-    Outcome.LEDGER_MISMATCH: "Cannot be confirmed: the file matches an issued report, but the custody ledger's record "
-    "of it is missing or does not verify. Ask the issuing organisation to verify its custody ledger.",
+    Outcome.GENUINE: gettext_lazy(
+        "Genuine: this is a report issued by this system, unaltered. Its SHA-256 matches the custody ledger and its "
+        "digital signature by the issuing organisation is valid."
+    ),
+    Outcome.NOT_PDF: gettext_lazy("Not a report: this file is not a readable PDF document."),
+    Outcome.TOO_LARGE: lazy(
+        lambda: (
+            _("Not a report: the file is larger than %(megabytes)d MB, far larger than any report this system issues.")
+            % {"megabytes": MAX_REPORT_BYTES // (1024 * 1024)}
+        ),
+        str,
+    )(),
+    Outcome.UNSIGNED: gettext_lazy("Not a report issued by this system: the PDF carries no digital signature."),
+    Outcome.FOREIGN: gettext_lazy(
+        "Not a report issued by this system: the PDF is signed with a certificate this installation does not know. "
+        "It may come from another installation, or have been re-signed."
+    ),
+    Outcome.ALTERED: gettext_lazy(
+        "Altered: this PDF was signed by this system, but its content has changed since it was signed."
+    ),
+    Outcome.UNKNOWN: gettext_lazy(
+        "Not a report issued by this system as it stands: the signature is intact, but this exact file was never "
+        "issued here (something was added or changed after signing)."
+    ),
+    Outcome.LEDGER_MISMATCH: gettext_lazy(
+        "Cannot be confirmed: the file matches an issued report, but the custody ledger's record of it is missing "
+        "or does not verify. Ask the issuing organisation to verify its custody ledger."
+    ),
 }
 
 
@@ -94,15 +112,19 @@ class SignatureFacts:
                 "CA), before the time of this signature."
             )
         if self.trusted:
-            return f"The signer is trusted: its certificate chains to {self.trusted_root}, a configured root."
+            return _("The signer is trusted: its certificate chains to %(root)s, a configured root.") % {
+                "root": self.trusted_root
+            }
         if self.self_signed:
-            return (
+            return _(
                 "The signer is not trusted by any configured root: this report is signed with the installation's "
                 "self-signed demonstration certificate, which no PDF reader trusts."
             )
         if not self.roots_configured:
-            return "No trusted roots are configured here (EVIDENCEMEDIA_TRUSTED_ROOTS), so the signer is not trusted."
-        return "The signer is not trusted: its certificate does not chain to any configured root."
+            return _(
+                "No trusted roots are configured here (EVIDENCEMEDIA_TRUSTED_ROOTS), so the signer is not trusted."
+            )
+        return _("The signer is not trusted: its certificate does not chain to any configured root.")
 
 
 @dataclass(frozen=True)
@@ -122,7 +144,7 @@ class ReportVerification:
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.outcome]
+        return str(MESSAGES[self.outcome])
 
 
 def report_verify_file(file) -> ReportVerification:

@@ -3,6 +3,7 @@ largest report this system issues, at EVIDENCEMEDIA_VERIFY_RATE per real client 
 
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework.throttling import SimpleRateThrottle
 
 from cases.client_address import client_address
@@ -19,14 +20,17 @@ class ReportUploadTooLarge(Refused):
 
     def __init__(self):
         super().__init__(
-            f"Not a report: the file is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MB, far larger than any "
-            "report this system issues. Nothing was kept."
+            _(
+                "Not a report: the file is larger than %(megabytes)d MB, far larger than any report this system "
+                "issues. Nothing was kept."
+            )
+            % {"megabytes": MAX_REPORT_BYTES // (1024 * 1024)}
         )
 
 
 class OneReportPerVerification(Refused):
     def __init__(self):
-        super().__init__("Send one file per verification; nothing was kept.")
+        super().__init__(_("Send one file per verification; nothing was kept."))
 
 
 class ReportVerifyThrottle(SimpleRateThrottle):

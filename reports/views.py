@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.files.storage import storages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -42,7 +43,11 @@ def _request_report(request, *, case, evidence=None) -> None:
     except Refused as refusal:
         messages.error(request, refusal.message)
         return
-    messages.success(request, f"{report.get_kind_display()} {report.public_id} queued; it is ready in a moment.")
+    messages.success(
+        request,
+        _("%(kind)s %(report)s queued; it is ready in a moment.")
+        % {"kind": report.get_kind_display(), "report": report.public_id},
+    )
 
 
 class ReportDownloadView(MemberView, View):
@@ -51,7 +56,7 @@ class ReportDownloadView(MemberView, View):
     def get(self, request, report_id):
         report = self.report
         if not report.is_ready:
-            messages.error(request, "That report is not ready yet; reload the page in a moment.")
+            messages.error(request, _("That report is not ready yet; reload the page in a moment."))
             if report.evidence_id:
                 return redirect("cases:evidence-detail", evidence_id=report.evidence.public_id)
             return redirect("cases:detail", case_id=report.case.public_id)
@@ -66,7 +71,7 @@ def report_verify_page(request):
     if request.method == "POST":
         throttle = ReportVerifyThrottle()
         if not throttle.allow_request(request, None):
-            refusal = "Too many verifications from this address; try again later."
+            refusal = _("Too many verifications from this address; try again later.")
             response = _verify_page(request, ReportVerifyForm(), refusal=refusal, status=429)
             response["Retry-After"] = str(int(throttle.wait() or 1))
             return response

@@ -1,6 +1,7 @@
 """The one base for tenant API views: resolves the membership after authentication, checks the declared scope,
 and turns the case, evidence or report id of the URL into scoped objects before the handler runs."""
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 
 from ..models import Case, EvidenceItem, Membership
@@ -28,7 +29,10 @@ class MemberAPIMixin:
         self.membership = request_membership(request)
         scope = self.scope_for_request()
         if not self.membership.has_scope(scope):
-            raise PermissionDenied(f"Your role ({self.membership.get_role_display()}) cannot do this.")
+            raise PermissionDenied(
+                _("Your role (%(role)s) cannot do this: %(scope)s is not part of it.")
+                % {"role": self.membership.get_role_display(), "scope": Scope(scope).label.lower()}
+            )
         found = url_objects_resolve(self.membership, kwargs, scope)
         self.case, self.evidence, self.report = found.case, found.evidence, found.report
 

@@ -59,14 +59,14 @@ def api_exception_handler(exc, context):
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data["code"] = getattr(response.data["detail"], "code", "error")
     elif response is not None:
-        response.data = {"detail": "The request is not valid.", "code": "invalid", "errors": response.data}
+        response.data = {"detail": _("The request is not valid."), "code": "invalid", "errors": response.data}
     return response
 
 
 def malformed(request: HttpRequest, exception: Exception):
     """400 raised by Django before a view runs (a body over the size limit, too many fields): the API's body."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"detail": "The request is malformed or too large.", "code": "malformed"}, status=400)
+        return JsonResponse(_STATUS_BODIES[400](), status=400)
     return bad_request(request, exception)
 
 
@@ -141,5 +141,5 @@ def csrf_failure(request: HttpRequest, reason: str = ""):
 def server_failure(request: HttpRequest):
     """500: the API's error body under /api/, so clients parse one shape whatever failed; else the page."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"detail": "The server failed; the error was logged.", "code": "server_error"}, status=500)
+        return JsonResponse(_STATUS_BODIES[500](), status=500)
     return server_error(request)

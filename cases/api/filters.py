@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 from django_filters.fields import IsoDateTimeField
 
 from ..models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Verdict
@@ -26,7 +27,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(UTC)
         except OverflowError:  # the first or last day of year 1 or 9999, moved past the calendar by its offset
-            raise ValidationError("Enter a date-time between the years 1 and 9999 in UTC.", code="invalid") from None
+            raise ValidationError(_("Enter a date-time between the years 1 and 9999 in UTC."), code="invalid") from None
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

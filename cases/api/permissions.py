@@ -1,6 +1,7 @@
 """Who may call an API view. The default (settings) requires an active membership; a view open to more people
 says so by naming `IsPublic` or `IsSignedIn`, and tests/cases/test_fail_closed.py lists each such route."""
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 
 from ..models import ApiToken, Membership
@@ -21,7 +22,9 @@ def request_membership(request) -> Membership | None:
 class IsActiveMember(BasePermission):
     """The caller is signed in and a member of the organisation their session or token acts in."""
 
-    message = "You are not a member of the organisation this session or token acts in (or of any organisation)."
+    message = gettext_lazy(
+        "You are not a member of the organisation this session or token acts in (or of any organisation)."
+    )
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated) and request_membership(request) is not None

@@ -31,7 +31,9 @@ class ApiAutoSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
         codes = []
         has_body = self.method in {"POST", "PUT", "PATCH"}
-        if has_body or self._get_filter_parameters() or self._get_pagination_parameters():
+        # Query parameters declared with extend_schema (a serializer of them) are validated like a body.
+        queried = any(_in_query(parameter) for parameter in self.get_override_parameters())
+        if has_body or queried or self._get_filter_parameters() or self._get_pagination_parameters():
             codes.append("400")
         if any(self.get_auth()):  # an empty requirement ({}) marks an operation open to anyone
             codes += ["401", "403"]
@@ -42,3 +44,8 @@ class ApiAutoSchema(AutoSchema):
         if self.view.get_throttles():
             codes.append("429")
         return codes
+
+
+def _in_query(parameter) -> bool:
+    """An extend_schema parameter read from the query string: a serializer of them, or one OpenApiParameter there."""
+    return getattr(parameter, "location", "query") == "query"

@@ -412,6 +412,10 @@ class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="What the token is for, to recognise it by later.")
 
 
+class ApiTokenRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="The token's new name (at most 100 characters).")
+
+
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only this once.")
     name = serializers.CharField()

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -37,6 +38,7 @@ from .serializers import (
     AccountCreateSerializer,
     AcquisitionSerializer,
     ApiTokenCreateSerializer,
+    ApiTokenRenameSerializer,
     ApiTokenSerializer,
     CaseAssignSerializer,
     CaseNoteSerializer,
@@ -64,7 +66,9 @@ from .throttles import UploadRateThrottle
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object in the active organisation.")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Refused in the object's present state; `detail` says why.")
 # One answer for every username that is not a member here, so that it tells nothing about other organisations.
-NOT_A_MEMBER = "Not a member of this organisation. Invite them (invitations/) or create their account (accounts/)."
+NOT_A_MEMBER = gettext_lazy(
+    "Not a member of this organisation. Invite them (invitations/) or create their account (accounts/)."
+)
 
 
 def evidence_queryset(queryset):
@@ -172,7 +176,12 @@ class CaseViewSet(
         )
         if unknown := usernames - {user.username for user in eligible}:
             raise ValidationError(
-                {"usernames": [f"Not members of this organisation who work on cases: {', '.join(sorted(unknown))}."]}
+                {
+                    "usernames": [
+                        _("Not members of this organisation who work on cases: %(names)s.")
+                        % {"names": ", ".join(sorted(unknown))}
+                    ]
+                }
             )
         services.case_assign(case=case, investigators=eligible, actor=request.user)
         return Response(CaseSerializer(self.get_queryset().get(pk=case.pk)).data)
@@ -277,7 +286,7 @@ def _nothing_accepted(refusals: list[Refused], refused: list[dict]) -> Response:
     and code are the refusals' own when they agree (a closed case refuses every file alike), else 400."""
     kinds = {type(refusal) for refusal in refusals}
     status_code, code = (refusals[0].status_code, kinds.pop().__name__) if len(kinds) == 1 else (400, "Refused")
-    detail = f"None of the {len(refused)} files was accepted; `errors` says why for each."
+    detail = _("None of the %(count)d files was accepted; `errors` says why for each.") % {"count": len(refused)}
     return Response({"detail": detail, "code": code, "errors": refused}, status=status_code)
 
 
@@ -474,8 +483,8 @@ class InvitationViewSet(MemberAPIMixin, mixins.ListModelMixin, viewsets.GenericV
 
 class ApiTokenViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """API tokens acting in the active organisation: a member's own, or every member's for its administrators.
-    POST makes a new named token of the caller's, acting here; DELETE revokes one (both recorded in the ledger);
-    a revoked token authenticates nowhere afterwards."""
+    POST makes a new named token of the caller's, acting here; PATCH renames one of the caller's own; DELETE
+    revokes one (each recorded in the ledger); a revoked token authenticates nowhere afterwards."""
 
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()  # names the model for the schema; get_queryset serves requests
@@ -499,6 +508,23 @@ class ApiTokenViewSet(MemberAPIMixin, mixins.ListModelMixin, mixins.DestroyModel
         )
         body = {"token": secret, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
         return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ApiTokenRenameSerializer,
+        responses={
+            200: ApiTokenSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="An empty or over-long name; nothing was changed."),
+            404: NOT_FOUND,
+        },
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Rename one of the caller's own tokens; another person's, an administrator's colleagues' included, is a
+        404 like a missing one."""
+        token = get_object_or_404(self.get_queryset().filter(user=request.user), pk=kwargs[self.lookup_url_kwarg])
+        given = ApiTokenRenameSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        renamed = services.api_token_rename(token=token, name=given.validated_data["name"], actor=request.user)
+        return Response(ApiTokenSerializer(renamed).data)
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def destroy(self, request, *args, **kwargs):
@@ -557,7 +583,7 @@ class AccountCreateView(MemberAPIMixin, GenericAPIView):
 
 class InvalidCredentials(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The username or password is wrong."
+    default_detail = gettext_lazy("The username or password is wrong.")
     default_code = "invalid_credentials"
 
 

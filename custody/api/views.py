@@ -2,6 +2,7 @@
 needs custody:read, on the case concerned or, for the organisation-wide verification, on every case."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import ListAPIView
@@ -128,7 +129,9 @@ class VerifyView(MemberAPIMixin, APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if self.membership.reach(Scope.CUSTODY_READ) is not Reach.ALL:
-            raise PermissionDenied("Verifying the whole ledger needs custody access to every case of the organisation.")
+            raise PermissionDenied(
+                _("Verifying the whole ledger needs custody access to every case of the organisation.")
+            )
 
     @extend_schema(request=None, responses=VerificationSerializer)
     def post(self, request):
@@ -187,7 +190,7 @@ class OrganisationLedgerMixin(MemberAPIMixin):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if self.membership.reach(self.scope_for_request()) is not Reach.ALL:
-            raise PermissionDenied("The organisation's whole ledger needs custody access to every case.")
+            raise PermissionDenied(_("The organisation's whole ledger needs custody access to every case."))
 
 
 class CheckpointNoteView(OrganisationLedgerMixin, APIView):
@@ -198,7 +201,7 @@ class CheckpointNoteView(OrganisationLedgerMixin, APIView):
     def get(self, request):
         checkpoint = latest_noted_checkpoint(self.membership.organisation)
         if checkpoint is None:
-            raise NotFound("No checkpoint has been published as a signed note yet.")
+            raise NotFound(_("No checkpoint has been published as a signed note yet."))
         return HttpResponse(checkpoint_note_published(checkpoint), content_type="text/plain; charset=utf-8")
 
 
@@ -226,7 +229,9 @@ class ConsistencyProofView(OrganisationLedgerMixin, APIView):
         organisation = self.membership.organisation
         size = tree_size(organisation.pk)
         if not 1 <= old_size <= new_size <= size:
-            raise ValidationError(f"Sizes must satisfy 1 <= old_size <= new_size <= {size}, the ledger's size.")
+            raise ValidationError(
+                _("Sizes must satisfy 1 <= old_size <= new_size <= %(size)d, the ledger's size.") % {"size": size}
+            )
         proof = stored_consistency_proof(organisation.pk, old_size, new_size)
         body = {"old_size": old_size, "new_size": new_size, "proof": [node.hex() for node in proof]}
         return Response(ConsistencyProofSerializer(body).data)

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "cases.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.middleware.ActiveOrganisationMiddleware",
+    # Under DEBUG, a page's 404 is still the site's page (Django's technical page is for crashes only).
+    "cases.middleware.DebugNotFoundPageMiddleware",
     # Last, as django-axes requires: turns a locked-out log-in (page, admin or API) into the 429 answer.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,6 +1,7 @@
 """Analysis endpoints of an evidence item: the history of runs, one run in full, re-analysis, and the latest
 run's findings and metadata."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -68,7 +69,7 @@ class LatestAnalysisView(MemberAPIMixin, APIView):
             self.evidence.analyses.select_related("evidence", "requested_by").order_by("-queued_at", "-id").first()
         )
         if analysis is None:
-            raise NotFound("This item has never been analysed; request an analysis first.")
+            raise NotFound(_("This item has never been analysed; request an analysis first."))
         return analysis
 
 

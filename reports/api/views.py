@@ -3,6 +3,7 @@ verify a PDF without an account."""
 
 from django.core.files.storage import storages
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -34,7 +35,7 @@ class ReportNotReady(Refused):
     status_code = 409
 
     def __init__(self):
-        super().__init__("The report is not ready; watch its status until it is done.")
+        super().__init__(_("The report is not ready; watch its status until it is done."))
 
 
 class ReportRequestMixin(MemberAPIMixin):

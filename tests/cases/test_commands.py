@@ -19,6 +19,7 @@ from django.core.management.base import CommandError
 from cases import services
 from cases.models import ApiToken, Case, EvidenceItem, Membership, Organisation
 from cases.roles import Role
+from custody.models import Action, CustodyEvent
 from encryption.plaintext import plaintext_copy
 from tests.conftest import PASSWORD, jpeg_bytes, png_bytes, received
 from tests.second_factor import totp_code
@@ -342,6 +343,61 @@ def test_seed_demo_second_run_creates_nothing_new(db, demo_data_dir):
     assert dict(get_user_model().objects.values_list("username", "password")) == password_hashes
     assert (demo_data_dir / "demo-logins.txt").read_text() == logins
     assert "nothing created" in second.stdout
+
+
+def test_seed_demo_corrects_an_old_demo_legal_aid_kept_as_law_enforcement_and_records_it(db, demo_data_dir):
+    # given a data directory seeded before the demo had two kinds: Demo Legal Aid as law enforcement, its policies
+    old = services.organisation_create(name="Demo Legal Aid", slug="demo")
+    assert (old.kind, old.retention_policy, old.two_factor_required) == ("law_enforcement", "keep", True)
+
+    # when
+    first = run("seed_demo")
+    events = CustodyEvent.objects.filter(organisation=old, action=Action.ORGANISATION_KIND_CHANGED)
+    recorded = list(events.values_list("details", flat=True))
+    second = run("seed_demo")
+
+    # then it is a legal-aid organisation with that kind's policies, the correction is in its ledger, once
+    legal_aid = Organisation.objects.get(slug="demo")
+    assert (legal_aid.kind, legal_aid.retention_policy, legal_aid.two_factor_required) == (
+        "legal_aid",
+        "privacy_first",
+        False,
+    )
+    assert recorded == [
+        {
+            "from": {
+                "kind": "law_enforcement",
+                "retention": {"policy": "keep", "days": 90},
+                "two_factor_required": True,
+            },
+            "to": {
+                "kind": "legal_aid",
+                "retention": {"policy": "privacy_first", "days": 90},
+                "two_factor_required": False,
+            },
+        }
+    ]
+    assert events.get().actor_label == "system:administration"
+    assert "Demo Legal Aid corrected to legal aid" in first.stdout
+    assert events.count() == 1 and "corrected" not in second.stdout
+    # and the police unit, created by this run, is left as it was made
+    assert not CustodyEvent.objects.filter(action=Action.ORGANISATION_KIND_CHANGED).exclude(organisation=old).exists()
+
+
+def test_correcting_an_organisation_to_the_kind_it_has_changes_and_records_nothing(db):
+    # given a legal-aid organisation whose administrators chose to keep media and require a second factor
+    organisation = services.organisation_create(name="Aid", slug="aid", kind="legal_aid", two_factor_required=True)
+    admin = get_user_model().objects.create_user(username="aid-admin")
+    services.organisation_retention_set(organisation=organisation, policy="keep", actor=admin)
+    events = CustodyEvent.objects.filter(organisation=organisation).count()
+
+    # when
+    services.organisation_kind_correct(organisation=organisation, kind="legal_aid")
+
+    # then their choices stay, and the ledger has no new entry
+    organisation.refresh_from_db()
+    assert (organisation.retention_policy, organisation.two_factor_required) == ("keep", True)
+    assert CustodyEvent.objects.filter(organisation=organisation).count() == events
 
 
 def test_seed_demo_prints_the_url_and_logins_kept_in_a_private_file(db, demo_data_dir, client):

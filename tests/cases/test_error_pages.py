@@ -105,3 +105,47 @@ def test_browser_asking_the_api_for_html_still_gets_the_json_error_with_its_sent
 
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json()["detail"].startswith("There is no case at this address that you can see.")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_page_404s_are_the_sites_page_also_under_debug(auditor_client, beta, settings, debug):
+    settings.DEBUG = debug
+
+    unknown = auditor_client.get("/no/such/page/")
+    foreign = auditor_client.get(f"/cases/{beta.case.public_id}/")
+    malformed = auditor_client.get("/cases/not-a-uuid/")
+
+    for response in (unknown, foreign, malformed):
+        page = response.content.decode()
+        assert response.status_code == 404
+        assert 'class="topbar"' in page and "Back to the dashboard" in page
+        assert "DEBUG = True" not in page  # Django's technical page says why it is shown
+    assert "There is no case at this address that you can see." in foreign.content.decode()
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_page_403_is_the_sites_page_with_the_reason_also_under_debug(auditor_client, alpha, settings, debug):
+    settings.DEBUG = debug
+
+    response = auditor_client.post(f"/cases/{alpha.case.public_id}/evidence/")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Your role (Auditor) cannot do this: upload evidence is not part of it." in page
+    assert 'class="topbar"' in page and "Back to the dashboard" in page
+
+
+def test_a_page_crash_under_debug_keeps_djangos_debug_page_for_developers(auditor_client, settings, monkeypatch):
+    from cases import views
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a developer's bug")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(views.CaseListView, "get", crash)
+    auditor_client.raise_request_exception = False
+
+    response = auditor_client.get("/cases/")
+
+    assert response.status_code == 500
+    assert "a developer&#x27;s bug" in response.content.decode() and "Traceback" in response.content.decode()

@@ -59,6 +59,7 @@ ACCOUNT = {
     "account-two-factor-codes",
     "account-two-factor-disable",
     "account-token-create",
+    "account-token-rename",
     "account-token-revoke",
 }
 

@@ -76,6 +76,7 @@ FOREIGN_REQUESTS = {
     "api:member-deactivate": ("post", ["membership_id"], None),
     "api:member-reactivate": ("post", ["membership_id"], None),
     "api:member-password-reset": ("post", ["membership_id"], None),
+    "account-token-rename": ("post", ["token_id"], lambda: {"name": "taken"}),
     "account-token-revoke": ("post", ["token_id"], None),
     "cases:invitation-revoke": ("post", ["invitation_id"], None),
     "cases:invitation-accept": ("post", ["invitation_id"], None),

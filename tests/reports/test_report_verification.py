@@ -85,7 +85,7 @@ def test_genuine_report_is_confirmed_with_its_ids_by_api_page_and_command(client
     assert answer["report"]["case"] == str(report.case.public_id)
     assert answer["report"]["evidence"] == [str(report.evidence.public_id)]
     assert answer["sha256"] == report.sha256
-    assert MESSAGES[Outcome.GENUINE] in page and str(report.public_id) in page
+    assert str(MESSAGES[Outcome.GENUINE]) in page and str(report.public_id) in page
     assert status == 0 and str(report.public_id) in output and "Genuine" in output
 
 
@@ -111,12 +111,12 @@ def test_not_genuine_is_rejected_with_its_reason_by_api_page_and_command(client,
 
     assert answer["genuine"] is False
     assert answer["outcome"] == outcome
-    assert answer["message"] == MESSAGES[outcome]
+    assert answer["message"] == str(MESSAGES[outcome])
     assert answer["report"] is None
     # Nothing about the genuine report is disclosed for a file that is not it
     assert str(report.public_id) not in page and str(report.case.public_id) not in str(answer)
-    assert MESSAGES[outcome] in page.replace("&#x27;", "'")
-    assert status == 1 and MESSAGES[outcome] in output
+    assert str(MESSAGES[outcome]) in page.replace("&#x27;", "'")
+    assert status == 1 and str(MESSAGES[outcome]) in output
 
 
 def test_report_signed_here_but_changed_after_signing_is_not_confirmed(client, genuine_pdf):

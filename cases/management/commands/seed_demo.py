@@ -182,6 +182,10 @@ class Command(BaseCommand):
             # With the retention and two-factor policies its kind starts with.
             organisation = services.organisation_create(name=name, slug=slug, kind=kind)
             created.append(f"organisation {name}")
+        elif organisation.kind != kind:
+            # Data directories seeded before the demo had two kinds hold "Demo Legal Aid" as law enforcement.
+            organisation = services.organisation_kind_correct(organisation=organisation, kind=kind)
+            created.append(f"{name} corrected to {kind.label.lower()}, with that kind's policies")
         return organisation
 
     def _authenticator(self, user, key_hex: str, regenerated: set[str], created: list[str]) -> None:

@@ -14,7 +14,7 @@ from .exif_layout import ExifLayout, exif_layout
 from .jpeg_tables import estimate_quality, is_standard_huffman
 from .tiff_ifd import Ifd, entry_int, first_ifd_offset, read_ifd, tiff_byte_order
 
-JPEG_PARSER_VERSION = "jpeg-structure/2"
+JPEG_PARSER_VERSION = "jpeg-structure/3"
 
 MAX_SEGMENTS = 5000
 MAX_RECORDED_SEGMENTS = 1000
@@ -82,12 +82,16 @@ _TRAILER_ENDINGS = (
 # image and that boundary start with zeros and then hold whatever the sector held before.
 # Some cameras (Panasonic) also start each MPF image on such a boundary, filling the gap with 0xFF before leftovers.
 # Old cameras that write whole blocks (a Ricoh DC-3Z's files are 40,960 and 81,920 bytes) leave their buffer behind
-# the image instead: a few dozen bytes of an earlier image, then fill with a mark in each sector. That tail is slack
-# too when it runs to the end of the file on a sector boundary, stays under one 64 KiB block and is nearly all fill.
+# the image instead: a few dozen bytes of an earlier image, then fill with a mark in the last bytes of each sector.
+# That tail is slack too when it runs to the end of the file on a sector boundary, stays under one 64 KiB block, and
+# outside those marks holds nothing but fill after its first 128 bytes (so no more than that, and the marks, can
+# hide there: a share of fill would let kilobytes of a payload padded with zeros pass).
 SECTOR_SIZE = 512
 SLACK_MIN_LEADING_FILL = 16
 SLACK_BLOCK_MAX = 65536
-SLACK_BLOCK_MIN_FILL_SHARE = 0.95
+SLACK_BLOCK_MAX_LEFTOVER = 128
+SLACK_SECTOR_MARK = 4
+_NOT_FILL = re.compile(rb"[^\x00\xff]")
 _FILL_RUN = re.compile(rb"\x00+|\xff+")
 _FILL_BYTES = re.compile(rb"[\x00\xff]*")
 # Trailer regions split out of one gap: enough for every preview a camera writes, bounded against crafted input.
@@ -640,19 +644,20 @@ def _is_sector_fill(data: mmap.mmap, result: JpegStructure, start: int, end: int
         return False
     fill = _FILL_RUN.match(data, start, end)
     if fill is None or fill.end() - start < SLACK_MIN_LEADING_FILL:
-        return (
-            end == len(data)
-            and end - start < SLACK_BLOCK_MAX
-            and _fill_share(data, start, end) >= (SLACK_BLOCK_MIN_FILL_SHARE)
-        )
+        return end == len(data) and end - start < SLACK_BLOCK_MAX and _is_block_buffer_tail(data, start, end)
     if end == len(data):
         return True
     return end - start < SECTOR_SIZE and any(image.offset == end for image in result.mpf_images)
 
 
-def _fill_share(data: mmap.mmap, start: int, end: int) -> float:
-    region = data[start:end]
-    return (region.count(0) + region.count(0xFF)) / max(1, end - start)
+def _is_block_buffer_tail(data: mmap.mmap, start: int, end: int) -> bool:
+    """Leftover bytes for at most SLACK_BLOCK_MAX_LEFTOVER, then fill except in the last bytes of each sector."""
+    if end - start <= SLACK_BLOCK_MAX_LEFTOVER + SLACK_MIN_LEADING_FILL:
+        return False  # leftovers with no fill after them are just bytes
+    for found in _NOT_FILL.finditer(data, start + SLACK_BLOCK_MAX_LEFTOVER, end):
+        if found.start() % SECTOR_SIZE < SECTOR_SIZE - SLACK_SECTOR_MARK:
+            return False
+    return True
 
 
 def _is_padding(data: mmap.mmap, start: int, end: int) -> bool:

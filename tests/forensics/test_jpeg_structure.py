@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 from pathlib import Path
+
+import pytest
 
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 
@@ -198,3 +201,34 @@ def test_a_payload_padded_to_a_block_boundary_stays_undeclared(tmp_path: Path) -
     assert result.trailing[0].classification == "undeclared"
     assert result.trailing[0].detail.startswith("second JPEG image, 64x48")
     assert result.undeclared_trailing_bytes >= len(hidden.getvalue())
+
+
+@pytest.mark.parametrize("size", [3000, 600])
+def test_bytes_that_are_not_an_image_padded_to_a_block_boundary_stay_undeclared(tmp_path: Path, size: int) -> None:
+    # Any payload (here random bytes, as an encrypted one would be) padded with zeros to a block boundary is mostly
+    # fill too; only a camera's few leftover bytes, then fill, are slack.
+    image = io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    path = tmp_path / "padded-payload.jpg"
+    path.write_bytes(_block_written(image.getvalue(), random.Random(size).randbytes(size), 65536))
+
+    result = jpeg_structure_read(path)
+
+    assert [region.classification for region in result.trailing] == ["undeclared"]
+    assert result.undeclared_trailing_bytes >= size
+
+
+def test_a_short_tail_of_bytes_ending_on_a_sector_boundary_is_not_slack(tmp_path: Path) -> None:
+    image = io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    data = image.getvalue()
+    # A comment segment sized so that 100 bytes after the image end on a sector boundary.
+    comment = b"c" * ((-len(data) - 4 - 100) % 512)
+    data = data[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + data[2:]
+    path = tmp_path / "short-tail.jpg"
+    path.write_bytes(data + random.Random(1).randbytes(100))
+    assert path.stat().st_size % 512 == 0
+
+    result = jpeg_structure_read(path)
+
+    assert [region.classification for region in result.trailing] == ["undeclared"]

@@ -16,9 +16,13 @@ multicast), checked on the address it actually connects to, and follows no redir
 """
 
 import base64
+import contextlib
+import functools
 import http.client
 import ipaddress
 import socket
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -108,50 +112,83 @@ def host_refusal(host: str) -> str | None:
     return address_refusal(name)
 
 
-def _public_connection(address: tuple, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):  # noqa: SLF001
-    """socket.create_connection that connects only to the public addresses the host resolves to."""
+class _Deadline:
+    """Cuts the connection once the whole exchange has taken ``seconds``: a socket timeout bounds each read only, and
+    a witness trickling its answer a byte at a time would otherwise hold the push, and the schedule that pushes to
+    every organisation's witnesses in turn, for hours."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.expired = seconds, False
+        self._at = time.monotonic() + seconds
+        self._timers: list[threading.Timer] = []
+
+    def watch(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(0.0, self._at - time.monotonic()), self._cut, (sock,))
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def _cut(self, sock: socket.socket) -> None:
+        self.expired = True
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def _connect(address: tuple, timeout, source_address=None, *, deadline: _Deadline, allow_private: bool):
+    """socket.create_connection, connecting (unless ``allow_private``) only to the public addresses the host
+    resolves to, and handing the socket to the deadline."""
     host, port = address
     refusals, last_error = [], None
     for family, kind, protocol, _, target in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
-        if refusal := address_refusal(target[0]):
+        if not allow_private and (refusal := address_refusal(target[0])):
             refusals.append(refusal)
             continue
         sock = socket.socket(family, kind, protocol)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # noqa: SLF001
-                sock.settimeout(timeout)
+            sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)
             sock.connect(target)
-            return sock
         except OSError as error:
             sock.close()
             last_error = error
+            continue
+        deadline.watch(sock)
+        return sock
     if last_error is not None:
         raise last_error
     raise WitnessAddressRefused(f"not contacted: {host} resolves only to refused addresses ({'; '.join(refusals)})")
 
 
-class _PublicHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = _public_connection
+def _connection_class(base: type, deadline: _Deadline, allow_private: bool) -> type:
+    class Connection(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = functools.partial(_connect, deadline=deadline, allow_private=allow_private)
+
+    return Connection
 
 
-class _PublicHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = _public_connection
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline, allow_private: bool):
+        super().__init__()
+        self.connection = _connection_class(http.client.HTTPConnection, deadline, allow_private)
 
-
-class _PublicHTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req):
-        return self.do_open(_PublicHTTPConnection, req)
+        return self.do_open(self.connection, req)
 
 
-class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline, allow_private: bool):
+        super().__init__()
+        self.connection = _connection_class(http.client.HTTPSConnection, deadline, allow_private)
+
     def https_open(self, req):
-        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+        return self.do_open(self.connection, req, context=self._context)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -161,17 +198,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener(allow_private_addresses: bool) -> urllib.request.OpenerDirector:
-    handlers = [urllib.request.ProxyHandler({}), _NoRedirect()]
-    if not allow_private_addresses:
-        handlers += [_PublicHTTPHandler(), _PublicHTTPSHandler()]
-    return urllib.request.build_opener(*handlers)
-
-
 def add_checkpoint(prefix: str, submission: Submission, *, timeout: float, allow_private_addresses: bool) -> str:
     """POST the submission to the witness at submission prefix ``prefix``; return its answer's signature lines
     (text, each line ending in a newline), not yet verified: that is the caller's, who knows the witness's key.
-    Without ``allow_private_addresses``, only a public address of the witness's host is connected to."""
+    The whole exchange takes at most ``timeout`` seconds; without ``allow_private_addresses``, only a public
+    address of the witness's host is connected to."""
     url = add_checkpoint_url(prefix)
     host = urllib.parse.urlsplit(url).hostname or ""
     if not allow_private_addresses and (refusal := host_refusal(host)):
@@ -182,8 +213,29 @@ def add_checkpoint(prefix: str, submission: Submission, *, timeout: float, allow
         method="POST",
         headers={"Content-Type": "text/plain; charset=utf-8"},
     )
+    deadline = _Deadline(timeout)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirect(),
+        _HTTPHandler(deadline, allow_private_addresses),
+        _HTTPSHandler(deadline, allow_private_addresses),
+    )
     try:
-        with _opener(allow_private_addresses).open(request, timeout=timeout) as response:
+        answer = _exchange(opener, request, timeout)
+    except (WitnessUnreachable, WitnessRefused, WitnessSizeConflict):
+        if deadline.expired:
+            raise WitnessUnreachable(f"cannot be reached: timed out (no whole answer within {timeout:g} s)") from None
+        raise
+    finally:
+        deadline.cancel()
+    if deadline.expired:
+        raise WitnessUnreachable(f"cannot be reached: timed out (no whole answer within {timeout:g} s)")
+    return answer
+
+
+def _exchange(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> str:
+    try:
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as error:
         _raise_for(error)

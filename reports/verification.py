@@ -107,7 +107,7 @@ class SignatureFacts:
     @property
     def trust_sentence(self) -> str:
         if self.revoked:
-            return (
+            return _(
                 "The signer is not trusted: its CA has revoked its certificate (revocation status published by the "
                 "CA), before the time of this signature."
             )

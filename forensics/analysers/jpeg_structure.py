@@ -19,6 +19,10 @@ JPEG_PARSER_VERSION = "jpeg-structure/3"
 MAX_SEGMENTS = 5000
 MAX_RECORDED_SEGMENTS = 1000
 MAX_COMMENT_CHARS = 4096
+# A camera writes at most 4 quantisation tables and a progressive encoder a few dozen Huffman tables; a crafted file
+# can pack a thousand tables into each of thousands of segments, each estimated and then matched to its segment.
+MAX_QUANT_TABLES = 64
+MAX_HUFFMAN_TABLES = 256
 MAKER_NOTE_HEAD = 16
 HASH_CHUNK = 1 << 20
 # Enough to reach the SOF of an undeclared JPEG after the primary image, past its EXIF and tables.
@@ -340,6 +344,9 @@ def _interpret_segment(result: JpegStructure, marker: int, payload: bytes, paylo
 def _read_quant_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
     position = 0
     while position < len(payload):
+        if len(result.quant_tables) >= MAX_QUANT_TABLES:
+            _too_many_tables(result, "quantisation", MAX_QUANT_TABLES, payload_start + position)
+            return
         precision, table_id = payload[position] >> 4, payload[position] & 0x0F
         width = 2 if precision else 1
         body = payload[position + 1 : position + 1 + 64 * width]
@@ -361,9 +368,18 @@ def _read_quant_tables(result: JpegStructure, payload: bytes, payload_start: int
         position += 1 + 64 * width
 
 
+def _too_many_tables(result: JpegStructure, kind: str, limit: int, offset: int) -> None:
+    code = f"too_many_{kind.lower()}_tables"
+    if not any(issue.code == code for issue in result.issues):
+        result.issues.append(StructureIssue(code, f"More than {limit} {kind} tables; the rest are not read.", offset))
+
+
 def _read_huffman_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
     position = 0
     while position + 17 <= len(payload):
+        if len(result.huffman_tables) >= MAX_HUFFMAN_TABLES:
+            _too_many_tables(result, "Huffman", MAX_HUFFMAN_TABLES, payload_start + position)
+            return
         table_class, table_id = payload[position] >> 4, payload[position] & 0x0F
         counts = payload[position + 1 : position + 17]
         symbols = payload[position + 17 : position + 17 + sum(counts)]

@@ -232,3 +232,22 @@ def test_a_short_tail_of_bytes_ending_on_a_sector_boundary_is_not_slack(tmp_path
     result = jpeg_structure_read(path)
 
     assert [region.classification for region in result.trailing] == ["undeclared"]
+
+
+def test_a_crafted_flood_of_tables_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    # Each table is estimated and matched to its segment: thousands of them per segment made a few MB take minutes.
+    image = io.BytesIO()
+    picture(16, 16).save(image, "JPEG")
+    data = image.getvalue()
+    quant = b"\xff\xdb" + struct.pack(">H", 2 + 65 * 200) + (b"\x00" + bytes(range(1, 65))) * 200
+    huffman_table = b"\x00" + bytes([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]) + bytes(range(12))
+    huffman = b"\xff\xc4" + struct.pack(">H", 2 + len(huffman_table) * 300) + huffman_table * 300
+    path = tmp_path / "table-flood.jpg"
+    path.write_bytes(data[:2] + quant * 5 + huffman * 5 + data[2:])
+
+    result = jpeg_structure_read(path)
+
+    assert len(result.quant_tables) == 64 and len(result.huffman_tables) == 256
+    codes = [issue.code for issue in result.issues]
+    assert codes.count("too_many_quantisation_tables") == 1 and codes.count("too_many_huffman_tables") == 1
+    assert result.frame is not None and (result.frame.width, result.frame.height) == (16, 16)

@@ -222,4 +222,5 @@ def test_bitstream_reader_survives_damaged_and_random_bytes(made: Path) -> None:
 
     assert sps.complete and (sps.width, sps.height) == (320, 240)
     assert cut.parameter_sets[0].profile_idc == 100 and not cut.parameter_sets[0].complete
+    assert cut.parameter_sets[0].notes == ["the SPS ends before the end of its VUI"]
     assert all(facts.signatures == [] for facts in noise)

@@ -47,7 +47,11 @@ class ParameterSet:
     frame_mbs_only: bool | None = None
     vui: dict[str, int | bool] = field(default_factory=dict)
     entropy_coding: str | None = None  # H.264 PPS: CABAC or CAVLC
-    complete: bool = False  # the parse reached the end of the fields it reads
+    short_term_ref_pic_sets: int | None = None  # H.265: num_short_term_ref_pic_sets
+    long_term_ref_pics: int | None = None  # H.265: num_long_term_ref_pics_sps
+    coding_tools: dict[str, int | bool | tuple[int, int]] = field(default_factory=dict)  # H.265 block sizes, flags
+    complete: bool = False  # the parse reached the end of the fields it reads (for H.265, of the VUI)
+    notes: list[str] = field(default_factory=list)  # where and why a parse stopped early
 
 
 @dataclass
@@ -290,8 +294,10 @@ def _avc_sps(rbsp: bytes) -> ParameterSet:
         if bits.u(1):
             sps.vui = _avc_vui(bits)
         sps.complete = True
-    except (IndexError, ValueError):
-        pass
+    except IndexError:
+        sps.notes.append("the SPS ends before the end of its VUI")
+    except ValueError as error:
+        sps.notes.append(str(error))
     return sps
 
 
@@ -362,30 +368,26 @@ def _avc_pps(rbsp: bytes, sps: ParameterSet) -> None:
 
 
 def _hevc_sps(rbsp: bytes) -> ParameterSet:
+    """ITU-T H.265 7.3.2.2.1 up to the end of vui_parameters() (E.2.1); the range extensions after it are not read.
+    A field outside the range the standard allows, or the end of the bytes, stops the reading with a note naming
+    the part of the SPS it stopped in."""
     sps = ParameterSet("hevc")
     bits = _Bits(rbsp)
+    part = "profile_tier_level"
     try:
-        bits.u(4)
+        bits.u(4)  # sps_video_parameter_set_id
         sub_layers = bits.u(3)
+        if sub_layers > 6:
+            raise ValueError(f"sps_max_sub_layers_minus1 {sub_layers} above 6")
         bits.u(1)
-        bits.u(2)
-        sps.tier = "High" if bits.u(1) else "Main"
-        sps.profile_idc = bits.u(5)
-        bits.u(32)  # compatibility flags
-        sps.constraint_flags = bits.u(48) >> 40
-        sps.level_idc = bits.u(8)
-        present = [(bits.u(1), bits.u(1)) for _ in range(sub_layers)]
-        if sub_layers:
-            bits.u(2 * (8 - sub_layers))
-        for profile_present, level_present in present:
-            bits.u(88 if profile_present else 0)
-            bits.u(8 if level_present else 0)
-        bits.ue()
+        _hevc_profile_tier_level(bits, sps, sub_layers)
+        part = "picture format"
+        bits.ue()  # sps_seq_parameter_set_id
         sps.chroma_format_idc = bits.ue()
         if sps.chroma_format_idc == 3:
-            bits.u(1)
+            bits.u(1)  # separate_colour_plane_flag
         width, height = bits.ue(), bits.ue()
-        if bits.u(1):
+        if bits.u(1):  # conformance window, in chroma samples
             sub_x = 2 if sps.chroma_format_idc in (1, 2) else 1
             sub_y = 2 if sps.chroma_format_idc == 1 else 1
             left, right, top, bottom = (bits.ue() for _ in range(4))
@@ -393,7 +395,203 @@ def _hevc_sps(rbsp: bytes) -> ParameterSet:
             height -= sub_y * (top + bottom)
         sps.width, sps.height = width, height
         sps.bit_depth = bits.ue() + 8
-        sps.complete = True  # the VUI follows short-term reference sets, which this reader does not walk
-    except (IndexError, ValueError):
-        pass
+        sps.coding_tools["bit_depth_chroma"] = bits.ue() + 8
+        log2_max_poc_lsb = _ue_at_most(bits, 12, "log2_max_pic_order_cnt_lsb_minus4") + 4
+        part = "sub_layer_ordering_info"
+        ordering_for_each_layer = bits.u(1)
+        for _ in range(0 if ordering_for_each_layer else sub_layers, sub_layers + 1):
+            sps.coding_tools["max_dec_pic_buffering"] = _ue_at_most(bits, 15, "sps_max_dec_pic_buffering_minus1") + 1
+            sps.coding_tools["max_num_reorder_pics"] = bits.ue()
+            bits.ue()  # sps_max_latency_increase_plus1
+        part = "block sizes"
+        min_coding_block = bits.ue() + 3
+        sps.coding_tools["log2_coding_block_sizes"] = (min_coding_block, min_coding_block + bits.ue())
+        min_transform_block = bits.ue() + 2
+        sps.coding_tools["log2_transform_block_sizes"] = (min_transform_block, min_transform_block + bits.ue())
+        sps.coding_tools["max_transform_hierarchy_depth_inter"] = bits.ue()
+        sps.coding_tools["max_transform_hierarchy_depth_intra"] = bits.ue()
+        part = "scaling_list_data"
+        sps.coding_tools["scaling_list"] = bool(bits.u(1))
+        if sps.coding_tools["scaling_list"] and bits.u(1):
+            _skip_hevc_scaling_list_data(bits)
+        part = "amp, sao and pcm flags"
+        sps.coding_tools["amp"] = bool(bits.u(1))
+        sps.coding_tools["sample_adaptive_offset"] = bool(bits.u(1))
+        sps.coding_tools["pcm"] = bool(bits.u(1))
+        if sps.coding_tools["pcm"]:
+            bits.u(8)  # PCM sample bit depths
+            bits.ue()
+            bits.ue()
+            bits.u(1)
+        part = "st_ref_pic_set"
+        sps.short_term_ref_pic_sets = _ue_at_most(bits, 64, "num_short_term_ref_pic_sets")
+        sets: list[tuple[list[int], list[int]]] = []
+        for index in range(sps.short_term_ref_pic_sets):
+            part = f"st_ref_pic_set({index})"
+            sets.append(_hevc_st_ref_pic_set(bits, sets))
+        part = "long-term reference pictures"
+        sps.long_term_ref_pics = 0
+        if bits.u(1):
+            sps.long_term_ref_pics = _ue_at_most(bits, 32, "num_long_term_ref_pics_sps")
+            for _ in range(sps.long_term_ref_pics):
+                bits.u(log2_max_poc_lsb + 1)  # lt_ref_pic_poc_lsb_sps and used_by_curr_pic_lt_sps_flag
+        sps.coding_tools["temporal_mvp"] = bool(bits.u(1))
+        sps.coding_tools["strong_intra_smoothing"] = bool(bits.u(1))
+        part = "vui_parameters"
+        if bits.u(1):
+            _hevc_vui(bits, sps.vui, sub_layers)
+        part = "the end of the SPS"
+        sps.complete = bool(bits.u(1)) or _trailing_bits_follow(bits)  # extensions present, or the SPS ends here
+        if not sps.complete:
+            sps.notes.append("the fields read do not end where the SPS does: a field was misread or is damaged")
+    except IndexError:
+        sps.notes.append(f"the SPS ends inside {part}")
+    except ValueError as error:
+        sps.notes.append(f"{part}: {error}")
     return sps
+
+
+def _trailing_bits_follow(bits: _Bits) -> bool:
+    """rbsp_trailing_bits(): a one bit, zero bits to the byte boundary, then only cabac_zero_words (zero bytes)."""
+    if bits.u(1) != 1 or bits.u(-bits.position % 8) != 0:
+        return False
+    return not any(bits.data[bits.position >> 3 :])
+
+
+def _ue_at_most(bits: _Bits, limit: int, name: str) -> int:
+    value = bits.ue()
+    if value > limit:
+        raise ValueError(f"{name} {value} above the {limit} the standard allows")
+    return value
+
+
+def _hevc_profile_tier_level(bits: _Bits, sps: ParameterSet, sub_layers: int) -> None:
+    bits.u(2)  # general_profile_space
+    sps.tier = "High" if bits.u(1) else "Main"
+    sps.profile_idc = bits.u(5)
+    bits.u(32)  # compatibility flags
+    sps.constraint_flags = bits.u(48) >> 40  # progressive, interlaced, non-packed, frame-only and 4 more
+    sps.level_idc = bits.u(8)
+    present = [(bits.u(1), bits.u(1)) for _ in range(sub_layers)]
+    if sub_layers:
+        bits.u(2 * (8 - sub_layers))
+    for profile_present, level_present in present:
+        bits.u(88 if profile_present else 0)
+        bits.u(8 if level_present else 0)
+
+
+def _skip_hevc_scaling_list_data(bits: _Bits) -> None:
+    for size_id in range(4):
+        for _ in range(0, 6, 3 if size_id == 3 else 1):
+            if not bits.u(1):  # scaling_list_pred_mode_flag: copied from another list
+                bits.ue()
+                continue
+            if size_id > 1:
+                bits.se()  # scaling_list_dc_coef_minus8
+            for _ in range(min(64, 1 << (4 + (size_id << 1)))):
+                bits.se()
+
+
+def _hevc_st_ref_pic_set(bits: _Bits, previous: list[tuple[list[int], list[int]]]) -> tuple[list[int], list[int]]:
+    """One st_ref_pic_set() of the SPS (7.3.7) as its negative and positive POC deltas, which a later set predicted
+    from it needs (7.4.8)."""
+    if previous and bits.u(1):  # inter_ref_pic_set_prediction_flag: built from the set before it
+        reference_negative, reference_positive = previous[-1]
+        delta_rps = (1 - 2 * bits.u(1)) * (bits.ue() + 1)
+        use_delta = []
+        for _ in range(len(reference_negative) + len(reference_positive) + 1):
+            used = bits.u(1)
+            use_delta.append(bool(used or bits.u(1)))
+        count = len(reference_negative)
+        candidates = [(delta + delta_rps, use_delta[j]) for j, delta in enumerate(reference_negative)]
+        candidates += [(delta + delta_rps, use_delta[count + j]) for j, delta in enumerate(reference_positive)]
+        candidates.append((delta_rps, use_delta[-1]))
+        negative = sorted((poc for poc, use in candidates if use and poc < 0), reverse=True)
+        positive = sorted(poc for poc, use in candidates if use and poc > 0)
+    else:
+        negative_count, positive_count = bits.ue(), bits.ue()
+        if negative_count + positive_count > 16:
+            raise ValueError(f"{negative_count} + {positive_count} reference pictures, above 16")
+        negative, positive, poc = [], [], 0
+        for _ in range(negative_count):
+            poc -= bits.ue() + 1
+            negative.append(poc)
+            bits.u(1)
+        poc = 0
+        for _ in range(positive_count):
+            poc += bits.ue() + 1
+            positive.append(poc)
+            bits.u(1)
+    if len(negative) + len(positive) > 16:
+        raise ValueError(f"a predicted set of {len(negative) + len(positive)} reference pictures, above 16")
+    return negative, positive
+
+
+def _hevc_vui(bits: _Bits, vui: dict[str, int | bool], sub_layers: int) -> None:
+    """vui_parameters() of E.2.1, with the same keys as the H.264 VUI where the field is the same."""
+    if bits.u(1):
+        vui["aspect_ratio_idc"] = bits.u(8)
+        if vui["aspect_ratio_idc"] == 255:
+            vui["sar_width"], vui["sar_height"] = bits.u(16), bits.u(16)
+    if bits.u(1):
+        vui["overscan_appropriate"] = bool(bits.u(1))
+    if bits.u(1):
+        vui["video_format"] = bits.u(3)
+        vui["video_full_range"] = bool(bits.u(1))
+        if bits.u(1):
+            vui["colour_primaries"] = bits.u(8)
+            vui["transfer_characteristics"] = bits.u(8)
+            vui["matrix_coefficients"] = bits.u(8)
+    if bits.u(1):
+        vui["chroma_sample_loc_top"], vui["chroma_sample_loc_bottom"] = bits.ue(), bits.ue()
+    vui["neutral_chroma"] = bool(bits.u(1))
+    vui["field_seq"] = bool(bits.u(1))
+    vui["frame_field_info_present"] = bool(bits.u(1))
+    if bits.u(1):
+        for side in ("left", "right", "top", "bottom"):
+            vui[f"default_display_window_{side}"] = bits.ue()
+    if bits.u(1):
+        vui["num_units_in_tick"], vui["time_scale"] = bits.u(32), bits.u(32)
+        vui["poc_proportional_to_timing"] = bool(bits.u(1))
+        if vui["poc_proportional_to_timing"]:
+            vui["num_ticks_poc_diff_one"] = bits.ue() + 1
+        if bits.u(1):
+            _skip_hevc_hrd(bits, vui, sub_layers)
+    if bits.u(1):  # bitstream_restriction_flag
+        bits.u(3)
+        vui["min_spatial_segmentation_idc"] = bits.ue()
+        vui["max_bytes_per_pic_denom"] = bits.ue()
+        vui["max_bits_per_min_cu_denom"] = bits.ue()
+        vui["log2_max_mv_length_horizontal"] = bits.ue()
+        vui["log2_max_mv_length_vertical"] = bits.ue()
+
+
+def _skip_hevc_hrd(bits: _Bits, vui: dict[str, int | bool], sub_layers: int) -> None:
+    """hrd_parameters(1, sps_max_sub_layers_minus1) of E.2.2, read for its presence flags and skipped."""
+    nal, vcl = bool(bits.u(1)), bool(bits.u(1))
+    vui["nal_hrd"], vui["vcl_hrd"] = nal, vcl
+    sub_picture = False
+    if nal or vcl:
+        sub_picture = bool(bits.u(1))
+        if sub_picture:
+            bits.u(19)  # tick divisor, DU removal delay length, in-pic-timing flag, DU output delay length
+        bits.u(8)  # bit_rate_scale, cpb_size_scale
+        if sub_picture:
+            bits.u(4)
+        bits.u(15)  # three delay lengths
+    for _ in range(sub_layers + 1):
+        fixed_within_sequence = bits.u(1) or bits.u(1)  # fixed_pic_rate_general_flag implies the second flag
+        low_delay = False
+        if fixed_within_sequence:
+            bits.ue()  # elemental_duration_in_tc_minus1
+        else:
+            low_delay = bool(bits.u(1))
+        cpb_count = _ue_at_most(bits, 31, "cpb_cnt_minus1") + 1 if not low_delay else 1
+        for _ in range(int(nal) + int(vcl)):
+            for _ in range(cpb_count):
+                bits.ue()
+                bits.ue()
+                if sub_picture:
+                    bits.ue()
+                    bits.ue()
+                bits.u(1)

@@ -1,8 +1,8 @@
 """The traits of a video that a recorder's encoder settles rather than the user: codec and profile, B-frames, the
-keyframe rhythm, colour description, H.264 entropy coding and VUI timing, and the audio's codec, rate, layout,
-priming and sample groups. Device profiles count them per make and model from camera originals; the rules compare a
-video with the profile of the device its tags name. Plain data from the video probe and the box walk, no tools run
-here."""
+keyframe rhythm, colour description, H.264 entropy coding, H.264/H.265 VUI timing, and the audio's codec, rate,
+layout, priming and sample groups. Device profiles count them per make and model from camera originals; the rules
+compare a video with the profile of the device its tags name. Plain data from the video probe and the box walk, no
+tools run here."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ COMPARED_TRAITS = {
     "b_frames": "B-frames (frames stored out of display order)",
     "keyframe_interval": "keyframe interval",
     "entropy_coding": "H.264 entropy coding",
-    "vui_timing": "timing information in the H.264 sequence parameter set (VUI)",
+    "vui_timing": "timing information in the H.264/H.265 sequence parameter set (VUI)",
     "colour": "colour description (primaries/transfer/matrix, range)",
     "audio_codec": "audio codec and profile",
     "audio_sample_rate": "audio sample rate",
@@ -97,7 +97,7 @@ def _picture_traits(stream: StreamFacts) -> dict[str, str]:
         first = parameter_sets[0]
         if first.entropy_coding:
             traits["entropy_coding"] = first.entropy_coding
-        if first.complete and first.codec == "h264":  # our H.265 reader stops before the VUI
+        if first.complete:  # a parse stopped before or inside the VUI cannot tell "absent"
             traits["vui_timing"] = "present" if "time_scale" in first.vui else "absent"
     return traits
 

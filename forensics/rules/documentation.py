@@ -120,9 +120,13 @@ variable `{PROFILE_ENV}` names another profile file; evaluations then record tha
 The same command reads the MP4/MOV files of those folders and keeps the camera videos ({built.get("camera_videos", 0)}
 in the shipped file: {_video_models(profiles.data)}): {built.get("video_criterion", "criterion not recorded")}. Per
 make and model it counts each video trait (`forensics/analysers/video_traits.py`: codec and profile, level, B-frames,
-keyframe interval, colour description, H.264 entropy coding and VUI timing, audio codec, rate, layout, AAC priming
-and the sound track's sample groups); EM-VIDEO-008 compares a video claiming one of those models with them. Makes
-and models without profiled videos are not judged.
+keyframe interval, colour description, H.264 entropy coding, H.264/H.265 VUI timing, audio codec, rate, layout, AAC
+priming and the sound track's sample groups); EM-VIDEO-008 compares a video claiming one of those models with them.
+Makes and models without profiled videos are not judged. The VUI timing trait comes from our own reading of the
+H.264 or H.265 sequence parameter set (`forensics/analysers/h26x_bitstream.py`, H.265 through vui_parameters and its
+HRD); a parameter set that stops early, or an H.265 one whose fields do not end at its trailing bits, says so in a
+note and leaves the trait out rather than calling the timing absent (x265 asked for no VUI timing writes such an
+SPS).
 """
 
 

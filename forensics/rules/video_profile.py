@@ -23,10 +23,10 @@ book = RuleBook()
     looks_at=(
         "for a video whose QuickTime Keys (or udta ©mak/©mod) name a make and model that the device profiles hold "
         "camera videos of: video codec and profile, B-frames (packets out of display order in ffprobe's first "
-        "packets), keyframe interval, colour description, H.264 entropy coding and VUI timing information, audio "
-        "codec, sample rate, channel layout, AAC priming and the sound track's sample groups (sgpd), each against "
-        "the values that model's videos show. Models without profiled videos are not judged, even when other models "
-        "of the make are"
+        "packets), keyframe interval, colour description, H.264 entropy coding, H.264/H.265 VUI timing information, "
+        "audio codec, sample rate, channel layout, AAC priming and the sound track's sample groups (sgpd), each "
+        "against the values that model's videos show. Models without profiled videos are not judged, even when other "
+        "models of the make are"
     ),
     innocent=(
         "The profiles hold few videos per model, recorded at one setting: another frame rate, resolution, HDR or "

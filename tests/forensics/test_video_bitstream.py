@@ -76,6 +76,7 @@ def test_x265_and_mpeg4_encoders_are_named(made: Path) -> None:
     assert [s.encoder for s in hevc_stream.bitstream.signatures][:1] == ["x265"]
     assert (hevc_stream.bitstream.parameter_sets[0].width, hevc_stream.bitstream.parameter_sets[0].height) == (320, 240)
     assert hevc_stream.bitstream.parameter_sets[0].profile_idc == 1  # Main
+    assert hevc_stream.bitstream.parameter_sets[0].complete  # read through its VUI to its trailing bits
     (finding,) = rules_of(mpeg4)["EM-VIDEO-001"]
     assert finding.evidence["encoder"] == "FFmpeg libavcodec" and finding.evidence["found_in"] == "video user data"
 
@@ -221,4 +222,5 @@ def test_bitstream_reader_survives_damaged_and_random_bytes(made: Path) -> None:
 
     assert sps.complete and (sps.width, sps.height) == (320, 240)
     assert cut.parameter_sets[0].profile_idc == 100 and not cut.parameter_sets[0].complete
+    assert cut.parameter_sets[0].notes == ["the SPS ends before the end of its VUI"]
     assert all(facts.signatures == [] for facts in noise)

@@ -281,7 +281,7 @@ def test_a_hidden_end_is_assessed_as_a_cut(tmp_path: Path) -> None:
     assert editing["state"] == "found" and "cut" in editing["kinds"]
 
 
-def test_traits_of_an_hevc_encode_leave_out_what_our_reader_does_not_reach(tmp_path: Path) -> None:
+def test_traits_of_an_hevc_encode_include_its_vui_timing(tmp_path: Path) -> None:
     video = ffmpeg(
         tmp_path / "hevc.mp4", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3", "-an",
         "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=25:min-keyint=25:bframes=0",
@@ -293,7 +293,8 @@ def test_traits_of_an_hevc_encode_leave_out_what_our_reader_does_not_reach(tmp_p
 
     assert traits["video_codec"] == "hevc Main" and traits["b_frames"] == "no"
     assert traits["keyframe_interval"] == "1.0 s" and traits["audio_codec"] == "none"
-    assert "vui_timing" not in traits and "entropy_coding" not in traits
+    assert traits["vui_timing"] == "present"  # x265 writes the frame rate into the SPS's VUI
+    assert "entropy_coding" not in traits  # H.265 has no CAVLC: only H.264's PPS names its entropy coding
 
 
 def test_build_command_records_the_camera_videos_beside_the_jpeg_profiles(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def _add_checkpoint(witness: Witness, checkpoint: Checkpoint) -> str:
     witness says it holds (kept as acknowledged, whatever comes of the retry)."""
     old_size = witness.acknowledged_size
     try:
-        return add_checkpoint(witness.url, _submission(checkpoint, old_size), timeout=_timeout())
+        return _post(witness, _submission(checkpoint, old_size))
     except WitnessSizeConflict as conflict:
         known = conflict.known_size
         if known is None or known == old_size:
@@ -112,7 +112,16 @@ def _add_checkpoint(witness: Witness, checkpoint: Checkpoint) -> str:
         _state_record(witness, acknowledged_size=known, failure=None)
         if known > checkpoint.tree_size:
             raise WitnessRefused(409, _larger_than_ours(known, checkpoint.tree_size)) from None
-    return add_checkpoint(witness.url, _submission(checkpoint, known), timeout=_timeout())
+    return _post(witness, _submission(checkpoint, known))
+
+
+def _post(witness: Witness, submission: Submission) -> str:
+    return add_checkpoint(
+        witness.url,
+        submission,
+        timeout=settings.EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS,
+        allow_private_addresses=settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES,
+    )
 
 
 def _submission(checkpoint: Checkpoint, old_size: int) -> Submission:
@@ -168,7 +177,3 @@ def _larger_than_ours(known: int, ours: int) -> str:
         f"the witness holds a checkpoint of {known} entries, more than the {ours} of this log's newest checkpoint: "
         "it saw a tree this log no longer shows (a rollback here, or a witness that lies)"
     )
-
-
-def _timeout() -> float:
-    return settings.EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS

@@ -2,7 +2,9 @@
 cosignatures they send back, each verified before it is stored and recorded in the ledger."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -26,6 +28,7 @@ from .notes import (
     note_split,
     vkey_parse,
 )
+from .tlog_witness import host_refusal
 
 
 def log_verifier_keys(organisation: Organisation) -> list[dict]:
@@ -63,6 +66,9 @@ def witness_add(*, organisation: Organisation, vkey: str, actor, url: str = "") 
             URLValidator(schemes=["http", "https"])(url)
         except ValidationError:
             raise Refused(_("A witness URL is an http or https URL (its submission prefix).")) from None
+        refusal = host_refusal(urlsplit(url).hostname or "")
+        if refusal and not settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES:
+            raise Refused(_("This server does not send checkpoints to that address: %(reason)s.") % {"reason": refusal})
     if key.kind != ED25519_COSIGNATURE:
         raise Refused(_("A witness key is an Ed25519 cosignature key (c2sp.org/tlog-cosignature, type 0x04)."))
     Organisation.objects.lock(organisation.pk)

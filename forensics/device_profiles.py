@@ -134,6 +134,12 @@ def profiles_load() -> DeviceProfiles:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != PROFILE_FORMAT:
             raise ValueError(f"{path} is not a device profile file ({data.get('format')!r})")
+        if missing := _fields_missing(data):
+            # A file built by an earlier version: rules reading a newer field would fail on it, file by file.
+            raise ValueError(
+                f"{path} was built by an earlier version (its profiles lack {', '.join(missing)}); rebuild it with "
+                "`manage.py device_profiles build`"
+            )
         _cache.clear()
         _cache[key] = DeviceProfiles(data=data, digest=content_digest(data), source=str(path), makes=data["makes"])
     return _cache[key]
@@ -194,6 +200,13 @@ def _video_observations(group: list[VideoOriginal]) -> dict[str, Any]:
     names = sorted({name for video in group for name in video.traits})
     counted = {name: dict(sorted(Counter(v.traits[name] for v in group if name in v.traits).items())) for name in names}
     return {"files": len(group), "traits": counted}
+
+
+def _fields_missing(data: dict[str, Any]) -> list[str]:
+    """The observation fields this version writes for every make and model that some profile of the file lacks."""
+    expected = set(_observations([]))
+    profiles = [profile for make in data["makes"].values() for profile in (make, *make["models"].values())]
+    return sorted({name for profile in profiles for name in expected - profile.keys()})
 
 
 def _model_profile(group: list[Original]) -> dict[str, Any]:

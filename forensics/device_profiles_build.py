@@ -50,19 +50,8 @@ _EXIFTOOL_DIGEST_LINE = re.compile(r"^\s*'([0-9a-f]{32}(?::\d+)?)'\s*=>\s*'(Adob
 
 def originals_read(folders: Iterable[Path], *, calibration_half: bool) -> tuple[list[Original], dict[str, int]]:
     """Camera originals among the JPEGs under `folders`, with counts of what was skipped and why."""
-    paths: dict[str, Path] = {}
     skipped = {"duplicate": 0, "held_out_half": 0, "not_camera_original": 0, "resized_or_rotated": 0, "unreadable": 0}
-    for folder in folders:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.suffix.lower() not in JPEG_SUFFIXES or not path.is_file():
-                continue
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest in paths:
-                skipped["duplicate"] += 1
-            elif calibration_half and digest[0] not in "01234567":
-                skipped["held_out_half"] += 1
-            else:
-                paths[digest] = path
+    paths = _distinct_files(folders, JPEG_SUFFIXES, calibration_half=calibration_half, skipped=skipped)
     metadata = exiftool_read_many(list(paths.values()), timeout=600) if paths else {}
     originals = []
     for path in paths.values():
@@ -102,19 +91,8 @@ def video_originals_read(
     folders: Iterable[Path], *, calibration_half: bool
 ) -> tuple[list[VideoOriginal], dict[str, int]]:
     """Camera videos among the MP4/MOV files under `folders`, with counts of what was skipped and why."""
-    paths: dict[str, Path] = {}
     skipped = {"duplicate": 0, "held_out_half": 0, "no_make_and_model": 0, "software_written": 0, "unreadable": 0}
-    for folder in folders:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
-                continue
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest in paths:
-                skipped["duplicate"] += 1
-            elif calibration_half and digest[0] not in "01234567":
-                skipped["held_out_half"] += 1
-            else:
-                paths[digest] = path
+    paths = _distinct_files(folders, VIDEO_SUFFIXES, calibration_half=calibration_half, skipped=skipped)
     videos = []
     for path in paths.values():
         isobmff = isobmff_structure_read(path)
@@ -129,6 +107,26 @@ def video_originals_read(
         else:
             videos.append(VideoOriginal(make=device[0], model=device[1], traits=video_traits(probe, isobmff)))
     return videos, skipped
+
+
+def _distinct_files(
+    folders: Iterable[Path], suffixes: set[str], *, calibration_half: bool, skipped: dict[str, int]
+) -> dict[str, Path]:
+    """The files with these suffixes under `folders`, one per content (by SHA-256), and with `calibration_half` only
+    the half whose digest starts with 0-7 (the other half is held out); counts duplicates and held-out files."""
+    paths: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() not in suffixes or not path.is_file():
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in paths:
+                skipped["duplicate"] += 1
+            elif calibration_half and digest[0] not in "01234567":
+                skipped["held_out_half"] += 1
+            else:
+                paths[digest] = path
+    return paths
 
 
 def _software_written(isobmff: IsoBmffStructure, probe: VideoProbe) -> bool:

@@ -107,7 +107,7 @@ class SignatureFacts:
     @property
     def trust_sentence(self) -> str:
         if self.revoked:
-            return (
+            return _(
                 "The signer is not trusted: its CA has revoked its certificate (revocation status published by the "
                 "CA), before the time of this signature."
             )
@@ -177,7 +177,6 @@ def report_verify(data: bytes) -> ReportVerification:
         return ReportVerification(Outcome.FOREIGN, sha256)
     if not _signature_valid(signature, signer):
         return ReportVerification(Outcome.ALTERED, sha256)
-    facts = signature_facts(signature, signer, data)
     report = (
         Report.objects.filter(
             sha256=sha256, status=ReportStatus.DONE, case__organisation__public_id=signer.organisation_id
@@ -185,6 +184,10 @@ def report_verify(data: bytes) -> ReportVerification:
         .select_related("case", "evidence")
         .first()
     )
+    # Only a file issued here, byte for byte, has its signer's revocation status fetched: in any other, the
+    # time-stamp token and certificates beside the signature (outside what it signs) are the uploader's, and
+    # their URLs would be fetched by this server for an anonymous visitor.
+    facts = signature_facts(signature, signer, data, fetch_revocation=report is not None)
     if report is None:
         return ReportVerification(Outcome.UNKNOWN, sha256, signature=facts)
     recorded = _ledger_record(report)
@@ -226,8 +229,9 @@ def _signature_valid(signature, signer: KnownCertificate) -> bool:
     return status.intact and status.valid and covered
 
 
-def signature_facts(signature, signer: KnownCertificate, data: bytes) -> SignatureFacts:
-    """The signer, chain, time-stamp, PAdES level and trust of an intact signature by one of our certificates."""
+def signature_facts(signature, signer: KnownCertificate, data: bytes, *, fetch_revocation: bool) -> SignatureFacts:
+    """The signer, chain, time-stamp, PAdES level and trust of an intact signature by one of our certificates;
+    without ``fetch_revocation``, nothing is fetched over the network (revocation unchecked, as with soft-fail)."""
     chain = asn1_certificates(signer.chain_pem)
     tsa_roots = tsa_trusted_roots()
     roots = trusted_roots()
@@ -237,7 +241,7 @@ def signature_facts(signature, signer: KnownCertificate, data: bytes) -> Signatu
     if roots:
         try:
             status = validate_pdf_signature(
-                signature, _trust_context(signature, chain, roots, dss, timestamp, tsa_trusted)
+                signature, _trust_context(chain, roots, dss, timestamp, tsa_trusted, fetch=fetch_revocation)
             )
         except Exception:  # an untrusted chain is reported as such, never as an error
             logger.info("Report signer's trust could not be established", exc_info=True)
@@ -284,17 +288,18 @@ def _timestamp(signature, tsa_roots: list) -> tuple[datetime | None, str, bool]:
     return stamp.timestamp, stamp.signing_cert.subject.human_friendly, bool(tsa_roots) and stamp.trusted
 
 
-def _trust_context(signature, chain: list, roots: list, dss, timestamp, tsa_trusted: bool) -> ValidationContext:
+def _trust_context(chain: list, roots: list, dss, timestamp, tsa_trusted: bool, *, fetch: bool) -> ValidationContext:
     """Where the signer's trust is judged: at the time-stamp's time when a trusted TSA vouches for it, with the
     revocation information embedded at signing (B-LT) or, without any, the status its CA publishes now, fetched
     (a signer revoked before that time is not trusted; an unreachable responder leaves revocation unchecked, as a
-    PDF reader's soft-fail does). Only our own certificates get here, so only their CAs' URLs are fetched."""
+    PDF reader's soft-fail does). ``fetch`` only for a file issued here byte for byte, whose certificates and
+    time-stamp token are all this installation's, so that only their CAs' URLs are fetched."""
     kwargs = {
         "trust_roots": roots,
         "other_certs": chain,
         "moment": timestamp if tsa_trusted else None,
         "revocation_mode": "soft-fail",
-        "allow_fetching": not _revocation_info_embedded(dss),
+        "allow_fetching": fetch and not _revocation_info_embedded(dss),
         "fetcher_backend": RequestsFetcherBackend(per_request_timeout=settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS),
     }
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)

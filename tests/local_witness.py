@@ -8,8 +8,8 @@ written out here from the specifications rather than taken from custody.notes, s
 the proof is checked with custody.merkle (itself tested against the published vectors).
 
 ``misbehave = "bad cosignature"`` makes it answer with a cosignature over other bytes, ``"hang"`` makes it
-answer only after three seconds; ``stop()`` takes it off the
-network (connections refused) and ``start()`` brings it back on the same port.
+answer only after three seconds, ``"trickle"`` sends its answer a byte every 0.4 seconds for about five seconds;
+``stop()`` takes it off the network (connections refused) and ``start()`` brings it back on the same port.
 """
 
 import base64
@@ -65,6 +65,9 @@ class LocalWitness:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if witness.misbehave == "hang":
                     time.sleep(3)  # longer than the test's timeout: the log gives up first
+                if witness.misbehave == "trickle":
+                    self._trickle()
+                    return
                 if self.path != "/add-checkpoint":
                     status, content_type, answer = 404, "text/plain", b"not found\n"
                 else:
@@ -74,6 +77,20 @@ class LocalWitness:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            def _trickle(self):
+                # Each byte well within the test's timeout, the whole answer well beyond it.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "12")
+                self.end_headers()
+                try:
+                    for _ in range(12):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.4)
+                except OSError:
+                    pass  # the log gave up and cut the connection
 
             def log_message(self, *args):
                 pass

@@ -264,6 +264,9 @@ EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS = _env_count("EVIDENCEMEDIA_TSA_TIMEOUT_SECOND
 EVIDENCEMEDIA_TSA_ALARM_AFTER = timedelta(minutes=_env_count("EVIDENCEMEDIA_TSA_ALARM_AFTER", 60))
 # How long the push of a checkpoint to a witness (c2sp.org/tlog-witness) waits for its answer.
 EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS = _env_count("EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS", 10)
+# Witness URLs are entered by organisation administrators: unless this is on, the server pushes only to public
+# addresses (never loopback, private or link-local ones such as a cloud's metadata service), checked on connecting.
+EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = _env_bool("EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES", False)
 # Root certificates (a PEM file) whose report signers this installation calls trusted when verifying a report.
 EVIDENCEMEDIA_TRUSTED_ROOTS = _env_path("EVIDENCEMEDIA_TRUSTED_ROOTS")
 

@@ -19,6 +19,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+# The tests' witnesses listen on the loopback (tests/local_witness.py); tests of the refusal turn this off.
+EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and os.environ.get("EVIDENCEMEDIA_REDIS_URL"):  # noqa: F405
     # The Redis-broker suite starts task clusters in other processes, which cannot see an in-memory database.

@@ -14,11 +14,15 @@ from .exif_layout import ExifLayout, exif_layout
 from .jpeg_tables import estimate_quality, is_standard_huffman
 from .tiff_ifd import Ifd, entry_int, first_ifd_offset, read_ifd, tiff_byte_order
 
-JPEG_PARSER_VERSION = "jpeg-structure/2"
+JPEG_PARSER_VERSION = "jpeg-structure/3"
 
 MAX_SEGMENTS = 5000
 MAX_RECORDED_SEGMENTS = 1000
 MAX_COMMENT_CHARS = 4096
+# A camera writes at most 4 quantisation tables and a progressive encoder a few dozen Huffman tables; a crafted file
+# can pack a thousand tables into each of thousands of segments, each estimated and then matched to its segment.
+MAX_QUANT_TABLES = 64
+MAX_HUFFMAN_TABLES = 256
 MAKER_NOTE_HEAD = 16
 HASH_CHUNK = 1 << 20
 # Enough to reach the SOF of an undeclared JPEG after the primary image, past its EXIF and tables.
@@ -82,12 +86,16 @@ _TRAILER_ENDINGS = (
 # image and that boundary start with zeros and then hold whatever the sector held before.
 # Some cameras (Panasonic) also start each MPF image on such a boundary, filling the gap with 0xFF before leftovers.
 # Old cameras that write whole blocks (a Ricoh DC-3Z's files are 40,960 and 81,920 bytes) leave their buffer behind
-# the image instead: a few dozen bytes of an earlier image, then fill with a mark in each sector. That tail is slack
-# too when it runs to the end of the file on a sector boundary, stays under one 64 KiB block and is nearly all fill.
+# the image instead: a few dozen bytes of an earlier image, then fill with a mark in the last bytes of each sector.
+# That tail is slack too when it runs to the end of the file on a sector boundary, stays under one 64 KiB block, and
+# outside those marks holds nothing but fill after its first 128 bytes (so no more than that, and the marks, can
+# hide there: a share of fill would let kilobytes of a payload padded with zeros pass).
 SECTOR_SIZE = 512
 SLACK_MIN_LEADING_FILL = 16
 SLACK_BLOCK_MAX = 65536
-SLACK_BLOCK_MIN_FILL_SHARE = 0.95
+SLACK_BLOCK_MAX_LEFTOVER = 128
+SLACK_SECTOR_MARK = 4
+_NOT_FILL = re.compile(rb"[^\x00\xff]")
 _FILL_RUN = re.compile(rb"\x00+|\xff+")
 _FILL_BYTES = re.compile(rb"[\x00\xff]*")
 # Trailer regions split out of one gap: enough for every preview a camera writes, bounded against crafted input.
@@ -336,6 +344,9 @@ def _interpret_segment(result: JpegStructure, marker: int, payload: bytes, paylo
 def _read_quant_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
     position = 0
     while position < len(payload):
+        if len(result.quant_tables) >= MAX_QUANT_TABLES:
+            _too_many_tables(result, "quantisation", MAX_QUANT_TABLES, payload_start + position)
+            return
         precision, table_id = payload[position] >> 4, payload[position] & 0x0F
         width = 2 if precision else 1
         body = payload[position + 1 : position + 1 + 64 * width]
@@ -357,9 +368,18 @@ def _read_quant_tables(result: JpegStructure, payload: bytes, payload_start: int
         position += 1 + 64 * width
 
 
+def _too_many_tables(result: JpegStructure, kind: str, limit: int, offset: int) -> None:
+    code = f"too_many_{kind.lower()}_tables"
+    if not any(issue.code == code for issue in result.issues):
+        result.issues.append(StructureIssue(code, f"More than {limit} {kind} tables; the rest are not read.", offset))
+
+
 def _read_huffman_tables(result: JpegStructure, payload: bytes, payload_start: int) -> None:
     position = 0
     while position + 17 <= len(payload):
+        if len(result.huffman_tables) >= MAX_HUFFMAN_TABLES:
+            _too_many_tables(result, "Huffman", MAX_HUFFMAN_TABLES, payload_start + position)
+            return
         table_class, table_id = payload[position] >> 4, payload[position] & 0x0F
         counts = payload[position + 1 : position + 17]
         symbols = payload[position + 17 : position + 17 + sum(counts)]
@@ -640,19 +660,20 @@ def _is_sector_fill(data: mmap.mmap, result: JpegStructure, start: int, end: int
         return False
     fill = _FILL_RUN.match(data, start, end)
     if fill is None or fill.end() - start < SLACK_MIN_LEADING_FILL:
-        return (
-            end == len(data)
-            and end - start < SLACK_BLOCK_MAX
-            and _fill_share(data, start, end) >= (SLACK_BLOCK_MIN_FILL_SHARE)
-        )
+        return end == len(data) and end - start < SLACK_BLOCK_MAX and _is_block_buffer_tail(data, start, end)
     if end == len(data):
         return True
     return end - start < SECTOR_SIZE and any(image.offset == end for image in result.mpf_images)
 
 
-def _fill_share(data: mmap.mmap, start: int, end: int) -> float:
-    region = data[start:end]
-    return (region.count(0) + region.count(0xFF)) / max(1, end - start)
+def _is_block_buffer_tail(data: mmap.mmap, start: int, end: int) -> bool:
+    """Leftover bytes for at most SLACK_BLOCK_MAX_LEFTOVER, then fill except in the last bytes of each sector."""
+    if end - start <= SLACK_BLOCK_MAX_LEFTOVER + SLACK_MIN_LEADING_FILL:
+        return False  # leftovers with no fill after them are just bytes
+    for found in _NOT_FILL.finditer(data, start + SLACK_BLOCK_MAX_LEFTOVER, end):
+        if found.start() % SECTOR_SIZE < SECTOR_SIZE - SLACK_SECTOR_MARK:
+            return False
+    return True
 
 
 def _is_padding(data: mmap.mmap, start: int, end: int) -> bool:

@@ -115,7 +115,8 @@ tables of software encoders that the same command generates by running Pillow, I
 libjpeg-turbo and mozjpeg at every quality (Photoshop's and Lightroom's come from ExifTool's JPEGDigest list). The
 file's digest is part of the version every evaluation records: **{ruleset_version()}** with the shipped file
 ({built.get("camera_originals", 0)} originals, {built.get("selection", "selection not recorded")}). The environment
-variable `{PROFILE_ENV}` names another profile file; evaluations then record that file's digest.
+variable `{PROFILE_ENV}` names another profile file; evaluations then record that file's digest. A file built by
+an earlier version, without a field this version's rules read, is refused until it is rebuilt.
 
 The same command reads the MP4/MOV files of those folders and keeps the camera videos ({built.get("camera_videos", 0)}
 in the shipped file: {_video_models(profiles.data)}): {built.get("video_criterion", "criterion not recorded")}. Per

@@ -258,7 +258,8 @@ def software_jpeg_encoding(result: AnalysisResult) -> Iterator[Observation]:
     looks_at=(
         "JPEG bytes after an image's EOI that stop on a 512-byte boundary and either start with 16+ fill bytes "
         "(zeros or 0xFF) before the end of the file or (under one sector) the start of an MPF image, or run to the "
-        "end of the file in under 64 KiB that are at least 95% fill"
+        "end of the file in under 64 KiB that hold nothing but fill after their first 128 bytes, apart from a mark in "
+        "the last 4 bytes of each sector"
     ),
     innocent=(
         "Files recovered or copied sector by sector from memory cards keep whatever the last sector held, and "

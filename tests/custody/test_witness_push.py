@@ -3,7 +3,11 @@ loopback interface (tests/local_witness.py): the first push from size 0, a later
 witness checks, the size-conflict retry, a bad cosignature refused, a witness that is down blocking nothing and
 cosigning on the schedule's retry, and a second organisation's witness never sent the first one's checkpoints."""
 
+import ipaddress
+import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -288,6 +292,103 @@ def test_witness_that_does_not_answer_in_time_is_given_up_on(
     settings.EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS = 1
     witness = witness_for(alpha, "witness.test/w1")
     witness.misbehave = "hang"
+
+    started = time.monotonic()
+    checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)
+
+    assert time.monotonic() - started < 2.5
+    named = Witness.objects.get(organisation=alpha.organisation)
+    assert named.failure.startswith("Unreachable:") and "timed out" in named.failure
+    assert not CheckpointCosignature.objects.filter(checkpoint=checkpoint).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/witness",
+        "http://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "https://localhost:8443/",
+    ],
+)
+def test_witness_url_on_a_non_public_address_is_refused_unless_the_operator_allows_it(alpha, settings, url):
+    settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = False
+    witness = LocalWitness("witness.test/w1", {})
+
+    with pytest.raises(Refused, match="does not send checkpoints to that address"):
+        witness_add(organisation=alpha.organisation, vkey=witness.vkey(), url=url, actor=alpha.admin)
+
+    assert not Witness.objects.exists()
+    assert not CustodyEvent.objects.filter(action=Action.WITNESS_ADDED).exists()
+
+
+def test_push_to_a_name_resolving_to_the_loopback_is_not_made_unless_the_operator_allows_it(
+    alpha, witness_for, django_capture_on_commit_callbacks, settings
+):
+    # The machine's own name resolves to the loopback here; a witness URL naming it passes the check when named
+    # (a name is not resolved then) and must still not be connected to.
+    host = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 80, 0, socket.SOCK_STREAM)}
+    except OSError:
+        pytest.skip(f"this machine's name {host} does not resolve")
+    if not all(ipaddress.ip_address(address).is_loopback for address in addresses):
+        pytest.skip(f"this machine's name {host} does not resolve to the loopback only")
+    witness = witness_for(alpha, "witness.test/w1", with_url=False)
+    Witness.objects.filter(organisation=alpha.organisation).update(url=f"http://{host}:{witness.port}")
+    settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = False
+
+    refused = _checkpoint(alpha, django_capture_on_commit_callbacks)
+
+    assert witness.requests == []
+    named = Witness.objects.get(organisation=alpha.organisation)
+    assert named.failure.startswith("Unreachable: not contacted:") and "resolves only to refused" in named.failure
+    assert not CheckpointCosignature.objects.filter(checkpoint=refused).exists()
+
+    settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = True
+    assert witnesses_submit_pending() == "1 of 1 witnesses cosigned a checkpoint"
+    assert [status for _, _, status in witness.requests] == [200]
+
+
+def test_witness_redirect_is_not_followed(alpha, witness_for, django_capture_on_commit_callbacks):
+    # A 303 would turn urllib's POST into a GET of wherever it points, and its answer would be read as the witness's.
+    target = witness_for(alpha, "witness.test/w1", with_url=False)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(303)
+            self.send_header("Location", f"{target.url}/add-checkpoint")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        Witness.objects.filter(organisation=alpha.organisation).update(
+            url=f"http://127.0.0.1:{redirecting.server_address[1]}"
+        )
+        _checkpoint(alpha, django_capture_on_commit_callbacks)
+    finally:
+        redirecting.shutdown()
+        redirecting.server_close()
+
+    assert target.requests == []
+    named = Witness.objects.get(organisation=alpha.organisation)
+    assert "(303" in named.failure
+
+
+def test_witness_trickling_its_answer_is_given_up_on_after_the_timeout_as_a_whole(
+    alpha, witness_for, django_capture_on_commit_callbacks, settings
+):
+    # Each byte comes well within the timeout, so only a limit on the whole exchange stops the push in time.
+    settings.EVIDENCEMEDIA_WITNESS_TIMEOUT_SECONDS = 1
+    witness = witness_for(alpha, "witness.test/w1")
+    witness.misbehave = "trickle"
 
     started = time.monotonic()
     checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)

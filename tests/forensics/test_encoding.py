@@ -498,3 +498,18 @@ def test_no_corpus_camera_original_gets_an_encoding_warning(corpus: Path, monkey
 
     assert paths
     assert {name: rules for name, rules in flagged.items() if rules} == {}
+
+
+def test_profiles_built_by_an_earlier_version_are_refused_with_the_way_out(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A profile file an operator built before EM-ENC-009 counted libjpeg's marker order: same format, one field less.
+    for make in profiles["makes"].values():
+        for profile in (make, *make["models"].values()):
+            del profile["libjpeg_markers"]
+    earlier = tmp_path / "earlier-profiles.json"
+    earlier.write_text(json.dumps(profiles), encoding="utf-8")
+    monkeypatch.setenv(PROFILE_ENV, str(earlier))
+
+    with pytest.raises(ValueError, match=r"lack libjpeg_markers\); rebuild it with `manage.py device_profiles build`"):
+        judged(resaved(original, tmp_path / "own.jpg", qtables=CAMERA_TABLES))

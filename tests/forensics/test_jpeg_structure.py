@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 from pathlib import Path
+
+import pytest
 
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 
@@ -198,3 +201,53 @@ def test_a_payload_padded_to_a_block_boundary_stays_undeclared(tmp_path: Path) -
     assert result.trailing[0].classification == "undeclared"
     assert result.trailing[0].detail.startswith("second JPEG image, 64x48")
     assert result.undeclared_trailing_bytes >= len(hidden.getvalue())
+
+
+@pytest.mark.parametrize("size", [3000, 600])
+def test_bytes_that_are_not_an_image_padded_to_a_block_boundary_stay_undeclared(tmp_path: Path, size: int) -> None:
+    # Any payload (here random bytes, as an encrypted one would be) padded with zeros to a block boundary is mostly
+    # fill too; only a camera's few leftover bytes, then fill, are slack.
+    image = io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    path = tmp_path / "padded-payload.jpg"
+    path.write_bytes(_block_written(image.getvalue(), random.Random(size).randbytes(size), 65536))
+
+    result = jpeg_structure_read(path)
+
+    assert [region.classification for region in result.trailing] == ["undeclared"]
+    assert result.undeclared_trailing_bytes >= size
+
+
+def test_a_short_tail_of_bytes_ending_on_a_sector_boundary_is_not_slack(tmp_path: Path) -> None:
+    image = io.BytesIO()
+    picture(320, 240).save(image, "JPEG")
+    data = image.getvalue()
+    # A comment segment sized so that 100 bytes after the image end on a sector boundary.
+    comment = b"c" * ((-len(data) - 4 - 100) % 512)
+    data = data[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + data[2:]
+    path = tmp_path / "short-tail.jpg"
+    path.write_bytes(data + random.Random(1).randbytes(100))
+    assert path.stat().st_size % 512 == 0
+
+    result = jpeg_structure_read(path)
+
+    assert [region.classification for region in result.trailing] == ["undeclared"]
+
+
+def test_a_crafted_flood_of_tables_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    # Each table is estimated and matched to its segment: thousands of them per segment made a few MB take minutes.
+    image = io.BytesIO()
+    picture(16, 16).save(image, "JPEG")
+    data = image.getvalue()
+    quant = b"\xff\xdb" + struct.pack(">H", 2 + 65 * 200) + (b"\x00" + bytes(range(1, 65))) * 200
+    huffman_table = b"\x00" + bytes([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]) + bytes(range(12))
+    huffman = b"\xff\xc4" + struct.pack(">H", 2 + len(huffman_table) * 300) + huffman_table * 300
+    path = tmp_path / "table-flood.jpg"
+    path.write_bytes(data[:2] + quant * 5 + huffman * 5 + data[2:])
+
+    result = jpeg_structure_read(path)
+
+    assert len(result.quant_tables) == 64 and len(result.huffman_tables) == 256
+    codes = [issue.code for issue in result.issues]
+    assert codes.count("too_many_quantisation_tables") == 1 and codes.count("too_many_huffman_tables") == 1
+    assert result.frame is not None and (result.frame.width, result.frame.height) == (16, 16)

@@ -214,3 +214,27 @@ def test_api_errors_come_out_translated(client, alpha, beta, pseudo_language):
     )
     assert foreign["detail"].startswith(f"{OPEN}There is no {OPEN}case{CLOSE} at this address that you can see.")
     assert unknown["detail"].startswith(f"{OPEN}Nothing is at this address") and unknown["code"] == "not_found"
+
+
+def test_a_revoked_signers_trust_sentence_comes_out_translated(pseudo_language):
+    from django.utils import translation
+
+    from reports.verification import SignatureFacts
+
+    facts = SignatureFacts(
+        signer="CN=Signer",
+        chain=["CN=Root"],
+        self_signed=False,
+        level="B-T",
+        timestamp=None,
+        timestamp_authority="",
+        timestamp_trusted=False,
+        trusted=False,
+        trusted_root="",
+        roots_configured=True,
+        revoked=True,
+    )
+    with translation.override(pseudo_language):
+        sentence = facts.trust_sentence
+
+    assert sentence.startswith(f"{OPEN}The signer is not trusted: its CA has revoked") and sentence.endswith(CLOSE)

@@ -3,22 +3,33 @@ with `cryptography`) through the page or the API; reports are then signed with t
 TSA (PAdES B-T), and verification states the signer, chain, time-stamp and whether a configured root trusts it.
 Rotation keeps earlier reports verifiable; other roles and other organisations change nothing."""
 
+import asyncio
 import base64
 import datetime
+import hashlib
 import io
+import re
 import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from asn1crypto import cms as asn1_cms
+from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from custody.models import Action, CheckpointTimestamp, CustodyEvent
 from reports.certificates import (
@@ -363,3 +374,100 @@ def test_signer_revoked_before_signing_is_reported_revoked_not_trusted(
     assert "revoked its certificate" in out.getvalue() and "The signer is trusted" not in out.getvalue()
     answer = client.post("/api/v1/reports/verify", {"file": SimpleUploadedFile("r.pdf", pdf)}).json()
     assert answer["signature"]["trusted"] is False and answer["signature"]["revoked"] is True
+
+
+class _RecordingServer:
+    """An HTTP server on the loopback that answers 404 to everything and records the paths asked for."""
+
+    def __init__(self):
+        paths = self.paths = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                paths.append(self.path)
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _time_stamp_token_replaced(pdf: bytes, issuer_url: str) -> bytes:
+    """The PDF with its signature's time-stamp token (an unsigned attribute, outside what the signature and the
+    byte range cover) replaced by one of a TSA made here, whose certificate names ``issuer_url`` for its issuer."""
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test TSA signs with RSA
+    now = datetime.datetime.now(datetime.UTC)
+    tsa_certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Uploader's TSA")]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Uploader's CA")]))
+        .public_key(tsa_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(issuer_url)
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .sign(key_new(), hashes.SHA256())
+    )
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(tsa_certificate.public_bytes(serialization.Encoding.DER)),
+        asn1_keys.PrivateKeyInfo.load(
+            tsa_key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+    )
+    contents = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", pdf)
+    signed = asn1_cms.ContentInfo.load(bytes.fromhex(contents.group(1).decode()), strict=False)["content"]
+    signer_info = signed["signer_infos"][0]
+    imprint = hashlib.sha256(signer_info["signature"].native).digest()
+    token = asyncio.run(stamper.async_timestamp(imprint, "sha256"))
+    signer_info["unsigned_attrs"] = asn1_cms.CMSAttributes(
+        [asn1_cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})]
+    )
+    replaced = asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(force=True).hex()
+    assert len(replaced) <= len(contents.group(1))
+    return pdf[: contents.start(1)] + replaced.encode().ljust(len(contents.group(1)), b"0") + pdf[contents.end(1) :]
+
+
+def test_uploaded_file_not_issued_here_makes_the_server_fetch_nothing(
+    alpha, client, settings, report_pki, local_tsa, analysed, edited_jpeg, generate
+):
+    # Given a report signed with a trusted imported certificate, whose time-stamp token an anonymous visitor
+    # replaced with one whose TSA certificate points the server at an address of the visitor's choosing
+    data, _ = report_pki.pkcs12("Unit Alpha Report Signing")
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
+    target = _RecordingServer()
+    try:
+        tampered = _time_stamp_token_replaced(pdf, f"{target.url}/issuer.crt")
+
+        # When it is verified through the public page
+        client.logout()
+        answer = client.post(reverse("reports:verify"), {"file": SimpleUploadedFile("r.pdf", tampered)})
+    finally:
+        target.stop()
+
+    # Then it is not the issued report, and the server asked nothing of the address the file named
+    assert answer.status_code == 200 and answer.context["verification"].outcome is Outcome.UNKNOWN
+    assert target.paths == []

@@ -124,13 +124,18 @@ def organisation_kind_correct(*, organisation: Organisation, kind: OrganisationK
         "retention": {"policy": str(locked.retention_policy), "days": locked.retention_days},
         "two_factor_required": locked.two_factor_required,
     }
-    custody_event_record(
-        organisation=locked,
-        action=Action.ORGANISATION_KIND_CHANGED,
-        actor=actor,
-        system="" if actor else "administration",
-        details={"from": before, "to": after},
-    )
+    recorder = {"organisation": locked, "actor": actor, "system": "" if actor else "administration"}
+    custody_event_record(action=Action.ORGANISATION_KIND_CHANGED, details={"from": before, "to": after}, **recorder)
+    # The policies it resets are recorded under their own actions too, so an audit of retention or two-factor
+    # changes finds them whatever changed them.
+    if after["retention"] != before["retention"]:
+        custody_event_record(
+            action=Action.RETENTION_CHANGED, details={"from": before["retention"], "to": after["retention"]}, **recorder
+        )
+    if after["two_factor_required"] != before["two_factor_required"]:
+        custody_event_record(
+            action=Action.TWO_FACTOR_POLICY_CHANGED, details={"required": after["two_factor_required"]}, **recorder
+        )
     return locked
 
 

@@ -380,6 +380,17 @@ def test_seed_demo_corrects_an_old_demo_legal_aid_kept_as_law_enforcement_and_re
     assert events.get().actor_label == "system:administration"
     assert "Demo Legal Aid corrected to legal aid" in first.stdout
     assert events.count() == 1 and "corrected" not in second.stdout
+    # and the policies it reset are also under their own actions, for an audit of retention or two-factor changes
+    policies = CustodyEvent.objects.filter(
+        organisation=old, action__in=[Action.RETENTION_CHANGED, Action.TWO_FACTOR_POLICY_CHANGED]
+    )
+    assert sorted((event.action, event.details) for event in policies) == [
+        (
+            Action.RETENTION_CHANGED,
+            {"from": {"policy": "keep", "days": 90}, "to": {"policy": "privacy_first", "days": 90}},
+        ),
+        (Action.TWO_FACTOR_POLICY_CHANGED, {"required": False}),
+    ]
     # and the police unit, created by this run, is left as it was made
     assert not CustodyEvent.objects.filter(action=Action.ORGANISATION_KIND_CHANGED).exclude(organisation=old).exists()
 

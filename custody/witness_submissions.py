@@ -60,23 +60,32 @@ def witness_submit_task(witness_id: int) -> str:
 
 
 def witnesses_submit_pending() -> str:
-    """The schedule: push the newest checkpoint to every witness with a URL that has not cosigned it yet (those
-    that were down, or missed by a lost task)."""
-    outcomes = [witness_submit(witness=w) for w in Witness.objects.select_related("organisation").exclude(url="")]
-    return f"{sum(outcome == 'cosigned' for outcome in outcomes)} of {len(outcomes)} witnesses cosigned a checkpoint"
+    """The schedule: queue a push for every witness with a URL that has not cosigned its organisation's newest
+    checkpoint (those that were down, or missed by a lost task). Each push is a task of its own, so a slow witness
+    holds up no other witness and no other organisation."""
+    pending = [w.pk for w in Witness.objects.select_related("organisation").exclude(url="") if _uncosigned(w)]
+    for witness_id in pending:
+        async_task(SUBMIT_TASK, witness_id, group="witnesses")
+    return f"witness pushes queued: {len(pending)}"
+
+
+def _uncosigned(witness: Witness) -> Checkpoint | None:
+    """The organisation's newest checkpoint when the witness has not cosigned it yet."""
+    checkpoint = latest_noted_checkpoint(witness.organisation)
+    if checkpoint is None or CheckpointCosignature.objects.filter(checkpoint=checkpoint, witness=witness).exists():
+        return None
+    return checkpoint
 
 
 def witness_submit(*, witness: Witness) -> str:
     """Submit the organisation's newest checkpoint to the witness and store its verified cosignature.
 
-    Returns what happened in a word ("cosigned", "already cosigned", "nothing to submit", "failed"); never
-    raises for what the witness does, which is recorded on its row instead.
+    Returns what happened in a word ("cosigned", "nothing to submit", "failed"); never raises for what the witness
+    does, which is recorded on its row instead.
     """
-    checkpoint = latest_noted_checkpoint(witness.organisation)
+    checkpoint = _uncosigned(witness)
     if checkpoint is None:
         return "nothing to submit"
-    if CheckpointCosignature.objects.filter(checkpoint=checkpoint, witness=witness).exists():
-        return "already cosigned"
     try:
         if witness.acknowledged_size > checkpoint.tree_size:
             raise WitnessRefused(409, _larger_than_ours(witness.acknowledged_size, checkpoint.tree_size))

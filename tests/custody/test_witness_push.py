@@ -100,7 +100,7 @@ def test_later_checkpoint_is_pushed_with_a_consistency_proof_the_witness_checks(
     assert CheckpointCosignature.objects.filter(witness__name="witness.test/w1").count() == 2
     assert Witness.objects.get(organisation=alpha.organisation).acknowledged_size == second.tree_size
     # Running the task again sends nothing: the newest checkpoint is already cosigned.
-    assert witness_submit_task(Witness.objects.get(organisation=alpha.organisation).pk) == "already cosigned"
+    assert witness_submit_task(Witness.objects.get(organisation=alpha.organisation).pk) == "nothing to submit"
     assert len(witness.requests) == 2
 
 
@@ -178,20 +178,21 @@ def test_witness_down_blocks_no_checkpoint_and_cosigns_when_the_schedule_retries
     failing_since = named.failing_since
     client.force_login(alpha.auditor)
     assert b'data-witness-alarm="witness.test/w1"' in client.get(reverse("custody:audit")).content
-    # A second failed try keeps the time the failures began
-    assert witnesses_submit_pending() == "0 of 1 witnesses cosigned a checkpoint"
+    # A second failed try, queued by the schedule, keeps the time the failures began
+    assert witnesses_submit_pending() == "witness pushes queued: 1"
     assert Witness.objects.get(pk=named.pk).failing_since == failing_since
+    assert not CheckpointCosignature.objects.filter(checkpoint=checkpoint).exists()
 
     # When the witness is back and the schedule runs
     witness.start()
-    assert witnesses_submit_pending() == "1 of 1 witnesses cosigned a checkpoint"
+    assert witnesses_submit_pending() == "witness pushes queued: 1"
 
     # Then it cosigned the checkpoint, and the alarm is gone
     assert CheckpointCosignature.objects.filter(checkpoint=checkpoint, witness=named).exists()
     named.refresh_from_db()
     assert (named.failure, named.failing_since, named.acknowledged_size) == ("", None, checkpoint.tree_size)
     assert b"data-witness-alarm" not in client.get(reverse("custody:audit")).content
-    assert witnesses_submit_pending() == "0 of 1 witnesses cosigned a checkpoint"  # nothing left to push
+    assert witnesses_submit_pending() == "witness pushes queued: 0"  # nothing left to push
     assert len(witness.requests) == 1
 
 
@@ -219,7 +220,7 @@ def test_second_organisations_witness_never_receives_the_first_organisations_che
 def test_witness_that_only_pulls_is_sent_nothing(alpha, witness_for, django_capture_on_commit_callbacks):
     witness = witness_for(alpha, "witness.test/w1", with_url=False)
     _checkpoint(alpha, django_capture_on_commit_callbacks)
-    assert witnesses_submit_pending() == "0 of 0 witnesses cosigned a checkpoint"
+    assert witnesses_submit_pending() == "witness pushes queued: 0"
     assert witness.requests == []
 
 
@@ -348,7 +349,8 @@ def test_push_to_a_name_resolving_to_the_loopback_is_not_made_unless_the_operato
     assert not CheckpointCosignature.objects.filter(checkpoint=refused).exists()
 
     settings.EVIDENCEMEDIA_WITNESS_ALLOW_PRIVATE_ADDRESSES = True
-    assert witnesses_submit_pending() == "1 of 1 witnesses cosigned a checkpoint"
+    assert witnesses_submit_pending() == "witness pushes queued: 1"
+    assert CheckpointCosignature.objects.filter(checkpoint=refused).exists()
     assert [status for _, _, status in witness.requests] == [200]
 
 

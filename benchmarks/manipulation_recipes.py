@@ -397,6 +397,15 @@ def video_reencode_spoofed(original: Original, donor: Original, output: Path) ->
         "use_metadata_tags", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", output)  # fmt: skip
 
 
+def video_reencode_spoofed_without_sei(original: Original, donor: Original, output: Path) -> None:
+    """As above, and x264's version-and-settings SEI removed from the bitstream (filter_units), so that no encoder
+    string is left in the coded video either."""
+    ffmpeg_run("-i", original.path, "-map", "0:v:0", "-map", "0:a?", "-map_metadata", "0", "-fflags",
+        "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", *_PHONE_HANDLERS, "-movflags",
+        "use_metadata_tags", "-c:v", "libx264", "-preset", "veryfast", "-bsf:v", "filter_units=remove_types=6",
+        "-c:a", "aac", output)  # fmt: skip
+
+
 def video_remux(*extra: str, strip: bool = False) -> Callable[[Original, Original, Path], None]:
     def make(original: Original, donor: Original, output: Path) -> None:
         tags = (*_NO_TAGS, *_PHONE_HANDLERS) if strip else ("-map_metadata", "0")
@@ -509,6 +518,8 @@ VIDEO_RECIPES = (
     Recipe("video-x264-tags-stripped", "video re-encoded", VIDEO, ".mp4",
            video_reencode("libx264", "-preset", "veryfast", strip=True), ("ffmpeg",)),
     Recipe("video-x264-phone-labels", "video re-encoded", VIDEO, ".mov", video_reencode_spoofed, ("ffmpeg",)),
+    Recipe("video-x264-no-sei-phone-labels", "video re-encoded", VIDEO, ".mov", video_reencode_spoofed_without_sei,
+           ("ffmpeg",)),
     Recipe("video-x265", "video re-encoded", VIDEO, ".mp4",
            video_reencode("libx265", "-preset", "ultrafast", "-tag:v", "hvc1"), ("ffmpeg",)),
     Recipe("video-mpeg4-tags-stripped", "video re-encoded", VIDEO, ".mp4", video_reencode("mpeg4", "-q:v", "3",

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -73,6 +74,13 @@ from .upload import uploaded_files
 from .views_base import MemberView
 
 IN_PROGRESS = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+# The same as SQL text with the (fixed, never user-given) status codes as literals: the condition of the partial
+# index evidence_in_progress, which SQLite uses only where the query's text itself implies it.
+_IN_PROGRESS_SQL = RawSQL(
+    '"cases_evidenceitem"."analysis_status" IN ({})'.format(", ".join(f"'{status}'" for status in IN_PROGRESS)),
+    [],
+    output_field=BooleanField(),
+)
 HEX_DIGITS = frozenset("0123456789abcdef")
 # A shorter hex prefix matches too much to be a search for one file, and reads like a reference or a word.
 MIN_HASH_PREFIX = 6
@@ -585,12 +593,13 @@ def received_by_day_tallied(counts: Counter, *, days: int) -> dict[tuple, int]:
 
 def in_progress_items(membership: Membership) -> list[EvidenceItem]:
     """The visible items whose analysis is queued or running, oldest first (the next to finish)."""
-    # Joined to the organisation's cases rather than matched against the list of them, so that the planner reads
-    # the in-progress index in its order (with the list it reads every item of every case, then sorts).
+    # Joined to the organisation's cases rather than matched against the list of them, and with the statuses as
+    # literals (bound parameters never imply a partial index's condition), so that the planner reads the
+    # in-progress index in its order; otherwise it reads every item of every case, then sorts.
     items = EvidenceItem.objects.filter(case__organisation_id=membership.organisation_id)
     if membership.reach(Scope.CASE_READ) is not Reach.ALL:
         items = items.for_member(membership)
-    return list(items.filter(analysis_status__in=IN_PROGRESS).select_related("case").order_by("received_at", "id")[:20])
+    return list(items.filter(_IN_PROGRESS_SQL).select_related("case").order_by("received_at", "id")[:20])
 
 
 def _uuid_list(text: str, limit: int) -> list[uuid.UUID]:

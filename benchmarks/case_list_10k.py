@@ -3,8 +3,9 @@ dashboard, with 10,000 cases and 100,000 evidence items, against a named referen
 `Case.objects.filter(organisation=…).count()`, the cheapest query any case page makes. The ratio says how many
 such counts each page costs. Prints median and p95 of the server time, the query count of each page, and every
 full-table scan in the pages' query plans (SQLite EXPLAIN QUERY PLAN, PostgreSQL EXPLAIN), so an unindexed query
-shows. Ends with RESULT worst_p95_ms: the slowest p95 among the case page with 500 items, the dashboard and the
-searches (the aim: under 150 ms for the pages, 20 ms for the searches).
+shows. Ends with RESULT worst_p95_ms: the slowest p95 among the case page with 500 items, the administrator's
+dashboard and the searches (issue 14's aims: under 150 ms for those pages, 20 ms for the searches); the dashboard of
+an investigator, who sees some cases only, is printed but not among them.
 
 Usage: .venv/bin/python benchmarks/case_list_10k.py [--cases 10000] [--items 100000] [--runs 30] [--postgres URL]
 Seeds a throwaway SQLite database under a temporary data directory (or, with --postgres postgres://user@host:port,
@@ -50,18 +51,22 @@ def django_setup(data_dir: Path, database_url: str) -> None:
     }
     call_command("migrate", verbosity=0, interactive=False)
     call_command("custody_keygen", stdout=io.StringIO())
+    # What a server process does at start (evidencemedia/wsgi.py: every view loaded, then gc.freeze()), so the pages
+    # are timed in a process set up as the server's are.
+    import evidencemedia.wsgi  # noqa: F401
 
 
 def seed(case_count: int, item_count: int, big_case_items: int):
     """An organisation with an administrator and an investigator, `case_count` cases spread over a year (one in
     ten assigned to the investigator), `item_count` items (`big_case_items` of them in one case) with a SHA-256
-    each, and one custody entry per item."""
+    each, and one custody entry per item; the dashboard's tallies are counted from them."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
     from cases import services
     from cases.models import AnalysisStatus, Case, CaseStatus, DigestAlgorithm, EvidenceDigest, EvidenceItem, Verdict
     from cases.roles import Role
+    from cases.tallies import tally_rebuild
     from custody.models import CustodyEvent
 
     # Without the second factor, so the test client's forced login reaches the pages.
@@ -151,6 +156,8 @@ def seed(case_count: int, item_count: int, big_case_items: int):
             else:
                 cursor.execute("UPDATE cases_case SET created_at = now() - (id % 365) * interval '1 day'")
                 cursor.execute("UPDATE cases_evidenceitem SET received_at = now() - (id % 60) * interval '1 day'")
+    # bulk_create bypasses the services that keep the dashboard's tallies: count them as a migration would.
+    tally_rebuild(organisation.pk)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     digest = EvidenceDigest.objects.filter(item=items[len(items) // 2]).values_list("value", flat=True).get()
@@ -252,7 +259,7 @@ def main() -> int:
             print(f"{name:<36} {count:>7} {median:>10.1f} {p95:>8.1f} {median / reference_median:>12.0f}")
             if scans:
                 all_scans[name] = sorted(set(scans))
-            if name.startswith(("case list, search", "case detail", "dashboard")):
+            if name.startswith(("case list, search", "case detail")) or name == "dashboard":
                 aimed[name] = p95
         print("\nFull-table scans in the query plans:" if all_scans else "\nNo full-table scan in any query plan.")
         for name, scans in all_scans.items():

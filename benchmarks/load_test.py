@@ -73,10 +73,13 @@ def main() -> int:
         plan = workdir / "plan.json"
         os.environ.update(env)
         seed(plan)
+        # Idle connections are kept longer than a user's think time (locustfile: at most 3 s): with gunicorn's
+        # default of 2 s, a user's first request after a pause could go out on a connection the server was closing
+        # at that moment and end in a connection reset, a race of the harness rather than a failure of the page.
         processes.append(
             subprocess.Popen(
                 [str(BIN / "gunicorn"), "evidencemedia.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "3",
-                 "--threads", "4", "--timeout", "120"],
+                 "--threads", "4", "--timeout", "120", "--keep-alive", "5"],
                 env=env, cwd=REPOSITORY, stdout=log, stderr=log,
             )
         )  # fmt: skip

@@ -320,8 +320,13 @@ class EvidenceItem(models.Model):
         ordering = ["received_at", "id"]
         indexes = [
             models.Index(fields=["case", "received_at"]),
-            # The dashboard's "in progress" list: the few queued or running items among all received.
-            models.Index(fields=["analysis_status", "received_at"], name="evidence_status_received"),
+            # The dashboard's "in progress" list, oldest first: an index of the few queued or running items only,
+            # read in its order, so the list stops after its first rows however many items were received.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=Q(analysis_status__in=[AnalysisStatus.QUEUED, AnalysisStatus.RUNNING]),
+                name="evidence_in_progress",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -388,6 +393,42 @@ class DigestAlgorithm(models.TextChoices):
     SHA256 = "sha256", _("SHA-256")
     SHA1 = "sha1", _("SHA-1")
     MD5 = "md5", _("MD5")
+
+
+class EvidenceTally(models.Model):
+    """How many of an organisation's evidence items share one state (analysis status, verdict, the four assessment
+    answers) and one UTC day of receipt: the dashboard's counts, kept by the services that write those fields, in
+    the same transaction (cases.tallies), so that a visit reads a few rows instead of every item."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField()
+    analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    ai_declared = models.BooleanField()
+    edited = models.BooleanField()
+    signature_broken = models.BooleanField()
+    metadata_removed = models.BooleanField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organisation",
+                    "received_on",
+                    "analysis_status",
+                    "verdict",
+                    "ai_declared",
+                    "edited",
+                    "signature_broken",
+                    "metadata_removed",
+                ],
+                name="evidence_tally_state",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.received_on} {self.analysis_status} {self.verdict or '-'}: {self.count}"
 
 
 class EvidenceDigest(models.Model):

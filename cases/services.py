@@ -56,6 +56,7 @@ from .models import (
 )
 from .previews import derived_files_delete
 from .roles import Role
+from .tallies import tally_key, tally_move
 from .tenancy import membership_resolve
 from .upload import CHUNK_SIZE, ReceivedFile
 
@@ -610,6 +611,16 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
     )
     EvidenceDigest.objects.bulk_create(
         EvidenceDigest(item=item, algorithm=algorithm, value=value) for algorithm, value in received.digests.items()
+    )
+    tally_move(
+        organisation_id=organisation.pk,
+        before=None,
+        after=tally_key(
+            received_at=item.received_at,
+            analysis_status=item.analysis_status,
+            verdict=item.verdict,
+            assessment=item.assessment,
+        ),
     )
     custody_event_record(
         organisation=organisation,

@@ -10,7 +10,7 @@ which `custody_verify` recomputes from the entries and compares.
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db import connection
 
 from . import merkle
 from .merkle import Node
@@ -62,7 +62,9 @@ def node_hashes(organisation_id: int, nodes: Iterable[Node]) -> dict[Node, bytes
         by_level[node.level].add(node.index)
     if not by_level:
         return {}
-    rows = node_rows(organisation_id, by_level)
+    with connection.cursor() as cursor:
+        cursor.execute(*node_query(organisation_id, by_level))
+        rows = cursor.fetchall()
     found = {Node(level, position): bytes(value) for level, position, value in rows}
     missing = [
         Node(level, p) for level, positions in by_level.items() for p in positions if Node(level, p) not in found
@@ -74,12 +76,22 @@ def node_hashes(organisation_id: int, nodes: Iterable[Node]) -> dict[Node, bytes
     return found
 
 
-def node_rows(organisation_id: int, by_level: dict[int, set[int]]):
-    """The query of the stored (level, position, hash) rows of the given positions of each level."""
-    wanted = Q()
-    for level, positions in by_level.items():
-        wanted |= Q(level=level, position__in=sorted(positions))
-    return MerkleNode.objects.filter(wanted, organisation_id=organisation_id).values_list("level", "position", "hash")
+def node_query(organisation_id: int, by_level: dict[int, set[int]]) -> tuple[str, list[int]]:
+    """The one query (SQL and parameters) of the stored (level, position, hash) rows of the given positions of
+    each level: one primary-key probe per level. Written here rather than through the ORM, whose Q per level
+    took several times as long to build as the database took to answer the query."""
+    quote = connection.ops.quote_name
+    table, level, position = quote(MerkleNode._meta.db_table), quote("level"), quote("position")
+    conditions, params = [], [organisation_id]
+    for wanted_level, positions in sorted(by_level.items()):
+        ordered = sorted(positions)
+        conditions.append(f"({level} = %s AND {position} IN ({', '.join(['%s'] * len(ordered))}))")
+        params += [wanted_level, *ordered]
+    sql = (
+        f"SELECT {level}, {position}, {quote('hash')} FROM {table} "
+        f"WHERE {quote('organisation_id')} = %s AND ({' OR '.join(conditions)})"
+    )
+    return sql, params
 
 
 def stored_root(organisation_id: int, size: int) -> bytes:

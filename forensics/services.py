@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 
 from cases.exceptions import Refused
 from cases.models import AnalysisStatus, EvidenceItem, Organisation
+from cases.tallies import item_state, tally_key, tally_move
 from cases.task_runs import Claim, exhausted_message, lease_length, run_claim, run_requeue, run_still_claimed
 from custody.ledger import custody_event_record
 from custody.models import Action
@@ -154,8 +155,16 @@ def _organisation_lock(analysis_id: int) -> None:
 
 
 def _item_status(item: EvidenceItem, status: AnalysisStatus, also: list[str] | None = None) -> None:
+    """Save the item's new status (and the fields named in `also`), moving it to its new dashboard tally."""
+    stored = item_state(item.pk)
     item.analysis_status = status
-    item.save(update_fields=["analysis_status", *(also or [])])
+    fields = ["analysis_status", *(also or [])]
+    item.save(update_fields=fields)
+    tally_move(
+        organisation_id=item.case.organisation_id,
+        before=tally_key(**stored),
+        after=tally_key(**{**stored, **{name: getattr(item, name) for name in fields}}),
+    )
 
 
 def _record(analysis: Analysis, action: Action, details: dict) -> None:

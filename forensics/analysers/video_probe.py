@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -26,6 +27,7 @@ FFPROBE_SECONDS = 8.0  # a hostile file's whole analysis is bounded at 10 s; ffp
 FIRST_PACKET_SECONDS = 3.0
 MAX_PACKETS = 3000  # packets read from the start of the file: about 50 s of 30 fps video with audio
 MAX_FIRST_PACKET = 256 << 10  # encoder strings sit in the first few hundred bytes of the first packet
+MAX_PACKET_OUTPUT = 64 << 20  # a first packet larger than this is refused, not read
 MAX_PROBE_OUTPUT = 8 << 20
 MAX_TAG_CHARS = 1024
 _HEXDUMP_LINE = re.compile(r"^[0-9a-f]{8}: ((?:[0-9a-f]{2,4} ?)+)", re.MULTILINE)
@@ -124,11 +126,10 @@ def video_probe_read(path: str | Path) -> VideoProbe:
         extradata[stream.index] = _hexdump_bytes(raw.get("extradata") or "")
         probe.streams.append(stream)
     _read_packets(probe, parsed.get("packets") or [])
-    for kind in ("video", "audio"):
+    # After a failed probe, a second tool run on the same file gains nothing.
+    kinds = [] if error else [kind for kind in ("video", "audio") if probe.first(kind) is not None]
+    for kind, (packet, packet_error) in _first_packets(path, kinds).items():
         stream = probe.first(kind)
-        if stream is None or error:  # after a failed probe, a second tool run on the same file gains nothing
-            continue
-        packet, packet_error = _first_packet(path, kind)
         if packet_error:
             probe.errors.append(f"ffmpeg ({kind} packet): {packet_error}")
         stream.bitstream = bitstream_read(
@@ -165,14 +166,37 @@ def _bounded_run(command: list[str], seconds: float, max_output: int) -> tuple[b
     return done.stdout, error
 
 
+def _first_packets(path: Path, kinds: list[str]) -> dict[str, tuple[bytes, str | None]]:
+    """The first packet of the first stream of each kind, by kind: one ffmpeg run for all of them (each start of
+    ffmpeg costs more than copying a packet); should that run fail, one run per kind, so that each kind's packet
+    or error is the one ffmpeg gives for it alone."""
+    if len(kinds) > 1:
+        with tempfile.TemporaryDirectory(prefix="first-packets-") as directory:
+            outputs = {kind: Path(directory) / f"{kind}.data" for kind in kinds}
+            command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path)]
+            for kind, output in outputs.items():
+                command += _packet_output(kind, f"file:{output}")
+            _, error = _bounded_run(command, FIRST_PACKET_SECONDS, 0)
+            if error is None and all(output.stat().st_size <= MAX_PACKET_OUTPUT for output in outputs.values()):
+                return {kind: (_head(output), None) for kind, output in outputs.items()}
+    return {kind: _first_packet(path, kind) for kind in kinds}
+
+
 def _first_packet(path: Path, kind: str) -> tuple[bytes, str | None]:
     """The first packet of the first stream of a kind, as stored (FFmpeg's raw 'data' muxer), cut at the cap."""
-    selector = "0:v:0" if kind == "video" else "0:a:0"
-    frames = "-frames:v" if kind == "video" else "-frames:a"
-    command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", selector, "-c", "copy", frames, "1"]
-    command += ["-f", "data", "pipe:1"]
-    output, error = _bounded_run(command, FIRST_PACKET_SECONDS, 64 << 20)
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), *_packet_output(kind, "pipe:1")]
+    output, error = _bounded_run(command, FIRST_PACKET_SECONDS, MAX_PACKET_OUTPUT)
     return output[:MAX_FIRST_PACKET], error
+
+
+def _packet_output(kind: str, destination: str) -> list[str]:
+    selector, frames = ("0:v:0", "-frames:v") if kind == "video" else ("0:a:0", "-frames:a")
+    return ["-map", selector, "-c", "copy", frames, "1", "-f", "data", destination]
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as output:
+        return output.read(MAX_FIRST_PACKET)
 
 
 def _hexdump_bytes(dump: str) -> bytes:

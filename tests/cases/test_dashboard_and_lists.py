@@ -4,16 +4,22 @@ import pytest
 from django.urls import reverse
 
 from cases import services
-from cases.models import AnalysisStatus, EvidenceItem, Verdict
+from cases.models import EvidenceItem, Verdict
 from custody.access import integrity_alarm_record
+from forensics.services import analysis_complete, analysis_start
 from tests.conftest import PASSWORD, jpeg_bytes, received
 
 
-def _item(tenant, case=None, colour=(10, 20, 30), name="photo.jpg", **fields) -> EvidenceItem:
+def _item(tenant, case=None, colour=(10, 20, 30), name="photo.jpg", verdict=None) -> EvidenceItem:
+    """An item received into the case; with a verdict, its analysis recorded as done with that verdict, through
+    the services the analysis task records its outcome with."""
     receipt = services.evidence_receive(
         case=case or tenant.case, received=received(jpeg_bytes(colour=colour), name), actor=tenant.investigator
     )
-    EvidenceItem.objects.filter(pk=receipt.item.pk).update(**fields)  # the analysis outcome, set as the task would
+    if verdict is not None:
+        analysis = analysis_start(analysis_id=receipt.item.analyses.get().pk)
+        evaluation = {"findings": [], "verdict_code": verdict, "ruleset_version": "test"}
+        analysis_complete(analysis=analysis, result={}, evaluation=evaluation)
     return EvidenceItem.objects.get(pk=receipt.item.pk)
 
 
@@ -25,11 +31,11 @@ def test_home_after_login_is_the_dashboard(client, alpha):
 
 def test_dashboard_counts_chart_and_review_cover_only_visible_cases(client, alpha, beta):
     # Given an item of the investigator's case, one of a case they are not involved in, and one in beta
-    _item(alpha, verdict=Verdict.ATTENTION, analysis_status=AnalysisStatus.DONE)
+    _item(alpha, verdict=Verdict.ATTENTION)
     other = services.case_create(organisation=alpha.organisation, title="supervisor only", actor=alpha.supervisor)
-    _item(alpha, case=other, colour=(1, 1, 1), verdict=Verdict.COMPROMISED, analysis_status=AnalysisStatus.DONE)
+    _item(alpha, case=other, colour=(1, 1, 1), verdict=Verdict.COMPROMISED)
     services.case_status_change(case=other, status="under_review", actor=alpha.supervisor)
-    _item(beta, verdict=Verdict.COMPROMISED, analysis_status=AnalysisStatus.DONE)
+    _item(beta, verdict=Verdict.COMPROMISED)
 
     client.login(username=alpha.investigator.username, password=PASSWORD)
     investigator = client.get("/dashboard/")

@@ -47,7 +47,9 @@ def test_receiving_computes_the_three_digests_of_every_size_in_one_pass(size):
     sealed = spooled.sealed_spool
     with open(sealed.path, "rb") as spool:
         ciphertext = spool.read()
-    assert data[:64] not in ciphertext or not data
+    # (Checked from 16 bytes on: a shorter plaintext turns up in random ciphertext by chance, one byte about one
+    # time in five.)
+    assert data[:64] not in ciphertext or len(data) < 16
     with sealed.material.decrypting_stream(open(sealed.path, "rb")) as plaintext:
         assert plaintext.read() == data
     spooled.close()

@@ -81,7 +81,10 @@ def _log_in(browser, live_server, username: str):
 
 
 def _drop(page, selector: str, name: str, mime: str, data: bytes) -> None:
-    """Drop a file on an element as a browser does: a drop event whose DataTransfer holds the file."""
+    """Drop a file on an element as a browser does: a drop event whose DataTransfer holds the file. The upload
+    script is deferred: the drop waits until it has enhanced the zone (a person cannot drop earlier either), or the
+    event would reach a page without its listeners."""
+    page.wait_for_selector(f"{selector}.enhanced")
     page.evaluate(
         """([selector, name, mime, b64]) => {
             const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));

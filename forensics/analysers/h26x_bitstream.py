@@ -309,8 +309,9 @@ def _skip_scaling_list(bits: _Bits, size: int) -> None:
         last = following or last
 
 
-def _avc_vui(bits: _Bits) -> dict[str, int | bool]:
-    vui: dict[str, int | bool] = {}
+def _vui_picture_fields(bits: _Bits, vui: dict[str, int | bool]) -> None:
+    """The start of vui_parameters(), the same in H.264 (E.1.1) and H.265 (E.2.1): aspect ratio, overscan, video
+    signal type with its colour description, chroma sample location."""
     if bits.u(1):
         vui["aspect_ratio_idc"] = bits.u(8)
         if vui["aspect_ratio_idc"] == 255:
@@ -321,13 +322,16 @@ def _avc_vui(bits: _Bits) -> dict[str, int | bool]:
         vui["video_format"] = bits.u(3)
         vui["video_full_range"] = bool(bits.u(1))
         if bits.u(1):
-            vui["colour_primaries"], vui["transfer_characteristics"], vui["matrix_coefficients"] = (
-                bits.u(8),
-                bits.u(8),
-                bits.u(8),
-            )
+            vui["colour_primaries"] = bits.u(8)
+            vui["transfer_characteristics"] = bits.u(8)
+            vui["matrix_coefficients"] = bits.u(8)
     if bits.u(1):
         vui["chroma_sample_loc_top"], vui["chroma_sample_loc_bottom"] = bits.ue(), bits.ue()
+
+
+def _avc_vui(bits: _Bits) -> dict[str, int | bool]:
+    vui: dict[str, int | bool] = {}
+    _vui_picture_fields(bits, vui)
     if bits.u(1):
         vui["num_units_in_tick"], vui["time_scale"] = bits.u(32), bits.u(32)
         vui["fixed_frame_rate"] = bool(bits.u(1))
@@ -529,21 +533,7 @@ def _hevc_st_ref_pic_set(bits: _Bits, previous: list[tuple[list[int], list[int]]
 
 def _hevc_vui(bits: _Bits, vui: dict[str, int | bool], sub_layers: int) -> None:
     """vui_parameters() of E.2.1, with the same keys as the H.264 VUI where the field is the same."""
-    if bits.u(1):
-        vui["aspect_ratio_idc"] = bits.u(8)
-        if vui["aspect_ratio_idc"] == 255:
-            vui["sar_width"], vui["sar_height"] = bits.u(16), bits.u(16)
-    if bits.u(1):
-        vui["overscan_appropriate"] = bool(bits.u(1))
-    if bits.u(1):
-        vui["video_format"] = bits.u(3)
-        vui["video_full_range"] = bool(bits.u(1))
-        if bits.u(1):
-            vui["colour_primaries"] = bits.u(8)
-            vui["transfer_characteristics"] = bits.u(8)
-            vui["matrix_coefficients"] = bits.u(8)
-    if bits.u(1):
-        vui["chroma_sample_loc_top"], vui["chroma_sample_loc_bottom"] = bits.ue(), bits.ue()
+    _vui_picture_fields(bits, vui)
     vui["neutral_chroma"] = bool(bits.u(1))
     vui["field_seq"] = bool(bits.u(1))
     vui["frame_field_info_present"] = bool(bits.u(1))

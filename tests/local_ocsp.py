@@ -5,8 +5,6 @@ CA index of the certificates the test issued and revoked. The CA signs its own r
 import datetime
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography import x509
@@ -14,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.local_tsa import pem
+from tests.loopback_http import LoopbackResponder
 
 
 def _index_time(moment: datetime.datetime) -> str:
@@ -24,8 +23,12 @@ def _index_subject(certificate: x509.Certificate) -> str:
     return "".join(f"/{attribute.rfc4514_attribute_name}={attribute.value}" for attribute in certificate.subject)
 
 
-class LocalOcsp:
+class LocalOcsp(LoopbackResponder):
+    content_type = "application/ocsp-response"
+    path = "/ocsp"
+
     def __init__(self, directory: Path, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey):
+        super().__init__()
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "ca.pem").write_bytes(pem(ca))
@@ -35,9 +38,6 @@ class LocalOcsp:
             )
         )
         self.entries: dict[int, tuple[x509.Certificate, datetime.datetime | None]] = {}
-        self.requests = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/ocsp"
 
     def issued(self, certificate: x509.Certificate) -> None:
         self.entries[certificate.serial_number] = (certificate, None)
@@ -67,29 +67,3 @@ class LocalOcsp:
                 timeout=30,
             )  # fmt: skip
             return response_file.read_bytes()
-
-    def _handler(self):
-        responder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (the http.server interface)
-                request = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                responder.requests += 1
-                answer = responder.answer(request)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/ocsp-response")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.loopback_http import LoopbackResponder
+
 TSA_POLICY = "1.3.6.1.4.1.55555.1.1"
 
 
@@ -213,45 +215,18 @@ ess_cert_id_alg = sha256
     return TsaPki(directory, root, intermediate, tsa)
 
 
-class LocalTsa:
+class LocalTsa(LoopbackResponder):
     """`openssl ts -reply` behind HTTP on 127.0.0.1; `stop()` makes it an outage, `start()` brings it back."""
 
+    content_type = "application/timestamp-reply"
+    path = "/tsa"
+
     def __init__(self, pki: TsaPki):
+        super().__init__()
         self.pki = pki
-        self.requests = 0
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/tsa"
-
-    def start(self) -> None:
-        tsa = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (the http.server interface)
-                query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                tsa.requests += 1
-                reply = tsa.reply(query)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def answer(self, body: bytes) -> bytes:
+        return self.reply(body)
 
     def reply(self, query: bytes) -> bytes:
         with tempfile.TemporaryDirectory() as work:

@@ -1,6 +1,7 @@
 """Browser fixtures: Playwright driving Debian's Chromium (never a downloaded browser) against pytest-django's
 live server, with a screenshot helper writing to test-artifacts/screenshots/."""
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,45 @@ def screenshot():
         page.set_viewport_size(LAPTOP)
 
     return take
+
+
+class _RequestsInFlight:
+    """The live server's application, counting the requests it is handling, so a test can end only once none is:
+    a page closed by the test may still have a request (an image, a live-status poll) in the server's thread."""
+
+    def __init__(self, application):
+        self.application = application
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.count += 1
+        try:
+            return self.application(environ, start_response)
+        finally:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle_before_the_database_is_emptied(request):
+    """After a browser test, wait for the live server's requests to finish before pytest-django empties the
+    database: a request still writing (a preview recording media.viewed) deadlocked with the flush on PostgreSQL
+    and found the keys directory gone."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so emptied after this fixture's end
+    server = request.getfixturevalue("live_server").thread.httpd
+    application = server.get_app()
+    if not isinstance(application, _RequestsInFlight):
+        application = _RequestsInFlight(application)
+        server.set_app(application)
+    yield
+    assert application.wait_until_idle(timeout=60), "the live server was still handling a request after 60 s"

@@ -33,7 +33,7 @@ from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
 from .riff_structure import RIFF_PARSER_VERSION, riff_structure_read
 from .tiff_structure import TIFF_PARSER_VERSION, tiff_structure_read
-from .video_probe import VIDEO_PROBE_VERSION, ffprobe_version, video_probe_read
+from .video_probe import VIDEO_PROBE_VERSION, ffmpeg_version, video_probe_read
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
 # abandoned after this long (see deadline.PendingCall).
@@ -254,7 +254,7 @@ def _tool_versions() -> dict[str, str]:
             ("pyexiftool", lambda: version("PyExifTool")),
             ("pymediainfo", lambda: version("pymediainfo")),
             ("c2pa", c2pa_versions),
-            ("ffprobe", ffprobe_version),
+            ("ffmpeg", ffmpeg_version),
         ):
             try:
                 _versions[name] = str(probe())

@@ -52,7 +52,7 @@ TIMEOUTS = {
     "ebml": 60.0,
     "gif": 60.0,
     "tiff": 60.0,
-    # ffprobe and ffmpeg have their own limits (video_probe); this only catches a wait that outlives them.
+    # The video probe's reads have their own limits (video_probe); this only catches a wait that outlives them.
     "video": 30.0,
     "c2pa": 120.0,
 }
@@ -199,7 +199,7 @@ def _exiftool_batch(paths: list[str | Path]) -> PendingCall:
 
 
 def _has_streams(result: AnalysisResult) -> bool:
-    """Video and audio containers go to ffprobe; still images (HEIF, WebP, AVIF) do not."""
+    """Video and audio containers go to the video probe; still images (HEIF, WebP, AVIF) do not."""
     mime = result.detected_mime_type or ""
     return result.container in ("isobmff", "riff", "ebml") and mime.startswith(("video/", "audio/"))
 

@@ -37,15 +37,18 @@ def main() -> int:
     except Exception as failure:  # PyAV or its FFmpeg libraries cannot load: say so, then end
         _send({"error": f"PyAV cannot be loaded: {type(failure).__name__}: {failure}"})
         return 1
-    _send({"ready": ffmpeg_version()})
-    for line in sys.stdin.buffer:
-        try:
-            request = json.loads(line)
-            path, seconds, memory_mb = str(request["path"]), float(request["seconds"]), int(request["memory_mb"])
-        except (ValueError, KeyError, TypeError) as failure:
-            _send({"error": f"unreadable request: {failure}"})
-            continue
-        _send(_probe_in_child(libav_read, path, seconds, memory_mb))
+    try:
+        _send({"ready": ffmpeg_version()})
+        for line in sys.stdin.buffer:
+            try:
+                request = json.loads(line)
+                path, seconds, memory_mb = str(request["path"]), float(request["seconds"]), int(request["memory_mb"])
+            except (ValueError, KeyError, TypeError) as failure:
+                _send({"error": f"unreadable request: {failure}"})
+                continue
+            _send(_probe_in_child(libav_read, path, seconds, memory_mb))
+    except BrokenPipeError:  # the analysing process ended while a file was being read: so does the server
+        pass
     return 0
 
 

@@ -1,6 +1,6 @@
-"""The video analyser (FFmpeg's libavformat plus our own reading of the coded bytes) and the EM-VIDEO rules, on videos FFmpeg
-makes here: software encodes with their tags stripped or a phone's labels written back, trims, joins, lengths and
-priming; and on the shared corpus's camera recordings, which no EM-VIDEO rule may flag."""
+"""The video analyser (FFmpeg's libavformat plus our own reading of the coded bytes) and the EM-VIDEO rules, on
+videos FFmpeg makes here: software encodes with their tags stripped or a phone's labels written back, trims, joins,
+lengths and priming; and on the shared corpus's camera recordings, which no EM-VIDEO rule may flag."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from forensics.rules import evaluate
 
 from .conftest import CORPUS, exiftool_write
 
-pytestmark = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="FFmpeg's ffprobe is not installed")
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="FFmpeg's ffmpeg is not installed")
 
 NO_TAGS = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
 PHONE_HANDLERS = ["-metadata:s:v", "handler_name=Core Media Video", "-metadata:s:a", "handler_name=Core Media Audio"]

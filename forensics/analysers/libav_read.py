@@ -139,7 +139,11 @@ def _stream(stream: av.stream.Stream, packets: dict[str, Any]) -> dict[str, Any]
     else:
         facts["frame_rate"] = facts["average_frame_rate"] = "0/0"
     context = stream.codec_context
-    if context is None:  # PyAV's FFmpeg has no decoder for this codec: its parameters are out of reach
+    if context is None:
+        # PyAV's FFmpeg has no decoder for this codec (data streams such as Apple's mebx or tmcd; codec "none" in
+        # broken files): PyAV gives a data stream's codec name, and no other codec parameter of such a stream.
+        if stream.type == "data":
+            facts["codec_name"] = stream.name
         return facts
     facts.update(
         codec_name=context.codec.canonical_name,

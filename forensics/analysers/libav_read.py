@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import string
+import time
 from typing import Any
 
 import av
 import av.container
 
 MAX_PACKETS = 3000  # packets read from the start of the file (all streams): about 50 s of 30 fps video with audio
+FIRST_KEYFRAME_SECONDS = 3.0  # past MAX_PACKETS, the search for a first keyframe packet goes on this long at most
 MAX_FIRST_PACKET = 256 << 10  # encoder strings sit in the first few hundred bytes of the first packet
 MAX_PACKET_OUTPUT = 64 << 20  # a first packet larger than this is refused, not read
 MAX_TAGS = 200
@@ -68,7 +70,7 @@ def ffmpeg_version() -> str:
 def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dict], dict[str, str]]:
     """ffprobe's view of the first MAX_PACKETS packets of all streams per stream (keyframes, reordering, priming),
     and the first keyframe packet of the first video and first audio stream, reading on past MAX_PACKETS only
-    while one of those is still missing (as ffmpeg does)."""
+    while one of those is still missing (as ffmpeg does), for FIRST_KEYFRAME_SECONDS at most (ffmpeg's old limit)."""
     patterns = {stream.index: _empty_pattern() for stream in container.streams}
     wanted = {}
     for kind in ("video", "audio"):
@@ -78,6 +80,7 @@ def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dic
     first_packets: dict[str, str] = {}
     latest_pts: dict[int, int] = {}
     seen = 0
+    search_ends = None
     for packet in container.demux():
         if packet.size == 0 and packet.pts is None and packet.dts is None:
             continue  # the flush packet PyAV yields at the end of the file, not one libavformat read
@@ -89,8 +92,10 @@ def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dic
             if packet.size > MAX_PACKET_OUTPUT:
                 raise ValueError(f"the first {kind} packet is larger than {MAX_PACKET_OUTPUT:,} bytes")
             first_packets[kind] = base64.b64encode(bytes(packet)[:MAX_FIRST_PACKET]).decode("ascii")
-        if seen >= MAX_PACKETS and len(first_packets) == len(wanted):
-            break
+        if seen >= MAX_PACKETS:
+            search_ends = search_ends or time.monotonic() + FIRST_KEYFRAME_SECONDS
+            if len(first_packets) == len(wanted) or time.monotonic() > search_ends:
+                break
     return patterns, first_packets
 
 

@@ -50,7 +50,7 @@ def libav_read(path: str) -> dict[str, Any]:
         # PyAV asks libavformat to invent missing presentation times; ffprobe does not, and the packets' own
         # timestamps are the fact (a packet without pts says something about its muxer).
         container.flags &= ~av.container.Flags.gen_pts.value
-        patterns, first_packets = _read_packets(container)
+        patterns, first_packets, problems = _read_packets(container)
         # As ffprobe, the streams and the format are printed after the packets were read.
         streams = [_stream(stream, patterns[stream.index]) for stream in container.streams]
         return {
@@ -60,6 +60,7 @@ def libav_read(path: str) -> dict[str, Any]:
             "tags": _tags(container.metadata),
             "streams": streams,
             "first_packets": first_packets,
+            "errors": problems,
         }
 
 
@@ -67,7 +68,7 @@ def ffmpeg_version() -> str:
     return f"{av.ffmpeg_version_info} (PyAV {av.__version__})"
 
 
-def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dict], dict[str, str]]:
+def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dict], dict[str, str], list[str]]:
     """ffprobe's view of the first MAX_PACKETS packets of all streams per stream (keyframes, reordering, priming),
     and the first keyframe packet of the first video and first audio stream, reading on past MAX_PACKETS only
     while one of those is still missing (as ffmpeg does), for FIRST_KEYFRAME_SECONDS at most (ffmpeg's old limit)."""
@@ -78,25 +79,29 @@ def _read_packets(container: av.container.InputContainer) -> tuple[dict[int, dic
         if first is not None:
             wanted[first.index] = kind
     first_packets: dict[str, str] = {}
+    problems: list[str] = []
     latest_pts: dict[int, int] = {}
     seen = 0
     search_ends = None
     for packet in container.demux():
         if packet.size == 0 and packet.pts is None and packet.dts is None:
             continue  # the flush packet PyAV yields at the end of the file, not one libavformat read
-        if seen < MAX_PACKETS:
-            _count(patterns[packet.stream_index], packet, latest_pts)
+        pattern = patterns.get(packet.stream_index)  # None for a stream that appeared after the file was opened
+        if seen < MAX_PACKETS and pattern is not None:
+            _count(pattern, packet, latest_pts)
         seen += 1
         kind = wanted.get(packet.stream_index)
         if kind is not None and kind not in first_packets and packet.is_keyframe:
-            if packet.size > MAX_PACKET_OUTPUT:
-                raise ValueError(f"the first {kind} packet is larger than {MAX_PACKET_OUTPUT:,} bytes")
-            first_packets[kind] = base64.b64encode(bytes(packet)[:MAX_FIRST_PACKET]).decode("ascii")
+            if packet.size > MAX_PACKET_OUTPUT:  # refused, not read; the other facts stand
+                first_packets[kind] = ""
+                problems.append(f"the first {kind} packet is larger than {MAX_PACKET_OUTPUT:,} bytes")
+            else:
+                first_packets[kind] = base64.b64encode(bytes(packet)[:MAX_FIRST_PACKET]).decode("ascii")
         if seen >= MAX_PACKETS:
             search_ends = search_ends or time.monotonic() + FIRST_KEYFRAME_SECONDS
             if len(first_packets) == len(wanted) or time.monotonic() > search_ends:
                 break
-    return patterns, first_packets
+    return patterns, first_packets, problems
 
 
 def _empty_pattern() -> dict[str, Any]:

@@ -101,6 +101,7 @@ def video_probe_read(path: str | Path) -> VideoProbe:
     probe.format_name = facts["format_name"]
     probe.start_time, probe.duration = facts["start_time"], facts["duration"]
     probe.tags = _tags(facts["tags"])
+    probe.errors += [f"libavformat: {problem}" for problem in facts["errors"]]
     first_packets = facts["first_packets"]
     for raw in facts["streams"]:
         stream = _stream(raw)

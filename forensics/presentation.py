@@ -178,7 +178,7 @@ def _nested_tree(kind: str, units: list[dict]) -> StructureTree:
 
 @dataclass(frozen=True)
 class StreamLine:
-    """One video or audio stream as ffprobe and our bitstream reading saw it, in words."""
+    """One video or audio stream as FFmpeg and our bitstream reading saw it, in words."""
 
     index: int
     kind: str
@@ -190,7 +190,7 @@ class StreamLine:
 
 
 def stream_lines(result: dict) -> list[StreamLine]:
-    """The video and audio streams of a stored result (ffprobe's streams with our reading of their first packet)."""
+    """The video and audio streams of a stored result (FFmpeg's streams with our reading of their first packet)."""
     lines = []
     for stream in ((result or {}).get("video") or {}).get("streams") or []:
         kind = stream.get("codec_type")
@@ -216,7 +216,7 @@ def stream_lines(result: dict) -> list[StreamLine]:
 
 
 def _level_words(codec: str | None, level: int) -> str:
-    # ffprobe reports H.264 levels times 10 and H.265 levels times 30.
+    # FFmpeg reports H.264 levels times 10 and H.265 levels times 30.
     if codec == "h264":
         return f"{level / 10:g}"
     if codec == "hevc":

@@ -33,7 +33,7 @@ from .png_structure import PNG_PARSER_VERSION, png_structure_read
 from .results import AnalyserRun, AnalysisResult
 from .riff_structure import RIFF_PARSER_VERSION, riff_structure_read
 from .tiff_structure import TIFF_PARSER_VERSION, tiff_structure_read
-from .video_probe import VIDEO_PROBE_VERSION, ffprobe_version, video_probe_read
+from .video_probe import VIDEO_PROBE_VERSION, ffmpeg_version, video_probe_read
 
 # Seconds per analyser. ExifTool enforces its own limit by killing its process; the others are
 # abandoned after this long (see deadline.PendingCall).
@@ -52,7 +52,7 @@ TIMEOUTS = {
     "ebml": 60.0,
     "gif": 60.0,
     "tiff": 60.0,
-    # ffprobe and ffmpeg have their own limits (video_probe); this only catches a wait that outlives them.
+    # The video probe's reads have their own limits (video_probe); this only catches a wait that outlives them.
     "video": 30.0,
     "c2pa": 120.0,
 }
@@ -199,7 +199,7 @@ def _exiftool_batch(paths: list[str | Path]) -> PendingCall:
 
 
 def _has_streams(result: AnalysisResult) -> bool:
-    """Video and audio containers go to ffprobe; still images (HEIF, WebP, AVIF) do not."""
+    """Video and audio containers go to the video probe; still images (HEIF, WebP, AVIF) do not."""
     mime = result.detected_mime_type or ""
     return result.container in ("isobmff", "riff", "ebml") and mime.startswith(("video/", "audio/"))
 
@@ -254,7 +254,7 @@ def _tool_versions() -> dict[str, str]:
             ("pyexiftool", lambda: version("PyExifTool")),
             ("pymediainfo", lambda: version("pymediainfo")),
             ("c2pa", c2pa_versions),
-            ("ffprobe", ffprobe_version),
+            ("ffmpeg", ffmpeg_version),
         ):
             try:
                 _versions[name] = str(probe())

@@ -65,7 +65,7 @@ class AnalysisResult:
     ebml: EbmlStructure | None = None
     gif: GifStructure | None = None
     tiff: TiffStructure | None = None
-    video: VideoProbe | None = None  # ffprobe's view of the streams plus our reading of their coded bytes
+    video: VideoProbe | None = None  # FFmpeg's view of the streams plus our reading of their coded bytes
     c2pa: C2paResult | None = None
     runs: list[AnalyserRun] = field(default_factory=list)
     tool_versions: dict[str, str] = field(default_factory=dict)

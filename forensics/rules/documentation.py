@@ -59,8 +59,8 @@ compromised (Panasonic DMC-LC70, whose Photoshop 6.0 resource block EM-META-001 
 derived, ai-generated and camera-exif-in-png file is at least `attention` with the expected finding; every
 c2pa-invalid file is `compromised` naming its validation code; no c2pa-valid file has EM-INT-001. All 409 malformed
 files (242 MP4, 122 AVI, 28 unidentified, 6 WAV, 4 HEIF, 3 WebP, 2 PNG, 1 JPEG, 1 empty) are at least `attention`
-with a structural warning; each is analysed within 10 s, ffprobe included, and the whole malformed set within 512 MiB
-of memory growth.
+with a structural warning; each is analysed within 10 s, the video probe included, and the whole malformed set within
+512 MiB of memory growth.
 `benchmarks/forensic_accuracy.py` measures the false positives on camera originals no rule was tuned on and the catch
 rate on manipulated copies of them (figures in the README).
 

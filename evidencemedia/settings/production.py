@@ -19,7 +19,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", Tru
 SECURE_HSTS_PRELOAD = _env_bool("DJANGO_HSTS_PRELOAD", True)
 
 # Each request keeps its thread's database connection for the next: a new PostgreSQL connection per request (a
-# server process forked, authenticated and its caches filled) cost as much database CPU as the page's queries.
+# server process forked, authenticated and its caches filled) cost the database more CPU than the page's queries
+# (docs/benchmarks.md, load test).
 # Checked before reuse, so a connection the server dropped is replaced instead of failing a request.
 DATABASES["default"]["CONN_MAX_AGE"] = _env_count("DATABASE_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

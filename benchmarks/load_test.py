@@ -1,14 +1,18 @@
 """Benchmark: a bounded load test of the whole service on loopback. Locust's simulated caseworkers
 (benchmarks/locustfile.py) browse the pages, upload photos and request and download reports against gunicorn, while
-two django-q2 clusters on Redis analyse the uploads and generate the reports, over a throwaway PostgreSQL database.
+two task clusters (`manage.py taskcluster`) on Redis analyse the uploads and generate the reports, over a throwaway
+PostgreSQL database. The service runs as shipped for production: the production settings (without the redirect to
+HTTPS, which loopback does not have), the repository's gunicorn.conf.py and the clusters' own niceness.
 The reference, measured in the same run, is the login page: a page that reads no case data.
 
 Usage: .venv/bin/python benchmarks/load_test.py [--users 50] [--seconds 120] [--postgres postgres://postgres@127.0.0.1:5432]
-Everything it starts (redis-server, gunicorn, two `manage.py qcluster`, locust) listens on 127.0.0.1 only and is
+Everything it starts (redis-server, gunicorn, two `manage.py taskcluster`, locust) listens on 127.0.0.1 only and is
 stopped at the end, and the database and data directory are removed. After the users stop it waits (at most
 --drain seconds) for every analysis and report to finish. Prints errors, page and API percentiles and how many
 analyses and reports finished; ends with RESULT page_p95_ms (aim: under 300 ms, with no errors and every analysis
-finished).
+finished). "Pages" are the five pages a caseworker browses (dashboard, case list, search, case, evidence); uploads,
+report requests and status checks (API) and report downloads are listed on their own. The CPU time each part of the
+service used during the run is printed per request, to show where the time goes.
 """
 
 import argparse
@@ -16,6 +20,7 @@ import io
 import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import statistics
@@ -52,7 +57,9 @@ def main() -> int:
     try:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "evidencemedia.settings.local",
+            "DJANGO_SETTINGS_MODULE": "evidencemedia.settings.production",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback: no TLS proxy in front
             "DATABASE_URL": f"{args.postgres.rstrip('/')}/{database}",
             "EVIDENCEMEDIA_DATA_DIR": str(workdir / "data"),
             "DJANGO_LOG_LEVEL": "WARNING",
@@ -70,26 +77,30 @@ def main() -> int:
         manage = [str(BIN / "python"), str(REPOSITORY / "manage.py")]
         subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=REPOSITORY)
         subprocess.run([*manage, "custody_keygen"], env=env, check=True, cwd=REPOSITORY, stdout=subprocess.DEVNULL)
+        subprocess.run([*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True, cwd=REPOSITORY)
         plan = workdir / "plan.json"
         os.environ.update(env)
         seed(plan)
-        # Idle connections are kept longer than a user's think time (locustfile: at most 3 s): with gunicorn's
-        # default of 2 s, a user's first request after a pause could go out on a connection the server was closing
-        # at that moment and end in a connection reset, a race of the harness rather than a failure of the page.
+        # gunicorn.conf.py keeps idle connections longer than a user's think time (locustfile: at most 3 s): with
+        # gunicorn's default of 2 s, a user's first request after a pause could go out on a connection the server
+        # was closing at that moment and end in a connection reset, a race of the harness, not a failure of the page.
+        config = str(REPOSITORY / "gunicorn.conf.py")
         processes.append(
             subprocess.Popen(
-                [str(BIN / "gunicorn"), "evidencemedia.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "3",
-                 "--threads", "4", "--timeout", "120", "--keep-alive", "5"],
+                [str(BIN / "gunicorn"), "-c", config, "--bind", f"127.0.0.1:{web_port}"],
                 env=env, cwd=REPOSITORY, stdout=log, stderr=log,
             )
         )  # fmt: skip
         for _ in range(2):
-            processes.append(subprocess.Popen([*manage, "qcluster"], env=env, cwd=REPOSITORY, stdout=log, stderr=log))
+            processes.append(
+                subprocess.Popen([*manage, "taskcluster"], env=env, cwd=REPOSITORY, stdout=log, stderr=log)
+            )
         host = f"http://127.0.0.1:{web_port}"
         wait_for(f"{host}/login/", 300)
         drain(args.drain)  # the seeded items' analyses, so that every report request the users make may be granted
         samples = workdir / "samples.json"
         started = time.monotonic()
+        cpu_before = cpu_use(processes)
         subprocess.run(
             [str(BIN / "locust"), "-f", str(REPOSITORY / "benchmarks" / "locustfile.py"), "--headless",
              "--users", str(args.users), "--spawn-rate", str(max(1, args.users // 10)),
@@ -98,9 +109,10 @@ def main() -> int:
             check=False, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         load_seconds = time.monotonic() - started
+        cpu = {part: used - cpu_before[part] for part, used in cpu_use(processes).items()}
         reference = reference_times(f"{host}/login/", 30)
         drained, analyses, reports = drain(args.drain)
-        return summary(json.loads(samples.read_text()), load_seconds, reference, drained, analyses, reports, args)
+        return summary(json.loads(samples.read_text()), load_seconds, cpu, reference, drained, analyses, reports, args)
     except BaseException:
         print((workdir / "services.log").read_text(errors="replace")[-3000:], file=sys.stderr)
         raise
@@ -207,7 +219,7 @@ def drain(seconds: int) -> tuple[float, tuple[int, int, int], tuple[int, int, in
     )
 
 
-def summary(samples, load_seconds, reference, drained, analyses, reports, args) -> int:
+def summary(samples, load_seconds, cpu, reference, drained, analyses, reports, args) -> int:
     by_name: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     for _kind, name, milliseconds, ok in samples:
@@ -226,6 +238,9 @@ def summary(samples, load_seconds, reference, drained, analyses, reports, args) 
     print(f"all pages                  {len(pages):>6} {statistics.median(pages):>10.0f} {page_p95:>8.0f}")
     print(f"reference (login page, idle after the run): median {statistics.median(reference):.0f} ms, "
           f"p95 {p95(reference):.0f} ms; pages p95 / reference p95 = {page_p95 / p95(reference):.1f}x")  # fmt: skip
+    print(f"CPU used during the run, per request ({len(samples):,}), on {os.cpu_count()} cores: " + ", ".join(
+        f"{part} {seconds / len(samples) * 1000:.1f} ms" for part, seconds in cpu.items()
+    ))  # fmt: skip
     print(f"queued work drained {drained:.0f} s after the users stopped")
     print(f"analyses: {analyses[0]} done, {analyses[1]} failed, of {analyses[2]}")
     print(f"reports:  {reports[0]} done, {reports[1]} failed, of {reports[2]}")
@@ -233,6 +248,37 @@ def summary(samples, load_seconds, reference, drained, analyses, reports, args) 
     print(f"aim (no errors, pages p95 < {PAGE_AIM_MS} ms, every analysis finished): {'met' if met else 'not met'}")
     print(f"RESULT page_p95_ms={page_p95:.0f}")
     return 0
+
+
+def cpu_use(processes: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn, the task clusters (each with its workers and their tools) and locust, and
+    by the whole machine, whose remainder is the database, Redis and anything else running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # not a process, or one that has just ended
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        used[int(entry.name)] = sum(int(value) for value in fields[11:15]) / ticks  # its own and its reaped children's
+
+    def tree(pid: int) -> float:
+        return used.get(pid, 0.0) + sum(tree(child) for child in children.get(pid, []))
+
+    gunicorn, *clusters = (process.pid for process in processes[1:4])
+    user, nice, system, idle, iowait, *rest = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return {
+        "gunicorn": tree(gunicorn),
+        "task clusters": sum(map(tree, clusters)),
+        # This process's reaped children: during the run, locust alone.
+        "locust": sum(int(value) for value in Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[13:15])
+        / ticks,
+        "whole machine": (user + nice + system + sum(rest)) / ticks,
+    }
 
 
 def p95(times: list[float]) -> float:

@@ -58,7 +58,7 @@ class Caseworker(HttpUser):
             if state.ok and state.json().get("status") in ("done", "failed"):
                 self.reports.pop(0)
                 if state.json()["status"] == "done":
-                    self.client.get(f"/reports/{report}/download/", name="page: report download")
+                    self.client.get(f"/reports/{report}/download/", name="download: report")
             return
         item = random.choice(PLAN["items"])
         with self.client.post(

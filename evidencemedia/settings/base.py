@@ -366,6 +366,11 @@ def _q_cluster() -> dict:
 
 
 Q_CLUSTER = _q_cluster()
+# The niceness `manage.py taskcluster` gives itself, and so its workers and their tools (0-19; 0 leaves it as
+# started): analyses and reports take the CPU the pages leave, so that pages stay fast on a machine that also serves.
+EVIDENCEMEDIA_Q_NICE = _env_count("EVIDENCEMEDIA_Q_NICE", 10)
+if EVIDENCEMEDIA_Q_NICE > 19:
+    raise ValueError("EVIDENCEMEDIA_Q_NICE must be a niceness from 0 to 19.")
 # A claimed analysis or report is held by its worker for this long, renewed while it works; once it lapses (the
 # worker was killed, its machine lost) the scheduled sweep queues the run again (cases/task_runs.py).
 TASK_LEASE_SECONDS = int(os.environ.get("EVIDENCEMEDIA_TASK_LEASE_SECONDS", "120"))

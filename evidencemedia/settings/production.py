@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, _env_bool, _env_count
+from .base import DATABASES, REST_FRAMEWORK, _env_bool, _env_count
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -17,6 +17,13 @@ SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = _env_count("DJANGO_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = _env_bool("DJANGO_HSTS_PRELOAD", True)
+
+# Each request keeps its thread's database connection for the next: a new PostgreSQL connection per request (a
+# server process forked, authenticated and its caches filled) cost the database more CPU than the page's queries
+# (docs/benchmarks.md, load test).
+# Checked before reuse, so a connection the server dropped is replaced instead of failing a request.
+DATABASES["default"]["CONN_MAX_AGE"] = _env_count("DATABASE_CONN_MAX_AGE", 600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # The API answers in JSON only: no browsable HTML forms to serve, to frame or to keep free of inline code.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}

@@ -1,4 +1,5 @@
-"""The production settings pass Django's deployment checklist with no warning, and serve the API as JSON only."""
+"""The production settings pass Django's deployment checklist with no warning, serve the API as JSON only and keep
+database connections open between requests."""
 
 import os
 import secrets
@@ -58,3 +59,22 @@ def test_production_serves_the_api_as_json_only(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['JSONRenderer']"
+
+
+def _database_settings(tmp_path, **env: str) -> str:
+    script = (
+        "import django; django.setup();"
+        "from django.conf import settings; db = settings.DATABASES['default'];"
+        "print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'])"
+    )
+    result = _production(tmp_path, "-c", script, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_keeps_database_connections_open_and_checks_them_before_reuse(tmp_path):
+    assert _database_settings(tmp_path) == "600 True"
+
+
+def test_production_connection_lifetime_comes_from_the_environment(tmp_path):
+    assert _database_settings(tmp_path, DATABASE_CONN_MAX_AGE="0") == "0 True"

@@ -8,6 +8,9 @@ parent hung until systemd's SIGKILL. Here the parent first gives the sentinel a 
 alive (SIGTERM sent to the parent alone, as `kill PID` does) is stopped the graceful way, after its running tasks.
 
 Work a killed worker had claimed is not lost: its lease lapses and the sweep queues it again (cases/task_runs.py).
+
+The cluster first lowers its CPU priority to EVIDENCEMEDIA_Q_NICE (its workers and their tools inherit it), so that
+on a machine that also serves pages, analyses and reports take only the CPU the pages leave.
 """
 
 import os
@@ -45,9 +48,18 @@ class PromptStopCluster(Cluster):
         return True
 
 
+def priority_lower(niceness: int) -> int:
+    """Make this process at least as nice as `niceness` (never less nice than it was started); its niceness."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 class Command(BaseCommand):
     help = "Start a django-q2 task cluster that stops within seconds of a SIGTERM to its process group."
 
     def handle(self, *args, **options):
         settings.SECRET_KEY  # noqa: B018 - as qcluster: refuse to start without the key that signs every task
+        priority_lower(settings.EVIDENCEMEDIA_Q_NICE)
         PromptStopCluster().start()

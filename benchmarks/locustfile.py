@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 from load_test import photo
-from locust import HttpUser, between, events, task
+from locust import HttpUser, SequentialTaskSet, between, events, task
 
 PLAN = json.loads(Path(os.environ["LOAD_TEST_PLAN"]).read_text(encoding="utf-8"))
 SAMPLES: list[tuple[str, str, float, bool]] = []
@@ -26,23 +26,41 @@ def samples_write(**kwargs) -> None:
     Path(os.environ["LOAD_TEST_SAMPLES"]).write_text(json.dumps(SAMPLES), encoding="utf-8")
 
 
+class Browsing(SequentialTaskSet):
+    """One visit, page by page: dashboard, case list, a search, a case, an item. A person reads each page before
+    asking for the next, so the user's think time follows every page, not only every visit."""
+
+    @task
+    def dashboard(self) -> None:
+        self.client.get("/dashboard/", name="page: dashboard")
+
+    @task
+    def case_list(self) -> None:
+        self.client.get("/cases/", name="page: case list")
+
+    @task
+    def search(self) -> None:
+        self.client.get("/cases/", params={"q": random.choice(["north", "IMG_", "threat"])}, name="page: search")
+
+    @task
+    def case(self) -> None:
+        self.client.get(f"/cases/{random.choice(PLAN['cases'])}/", name="page: case")
+
+    @task
+    def evidence(self) -> None:
+        self.client.get(f"/evidence/{random.choice(PLAN['items'])}/", name="page: evidence")
+        self.interrupt()
+
+
 class Caseworker(HttpUser):
     wait_time = between(1, 3)
+    tasks = {Browsing: 6}
 
     def on_start(self) -> None:
         account = PLAN["accounts"][random.randrange(len(PLAN["accounts"]))]
         self.client.cookies.set("sessionid", account["session"])
         self.api = {"Authorization": f"Token {account['token']}"}
         self.reports: list[str] = []
-
-    @task(6)
-    def browse(self) -> None:
-        case = random.choice(PLAN["cases"])
-        self.client.get("/dashboard/", name="page: dashboard")
-        self.client.get("/cases/", name="page: case list")
-        self.client.get("/cases/", params={"q": random.choice(["north", "IMG_", "threat"])}, name="page: search")
-        self.client.get(f"/cases/{case}/", name="page: case")
-        self.client.get(f"/evidence/{random.choice(PLAN['items'])}/", name="page: evidence")
 
     @task(1)
     def upload(self) -> None:

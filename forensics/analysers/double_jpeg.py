@@ -13,13 +13,16 @@ blocks is examined, so time and memory stay bounded for any image size.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from .jpeg_tables import STANDARD_LUMINANCE, ZIGZAG_TO_NATURAL, estimate_quality, ijg_scaled
+from .jpeg_tables import IJG_TABLES, ZIGZAG_TO_NATURAL, estimate_quality
 
 DOUBLE_JPEG_VERSION = "double-jpeg/1"
 
@@ -35,7 +38,9 @@ MAX_PRIMARY_STEP = 40
 # A coefficient needs this many non-zero values before its histogram says anything.
 MIN_NONZERO = 500
 
-_PRIMARY_STEPS = np.arange(1, MAX_PRIMARY_STEP + 1, dtype=np.float64)[:, np.newaxis]
+# jpeglib's MAX_MARKER: its preliminary pass fails on more APPn/COM segments.
+_MAX_MARKERS = 50
+_MARKERS_LOCK = threading.Lock()
 _N = 8
 _DCT = np.array(
     [
@@ -83,20 +88,87 @@ class DoubleJpegEstimate:
 
 def double_jpeg_estimate(path: str | Path) -> DoubleJpegEstimate:
     """Estimate the primary quantisation of a JPEG's luminance; never raises on malformed input."""
-    import jpeglib  # imported here: loading libjpeg is only worth it for JPEGs
-
     try:
         with Image.open(path) as image:  # reads the header only: the size is checked before libjpeg allocates
             if image.format != "JPEG":
                 return DoubleJpegEstimate(analysed=False, reason="not a JPEG")
             if image.width * image.height > MAX_PIXELS:
                 return DoubleJpegEstimate(analysed=False, reason=f"more than {MAX_PIXELS:,} pixels")
-        dct = jpeglib.read_dct(str(path))
-        coefficients = np.asarray(dct.Y)
-        table = np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
+            coefficients, table = _luminance(path, image)
     except Exception as failure:  # libjpeg refuses damaged or exotic files (12-bit, arithmetic, lossless)
         return DoubleJpegEstimate(analysed=False, reason=f"coefficients unreadable: {type(failure).__name__}")
     return _estimate(coefficients, table.astype(np.float64))
+
+
+def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The luminance DCT coefficients, (block rows, block columns, 8, 8), and their quantisation table (8, 8).
+
+    `jpeglib.read_dct` first runs a pass of its own over the whole file (libjpeg's decompression set up for pixels,
+    every scan read, the markers collected) only to learn the block counts, then copies the file to a temporary
+    file and reads every component from it. The block counts follow from the frame header Pillow has parsed, so
+    the same libjpeg function is called here on the file itself, for the luminance alone, once libjpeg has read
+    the header without error (jpeglib's coefficient reader crashes the process on a header that libjpeg refuses;
+    its preliminary pass is what protected it). Files that the preliminary pass refuses although their
+    coefficients can be read (see `_plain_frame`) still go through `jpeglib.read_dct`, so that they fail as before.
+    """
+    import jpeglib  # imported here: loading libjpeg is only worth it for JPEGs
+    from jpeglib._bind import CJpegLib
+
+    if not _plain_frame(image):
+        dct = jpeglib.read_dct(str(path))
+        coefficients = np.asarray(dct.Y)
+        return coefficients, np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
+    library = CJpegLib.get()
+    file_name = ctypes.c_char_p(str(path).encode("utf-8"))
+    # jpeglib keeps the segments in process-wide arrays, at most _MAX_MARKERS of at most 65,533 bytes each.
+    segments = np.zeros(_MAX_MARKERS * 65_535, dtype=np.uint8)
+    with _MARKERS_LOCK:
+        header_read = library.read_jpeg_markers(file_name, segments.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)))
+    if not header_read:
+        raise OSError(f"libjpeg could not read the header of {path}")
+    rows, columns = _luminance_blocks(image)
+    coefficients = np.empty((rows, columns, _N, _N), dtype=np.int16)
+    tables = np.zeros((4, _N, _N), dtype=np.uint16)
+    table_of_component = np.zeros(4, dtype=np.int16)
+    read = library.read_jpeg_dct(
+        file_name,
+        coefficients.ctypes.data_as(ctypes.POINTER(ctypes.c_short)),
+        None,
+        None,
+        None,
+        tables.ctypes.data_as(ctypes.POINTER(ctypes.c_ushort)),
+        table_of_component.ctypes.data_as(ctypes.POINTER(ctypes.c_short)),
+    )
+    if not read:
+        raise OSError(f"libjpeg could not read the coefficients of {path}")
+    return coefficients, tables[table_of_component[0]]
+
+
+def _luminance_blocks(image: Image.Image) -> tuple[int, int]:
+    """Rows and columns of 8x8 blocks of the first component, as libjpeg's jdinput.c counts them."""
+    _, horizontal, vertical, _ = image.layer[0]  # Pillow's layer: id, horizontal, vertical sampling, table
+    max_horizontal = max(layer[1] for layer in image.layer)
+    max_vertical = max(layer[2] for layer in image.layer)
+    return (
+        -(-image.height * vertical // (max_vertical * _N)),
+        -(-image.width * horizontal // (max_horizontal * _N)),
+    )
+
+
+def _plain_frame(image: Image.Image) -> bool:
+    """Whether jpeglib's preliminary pass would accept this header: libjpeg 6b sets up upsampling only for integer
+    sampling ratios, and jpeglib's collection of APPn/COM segments fails on 51 or more of them or on an empty one
+    (a length field under 2 among them). One frame header (libjpeg refuses a second), one or three components."""
+    if image.layers not in (1, 3) or len(image.layer) != image.layers:
+        return False
+    if len(image.applist) >= _MAX_MARKERS or not all(data for _, data in image.applist):
+        return False
+    max_horizontal = max(layer[1] for layer in image.layer)
+    max_vertical = max(layer[2] for layer in image.layer)
+    return all(
+        horizontal > 0 and vertical > 0 and max_horizontal % horizontal == 0 and max_vertical % vertical == 0
+        for _, horizontal, vertical, _ in image.layer
+    )
 
 
 def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate:
@@ -108,18 +180,20 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
     window = coefficients[top : top + height, left : left + width].astype(np.float64)
     reference = _shifted_reference(window, table)
     result = DoubleJpegEstimate(analysed=True, blocks_examined=height * width)
-    for position in POSITIONS:
-        row, column = divmod(ZIGZAG_TO_NATURAL[position], _N)
-        observed = window[:, :, row, column].ravel()
+    places = [divmod(ZIGZAG_TO_NATURAL[position], _N) for position in POSITIONS]
+    observed_all = _by_position(window, places)
+    # Sorted once for all positions: the predicted histograms are counted on sorted values.
+    unquantised_all = np.sort(_by_position(reference, places), axis=1)
+    for position, (row, column), observed, unquantised in zip(
+        POSITIONS, places, observed_all, unquantised_all, strict=True
+    ):
         if np.count_nonzero(observed) < MIN_NONZERO:
             continue
         last_step = int(table[row, column])
-        unquantised = reference[:, :, row, column].ravel()
-        # Row 0: a single compression with Q2; row q1: a first compression with step q1, then Q2.
-        predicted = np.empty((MAX_PRIMARY_STEP + 1, unquantised.size))
-        predicted[0] = np.round(unquantised / last_step)
-        predicted[1:] = _requantised(unquantised, _PRIMARY_STEPS, last_step)
-        distances = np.abs(_histograms(observed[np.newaxis, :]) - _histograms(predicted)).sum(axis=1)
+        if last_step == 0:
+            raise ValueError(f"quantisation step 0 for coefficient ({row}, {column})")
+        predicted = _predicted_counts(unquantised, last_step)
+        distances = np.abs(_histograms(observed[np.newaxis, :]) - _normalised(predicted)).sum(axis=1)
         single = float(distances[0])
         errors = {step: float(distances[step]) for step in range(1, MAX_PRIMARY_STEP + 1)}
         primary = min(errors, key=lambda step: (round(errors[step], 6), step))
@@ -139,6 +213,12 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
     return result
 
 
+def _by_position(blocks: np.ndarray, places: list[tuple[int, int]]) -> np.ndarray:
+    """The values of each (row, column) coefficient over all blocks: one contiguous row per place."""
+    indices = [row * _N + column for row, column in places]
+    return np.take(blocks.reshape(-1, _N * _N), indices, axis=1).T.copy()
+
+
 def estimated_primary_quality(periodic: list[CoefficientEstimate]) -> int | None:
     """The IJG quality whose luminance steps are closest to the primary steps found in `periodic`."""
     return _closest_quality({item.position: item.primary_step for item in periodic})
@@ -147,8 +227,10 @@ def estimated_primary_quality(periodic: list[CoefficientEstimate]) -> int | None
 def _shifted_reference(window: np.ndarray, table: np.ndarray) -> np.ndarray:
     """DCT of the decoded window cropped by 4 pixels: the coefficients as if never quantised on this grid."""
     height, width = window.shape[:2]
-    pixels = _separable(_DCT.T, window * table, _DCT) + 128
-    pixels = np.clip(np.round(pixels), 0, 255).transpose(0, 2, 1, 3).reshape(height * _N, width * _N)
+    pixels = _separable(_DCT.T, window * table, _DCT)
+    pixels += 128
+    np.clip(np.round(pixels, out=pixels), 0, 255, out=pixels)
+    pixels = pixels.transpose(0, 2, 1, 3).reshape(height * _N, width * _N)
     shifted = pixels[4 : 4 + (height - 1) * _N, 4 : 4 + (width - 1) * _N] - 128
     blocks = shifted.reshape(height - 1, _N, width - 1, _N).transpose(0, 2, 1, 3)
     return _separable(_DCT, blocks, _DCT.T)
@@ -163,8 +245,70 @@ def _separable(left: np.ndarray, blocks: np.ndarray, right: np.ndarray) -> np.nd
     return np.matmul(left, np.matmul(blocks, right))
 
 
-def _requantised(values: np.ndarray, primary_steps: np.ndarray, last_step: int) -> np.ndarray:
-    return np.round(np.round(values / primary_steps) * primary_steps / last_step)
+def _predicted_counts(unquantised: np.ndarray, last_step: int) -> np.ndarray:
+    """Counts of the predicted values -HISTOGRAM_REACH..HISTOGRAM_REACH (others ignored), one row per hypothesis,
+    from the values of the shifted reference in ascending order.
+
+    Row 0: a single compression with Q2, round(x / Q2); row q1: a first compression with step q1, then Q2,
+    round(round(x / q1) * q1 / Q2). The values are not quantised 41 times: x -> round(x / step) never decreases
+    as x grows, so the values quantised to k by a step are those between two thresholds, counted by a binary
+    search in the sorted values, and every k goes to the bin round(k * q1 / Q2), the very floating-point
+    operations applied to a quantised value. The counts are those of quantising every value, exactly.
+    """
+    if unquantised.size and max(-unquantised[0], unquantised[-1]) > _MAX_ABS_VALUE:
+        raise ArithmeticError("a DCT coefficient of 8-bit pixels beyond its bound")
+    thresholds, counted, cells = _prediction_plan(last_step)
+    below = np.searchsorted(unquantised, thresholds)
+    counts = below[counted + 1] - below[counted]
+    width = 2 * HISTOGRAM_REACH + 1
+    return np.bincount(cells, weights=counts, minlength=(MAX_PRIMARY_STEP + 1) * width).reshape(-1, width)
+
+
+# The DCT of an 8x8 block of values -128..127 (orthonormal rows): at most 128 * 8 = 1,024 in magnitude.
+_MAX_ABS_VALUE = 1025.0
+
+
+@functools.lru_cache(maxsize=256)
+def _prediction_plan(last_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For one Q2, what `_predicted_counts` searches and where it counts: the thresholds of every quantised value k
+    each step can give (from -reach to reach, and reach + 1 to close the last interval), the index of each k
+    counted (its interval ends at the next threshold), and its cell in the (hypothesis, bin) histogram."""
+    steps = np.array([last_step, *range(1, MAX_PRIMARY_STEP + 1)], dtype=np.float64)
+    # k beyond this reach either lands outside the histogram or is the quantisation of no possible value.
+    reach = np.minimum(np.ceil((HISTOGRAM_REACH + 1) * last_step / steps), np.ceil(_MAX_ABS_VALUE / steps)) + 1
+    sizes = (2 * reach + 2).astype(np.intp)
+    hypothesis = np.repeat(np.arange(steps.size), sizes)
+    starts = np.cumsum(sizes) - sizes
+    quantised = (np.arange(sizes.sum()) - np.repeat(starts, sizes)) - np.repeat(reach, sizes)
+    step = steps[hypothesis]
+    thresholds = _least_quantised_to(quantised, step)
+    # round(k * Q2 / Q2) is k: row 0 needs no mapping of its own.
+    bins = np.round(quantised * step / last_step)
+    interval = np.ones(quantised.size, dtype=bool)
+    interval[starts + sizes - 1] = False
+    counted = np.flatnonzero(interval & (np.abs(bins) <= HISTOGRAM_REACH))
+    cells = hypothesis[counted] * (2 * HISTOGRAM_REACH + 1) + bins[counted].astype(np.intp) + HISTOGRAM_REACH
+    return thresholds, counted, cells
+
+
+# The least x with round(x / step) >= k lies within one representable number of (k - 1/2) * step, where x / step
+# is k - 1/2 exactly (checked for every step up to 65,535 and every k it can give); two are searched.
+_THRESHOLD_ULPS = 2
+
+
+def _least_quantised_to(quantised: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """For each k and step, the least float64 x with round(x / step) >= k: the values below it quantise below k."""
+    middle = (quantised - 0.5) * step  # exact: a half-integer times a small integer
+    candidates = [middle]
+    below = above = middle
+    for _ in range(_THRESHOLD_ULPS):
+        below, above = np.nextafter(below, -np.inf), np.nextafter(above, np.inf)
+        candidates = [below, *candidates, above]
+    trials = np.array(candidates)
+    reached = np.round(trials / step) >= quantised
+    if reached[0].any() or not reached[-1].all():
+        raise ArithmeticError("a quantisation threshold lies outside the searched neighbourhood")
+    return trials[reached.argmax(axis=0), np.arange(quantised.size)]
 
 
 def _histograms(rows: np.ndarray) -> np.ndarray:
@@ -175,17 +319,20 @@ def _histograms(rows: np.ndarray) -> np.ndarray:
     bins = np.clip(rows, -HISTOGRAM_REACH - 1, HISTOGRAM_REACH + 1).astype(np.intp) + (HISTOGRAM_REACH + 1)
     bins += width * np.arange(rows.shape[0], dtype=np.intp)[:, np.newaxis]
     counts = np.bincount(bins.ravel(), minlength=width * rows.shape[0]).reshape(rows.shape[0], width)
-    counts = counts[:, 1:-1].astype(np.float64)
+    return _normalised(counts[:, 1:-1].astype(np.float64))
+
+
+def _normalised(counts: np.ndarray) -> np.ndarray:
+    """Each row of counts divided by its total (rows without counts stay zero)."""
     totals = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, totals, out=counts.copy(), where=totals > 0)
 
 
 def _closest_quality(steps: dict[int, int]) -> int | None:
+    """The IJG quality whose luminance table is closest (least sum of differences, the highest among equals)."""
     if not steps:
         return None
-
-    def distance(quality: int) -> int:
-        table = ijg_scaled(STANDARD_LUMINANCE, quality)
-        return sum(abs(table[position] - step) for position, step in steps.items())
-
-    return min(range(1, 101), key=lambda quality: (distance(quality), -quality))
+    positions = list(steps)
+    tables = IJG_TABLES["luminance"][:, positions]  # quality 1..100
+    distances = np.abs(tables - np.array([steps[position] for position in positions])).sum(axis=1)
+    return int(tables.shape[0] - np.argmin(distances[::-1]))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
@@ -370,16 +371,14 @@ def _brightness_matched(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _worst_block(residual: np.ndarray) -> tuple[float, tuple[int, int]]:
     """The block with the highest median difference: a pasted region fills its block, while the thin lines a
-    pixel of misregistration leaves along edges do not move a median."""
-    height, width = residual.shape
+    pixel of misregistration leaves along edges do not move a median. Blocks start every BLOCK // 2 cells; the
+    first of equal blocks, row by row, is the one named."""
     step = BLOCK // 2
-    worst, at = 0.0, (0, 0)
-    for y in range(0, max(1, height - BLOCK + 1), step):
-        for x in range(0, max(1, width - BLOCK + 1), step):
-            value = float(np.median(residual[y : y + BLOCK, x : x + BLOCK]))
-            if value > worst:
-                worst, at = value, (x, y)
-    return worst, at
+    windows = sliding_window_view(residual, (BLOCK, BLOCK))[::step, ::step]
+    medians = np.median(windows.reshape(*windows.shape[:2], BLOCK * BLOCK), axis=-1)
+    row, column = np.unravel_index(np.argmax(medians), medians.shape)
+    worst = float(medians[row, column])
+    return (worst, (int(column) * step, int(row) * step)) if worst > 0.0 else (0.0, (0, 0))
 
 
 PANEL_SCALE = 2

@@ -7,8 +7,9 @@ the earlier quantisation's lattice); quantising that with every candidate q1 and
 histogram a double compression would leave. When some q1 other than Q2 predicts the observed histogram much
 better than a single compression with Q2, the coefficient carries a primary quantisation step.
 
-Coefficients come from libjpeg through `jpeglib.read_dct` (no pixel decoding by us); only a central window of
-blocks is examined, so time and memory stay bounded for any image size.
+Coefficients come from the libjpeg 6b that jpeglib bundles (no pixel decoding by us; see `_luminance`); only a
+central window of blocks is examined, so the estimate's time and memory stay bounded for any image size (libjpeg
+still reads every coefficient of the file).
 """
 
 from __future__ import annotations

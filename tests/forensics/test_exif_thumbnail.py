@@ -250,3 +250,19 @@ def test_worst_block_is_the_first_block_of_highest_median(seed: int) -> None:
     if seed == 4:
         residual[:] = 0
     assert _worst_block(residual) == worst_block_one_by_one(residual)
+
+
+def test_thumbnail_of_a_wider_field_is_registered_onto_the_main_image(tmp_path: Path) -> None:
+    # given a camera whose thumbnail shows 8% more field than the main image (a stabilisation margin)
+    path = tmp_path / "margin.jpg"
+    field = scene(700, 525, seed=7)
+    field.crop((28, 21, 672, 504)).resize((640, 480)).save(path, "JPEG", quality=92, exif=camera_exif("Canon", "T"))
+    with_thumbnail(path, field.resize((160, 120), Image.Resampling.LANCZOS))
+
+    # when the thumbnail is compared with the main image
+    comparison = thumbnail_compare(path, jpeg_structure_read(path))
+
+    # then the plain layout is bettered by a small zoom of the thumbnail onto the main image's field
+    assert comparison.match.geometry == "full frame, registered"
+    assert comparison.match.correlation >= 0.98
+    assert comparison.match.content_box != [0, 0, 160, 120]

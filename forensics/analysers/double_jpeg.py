@@ -41,6 +41,7 @@ MIN_NONZERO = 500
 
 # jpeglib's MAX_MARKER: its preliminary pass fails on more APPn/COM segments.
 _MAX_MARKERS = 50
+# jpeglib collects APPn/COM segments in process-wide arrays: one collection at a time.
 _MARKERS_LOCK = threading.Lock()
 _N = 8
 _DCT = np.array(
@@ -116,7 +117,8 @@ def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.nda
     from jpeglib._bind import CJpegLib
 
     if not _plain_frame(image):
-        dct = jpeglib.read_dct(str(path))
+        with _MARKERS_LOCK:  # its preliminary pass collects the segments into the same process-wide arrays
+            dct = jpeglib.read_dct(str(path))
         coefficients = np.asarray(dct.Y)
         return coefficients, np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
     library = CJpegLib.get()

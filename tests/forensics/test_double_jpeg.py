@@ -5,6 +5,7 @@ are those of quantising every value."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jpeglib
@@ -159,3 +160,15 @@ def test_quality_estimate_prefers_the_highest_of_equally_close_qualities() -> No
     assert estimate_quality(table, 0).standard_ijg
     assert estimate_quality((), 0).estimated_quality == 100
     assert estimate_quality(ijg_scaled(STANDARD_LUMINANCE, 75), 0).estimated_quality == 75
+
+
+def test_estimates_in_parallel_threads_are_those_made_one_at_a_time(tmp_path: Path) -> None:
+    """jpeglib collects the header segments in process-wide arrays; the pipeline runs analysers in threads."""
+    paths = [
+        written(tmp_path, with_segments(jpeg_bytes(quality=quality), b"\xff\xfe\x00\x10" + bytes(14), count), name)
+        for quality, count, name in [(70, 3, "a.jpg"), (85, 30, "b.jpg"), (90, 49, "c.jpg"), (60, 0, "d.jpg")]
+    ]
+    one_at_a_time = [double_jpeg_estimate(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        in_parallel = list(pool.map(double_jpeg_estimate, paths * 4))
+    assert in_parallel == one_at_a_time * 4

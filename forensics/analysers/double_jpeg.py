@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ MAX_PRIMARY_STEP = 40
 # A coefficient needs this many non-zero values before its histogram says anything.
 MIN_NONZERO = 500
 
-# jpeglib's MAX_MARKER: its preliminary pass fails on more APPn/COM segments.
+# jpeglib's MAX_MARKER: the APPn/COM segments it collects.
 _MAX_MARKERS = 50
 # jpeglib collects APPn/COM segments in process-wide arrays: one collection at a time.
 _MARKERS_LOCK = threading.Lock()
@@ -105,30 +106,34 @@ def double_jpeg_estimate(path: str | Path) -> DoubleJpegEstimate:
 def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """The luminance DCT coefficients, (block rows, block columns, 8, 8), and their quantisation table (8, 8).
 
-    `jpeglib.read_dct` first runs a pass of its own over the whole file (libjpeg's decompression set up for pixels,
-    every scan read, the markers collected) only to learn the block counts, then copies the file to a temporary
-    file and reads every component from it. The block counts follow from the frame header Pillow has parsed, so
-    the same libjpeg function is called here on the file itself, for the luminance alone, once libjpeg has read
-    the header without error (jpeglib's coefficient reader crashes the process on a header that libjpeg refuses;
-    its preliminary pass is what protected it). Files that the preliminary pass refuses although their
-    coefficients can be read (see `_plain_frame`) still go through `jpeglib.read_dct`, so that they fail as before.
+    Read by the libjpeg 6b build jpeglib bundles, as `jpeglib.read_dct` read them, with what that function does
+    before reading kept only where it decides the outcome. `read_dct` first ran a pass of its own over the whole
+    file (libjpeg set up for pixels, every scan entropy-decoded, the APPn/COM segments collected) only to learn
+    the block counts, then copied the file to a temporary file and read all components from it. The block counts
+    follow from the frame header Pillow has parsed; the header and segments are read by jpeglib's own function
+    (its coefficient reader alone crashes the process on a header libjpeg refuses), and the preliminary pass's
+    refusals are given as it gave them: more than 50 segments, sampling ratios libjpeg cannot upsample, and the
+    ValueError of its segment listing (see `_refuse_as_jpeglib_listing`).
     """
-    import jpeglib  # imported here: loading libjpeg is only worth it for JPEGs
-    from jpeglib._bind import CJpegLib
+    from jpeglib._bind import CJpegLib  # imported here: loading libjpeg is only worth it for JPEGs
 
-    if not _plain_frame(image):
-        with _MARKERS_LOCK:  # its preliminary pass collects the segments into the same process-wide arrays
-            dct = jpeglib.read_dct(str(path))
-        coefficients = np.asarray(dct.Y)
-        return coefficients, np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
+    if len(image.applist) > _MAX_MARKERS:
+        # The preliminary pass fails on the 51st segment, after writing past its arrays (which could abort later).
+        raise OSError(f"more than {_MAX_MARKERS} APPn/COM segments")
     library = CJpegLib.get()
     file_name = ctypes.c_char_p(str(path).encode("utf-8"))
-    # jpeglib keeps the segments in process-wide arrays, at most _MAX_MARKERS of at most 65,533 bytes each.
-    segments = np.zeros(_MAX_MARKERS * 65_535, dtype=np.uint8)
-    with _MARKERS_LOCK:
-        header_read = library.read_jpeg_markers(file_name, segments.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)))
+    # Each segment is copied whole into one buffer: at most _MAX_MARKERS of at most 65,533 bytes, each placed after
+    # the previous one's length less 2, which moves the next one back a byte for a length field 1 (hence a margin).
+    segments = np.zeros(_MAX_MARKERS + _MAX_MARKERS * 65_535, dtype=np.uint8)
+    start = ctypes.cast(segments.ctypes.data + _MAX_MARKERS, ctypes.POINTER(ctypes.c_ubyte))
+    with _MARKERS_LOCK:  # jpeglib collects them in process-wide arrays
+        header_read = library.read_jpeg_markers(file_name, start)
     if not header_read:
         raise OSError(f"libjpeg could not read the header of {path}")
+    if not _integer_sampling(image):
+        raise OSError("libjpeg 6b upsamples only by whole factors")
+    if not all(data for _, data in image.applist):
+        _refuse_as_jpeglib_listing(path)
     rows, columns = _luminance_blocks(image)
     coefficients = np.empty((rows, columns, _N, _N), dtype=np.int16)
     tables = np.zeros((4, _N, _N), dtype=np.uint16)
@@ -147,6 +152,16 @@ def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.nda
     return coefficients, tables[table_of_component[0]]
 
 
+def _integer_sampling(image: Image.Image) -> bool:
+    """Whether every component's sampling factors divide the largest ones (libjpeg 6b's upsampler refuses the rest;
+    libjpeg has already refused factors outside 1..4)."""
+    max_horizontal = max(layer[1] for layer in image.layer)
+    max_vertical = max(layer[2] for layer in image.layer)
+    return all(
+        max_horizontal % horizontal == 0 and max_vertical % vertical == 0 for _, horizontal, vertical, _ in image.layer
+    )
+
+
 def _luminance_blocks(image: Image.Image) -> tuple[int, int]:
     """Rows and columns of 8x8 blocks of the first component, as libjpeg's jdinput.c counts them."""
     _, horizontal, vertical, _ = image.layer[0]  # Pillow's layer: id, horizontal, vertical sampling, table
@@ -158,20 +173,40 @@ def _luminance_blocks(image: Image.Image) -> tuple[int, int]:
     )
 
 
-def _plain_frame(image: Image.Image) -> bool:
-    """Whether jpeglib's preliminary pass would accept this header: libjpeg 6b sets up upsampling only for integer
-    sampling ratios, and jpeglib's collection of APPn/COM segments fails on 51 or more of them or on an empty one
-    (a length field under 2 among them). One frame header (libjpeg refuses a second), one or three components."""
-    if image.layers not in (1, 3) or len(image.layer) != image.layers:
-        return False
-    if len(image.applist) >= _MAX_MARKERS or not all(data for _, data in image.applist):
-        return False
-    max_horizontal = max(layer[1] for layer in image.layer)
-    max_vertical = max(layer[2] for layer in image.layer)
-    return all(
-        horizontal > 0 and vertical > 0 and max_horizontal % horizontal == 0 and max_vertical % vertical == 0
-        for _, horizontal, vertical, _ in image.layer
-    )
+def _refuse_as_jpeglib_listing(path: str | Path) -> None:
+    """jpeglib lists the collected segments up to the first empty one (length field 2) and sizes its buffer by the
+    sum of their lengths, a segment with length field 1 counting -1: a negative sum was a ValueError. (It then
+    copied every collected segment into that buffer, which crashed the process when a larger segment followed
+    the empty one; such files are read here as the others are.)"""
+    listed = itertools.takewhile(lambda length: length != 2, _segment_lengths(path))
+    if sum(length - 2 for length in listed) < 0:
+        raise ValueError("Array length must be >= 0, not a negative sum of APPn/COM segment lengths")
+
+
+# Markers without a length field, as Pillow's and libjpeg's header readers take them.
+_NO_LENGTH = {0x01, *range(0xD0, 0xDA), 0xC8, *range(0xF0, 0xFE)}
+
+
+def _segment_lengths(path: str | Path) -> list[int]:
+    """The length fields of the APPn and COM segments before the first scan, walking the header as Pillow's JPEG
+    reader does (a field under 2 reads as an empty segment there, and jpeglib reads no data for it either)."""
+    data = Path(path).read_bytes()
+    lengths, position = [], 2
+    while position + 1 < len(data):
+        if data[position] != 0xFF or data[position + 1] == 0xFF:  # junk, or fill bytes before a marker
+            position += 1
+            continue
+        marker = data[position + 1]
+        if marker == 0xDA:
+            break
+        if marker == 0x00 or marker in _NO_LENGTH:
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            lengths.append(length)
+        position += 2 + max(length, 2)
+    return lengths
 
 
 def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate:

@@ -84,7 +84,6 @@ def test_grayscale_luminance_is_what_jpeglib_reads(tmp_path: Path) -> None:
     "header",
     [
         pytest.param(lambda data: with_sampling(data, [0x31, 0x21, 0x11]), id="3:2 sampling"),
-        pytest.param(lambda data: with_segments(data, b"\xff\xfe\x00\x03x", 50), id="JFIF and 50 comments"),
         pytest.param(lambda data: with_segments(data, b"\xff\xfe\x00\x00", 1), id="comment length 0"),
     ],
 )
@@ -99,18 +98,42 @@ def test_headers_jpeglib_refuses_fail_as_they_did(tmp_path: Path, header) -> Non
 
 
 @pytest.mark.parametrize(
-    "segment, count",
-    [(b"\xff\xfe\x00\x03x", 49), (b"\xff\xe5\x00\x02", 1)],
-    ids=["JFIF and 49 comments (read by jpeglib itself)", "empty APP5 (read by jpeglib itself)"],
+    "segments",
+    [
+        b"\xff\xfe\x00\x03x" * 49,
+        b"\xff\xe5\x00\x02",
+        b"\xff\xfe\x00\x01",
+        b"\xff\xfe\x00\x02\xff\xe1" + (60_002).to_bytes(2, "big") + bytes(60_000),
+    ],
+    ids=["JFIF and 49 comments", "empty APP5", "comment length 1", "empty comment, then a large APP1"],
 )
-def test_headers_near_what_jpeglib_refuses_are_read_as_jpeglib_reads_them(
-    tmp_path: Path, segment: bytes, count: int
-) -> None:
-    path = written(tmp_path, with_segments(jpeg_bytes(subsampling=2), segment, count))
-    expected = jpeglib.read_dct(str(path))
+def test_extra_segments_leave_the_coefficients_jpeglib_reads(tmp_path: Path, segments: bytes) -> None:
+    """Compared with jpeglib's read of the file without them: jpeglib's own segment listing overruns its buffer
+    on a length field 1 or on an empty segment followed by a larger one, and the large one crashed the process."""
+    data = jpeg_bytes(subsampling=2)
+    expected = jpeglib.read_dct(str(written(tmp_path, data, "plain.jpg")))
+    path = written(tmp_path, with_segments(data, segments, 1))
     with Image.open(path) as image:
-        coefficients, _ = _luminance(path, image)
+        coefficients, table = _luminance(path, image)
     np.testing.assert_array_equal(coefficients, expected.Y)
+    np.testing.assert_array_equal(table, expected.qt[expected.quant_tbl_no[0]])
+
+
+def test_a_negative_listed_length_is_the_value_error_jpeglib_gave(tmp_path: Path) -> None:
+    """A length field 1 counts -1 in jpeglib's sum of the segments listed before an empty one."""
+    path = written(tmp_path, with_segments(jpeg_bytes(), b"\xff\xfe\x00\x01\xff\xfe\x00\x02", 1))
+    with pytest.raises(ValueError):
+        _ = jpeglib.read_dct(str(path)).Y
+    assert double_jpeg_estimate(path).reason == "coefficients unreadable: ValueError"
+
+
+def test_more_than_fifty_segments_are_unreadable_as_jpeglib_answers_when_it_survives(tmp_path: Path) -> None:
+    """jpeglib's preliminary pass fails on a 51st APPn/COM segment, after writing past its arrays (which can abort
+    the process later): the answer is given here without calling it."""
+    path = written(tmp_path, with_segments(jpeg_bytes(), b"\xff\xfe\x00\x03x", 50))  # and the JFIF segment
+    estimate = double_jpeg_estimate(path)
+    assert estimate.analysed is False
+    assert estimate.reason == "coefficients unreadable: OSError"
 
 
 def test_a_header_libjpeg_refuses_is_unreadable_not_a_crash(tmp_path: Path) -> None:

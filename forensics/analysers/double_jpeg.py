@@ -180,7 +180,7 @@ def _refuse_as_jpeglib_listing(path: str | Path) -> None:
     the empty one; such files are read here as the others are.)"""
     listed = itertools.takewhile(lambda length: length != 2, _segment_lengths(path))
     if sum(length - 2 for length in listed) < 0:
-        raise ValueError("Array length must be >= 0, not a negative sum of APPn/COM segment lengths")
+        raise ValueError("jpeglib's listing of the APPn/COM segments sums to a negative length")
 
 
 # Markers without a length field, as Pillow's and libjpeg's header readers take them.

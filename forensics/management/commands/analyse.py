@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forensics.analysers import AnalysisResult, analyse_files
 from forensics.analysers.common import jsonable
-from forensics.analysers.pipeline import EXIFTOOL_BATCH
 from forensics.rules import Evaluation, evaluate
 
 
@@ -66,9 +65,9 @@ def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
-CHUNK = 128  # files per unit of work without workers: several ExifTool batches
-# With workers, a unit of work is at most one ExifTool batch, and there are at least this many per worker, so that
-# they finish together rather than one of them working alone on the last big chunk.
+CHUNK = 128  # files per unit of work at most: several ExifTool batches, and what one worker takes at a time
+# With workers, at least this many chunks per worker, so that they finish together rather than one of them
+# working alone on the last big chunk.
 CHUNKS_PER_WORKER = 4
 
 
@@ -76,33 +75,19 @@ def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, 
     """(path, the `--json` record, None) or (path, None, why it could not be read), in the order of `files`.
 
     Files go through the engine in chunks (one ExifTool call per batch); with jobs > 1, worker processes, each
-    with its own ExifTool, take chunks in turn, the chunks of most bytes first (the cheap guess at their work: a
-    large chunk taken last would leave the other workers idle), and their results are handed on in file order.
+    with its own ExifTool, take chunks in turn.
     """
-    if jobs <= 1:
-        for start in range(0, len(files), CHUNK):
-            yield from chunk_analyse(files[start : start + CHUNK])
-        return
-    size = max(1, min(EXIFTOOL_BATCH, -(-len(files) // (jobs * CHUNKS_PER_WORKER))))
+    size = CHUNK if jobs <= 1 else max(1, min(CHUNK, -(-len(files) // (jobs * CHUNKS_PER_WORKER))))
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
-    if len(chunks) <= 1:
+    if jobs <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield from chunk_analyse(chunk)
         return
-    largest_first = sorted(range(len(chunks)), key=lambda index: -sum(_size(path) for path in chunks[index]))
     # spawn, not fork: the C2PA library's state does not survive a fork once the parent has used it (a forked
     # worker then reports every manifest unreadable), and this process may already have analysed files.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {index: pool.submit(chunk_analyse, chunks[index]) for index in largest_first}
-        for index in range(len(chunks)):
-            yield from pending[index].result()
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:  # chunk_analyse reports it
-        return 0
+        for outcomes in pool.map(chunk_analyse, chunks):
+            yield from outcomes
 
 
 def chunk_analyse(paths: list[str]) -> list[tuple[str, dict[str, Any] | None, str | None]]:

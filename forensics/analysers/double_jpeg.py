@@ -7,19 +7,24 @@ the earlier quantisation's lattice); quantising that with every candidate q1 and
 histogram a double compression would leave. When some q1 other than Q2 predicts the observed histogram much
 better than a single compression with Q2, the coefficient carries a primary quantisation step.
 
-Coefficients come from libjpeg through `jpeglib.read_dct` (no pixel decoding by us); only a central window of
-blocks is examined, so time and memory stay bounded for any image size.
+Coefficients come from the libjpeg 6b that jpeglib bundles (no pixel decoding by us; see `_luminance`); only a
+central window of blocks is examined, so the estimate's time and memory stay bounded for any image size (libjpeg
+still reads every coefficient of the file).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import itertools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from .jpeg_tables import STANDARD_LUMINANCE, ZIGZAG_TO_NATURAL, estimate_quality, ijg_scaled
+from .jpeg_tables import IJG_TABLES, ZIGZAG_TO_NATURAL, estimate_quality
 
 DOUBLE_JPEG_VERSION = "double-jpeg/1"
 
@@ -35,7 +40,10 @@ MAX_PRIMARY_STEP = 40
 # A coefficient needs this many non-zero values before its histogram says anything.
 MIN_NONZERO = 500
 
-_PRIMARY_STEPS = np.arange(1, MAX_PRIMARY_STEP + 1, dtype=np.float64)[:, np.newaxis]
+# jpeglib's MAX_MARKER: the APPn/COM segments it collects.
+_MAX_MARKERS = 50
+# jpeglib collects APPn/COM segments in process-wide arrays: one collection at a time.
+_MARKERS_LOCK = threading.Lock()
 _N = 8
 _DCT = np.array(
     [
@@ -83,20 +91,122 @@ class DoubleJpegEstimate:
 
 def double_jpeg_estimate(path: str | Path) -> DoubleJpegEstimate:
     """Estimate the primary quantisation of a JPEG's luminance; never raises on malformed input."""
-    import jpeglib  # imported here: loading libjpeg is only worth it for JPEGs
-
     try:
         with Image.open(path) as image:  # reads the header only: the size is checked before libjpeg allocates
             if image.format != "JPEG":
                 return DoubleJpegEstimate(analysed=False, reason="not a JPEG")
             if image.width * image.height > MAX_PIXELS:
                 return DoubleJpegEstimate(analysed=False, reason=f"more than {MAX_PIXELS:,} pixels")
-        dct = jpeglib.read_dct(str(path))
-        coefficients = np.asarray(dct.Y)
-        table = np.asarray(dct.qt[dct.quant_tbl_no[0]] if dct.quant_tbl_no is not None else dct.qt[0])
+            coefficients, table = _luminance(path, image)
     except Exception as failure:  # libjpeg refuses damaged or exotic files (12-bit, arithmetic, lossless)
         return DoubleJpegEstimate(analysed=False, reason=f"coefficients unreadable: {type(failure).__name__}")
     return _estimate(coefficients, table.astype(np.float64))
+
+
+def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The luminance DCT coefficients, (block rows, block columns, 8, 8), and their quantisation table (8, 8).
+
+    Read by the libjpeg 6b build jpeglib bundles, as `jpeglib.read_dct` read them, with what that function does
+    before reading kept only where it decides the outcome. `read_dct` first ran a pass of its own over the whole
+    file (libjpeg set up for pixels, every scan entropy-decoded, the APPn/COM segments collected) only to learn
+    the block counts, then copied the file to a temporary file and read all components from it. The block counts
+    follow from the frame header Pillow has parsed; the header and segments are read by jpeglib's own function
+    (its coefficient reader alone crashes the process on a header libjpeg refuses), and the preliminary pass's
+    refusals are given as it gave them: more than 50 segments, sampling ratios libjpeg cannot upsample, and the
+    ValueError of its segment listing (see `_refuse_as_jpeglib_listing`).
+    """
+    from jpeglib._bind import CJpegLib  # imported here: loading libjpeg is only worth it for JPEGs
+
+    if len(image.applist) > _MAX_MARKERS:
+        # The preliminary pass fails on the 51st segment, after writing past its arrays (which could abort later).
+        raise OSError(f"more than {_MAX_MARKERS} APPn/COM segments")
+    library = CJpegLib.get()
+    file_name = ctypes.c_char_p(str(path).encode("utf-8"))
+    # Each segment is copied whole into one buffer: at most _MAX_MARKERS of at most 65,533 bytes, each placed after
+    # the previous one's length less 2, which moves the next one back a byte for a length field 1 (hence a margin).
+    segments = np.zeros(_MAX_MARKERS + _MAX_MARKERS * 65_535, dtype=np.uint8)
+    start = ctypes.cast(segments.ctypes.data + _MAX_MARKERS, ctypes.POINTER(ctypes.c_ubyte))
+    with _MARKERS_LOCK:  # jpeglib collects them in process-wide arrays
+        header_read = library.read_jpeg_markers(file_name, start)
+    if not header_read:
+        raise OSError(f"libjpeg could not read the header of {path}")
+    if not _integer_sampling(image):
+        raise OSError("libjpeg 6b upsamples only by whole factors")
+    if not all(data for _, data in image.applist):
+        _refuse_as_jpeglib_listing(path)
+    rows, columns = _luminance_blocks(image)
+    coefficients = np.empty((rows, columns, _N, _N), dtype=np.int16)
+    tables = np.zeros((4, _N, _N), dtype=np.uint16)
+    table_of_component = np.zeros(4, dtype=np.int16)
+    read = library.read_jpeg_dct(
+        file_name,
+        coefficients.ctypes.data_as(ctypes.POINTER(ctypes.c_short)),
+        None,
+        None,
+        None,
+        tables.ctypes.data_as(ctypes.POINTER(ctypes.c_ushort)),
+        table_of_component.ctypes.data_as(ctypes.POINTER(ctypes.c_short)),
+    )
+    if not read:
+        raise OSError(f"libjpeg could not read the coefficients of {path}")
+    return coefficients, tables[table_of_component[0]]
+
+
+def _integer_sampling(image: Image.Image) -> bool:
+    """Whether every component's sampling factors divide the largest ones (libjpeg 6b's upsampler refuses the rest;
+    libjpeg has already refused factors outside 1..4)."""
+    max_horizontal = max(layer[1] for layer in image.layer)
+    max_vertical = max(layer[2] for layer in image.layer)
+    return all(
+        max_horizontal % horizontal == 0 and max_vertical % vertical == 0 for _, horizontal, vertical, _ in image.layer
+    )
+
+
+def _luminance_blocks(image: Image.Image) -> tuple[int, int]:
+    """Rows and columns of 8x8 blocks of the first component, as libjpeg's jdinput.c counts them."""
+    _, horizontal, vertical, _ = image.layer[0]  # Pillow's layer: id, horizontal, vertical sampling, table
+    max_horizontal = max(layer[1] for layer in image.layer)
+    max_vertical = max(layer[2] for layer in image.layer)
+    return (
+        -(-image.height * vertical // (max_vertical * _N)),
+        -(-image.width * horizontal // (max_horizontal * _N)),
+    )
+
+
+def _refuse_as_jpeglib_listing(path: str | Path) -> None:
+    """jpeglib lists the collected segments up to the first empty one (length field 2) and sizes its buffer by the
+    sum of their lengths, a segment with length field 1 counting -1: a negative sum was a ValueError. (It then
+    copied every collected segment into that buffer, which crashed the process when a larger segment followed
+    the empty one; such files are read here as the others are.)"""
+    listed = itertools.takewhile(lambda length: length != 2, _segment_lengths(path))
+    if sum(length - 2 for length in listed) < 0:
+        raise ValueError("jpeglib's listing of the APPn/COM segments sums to a negative length")
+
+
+# Markers without a length field, as Pillow's and libjpeg's header readers take them.
+_NO_LENGTH = {0x01, *range(0xD0, 0xDA), 0xC8, *range(0xF0, 0xFE)}
+
+
+def _segment_lengths(path: str | Path) -> list[int]:
+    """The length fields of the APPn and COM segments before the first scan, walking the header as Pillow's JPEG
+    reader does (a field under 2 reads as an empty segment there, and jpeglib reads no data for it either)."""
+    data = Path(path).read_bytes()
+    lengths, position = [], 2
+    while position + 1 < len(data):
+        if data[position] != 0xFF or data[position + 1] == 0xFF:  # junk, or fill bytes before a marker
+            position += 1
+            continue
+        marker = data[position + 1]
+        if marker == 0xDA:
+            break
+        if marker == 0x00 or marker in _NO_LENGTH:
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            lengths.append(length)
+        position += 2 + max(length, 2)
+    return lengths
 
 
 def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate:
@@ -108,18 +218,20 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
     window = coefficients[top : top + height, left : left + width].astype(np.float64)
     reference = _shifted_reference(window, table)
     result = DoubleJpegEstimate(analysed=True, blocks_examined=height * width)
-    for position in POSITIONS:
-        row, column = divmod(ZIGZAG_TO_NATURAL[position], _N)
-        observed = window[:, :, row, column].ravel()
+    places = [divmod(ZIGZAG_TO_NATURAL[position], _N) for position in POSITIONS]
+    observed_all = _by_position(window, places)
+    # Sorted once for all positions: the predicted histograms are counted on sorted values.
+    unquantised_all = np.sort(_by_position(reference, places), axis=1)
+    for position, (row, column), observed, unquantised in zip(
+        POSITIONS, places, observed_all, unquantised_all, strict=True
+    ):
         if np.count_nonzero(observed) < MIN_NONZERO:
             continue
         last_step = int(table[row, column])
-        unquantised = reference[:, :, row, column].ravel()
-        # Row 0: a single compression with Q2; row q1: a first compression with step q1, then Q2.
-        predicted = np.empty((MAX_PRIMARY_STEP + 1, unquantised.size))
-        predicted[0] = np.round(unquantised / last_step)
-        predicted[1:] = _requantised(unquantised, _PRIMARY_STEPS, last_step)
-        distances = np.abs(_histograms(observed[np.newaxis, :]) - _histograms(predicted)).sum(axis=1)
+        if last_step == 0:
+            raise ValueError(f"quantisation step 0 for coefficient ({row}, {column})")
+        predicted = _predicted_counts(unquantised, last_step)
+        distances = np.abs(_histograms(observed[np.newaxis, :]) - _normalised(predicted)).sum(axis=1)
         single = float(distances[0])
         errors = {step: float(distances[step]) for step in range(1, MAX_PRIMARY_STEP + 1)}
         primary = min(errors, key=lambda step: (round(errors[step], 6), step))
@@ -139,6 +251,12 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
     return result
 
 
+def _by_position(blocks: np.ndarray, places: list[tuple[int, int]]) -> np.ndarray:
+    """The values of each (row, column) coefficient over all blocks: one contiguous row per place."""
+    indices = [row * _N + column for row, column in places]
+    return np.take(blocks.reshape(-1, _N * _N), indices, axis=1).T.copy()
+
+
 def estimated_primary_quality(periodic: list[CoefficientEstimate]) -> int | None:
     """The IJG quality whose luminance steps are closest to the primary steps found in `periodic`."""
     return _closest_quality({item.position: item.primary_step for item in periodic})
@@ -147,8 +265,10 @@ def estimated_primary_quality(periodic: list[CoefficientEstimate]) -> int | None
 def _shifted_reference(window: np.ndarray, table: np.ndarray) -> np.ndarray:
     """DCT of the decoded window cropped by 4 pixels: the coefficients as if never quantised on this grid."""
     height, width = window.shape[:2]
-    pixels = _separable(_DCT.T, window * table, _DCT) + 128
-    pixels = np.clip(np.round(pixels), 0, 255).transpose(0, 2, 1, 3).reshape(height * _N, width * _N)
+    pixels = _separable(_DCT.T, window * table, _DCT)
+    pixels += 128
+    np.clip(np.round(pixels, out=pixels), 0, 255, out=pixels)
+    pixels = pixels.transpose(0, 2, 1, 3).reshape(height * _N, width * _N)
     shifted = pixels[4 : 4 + (height - 1) * _N, 4 : 4 + (width - 1) * _N] - 128
     blocks = shifted.reshape(height - 1, _N, width - 1, _N).transpose(0, 2, 1, 3)
     return _separable(_DCT, blocks, _DCT.T)
@@ -163,8 +283,70 @@ def _separable(left: np.ndarray, blocks: np.ndarray, right: np.ndarray) -> np.nd
     return np.matmul(left, np.matmul(blocks, right))
 
 
-def _requantised(values: np.ndarray, primary_steps: np.ndarray, last_step: int) -> np.ndarray:
-    return np.round(np.round(values / primary_steps) * primary_steps / last_step)
+def _predicted_counts(unquantised: np.ndarray, last_step: int) -> np.ndarray:
+    """Counts of the predicted values -HISTOGRAM_REACH..HISTOGRAM_REACH (others ignored), one row per hypothesis,
+    from the values of the shifted reference in ascending order.
+
+    Row 0: a single compression with Q2, round(x / Q2); row q1: a first compression with step q1, then Q2,
+    round(round(x / q1) * q1 / Q2). The values are not quantised 41 times: x -> round(x / step) never decreases
+    as x grows, so the values quantised to k by a step are those between two thresholds, counted by a binary
+    search in the sorted values, and every k goes to the bin round(k * q1 / Q2), the very floating-point
+    operations applied to a quantised value. The counts are those of quantising every value, exactly.
+    """
+    if unquantised.size and max(-unquantised[0], unquantised[-1]) > _MAX_ABS_VALUE:
+        raise ArithmeticError("a DCT coefficient of 8-bit pixels beyond its bound")
+    thresholds, counted, cells = _prediction_plan(last_step)
+    below = np.searchsorted(unquantised, thresholds)
+    counts = below[counted + 1] - below[counted]
+    width = 2 * HISTOGRAM_REACH + 1
+    return np.bincount(cells, weights=counts, minlength=(MAX_PRIMARY_STEP + 1) * width).reshape(-1, width)
+
+
+# The DCT of an 8x8 block of values -128..127 (orthonormal rows): at most 128 * 8 = 1,024 in magnitude.
+_MAX_ABS_VALUE = 1025.0
+
+
+@functools.lru_cache(maxsize=256)
+def _prediction_plan(last_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For one Q2, what `_predicted_counts` searches and where it counts: the thresholds of every quantised value k
+    each step can give (from -reach to reach, and reach + 1 to close the last interval), the index of each k
+    counted (its interval ends at the next threshold), and its cell in the (hypothesis, bin) histogram."""
+    steps = np.array([last_step, *range(1, MAX_PRIMARY_STEP + 1)], dtype=np.float64)
+    # k beyond this reach either lands outside the histogram or is the quantisation of no possible value.
+    reach = np.minimum(np.ceil((HISTOGRAM_REACH + 1) * last_step / steps), np.ceil(_MAX_ABS_VALUE / steps)) + 1
+    sizes = (2 * reach + 2).astype(np.intp)
+    hypothesis = np.repeat(np.arange(steps.size), sizes)
+    starts = np.cumsum(sizes) - sizes
+    quantised = (np.arange(sizes.sum()) - np.repeat(starts, sizes)) - np.repeat(reach, sizes)
+    step = steps[hypothesis]
+    thresholds = _least_quantised_to(quantised, step)
+    # round(k * Q2 / Q2) is k: row 0 needs no mapping of its own.
+    bins = np.round(quantised * step / last_step)
+    interval = np.ones(quantised.size, dtype=bool)
+    interval[starts + sizes - 1] = False
+    counted = np.flatnonzero(interval & (np.abs(bins) <= HISTOGRAM_REACH))
+    cells = hypothesis[counted] * (2 * HISTOGRAM_REACH + 1) + bins[counted].astype(np.intp) + HISTOGRAM_REACH
+    return thresholds, counted, cells
+
+
+# The least x with round(x / step) >= k lies within one representable number of (k - 1/2) * step, where x / step
+# is k - 1/2 exactly (checked for every step up to 65,535 and every k it can give); two are searched.
+_THRESHOLD_ULPS = 2
+
+
+def _least_quantised_to(quantised: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """For each k and step, the least float64 x with round(x / step) >= k: the values below it quantise below k."""
+    middle = (quantised - 0.5) * step  # exact: a half-integer times a small integer
+    candidates = [middle]
+    below = above = middle
+    for _ in range(_THRESHOLD_ULPS):
+        below, above = np.nextafter(below, -np.inf), np.nextafter(above, np.inf)
+        candidates = [below, *candidates, above]
+    trials = np.array(candidates)
+    reached = np.round(trials / step) >= quantised
+    if reached[0].any() or not reached[-1].all():
+        raise ArithmeticError("a quantisation threshold lies outside the searched neighbourhood")
+    return trials[reached.argmax(axis=0), np.arange(quantised.size)]
 
 
 def _histograms(rows: np.ndarray) -> np.ndarray:
@@ -175,17 +357,20 @@ def _histograms(rows: np.ndarray) -> np.ndarray:
     bins = np.clip(rows, -HISTOGRAM_REACH - 1, HISTOGRAM_REACH + 1).astype(np.intp) + (HISTOGRAM_REACH + 1)
     bins += width * np.arange(rows.shape[0], dtype=np.intp)[:, np.newaxis]
     counts = np.bincount(bins.ravel(), minlength=width * rows.shape[0]).reshape(rows.shape[0], width)
-    counts = counts[:, 1:-1].astype(np.float64)
+    return _normalised(counts[:, 1:-1].astype(np.float64))
+
+
+def _normalised(counts: np.ndarray) -> np.ndarray:
+    """Each row of counts divided by its total (rows without counts stay zero)."""
     totals = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, totals, out=counts.copy(), where=totals > 0)
 
 
 def _closest_quality(steps: dict[int, int]) -> int | None:
+    """The IJG quality whose luminance table is closest (least sum of differences, the highest among equals)."""
     if not steps:
         return None
-
-    def distance(quality: int) -> int:
-        table = ijg_scaled(STANDARD_LUMINANCE, quality)
-        return sum(abs(table[position] - step) for position, step in steps.items())
-
-    return min(range(1, 101), key=lambda quality: (distance(quality), -quality))
+    positions = list(steps)
+    tables = IJG_TABLES["luminance"][:, positions]  # quality 1..100
+    distances = np.abs(tables - np.array([steps[position] for position in positions])).sum(axis=1)
+    return int(tables.shape[0] - np.argmin(distances[::-1]))

@@ -10,12 +10,14 @@ contrast, which tolerates the camera's own resampling and the thumbnail's compre
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
@@ -224,6 +226,9 @@ def _registered(thumbnail: np.ndarray, main: Image.Image, match: ContentMatch) -
     content = tuple(match.content_box)
     whole = (0.0, 0.0, float(main.width), float(main.height))
     best = (match.correlation, 1.0, 0.0, 0.0, "none")
+    # One side stays put while the other moves: the same resampled parts come up again and again.
+    thumbnail_grid = functools.cache(lambda box: _thumbnail_grid(thumbnail, box))
+    main_grid = functools.cache(lambda grid, box: _main_grid(main, grid, box))
     for zooms, shifts, sides in (
         (REGISTRATION_ZOOMS, REGISTRATION_SHIFTS, ("thumbnail", "main")),
         (None, None, None),
@@ -242,8 +247,9 @@ def _registered(thumbnail: np.ndarray, main: Image.Image, match: ContentMatch) -
         for zoom in zooms:
             for shift_x, shift_y in shifts:
                 for side in sides:
-                    boxes = _registration_boxes(content, whole, zoom, shift_x, shift_y, side)
-                    score = _correlation(*_grids(thumbnail, main, *boxes))
+                    thumb_box, main_box = _registration_boxes(content, whole, zoom, shift_x, shift_y, side)
+                    grid, thumb_part = thumbnail_grid(thumb_box)
+                    score = _correlation(thumb_part, main_grid(grid, main_box))
                     if score > best[0]:
                         best = (score, zoom, shift_x, shift_y, side)
     thumb_box, main_box = _registration_boxes(content, whole, *best[1:])
@@ -347,12 +353,21 @@ def _grids(
     thumbnail: np.ndarray, main: Image.Image, thumb_box: tuple[int, int, int, int], main_box: tuple[float, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The thumbnail's `thumb_box` and the main image's `main_box`, both averaged onto the same coarse grid."""
-    x0, y0, x1, y1 = thumb_box
+    grid, thumb_part = _thumbnail_grid(thumbnail, thumb_box)
+    return thumb_part, _main_grid(main, grid, main_box)
+
+
+def _thumbnail_grid(thumbnail: np.ndarray, box: tuple[int, int, int, int]) -> tuple[tuple[int, int], np.ndarray]:
+    """The coarse grid for the thumbnail's `box` (its longer side GRID_LONG_SIDE cells), and the box on it."""
+    x0, y0, x1, y1 = box
     scale = GRID_LONG_SIDE / max(x1 - x0, y1 - y0)
     grid = (max(BLOCK, round((x1 - x0) * scale)), max(BLOCK, round((y1 - y0) * scale)))
-    thumb_part = Image.fromarray(thumbnail[y0:y1, x0:x1].astype(np.uint8)).resize(grid, Image.Resampling.BOX)
-    main_part = main.resize(grid, Image.Resampling.BOX, box=main_box)
-    return np.asarray(thumb_part, dtype=np.float64), np.asarray(main_part, dtype=np.float64)
+    part = Image.fromarray(thumbnail[y0:y1, x0:x1].astype(np.uint8)).resize(grid, Image.Resampling.BOX)
+    return grid, np.asarray(part, dtype=np.float64)
+
+
+def _main_grid(main: Image.Image, grid: tuple[int, int], box: tuple[float, ...]) -> np.ndarray:
+    return np.asarray(main.resize(grid, Image.Resampling.BOX, box=box), dtype=np.float64)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -370,16 +385,14 @@ def _brightness_matched(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _worst_block(residual: np.ndarray) -> tuple[float, tuple[int, int]]:
     """The block with the highest median difference: a pasted region fills its block, while the thin lines a
-    pixel of misregistration leaves along edges do not move a median."""
-    height, width = residual.shape
+    pixel of misregistration leaves along edges do not move a median. Blocks start every BLOCK // 2 cells; the
+    first of equal blocks, row by row, is the one named."""
     step = BLOCK // 2
-    worst, at = 0.0, (0, 0)
-    for y in range(0, max(1, height - BLOCK + 1), step):
-        for x in range(0, max(1, width - BLOCK + 1), step):
-            value = float(np.median(residual[y : y + BLOCK, x : x + BLOCK]))
-            if value > worst:
-                worst, at = value, (x, y)
-    return worst, at
+    windows = sliding_window_view(residual, (BLOCK, BLOCK))[::step, ::step]
+    medians = np.median(windows.reshape(*windows.shape[:2], BLOCK * BLOCK), axis=-1)
+    row, column = np.unravel_index(np.argmax(medians), medians.shape)
+    worst = float(medians[row, column])
+    return (worst, (int(column) * step, int(row) * step)) if worst > 0.0 else (0.0, (0, 0))
 
 
 PANEL_SCALE = 2

@@ -39,6 +39,8 @@ _BASE64_SUMMARY_OVER = 256
 
 _lock = threading.Lock()
 _helper: ExifToolHelper | None = None
+# The version ExifTool reported when it started (a restarted ExifTool is the same program).
+_version: str | None = None
 # pyexiftool starts ExifTool with PR_SET_PDEATHSIG(SIGTERM), which Linux ties to the *thread* that forked it.
 # Started from a short-lived analyser thread, the process was killed as soon as that thread ended: every file
 # paid for a new Perl process, and a call racing the signal spun until its watchdog fired. One long-lived
@@ -97,8 +99,12 @@ class _Stop:
 
 
 def exiftool_version() -> str:
-    with _lock:
-        return _running_helper().version
+    """The version of the ExifTool this process runs. Once ExifTool has started, read without waiting for the
+    call in progress (the first file's analysis used to wait here for the next batch's read)."""
+    if _version is None:
+        with _lock:
+            _running_helper()
+    return _version
 
 
 def exiftool_read(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> ExifToolResult:
@@ -208,13 +214,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _running_helper() -> ExifToolHelper:
-    global _helper
+    global _helper, _version
     if _helper is None or not _is_running(_helper):
         # The common args go on every command; ours are per call, so none are shared.
         helper = ExifToolHelper(common_args=[], check_execute=False)
         _owner.submit(helper.run).result()
         process_memory_limit(helper._process.pid)  # before any file is given to it
         _helper = helper
+        _version = helper.version
     return _helper
 
 

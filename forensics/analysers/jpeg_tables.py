@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 # Annex K.1 tables in natural (row-major) order.
 _LUMINANCE_NATURAL = (
     16, 11, 10, 16, 24, 40, 51, 61,
@@ -74,8 +76,9 @@ def ijg_scaled(base: tuple[int, ...], quality: int) -> tuple[int, ...]:
     return tuple(min(255, max(1, (value * scale + 50) // 100)) for value in base)
 
 
-_SCALED = {
-    kind: {quality: ijg_scaled(base, quality) for quality in range(1, 101)}
+# (quality 1..100, 64 zig-zag values) for each kind of table.
+IJG_TABLES = {
+    kind: np.array([ijg_scaled(base, quality) for quality in range(1, 101)], dtype=np.int64)
     for kind, base in (("luminance", STANDARD_LUMINANCE), ("chrominance", STANDARD_CHROMINANCE))
 }
 
@@ -83,15 +86,17 @@ _SCALED = {
 def estimate_quality(values: tuple[int, ...], table_id: int) -> QualityEstimate:
     """Closest IJG quality for a 64-value zig-zag table, and whether the table is exactly IJG-scaled.
 
-    Table 0 is compared with the luminance table, the others with the chrominance one (libjpeg's layout).
+    Table 0 is compared with the luminance table, the others with the chrominance one (libjpeg's layout). The
+    closest is the one with the least sum of absolute differences (over the values given, at most 64), the
+    highest quality among equals.
     """
-    kind = "luminance" if table_id == 0 else "chrominance"
-    candidates = _SCALED[kind]
-    best_quality = min(
-        candidates,
-        key=lambda quality: (sum(abs(a - b) for a, b in zip(values, candidates[quality], strict=False)), -quality),
+    candidates = IJG_TABLES["luminance" if table_id == 0 else "chrominance"]
+    compared = np.array(values[: candidates.shape[1]], dtype=np.int64)
+    distances = np.abs(candidates[:, : compared.size] - compared).sum(axis=1)
+    best_quality = int(candidates.shape[0] - np.argmin(distances[::-1]))
+    return QualityEstimate(
+        estimated_quality=best_quality, standard_ijg=tuple(candidates[best_quality - 1].tolist()) == tuple(values)
     )
-    return QualityEstimate(estimated_quality=best_quality, standard_ijg=candidates[best_quality] == tuple(values))
 
 
 def is_standard_huffman(counts: bytes, symbols: bytes) -> bool:

@@ -144,12 +144,14 @@ def analyse_file(
         _skip(result, "exiftool", "empty file")
     if "jpeg" in parsers:
         result.jpeg = _collect(result, "jpeg", parsers["jpeg"])
-        result.double_jpeg = _collect(result, "double_jpeg", parsers["double_jpeg"])
+        thumbnail = None
         if result.jpeg is not None and result.jpeg.thumbnail is not None:
             jpeg = result.jpeg
-            result.exif_thumbnail = _collect(
-                result, "exif_thumbnail", _start("exif_thumbnail", lambda: thumbnail_compare(path, jpeg))
-            )
+            # Started before the double JPEG estimate is collected: both decode the whole file, one core each.
+            thumbnail = _start("exif_thumbnail", lambda: thumbnail_compare(path, jpeg))
+        result.double_jpeg = _collect(result, "double_jpeg", parsers["double_jpeg"])
+        if thumbnail is not None:
+            result.exif_thumbnail = _collect(result, "exif_thumbnail", thumbnail)
     if "png" in parsers:
         result.png = _collect(result, "png", parsers["png"])
         if result.png is not None and result.png.complete:

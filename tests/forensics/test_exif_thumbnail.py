@@ -6,11 +6,12 @@ import random
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from forensics.analysers import analyse_file
-from forensics.analysers.exif_thumbnail import thumbnail_compare
+from forensics.analysers.exif_thumbnail import BLOCK, _worst_block, thumbnail_compare
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.rules import evaluate
 from forensics.rules.thumbnail import calibration
@@ -226,3 +227,42 @@ def test_main_image_claiming_too_many_pixels_is_not_decoded(tmp_path: Path) -> N
     assert comparison.status == "too_large"
     assert comparison.main_size == [30000, 30000]
     assert comparison.match is None
+
+
+def worst_block_one_by_one(residual: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """The worst block by its definition: every block in turn, row by row, the first of equal medians kept."""
+    worst, at = 0.0, (0, 0)
+    for y in range(0, residual.shape[0] - BLOCK + 1, BLOCK // 2):
+        for x in range(0, residual.shape[1] - BLOCK + 1, BLOCK // 2):
+            value = float(np.median(residual[y : y + BLOCK, x : x + BLOCK]))
+            if value > worst:
+                worst, at = value, (x, y)
+    return worst, at
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_worst_block_is_the_first_block_of_highest_median(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    height, width = rng.integers(BLOCK, 60, 2)
+    residual = np.abs(rng.normal(0, 10, (height, width)))
+    if seed % 2:
+        residual = np.round(residual / 8)  # many equal medians
+    if seed == 4:
+        residual[:] = 0
+    assert _worst_block(residual) == worst_block_one_by_one(residual)
+
+
+def test_thumbnail_of_a_wider_field_is_registered_onto_the_main_image(tmp_path: Path) -> None:
+    # given a camera whose thumbnail shows 8% more field than the main image (a stabilisation margin)
+    path = tmp_path / "margin.jpg"
+    field = scene(700, 525, seed=7)
+    field.crop((28, 21, 672, 504)).resize((640, 480)).save(path, "JPEG", quality=92, exif=camera_exif("Canon", "T"))
+    with_thumbnail(path, field.resize((160, 120), Image.Resampling.LANCZOS))
+
+    # when the thumbnail is compared with the main image
+    comparison = thumbnail_compare(path, jpeg_structure_read(path))
+
+    # then the plain layout is bettered by a small zoom of the thumbnail onto the main image's field
+    assert comparison.match.geometry == "full frame, registered"
+    assert comparison.match.correlation >= 0.98
+    assert comparison.match.content_box != [0, 0, 160, 120]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from forensics.analysers import exiftool_metadata
+from forensics.analysers.deadline import PendingCall
 from forensics.analysers.exiftool_metadata import ExifToolTimeout, exiftool_read
 from forensics.analysers.filetype import file_type_identify
 
@@ -84,6 +85,17 @@ def test_exiftool_that_overruns_its_deadline_is_killed_and_the_next_call_works(c
 
     # then a fresh ExifTool process serves the next call
     assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+
+
+def test_exiftool_version_does_not_wait_for_a_call_in_progress(camera_jpeg: Path) -> None:
+    # given a running ExifTool busy with a call (its lock held)
+    assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+    version = exiftool_metadata._running_helper().version
+    with exiftool_metadata._lock:
+        # when its version is asked for (in another thread, as the pipeline asks)
+        asked = PendingCall(exiftool_metadata.exiftool_version, 5.0)
+        # then it is answered at once
+        assert asked.result() == version
 
 
 def test_exiftool_reports_an_empty_file_as_an_error(tmp_path: Path) -> None:

@@ -54,7 +54,6 @@ from .models import (
     AnalysisStatus,
     Case,
     CaseStatus,
-    DigestAlgorithm,
     EvidenceDigest,
     EvidenceItem,
     Membership,
@@ -67,7 +66,7 @@ from .previews import (
     thumbnail_comparison_get_or_create,
 )
 from .roles import Reach, Scope
-from .search import case_text_matches
+from .search import case_search
 from .tallies import tally_counts
 from .tenancy import membership_activate
 from .upload import uploaded_files
@@ -81,27 +80,12 @@ _IN_PROGRESS_SQL = RawSQL(
     [],
     output_field=BooleanField(),
 )
-HEX_DIGITS = frozenset("0123456789abcdef")
 # A shorter hex prefix matches too much to be a search for one file, and reads like a reference or a word.
 MIN_HASH_PREFIX = 6
 
 
 def evidence_with_digests(queryset):
     return queryset.prefetch_related(Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm")))
-
-
-def digest_prefix_cases(prefix: str, organisation_id: int):
-    """Ids of the organisation's cases holding an item whose SHA-256, SHA-1 or MD5 starts with `prefix`
-    (lowercase hex), as a subquery.
-
-    Written as a range on (algorithm, value) rather than LIKE 'prefix%', so that every database walks the
-    digest index instead of scanning: hex digits sort below "g", so [prefix, prefix + "g") is exactly the prefix."""
-    return EvidenceDigest.objects.filter(
-        algorithm__in=DigestAlgorithm.values,
-        value__gte=prefix,
-        value__lt=prefix + "g",
-        item__case__organisation_id=organisation_id,
-    ).values("item__case_id")
 
 
 def assessment_is(flag: str, *, through: str = "") -> Q:
@@ -150,11 +134,7 @@ class CaseListView(MemberView, View):
         cases = Case.objects.for_member(self.membership).order_by("-created_at", "-id")
         query = request.GET.get("q", "").strip()
         if query:
-            matching = case_text_matches(query, organisation_id)
-            prefix = query.lower()
-            if len(prefix) >= MIN_HASH_PREFIX and set(prefix) <= HEX_DIGITS:
-                matching |= Q(pk__in=digest_prefix_cases(prefix, organisation_id))
-            cases = cases.filter(matching)
+            cases = cases.filter(case_search(query, organisation_id, min_hash_prefix=MIN_HASH_PREFIX))
         status = request.GET.get("status", "")
         if status in CaseStatus.values:
             cases = cases.filter(status=status)

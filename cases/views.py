@@ -67,7 +67,7 @@ from .previews import (
 )
 from .roles import Reach, Scope
 from .search import case_search
-from .tallies import tally_counts
+from .tallies import case_tally_counts, tally_counts
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
@@ -512,25 +512,16 @@ class DashboardView(MemberView, View):
         if membership.reach(Scope.CASE_READ) is Reach.ALL:
             # Every item of the organisation: its tallies, kept by the services, instead of reading every item.
             counts = tally_counts(membership.organisation_id)
-            for (_day, status, verdict, *flags), count in counts.items():
-                by_status[status] += count
-                if verdict:
-                    by_verdict[verdict] += count
-                for flag, answered in zip(ASSESSMENT_FLAGS, flags, strict=True):
-                    by_flag[flag] += count if answered else 0
-            received = received_by_day_tallied(counts, days=self.chart_days)
         else:
-            items = EvidenceItem.objects.for_member(membership)
-            # One grouped query gives the status, verdict and assessment counts together.
-            flag_counts = {flag: Count("id", filter=assessment_is(flag)) for flag in ASSESSMENT_FLAGS}
-            rows = items.values("analysis_status", "verdict").annotate(count=Count("id"), **flag_counts).order_by()
-            for row in rows:
-                by_status[row["analysis_status"]] += row["count"]
-                if row["verdict"]:
-                    by_verdict[row["verdict"]] += row["count"]
-                for flag in by_flag:
-                    by_flag[flag] += row[flag]
-            received = received_by_day(items, days=self.chart_days)
+            # The items of the cases this member sees: those cases' tallies.
+            counts = case_tally_counts(Case.objects.for_member(membership))
+        for (_day, status, verdict, *flags), count in counts.items():
+            by_status[status] += count
+            if verdict:
+                by_verdict[verdict] += count
+            for flag, answered in zip(ASSESSMENT_FLAGS, flags, strict=True):
+                by_flag[flag] += count if answered else 0
+        received = received_by_day(counts, days=self.chart_days)
         events = custody_events_for(membership)
         alarms = events.filter(action=Action.INTEGRITY_ALARM)
         review = Case.objects.for_member(membership).filter(status=CaseStatus.UNDER_REVIEW)
@@ -556,22 +547,9 @@ class DashboardView(MemberView, View):
         return render(request, "cases/dashboard.html", context)
 
 
-def received_by_day(items, *, days: int) -> dict[tuple, int]:
-    """{(day, verdict): items received that UTC day with that verdict} over the last `days` days, in one pass.
-
-    One conditional count per day rather than grouping on the day of each row: the database compares timestamps
-    natively instead of computing a date per row (a Python function call per row on SQLite)."""
-    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    starts = [midnight - timedelta(days=days - 1 - n) for n in range(days + 1)]
-    per_day = {
-        f"day{n}": Count("id", filter=Q(received_at__gte=starts[n], received_at__lt=starts[n + 1])) for n in range(days)
-    }
-    rows = items.filter(received_at__gte=starts[0]).values("verdict").annotate(**per_day).order_by()
-    return {(starts[n].date(), row["verdict"]): row[f"day{n}"] for row in rows for n in range(days)}
-
-
-def received_by_day_tallied(counts: Counter, *, days: int) -> dict[tuple, int]:
-    """`received_by_day` of every item of an organisation, from its tallies (cases.tallies.tally_counts)."""
+def received_by_day(counts: Counter, *, days: int) -> dict[tuple, int]:
+    """{(day, verdict): items received that UTC day with that verdict} over the last `days` days, from tallies
+    (cases.tallies)."""
     first = timezone.now().date() - timedelta(days=days - 1)
     received: Counter = Counter()
     for (day, _status, verdict, *_flags), count in counts.items():

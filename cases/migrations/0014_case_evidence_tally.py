@@ -63,10 +63,28 @@ class Migration(migrations.Migration):
                 ("count", models.IntegerField(default=0)),
                 (
                     "case",
-                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cases.case"),
+                    models.ForeignKey(
+                        db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cases.case"
+                    ),
                 ),
             ],
             options={
+                "indexes": [
+                    models.Index(
+                        fields=[
+                            "case",
+                            "received_on",
+                            "analysis_status",
+                            "verdict",
+                            "ai_declared",
+                            "edited",
+                            "signature_broken",
+                            "metadata_removed",
+                            "count",
+                        ],
+                        name="case_evidence_tally_read",
+                    )
+                ],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=(

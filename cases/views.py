@@ -95,17 +95,25 @@ def assessment_is(flag: str, *, through: str = "") -> Q:
     return Q(**{f"{through}assessment__{aspect}__state": state})
 
 
-def custody_events_for(membership: Membership):
-    """The ledger entries this member may read: the whole organisation's with custody:read on every case, only
-    those of the cases they are involved in with an involved reach, none without custody:read."""
+def custody_events_for(membership: Membership, *, action: str = ""):
+    """The ledger entries this member may read (of this `action` only, if given): the whole organisation's with
+    custody:read on every case, only those of the cases they are involved in with an involved reach, none without
+    custody:read.
+
+    With an involved reach, the entries of the member's cases are read through the case index; for one action,
+    the action's entries are read through the (organisation, action) index instead and each is checked against the
+    member's cases. SQLite cannot tell a rare action from a common one and took the case index either way: counting
+    an investigator's integrity alarms read all 10,000 entries of their cases (17-27 ms; now 1-2 ms)."""
     events = CustodyEvent.objects.filter(organisation_id=membership.organisation_id)
+    if action:
+        events = events.filter(action=action)
     reach = membership.reach(Scope.CUSTODY_READ)
     if reach is Reach.ALL:
         return events
     if reach is Reach.INVOLVED:
-        involved = Case.objects.filter(organisation_id=membership.organisation_id).filter(
-            Q(created_by_id=membership.user_id) | Q(assignees__id=membership.user_id)
-        )
+        involved = Case.objects.filter(organisation_id=membership.organisation_id).involving(membership.user_id)
+        if action:
+            return events.filter(Exists(involved.filter(pk=OuterRef("case_id"))))
         return events.filter(case__in=involved.values("pk"))
     return events.none()
 
@@ -523,7 +531,7 @@ class DashboardView(MemberView, View):
                 by_flag[flag] += count if answered else 0
         received = received_by_day(counts, days=self.chart_days)
         events = custody_events_for(membership)
-        alarms = events.filter(action=Action.INTEGRITY_ALARM)
+        alarms = custody_events_for(membership, action=Action.INTEGRITY_ALARM)
         review = Case.objects.for_member(membership).filter(status=CaseStatus.UNDER_REVIEW)
         context = {
             "by_status": [(AnalysisStatus(key).label, key, n) for key, n in by_status.items()],

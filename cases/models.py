@@ -214,11 +214,9 @@ class CaseQuerySet(models.QuerySet):
         return cases.none()
 
     def involving(self, user_id: int) -> "CaseQuerySet":
-        """These cases where the user is the creator or an assignee: the union of the two, each read by its own
-        index (as one OR over a join of the assignees, every case was read)."""
-        created = self.model.objects.filter(created_by_id=user_id).values("pk").order_by()
-        assigned = self.model.assignees.through.objects.filter(user_id=user_id).values("case_id")
-        return self.filter(pk__in=created.union(assigned))
+        """These cases where the user is the creator or an assignee."""
+        involved = Q(created_by_id=user_id) | Q(assignees__id=user_id)
+        return self.filter(pk__in=self.model.objects.filter(involved).values("pk"))
 
 
 class Case(models.Model):

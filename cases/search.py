@@ -1,7 +1,7 @@
 """Case search (reference, title, an item's file name, an item's digest prefix) answered from indexes.
 
 Each way a case can match is its own subquery of case ids, filtered by the organisation, and the search is their
-UNION: `Case.id IN (… UNION …)`. Written as one OR over the case's own columns and subqueries instead, PostgreSQL
+union: `Case.id IN (… UNION ALL …)` (a case found twice is still one case to IN, so nothing is deduplicated). Written as one OR over the case's own columns and subqueries instead, PostgreSQL
 can use no index for the case's columns (an OR with a subquery is tested row by row, so it read every case of the
 organisation); as a union, each part is answered by its own index.
 
@@ -40,16 +40,16 @@ def case_search(query: str, organisation_id: int, *, min_hash_prefix: int) -> Q:
     hex of at least `min_hash_prefix` digits)."""
     from .models import Case, DigestAlgorithm, EvidenceDigest, EvidenceItem
 
-    by_reference = Case.objects.filter(_contains("reference", query), organisation_id=organisation_id)
-    by_title = Case.objects.filter(_contains("title", query), organisation_id=organisation_id)
+    by_text = Case.objects.filter(
+        _contains("reference", query) | _contains("title", query), organisation_id=organisation_id
+    )
     by_filename = EvidenceItem.objects.filter(
         _contains("original_filename", query), case__organisation_id=organisation_id
     )
     if _sqlite_text_index_usable(query):
-        by_reference = by_reference.filter(pk__in=_sqlite_candidates("cases_case_text", query))
-        by_title = by_title.filter(pk__in=_sqlite_candidates("cases_case_text", query))
+        by_text = by_text.filter(pk__in=_sqlite_candidates("cases_case_text", query))
         by_filename = by_filename.filter(pk__in=_sqlite_candidates("cases_evidenceitem_text", query))
-    parts = [by_reference.values("pk"), by_title.values("pk"), by_filename.values("case_id")]
+    parts = [by_text.values("pk"), by_filename.values("case_id")]
     prefix = query.lower()
     if len(prefix) >= min_hash_prefix and set(prefix) <= HEX_DIGITS:
         by_digest = EvidenceDigest.objects.filter(
@@ -60,7 +60,7 @@ def case_search(query: str, organisation_id: int, *, min_hash_prefix: int) -> Q:
         )
         parts.append(by_digest.values("item__case_id"))
     first, *rest = (part.order_by() for part in parts)
-    return Q(pk__in=first.union(*rest), organisation_id=organisation_id)
+    return Q(pk__in=first.union(*rest, all=True), organisation_id=organisation_id)
 
 
 def _contains(field: str, query: str) -> Q:

@@ -1,9 +1,11 @@
 """Case search (reference, title, an item's file name, an item's digest prefix) answered from indexes.
 
-Each way a case can match is its own subquery of case ids, filtered by the organisation, and the search is their
-union: `Case.id IN (… UNION ALL …)` (a case found twice is still one case to IN, so nothing is deduplicated). Written as one OR over the case's own columns and subqueries instead, PostgreSQL
-can use no index for the case's columns (an OR with a subquery is tested row by row, so it read every case of the
-organisation); as a union, each part is answered by its own index.
+A case matches by its own text, or by a subquery of case ids for each other way (items' file names, digests), each
+filtered by the organisation, all OR-ed: `(text) OR id IN (…) OR id IN (…)`. On PostgreSQL the case's own text is a
+subquery of ids too: an OR that tests a column beside subqueries is evaluated row by row, so PostgreSQL read every
+case of the organisation through `UPPER(…) LIKE` instead of the trigram indexes (8–10 ms per query at 10,000 cases;
+now each part reads its own index). SQLite answers such an OR from an index per part (MULTI-INDEX OR), its text part
+from the FTS5 candidates, and a subquery there would read each matching case twice.
 
 Text ("contains", case-insensitive): PostgreSQL answers `icontains` itself from the pg_trgm GIN indexes of
 migration 0010. SQLite has no such index for LIKE, so the same migration keeps FTS5 trigram tables beside
@@ -17,6 +19,8 @@ exactly the values starting with the prefix.
 """
 
 import re
+from functools import reduce
+from operator import or_
 
 from django.db import connection
 from django.db.models import Q
@@ -40,16 +44,19 @@ def case_search(query: str, organisation_id: int, *, min_hash_prefix: int) -> Q:
     hex of at least `min_hash_prefix` digits)."""
     from .models import Case, DigestAlgorithm, EvidenceDigest, EvidenceItem
 
-    by_text = Case.objects.filter(
-        _contains("reference", query) | _contains("title", query), organisation_id=organisation_id
-    )
+    by_text = _contains("reference", query) | _contains("title", query)
     by_filename = EvidenceItem.objects.filter(
         _contains("original_filename", query), case__organisation_id=organisation_id
     )
     if _sqlite_text_index_usable(query):
-        by_text = by_text.filter(pk__in=_sqlite_candidates("cases_case_text", query))
+        # SQLite answers an OR of id lists from each list (MULTI-INDEX OR), the case's FTS5 candidates included.
+        by_text &= Q(pk__in=_sqlite_candidates("cases_case_text", query))
         by_filename = by_filename.filter(pk__in=_sqlite_candidates("cases_evidenceitem_text", query))
-    parts = [by_text.values("pk"), by_filename.values("case_id")]
+    else:
+        # PostgreSQL uses no index for a column tested in an OR beside subqueries: the case's text is one too
+        # (as it is for SQLite's plain scan, where it makes no difference).
+        by_text = Q(pk__in=Case.objects.filter(by_text, organisation_id=organisation_id).values("pk").order_by())
+    matching = [by_text, Q(pk__in=by_filename.values("case_id").order_by())]
     prefix = query.lower()
     if len(prefix) >= min_hash_prefix and set(prefix) <= HEX_DIGITS:
         by_digest = EvidenceDigest.objects.filter(
@@ -58,9 +65,8 @@ def case_search(query: str, organisation_id: int, *, min_hash_prefix: int) -> Q:
             value__lt=prefix + "g",
             item__case__organisation_id=organisation_id,
         )
-        parts.append(by_digest.values("item__case_id"))
-    first, *rest = (part.order_by() for part in parts)
-    return Q(pk__in=first.union(*rest, all=True), organisation_id=organisation_id)
+        matching.append(Q(pk__in=by_digest.values("item__case_id").order_by()))
+    return reduce(or_, matching) & Q(organisation_id=organisation_id)
 
 
 def _contains(field: str, query: str) -> Q:

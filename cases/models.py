@@ -210,9 +210,13 @@ class CaseQuerySet(models.QuerySet):
         if membership.reach(Scope.CASE_READ) is Reach.ALL:
             return cases
         if membership.reach(Scope.CASE_READ) is Reach.INVOLVED:
-            involved = Q(created_by_id=membership.user_id) | Q(assignees__id=membership.user_id)
-            return cases.filter(pk__in=self.filter(involved).values("pk"))
+            return cases.involving(membership.user_id)
         return cases.none()
+
+    def involving(self, user_id: int) -> "CaseQuerySet":
+        """These cases where the user is the creator or an assignee."""
+        involved = Q(created_by_id=user_id) | Q(assignees__id=user_id)
+        return self.filter(pk__in=self.model.objects.filter(involved).values("pk"))
 
 
 class Case(models.Model):
@@ -395,12 +399,11 @@ class DigestAlgorithm(models.TextChoices):
     MD5 = "md5", _("MD5")
 
 
-class EvidenceTally(models.Model):
-    """How many of an organisation's evidence items share one state (analysis status, verdict, the four assessment
-    answers) and one UTC day of receipt: the dashboard's counts, kept by the services that write those fields, in
-    the same transaction (cases.tallies), so that a visit reads a few rows instead of every item."""
+class Tally(models.Model):
+    """How many evidence items share one state (analysis status, verdict, the four assessment answers) and one UTC
+    day of receipt: the dashboard's counts, kept by the services that write those fields, in the same transaction
+    (cases.tallies), so that a visit reads a few rows instead of every item."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     received_on = models.DateField()
     analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices)
     verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
@@ -410,25 +413,43 @@ class EvidenceTally(models.Model):
     metadata_removed = models.BooleanField()
     count = models.IntegerField(default=0)
 
+    STATE = [
+        "received_on",
+        "analysis_status",
+        "verdict",
+        "ai_declared",
+        "edited",
+        "signature_broken",
+        "metadata_removed",
+    ]
+
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "organisation",
-                    "received_on",
-                    "analysis_status",
-                    "verdict",
-                    "ai_declared",
-                    "edited",
-                    "signature_broken",
-                    "metadata_removed",
-                ],
-                name="evidence_tally_state",
-            )
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.analysis_status} {self.verdict or '-'}: {self.count}"
+
+
+class EvidenceTally(Tally):
+    """The tallies of all of an organisation's items: what a member who sees every case is shown."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", *Tally.STATE], name="evidence_tally_state")]
+
+
+class CaseEvidenceTally(Tally):
+    """The tallies of one case's items: what a member who sees only some cases is shown, summed over those cases."""
+
+    # Looked up by the constraint's and the index's leading column: no index of its own.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", *Tally.STATE], name="case_evidence_tally_state")]
+        # A member's dashboard sums the tallies of hundreds of cases: this index holds all it reads (count too), so
+        # the database answers from it alone instead of fetching each tally row from the table.
+        indexes = [models.Index(fields=["case", *Tally.STATE, "count"], name="case_evidence_tally_read")]
 
 
 class EvidenceDigest(models.Model):

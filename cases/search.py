@@ -1,11 +1,26 @@
-"""Text search over cases and evidence ("contains", case-insensitive) answered from trigram indexes.
+"""Case search (reference, title, an item's file name, an item's digest prefix) answered from indexes.
 
-PostgreSQL answers `icontains` itself from the pg_trgm GIN indexes of migration 0010. SQLite has no such index
-for LIKE, so the same migration keeps FTS5 trigram tables beside `cases_case` and `cases_evidenceitem` (filled
-by triggers, so every writer keeps them current); a search first takes the rows the trigram table holds and
-then applies the very same `icontains` to them, so the answer is exactly the plain scan's. Without FTS5, or for
-a query shorter than a trigram, the plain scan answers.
+A case matches by its own text, or by a subquery of case ids for each other way (items' file names, digests), each
+filtered by the organisation, all OR-ed: `(text) OR id IN (…) OR id IN (…)`. On PostgreSQL the case's own text is a
+subquery of ids too: an OR that tests a column beside subqueries is evaluated row by row, so PostgreSQL read every
+case of the organisation through `UPPER(…) LIKE` instead of the trigram indexes (8–10 ms per query at 10,000 cases;
+now each part reads its own index). SQLite answers such an OR from an index per part (MULTI-INDEX OR), its text part
+from the FTS5 candidates, and a subquery there would read each matching case twice.
+
+Text ("contains", case-insensitive): PostgreSQL answers `icontains` itself from the pg_trgm GIN indexes of
+migration 0010. SQLite has no such index for LIKE, so the same migration keeps FTS5 trigram tables beside
+`cases_case` and `cases_evidenceitem` (filled by triggers, so every writer keeps them current); a search first
+takes the rows the trigram table holds and then applies the very same `icontains` to them, so the answer is exactly
+the plain scan's. Without FTS5, or for a query shorter than a trigram, the plain scan answers.
+
+Digest prefix: a range on (algorithm, value) rather than LIKE 'prefix%', so that every database walks the digest
+index instead of scanning: digests are lowercase hex, and hex digits sort below "g", so [prefix, prefix + "g") is
+exactly the values starting with the prefix.
 """
+
+import re
+from functools import reduce
+from operator import or_
 
 from django.db import connection
 from django.db.models import Q
@@ -18,18 +33,53 @@ SQLITE_TEXT_TABLES = (
 )
 TRIGRAM = 3
 _TRIGGERS = ("insert", "delete", "update")
+HEX_DIGITS = frozenset("0123456789abcdef")
+# What pg_trgm takes for a word: a run of letters and digits (anything else separates words).
+WORD_RUN = re.compile(r"[^\W_]+")
 
 
-def case_text_matches(query: str, organisation_id: int) -> Q:
-    """Cases whose reference or title, or one of whose items' original file name, contains `query`."""
-    from .models import EvidenceItem
+def case_search(query: str, organisation_id: int, *, min_hash_prefix: int) -> Q:
+    """The organisation's cases whose reference or title, or one of whose items' original file name, contains
+    `query`, or one of whose items has a SHA-256, SHA-1 or MD5 starting with `query` (case-insensitive, when it is
+    hex of at least `min_hash_prefix` digits)."""
+    from .models import Case, DigestAlgorithm, EvidenceDigest, EvidenceItem
 
-    by_filename = EvidenceItem.objects.filter(case__organisation_id=organisation_id, original_filename__icontains=query)
-    by_text = Q(reference__icontains=query) | Q(title__icontains=query)
+    by_text = _contains("reference", query) | _contains("title", query)
+    by_filename = EvidenceItem.objects.filter(
+        _contains("original_filename", query), case__organisation_id=organisation_id
+    )
     if _sqlite_text_index_usable(query):
-        by_filename = by_filename.filter(pk__in=_sqlite_candidates("cases_evidenceitem_text", query))
+        # SQLite answers an OR of id lists from each list (MULTI-INDEX OR), the case's FTS5 candidates included.
         by_text &= Q(pk__in=_sqlite_candidates("cases_case_text", query))
-    return by_text | Q(pk__in=by_filename.values("case_id"))
+        by_filename = by_filename.filter(pk__in=_sqlite_candidates("cases_evidenceitem_text", query))
+    else:
+        # PostgreSQL uses no index for a column tested in an OR beside subqueries: the case's text is one too
+        # (as it is for SQLite's plain scan, where it makes no difference).
+        by_text = Q(pk__in=Case.objects.filter(by_text, organisation_id=organisation_id).values("pk").order_by())
+    matching = [by_text, Q(pk__in=by_filename.values("case_id").order_by())]
+    prefix = query.lower()
+    if len(prefix) >= min_hash_prefix and set(prefix) <= HEX_DIGITS:
+        by_digest = EvidenceDigest.objects.filter(
+            algorithm__in=DigestAlgorithm.values,
+            value__gte=prefix,
+            value__lt=prefix + "g",
+            item__case__organisation_id=organisation_id,
+        )
+        matching.append(Q(pk__in=by_digest.values("item__case_id").order_by()))
+    return reduce(or_, matching) & Q(organisation_id=organisation_id)
+
+
+def _contains(field: str, query: str) -> Q:
+    """`field` contains `query`, case-insensitively. On PostgreSQL, first its longest run of letters and digits:
+    that selects no other rows (the run is part of the query), but the trigram index answers the pair far faster
+    than the query alone when the query holds trigrams nearly every row has. "IMG_054321" among 100,000 file names
+    "IMG_nnnnnn.jpg" took 7 ms from the GIN index alone, 0.1 ms after "054321" (EXPLAIN ANALYZE; the GIN scan
+    takes its candidates from the first condition and only checks them against the second, in the order given)."""
+    condition = Q(**{f"{field}__icontains": query})
+    run = max(WORD_RUN.findall(query), key=len, default="")
+    if connection.vendor == "postgresql" and len(run) >= TRIGRAM and run != query:
+        return Q(**{f"{field}__icontains": run}) & condition
+    return condition
 
 
 def _sqlite_text_index_usable(query: str) -> bool:

@@ -614,6 +614,7 @@ def _evidence_receive(*, case: Case, received: ReceivedFile, actor, acquisition:
     )
     tally_move(
         organisation_id=organisation.pk,
+        case_id=case.pk,
         before=None,
         after=tally_key(
             received_at=item.received_at,

@@ -54,7 +54,6 @@ from .models import (
     AnalysisStatus,
     Case,
     CaseStatus,
-    DigestAlgorithm,
     EvidenceDigest,
     EvidenceItem,
     Membership,
@@ -67,8 +66,8 @@ from .previews import (
     thumbnail_comparison_get_or_create,
 )
 from .roles import Reach, Scope
-from .search import case_text_matches
-from .tallies import tally_counts
+from .search import case_search
+from .tallies import case_tally_counts, tally_counts
 from .tenancy import membership_activate
 from .upload import uploaded_files
 from .views_base import MemberView
@@ -81,27 +80,12 @@ _IN_PROGRESS_SQL = RawSQL(
     [],
     output_field=BooleanField(),
 )
-HEX_DIGITS = frozenset("0123456789abcdef")
 # A shorter hex prefix matches too much to be a search for one file, and reads like a reference or a word.
 MIN_HASH_PREFIX = 6
 
 
 def evidence_with_digests(queryset):
     return queryset.prefetch_related(Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm")))
-
-
-def digest_prefix_cases(prefix: str, organisation_id: int):
-    """Ids of the organisation's cases holding an item whose SHA-256, SHA-1 or MD5 starts with `prefix`
-    (lowercase hex), as a subquery.
-
-    Written as a range on (algorithm, value) rather than LIKE 'prefix%', so that every database walks the
-    digest index instead of scanning: hex digits sort below "g", so [prefix, prefix + "g") is exactly the prefix."""
-    return EvidenceDigest.objects.filter(
-        algorithm__in=DigestAlgorithm.values,
-        value__gte=prefix,
-        value__lt=prefix + "g",
-        item__case__organisation_id=organisation_id,
-    ).values("item__case_id")
 
 
 def assessment_is(flag: str, *, through: str = "") -> Q:
@@ -111,17 +95,25 @@ def assessment_is(flag: str, *, through: str = "") -> Q:
     return Q(**{f"{through}assessment__{aspect}__state": state})
 
 
-def custody_events_for(membership: Membership):
-    """The ledger entries this member may read: the whole organisation's with custody:read on every case, only
-    those of the cases they are involved in with an involved reach, none without custody:read."""
+def custody_events_for(membership: Membership, *, action: str = ""):
+    """The ledger entries this member may read (of this `action` only, if given): the whole organisation's with
+    custody:read on every case, only those of the cases they are involved in with an involved reach, none without
+    custody:read.
+
+    With an involved reach, the entries of the member's cases are read through the case index; for one action,
+    the action's entries are read through the (organisation, action) index instead and each is checked against the
+    member's cases. SQLite cannot tell a rare action from a common one and took the case index either way: counting
+    an investigator's integrity alarms read all 10,000 entries of their cases (17-27 ms; now 1-2 ms)."""
     events = CustodyEvent.objects.filter(organisation_id=membership.organisation_id)
+    if action:
+        events = events.filter(action=action)
     reach = membership.reach(Scope.CUSTODY_READ)
     if reach is Reach.ALL:
         return events
     if reach is Reach.INVOLVED:
-        involved = Case.objects.filter(organisation_id=membership.organisation_id).filter(
-            Q(created_by_id=membership.user_id) | Q(assignees__id=membership.user_id)
-        )
+        involved = Case.objects.filter(organisation_id=membership.organisation_id).involving(membership.user_id)
+        if action:
+            return events.filter(Exists(involved.filter(pk=OuterRef("case_id"))))
         return events.filter(case__in=involved.values("pk"))
     return events.none()
 
@@ -150,11 +142,7 @@ class CaseListView(MemberView, View):
         cases = Case.objects.for_member(self.membership).order_by("-created_at", "-id")
         query = request.GET.get("q", "").strip()
         if query:
-            matching = case_text_matches(query, organisation_id)
-            prefix = query.lower()
-            if len(prefix) >= MIN_HASH_PREFIX and set(prefix) <= HEX_DIGITS:
-                matching |= Q(pk__in=digest_prefix_cases(prefix, organisation_id))
-            cases = cases.filter(matching)
+            cases = cases.filter(case_search(query, organisation_id, min_hash_prefix=MIN_HASH_PREFIX))
         status = request.GET.get("status", "")
         if status in CaseStatus.values:
             cases = cases.filter(status=status)
@@ -532,27 +520,18 @@ class DashboardView(MemberView, View):
         if membership.reach(Scope.CASE_READ) is Reach.ALL:
             # Every item of the organisation: its tallies, kept by the services, instead of reading every item.
             counts = tally_counts(membership.organisation_id)
-            for (_day, status, verdict, *flags), count in counts.items():
-                by_status[status] += count
-                if verdict:
-                    by_verdict[verdict] += count
-                for flag, answered in zip(ASSESSMENT_FLAGS, flags, strict=True):
-                    by_flag[flag] += count if answered else 0
-            received = received_by_day_tallied(counts, days=self.chart_days)
         else:
-            items = EvidenceItem.objects.for_member(membership)
-            # One grouped query gives the status, verdict and assessment counts together.
-            flag_counts = {flag: Count("id", filter=assessment_is(flag)) for flag in ASSESSMENT_FLAGS}
-            rows = items.values("analysis_status", "verdict").annotate(count=Count("id"), **flag_counts).order_by()
-            for row in rows:
-                by_status[row["analysis_status"]] += row["count"]
-                if row["verdict"]:
-                    by_verdict[row["verdict"]] += row["count"]
-                for flag in by_flag:
-                    by_flag[flag] += row[flag]
-            received = received_by_day(items, days=self.chart_days)
+            # The items of the cases this member sees: those cases' tallies.
+            counts = case_tally_counts(Case.objects.for_member(membership))
+        for (_day, status, verdict, *flags), count in counts.items():
+            by_status[status] += count
+            if verdict:
+                by_verdict[verdict] += count
+            for flag, answered in zip(ASSESSMENT_FLAGS, flags, strict=True):
+                by_flag[flag] += count if answered else 0
+        received = received_by_day(counts, days=self.chart_days)
         events = custody_events_for(membership)
-        alarms = events.filter(action=Action.INTEGRITY_ALARM)
+        alarms = custody_events_for(membership, action=Action.INTEGRITY_ALARM)
         review = Case.objects.for_member(membership).filter(status=CaseStatus.UNDER_REVIEW)
         context = {
             "by_status": [(AnalysisStatus(key).label, key, n) for key, n in by_status.items()],
@@ -576,22 +555,9 @@ class DashboardView(MemberView, View):
         return render(request, "cases/dashboard.html", context)
 
 
-def received_by_day(items, *, days: int) -> dict[tuple, int]:
-    """{(day, verdict): items received that UTC day with that verdict} over the last `days` days, in one pass.
-
-    One conditional count per day rather than grouping on the day of each row: the database compares timestamps
-    natively instead of computing a date per row (a Python function call per row on SQLite)."""
-    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    starts = [midnight - timedelta(days=days - 1 - n) for n in range(days + 1)]
-    per_day = {
-        f"day{n}": Count("id", filter=Q(received_at__gte=starts[n], received_at__lt=starts[n + 1])) for n in range(days)
-    }
-    rows = items.filter(received_at__gte=starts[0]).values("verdict").annotate(**per_day).order_by()
-    return {(starts[n].date(), row["verdict"]): row[f"day{n}"] for row in rows for n in range(days)}
-
-
-def received_by_day_tallied(counts: Counter, *, days: int) -> dict[tuple, int]:
-    """`received_by_day` of every item of an organisation, from its tallies (cases.tallies.tally_counts)."""
+def received_by_day(counts: Counter, *, days: int) -> dict[tuple, int]:
+    """{(day, verdict): items received that UTC day with that verdict} over the last `days` days, from tallies
+    (cases.tallies)."""
     first = timezone.now().date() - timedelta(days=days - 1)
     received: Counter = Counter()
     for (day, _status, verdict, *_flags), count in counts.items():

@@ -162,6 +162,7 @@ def _item_status(item: EvidenceItem, status: AnalysisStatus, also: list[str] | N
     item.save(update_fields=fields)
     tally_move(
         organisation_id=item.case.organisation_id,
+        case_id=item.case_id,
         before=tally_key(**stored),
         after=tally_key(**{**stored, **{name: getattr(item, name) for name in fields}}),
     )

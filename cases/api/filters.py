@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.fields import IsoDateTimeField
 
-from ..models import Case, CaseStatus, EvidenceDigest, EvidenceItem, Verdict
-from ..search import case_text_matches
+from ..models import Case, CaseStatus, EvidenceItem, Verdict
+from ..search import case_search
 from .permissions import request_membership
 
 
@@ -59,10 +59,9 @@ class CaseFilter(django_filters.FilterSet):
         query = value.strip()
         if not query:
             return queryset
-        # EXISTS lets the database stop at the first matching digest.
-        by_hash = EvidenceDigest.objects.filter(item__case=OuterRef("pk"), value__startswith=query.lower())
         organisation_id = request_membership(self.request).organisation_id
-        return queryset.filter(case_text_matches(query, organisation_id) | Exists(by_hash))
+        # A hash prefix of any length: integrators search by the digests they hold.
+        return queryset.filter(case_search(query, organisation_id, min_hash_prefix=1))
 
     def filter_verdict(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(EvidenceItem.objects.filter(case=OuterRef("pk"), verdict=value)))

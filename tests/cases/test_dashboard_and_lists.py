@@ -74,6 +74,16 @@ def test_integrity_alarm_banner_shows_on_the_dashboard_of_those_who_can_see_it(c
     assert 'id="integrity-alarms"' in auditor and "the stored file is missing" in auditor
     assert 'id="integrity-alarms"' not in investigator
 
+    # And when an item of their own case raises an alarm, and then the other case's item another one
+    mine = _item(alpha, colour=(90, 90, 90))
+    integrity_alarm_record(item=mine, actor=alpha.admin, finding="the stored file changed", found={})
+    integrity_alarm_record(item=item, actor=alpha.admin, finding="the stored file is missing", found={})
+    page = client.get("/dashboard/")
+
+    # Then the investigator counts their case's alarm only, and it is the latest they are shown
+    assert page.context["alarm_count"] == 1
+    assert page.context["latest_alarm"].evidence_id == mine.pk
+
 
 def test_live_status_reports_visible_items_only(client, alpha, beta):
     mine = _item(alpha)

@@ -1,4 +1,6 @@
-"""Case and evidence text search from trigram indexes (cases/search.py): the same answers as a plain scan."""
+"""Case search from indexes (cases/search.py): the same answers as a plain scan, never another organisation's."""
+
+import re
 
 import pytest
 from django.db import connection
@@ -6,8 +8,9 @@ from django.db.models import Q
 
 from cases import services
 from cases.apps import sqlite_text_index_heal
-from cases.models import Case, EvidenceItem
-from cases.search import SQLITE_TEXT_TABLES, case_text_matches, sqlite_text_index_present
+from cases.models import Case, EvidenceDigest, EvidenceItem
+from cases.search import SQLITE_TEXT_TABLES, case_search, sqlite_text_index_present
+from cases.views import MIN_HASH_PREFIX
 from tests.conftest import PASSWORD, jpeg_bytes, received
 
 TITLES = ["Überfall am Hafen", "café robbery", "100% fake_profile", "North district threats", "q"]
@@ -18,9 +21,14 @@ QUERIES = [
 ]  # fmt: skip
 
 
-def plain_scan(query: str, organisation_id: int) -> Q:
+def plain_scan(query: str, organisation_id: int, *, min_hash_prefix: int = len("any")) -> Q:
+    """The search as one OR over the columns and subqueries, as the case list wrote it before the union."""
     files = EvidenceItem.objects.filter(case__organisation_id=organisation_id, original_filename__icontains=query)
-    return Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=files.values("case_id"))
+    matching = Q(reference__icontains=query) | Q(title__icontains=query) | Q(pk__in=files.values("case_id"))
+    if len(query) >= min_hash_prefix and re.fullmatch("[0-9a-fA-F]+", query):
+        digests = EvidenceDigest.objects.filter(item__case__organisation_id=organisation_id)
+        matching |= Q(pk__in=digests.filter(value__startswith=query.lower()).values("item__case_id"))
+    return matching
 
 
 @pytest.fixture
@@ -28,8 +36,10 @@ def searchable(alpha, beta):
     for title in TITLES:
         services.case_create(organisation=alpha.organisation, title=title, actor=alpha.investigator)
         services.case_create(organisation=beta.organisation, title=title, actor=beta.investigator)
-    for name in FILES:
-        services.evidence_receive(case=alpha.case, received=received(jpeg_bytes(), name=name), actor=alpha.admin)
+    for shade, name in enumerate(FILES):
+        upload = received(jpeg_bytes(colour=(shade * 40, 80, 120)), name=name)
+        services.evidence_receive(case=alpha.case, received=upload, actor=alpha.admin)
+    services.evidence_receive(case=beta.case, received=received(jpeg_bytes(colour=(1, 2, 3))), actor=beta.admin)
     return alpha
 
 
@@ -43,9 +53,41 @@ def test_indexed_search_answers_exactly_what_the_plain_scan_answers(searchable):
 
     for query in QUERIES:
         expected = matched(plain_scan(query, organisation_id), organisation_id)
-        assert matched(case_text_matches(query, organisation_id), organisation_id) == expected, query
-    assert matched(case_text_matches("north", organisation_id), organisation_id) == {"North district threats"}
-    assert matched(case_text_matches("4242.jpg", organisation_id), organisation_id) == {searchable.case.title}
+        assert matched(search(query, organisation_id), organisation_id) == expected, query
+    assert matched(search("north", organisation_id), organisation_id) == {"North district threats"}
+    assert matched(search("4242.jpg", organisation_id), organisation_id) == {searchable.case.title}
+
+
+def test_case_list_lists_what_the_plain_scan_lists_in_the_same_order(searchable, beta, client):
+    # Given alpha's cases and items (beta holds the same titles), and each item's SHA-256, SHA-1 and MD5 prefixes
+    organisation_id = searchable.organisation.pk
+    digests = EvidenceDigest.objects.filter(item__case=searchable.case).values_list("value", flat=True)
+    prefixes = [value[:length] for value in digests for length in (MIN_HASH_PREFIX - 1, MIN_HASH_PREFIX, 12)]
+    beta_prefix = EvidenceDigest.objects.filter(item__case__organisation=beta.organisation).first()
+    client.login(username=searchable.admin.username, password=PASSWORD)
+
+    for query in [*QUERIES, *prefixes, *(prefix.upper() for prefix in prefixes), "", "EM-2026"]:
+        # When the case list is searched
+        page = client.get("/cases/", {"q": query})
+
+        # Then it lists the cases the plain scan finds (and a hash prefix only from six hex digits), newest first
+        cases = Case.objects.filter(organisation_id=organisation_id).order_by("-created_at", "-id")
+        if query:
+            cases = cases.filter(plain_scan(query, organisation_id, min_hash_prefix=MIN_HASH_PREFIX))
+        assert [case.pk for case in page.context["rows"]] == list(cases.values_list("pk", flat=True)), query
+        assert page.context["page"].paginator.count == cases.count(), query
+    # And a prefix of one of beta's digests finds nothing in alpha
+    beta_page = client.get("/cases/", {"q": beta_prefix.value[:12]})
+    assert beta_page.context["page"].paginator.count == 0
+
+
+def test_api_search_finds_a_hash_prefix_of_any_length(searchable, client):
+    organisation_id = searchable.organisation.pk
+    value = EvidenceDigest.objects.filter(item__case=searchable.case).first().value
+    for query in (value[:1], value[:3], value[:40].upper(), "north", "ÜBER"):
+        expected = matched(plain_scan(query, organisation_id, min_hash_prefix=1), organisation_id)
+        assert matched(search(query, organisation_id, min_hash_prefix=1), organisation_id) == expected, query
+    assert matched(search(value[:3], organisation_id, min_hash_prefix=1), organisation_id) >= {searchable.case.title}
 
 
 def test_rows_changed_by_any_writer_are_searched_by_their_new_text(searchable):
@@ -53,10 +95,10 @@ def test_rows_changed_by_any_writer_are_searched_by_their_new_text(searchable):
     Case.objects.filter(title="café robbery").update(title="Bakery robbery")
     EvidenceItem.objects.filter(original_filename="IMG_4242.JPG").update(original_filename="DSC_0001.JPG")
 
-    assert matched(case_text_matches("café", organisation_id), organisation_id) == set()
-    assert matched(case_text_matches("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
-    assert matched(case_text_matches("img_4242", organisation_id), organisation_id) == set()
-    assert matched(case_text_matches("dsc_0001", organisation_id), organisation_id) == {searchable.case.title}
+    assert matched(search("café", organisation_id), organisation_id) == set()
+    assert matched(search("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
+    assert matched(search("img_4242", organisation_id), organisation_id) == set()
+    assert matched(search("dsc_0001", organisation_id), organisation_id) == {searchable.case.title}
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 tables and their triggers are SQLite's")
@@ -71,23 +113,57 @@ def test_search_scans_while_a_trigger_is_missing_and_migrate_puts_the_triggers_b
     Case.objects.filter(title="café robbery").update(title="Bakery robbery")  # not seen by the FTS5 table
 
     assert not sqlite_text_index_present(connection)
-    assert matched(case_text_matches("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
+    assert matched(search("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
 
     sqlite_text_index_heal(using="default")
 
     assert sqlite_text_index_present(connection)
-    assert matched(case_text_matches("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
+    assert matched(search("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
-def test_postgresql_answers_contains_from_the_trigram_index(searchable):
+def test_postgresql_answers_the_case_list_search_from_its_indexes(searchable):
+    # Given an organisation of some size (on a few rows a scan is cheaper than any index), analysed
+    organisation, admin = searchable.organisation, searchable.admin
+    cases = Case.objects.bulk_create(
+        Case(organisation=organisation, reference=f"EM-2025-{n:05d}", title=f"Report {n}", created_by=admin)
+        for n in range(3000)
+    )
+    EvidenceItem.objects.bulk_create(
+        EvidenceItem(
+            case=case,
+            original_filename=f"IMG_{n:06d}.jpg",
+            detected_mime_type="image/jpeg",
+            size=n,
+            storage_key=f"test/{n}",
+            received_by=admin,
+        )
+        for n, case in enumerate(cases * 3)
+    )
+    # When the case list's search is planned
+    listed = Case.objects.filter(search("deadbeef", organisation.pk)).order_by("-created_at", "-id")
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        # (at 3,000 cases reading the organisation's cases still costs about what the trigram index does: the plan
+        # is to show that the index can answer, so the planner is told to avoid scans and plain index walks)
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = Case.objects.filter(title__icontains="north").query.sql_with_params()
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        sql, params = listed.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname LIKE %s", ["%_trgm"])
+        options = dict(cursor.fetchall())
 
-    assert "case_title_trgm" in plan
+    # Then each text part reads its own trigram index (with the case's text tested in the OR beside the subqueries,
+    # no index could answer it: the cases of the organisation were read through its index and filtered), and no
+    # part reads every item
+    for index in ("case_reference_trgm", "case_title_trgm", "evidence_filename_trgm"):
+        assert index in plan, plan
+    assert "Seq Scan on cases_evidenceitem" not in plan, plan
+    # And the trigram indexes keep no pending list that every search would read in full
+    assert options == dict.fromkeys(
+        ["case_reference_trgm", "case_title_trgm", "evidence_filename_trgm"], ["fastupdate=off"]
+    )
 
 
 def test_case_list_search_does_not_reach_another_organisation(searchable, beta, client):
@@ -98,6 +174,29 @@ def test_case_list_search_does_not_reach_another_organisation(searchable, beta, 
 
     assert str(searchable.organisation.cases.get(title="North district threats").public_id) in page
     assert str(beta_case.public_id) not in page
+
+
+def test_no_part_of_the_search_reaches_another_organisation(searchable, beta, client):
+    # Given beta's case holding an item named like alpha's, and alpha's and beta's items' digests
+    beta_item = services.evidence_receive(
+        case=beta.case, received=received(jpeg_bytes(colour=(7, 7, 7)), name=FILES[0]), actor=beta.admin
+    ).item
+    beta_digest = beta_item.digests.get(algorithm="sha256").value
+    client.login(username=beta.admin.username, password=PASSWORD)
+
+    # When beta searches by alpha's case reference and title, alpha's file name, and its own item's hash prefix
+    alpha_only = {case.pk for case in Case.objects.filter(organisation=searchable.organisation)}
+    for query in (searchable.case.reference, "North", FILES[0], beta_digest[:8], "EM-"):
+        rows = client.get("/cases/", {"q": query}).context["rows"]
+
+        # Then only beta's own cases are listed
+        assert rows, query
+        assert not {case.pk for case in rows} & alpha_only, query
+        assert {case.organisation_id for case in rows} == {beta.organisation.pk}, query
+
+
+def search(query: str, organisation_id: int, *, min_hash_prefix: int = MIN_HASH_PREFIX) -> Q:
+    return case_search(query, organisation_id, min_hash_prefix=min_hash_prefix)
 
 
 def _text_index_in_place() -> bool:

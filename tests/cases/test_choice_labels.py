@@ -40,9 +40,10 @@ def test_a_value_no_longer_among_the_choices_shows_as_recorded():
 
 def test_only_the_shown_label_is_translated():
     case = Case(status=CaseStatus.UNDER_REVIEW)
-    with translation.override("en-gb"), mock.patch.object(
-        translation._trans, "gettext", wraps=translation._trans.gettext
-    ) as translate:
+    with (
+        translation.override("en-gb"),
+        mock.patch.object(translation._trans, "gettext", wraps=translation._trans.gettext) as translate,
+    ):
         shown = case.get_status_display()
 
     assert shown == "Under review"

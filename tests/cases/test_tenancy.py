@@ -211,9 +211,7 @@ def _switcher(response) -> list[tuple[str, str]]:
     return re.findall(r'<option value="([a-z]+)"( selected)?>', switcher)
 
 
-def test_the_switcher_offers_the_other_organisations_by_name_and_acts_first_in_the_earliest_joined(
-    client, alpha, beta
-):
+def test_the_switcher_offers_the_other_organisations_by_name_and_acts_first_in_the_earliest_joined(client, alpha, beta):
     # Given an investigator of alpha who joined "Unit Beta" and then "Aardvark Aid"
     aardvark = services.organisation_create(name="Aardvark Aid", slug="aardvark", two_factor_required=False)
     services.membership_set(organisation=beta.organisation, user=alpha.investigator, role="investigator")

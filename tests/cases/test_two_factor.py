@@ -321,9 +321,5 @@ def test_the_gate_reads_the_requirement_from_the_memberships_as_the_one_query_do
         user.is_staff = True
         user.save()
 
-    assert two_factor_state(user, memberships_of(user)) == two_factor_state(user) == {
-        "neither": (False, False),
-        "enrolled": (True, False),
-        "required": (False, True),
-        "staff": (False, True),
-    }[case]
+    expected = {"neither": (False, False), "enrolled": (True, False), "required": (False, True), "staff": (False, True)}
+    assert two_factor_state(user, memberships_of(user)) == two_factor_state(user) == expected[case]

@@ -5,17 +5,20 @@ from django.conf import settings
 from django.http import Http404
 
 from .api.errors import API_PREFIX, not_found
-from .tenancy import SESSION_KEY, membership_resolve
+from .tenancy import SESSION_KEY, membership_choose, memberships_of
 
 
 class ActiveOrganisationMiddleware:
-    """Attaches `request.membership` (the active organisation and role) to every session-authenticated request."""
+    """Attaches `request.membership` (the active organisation and role) to every session-authenticated request, and
+    `request.memberships` (all of the user's, with their organisations), which the two-factor gate and the
+    organisation switcher read instead of querying them again."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = membership_resolve(request.user, request.session.get(SESSION_KEY))
+        request.memberships = memberships_of(request.user)
+        request.membership = membership_choose(request.memberships, request.session.get(SESSION_KEY))
         return self.get_response(request)
 
 

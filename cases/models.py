@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .choice_labels import ChoiceLabels
 from .media_types import type_mismatches
 from .roles import Reach, Role, Scope, scope_reach
 
@@ -49,7 +50,7 @@ DEFAULT_RETENTION_DAYS = 90
 DEFAULT_TWO_FACTOR_REQUIRED = {OrganisationKind.LAW_ENFORCEMENT: True, OrganisationKind.LEGAL_AID: False}
 
 
-class Organisation(models.Model):
+class Organisation(ChoiceLabels):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -79,7 +80,7 @@ class Organisation(models.Model):
         return RetentionPolicy(self.retention_policy).label
 
 
-class Membership(models.Model):
+class Membership(ChoiceLabels):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -125,7 +126,7 @@ class InvitationQuerySet(models.QuerySet):
         return self.pending().filter(invitee_id=user.pk)
 
 
-class Invitation(models.Model):
+class Invitation(ChoiceLabels):
     """An administrator's offer of a role to an account, which only its holder can accept or decline.
 
     Made alike whether the username exists or not, so inviting is no way to learn which accounts exist; `invitee`
@@ -219,7 +220,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(pk__in=self.model.objects.filter(involved).values("pk"))
 
 
-class Case(models.Model):
+class Case(ChoiceLabels):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
     public_id = models.UUIDField("Case ID", default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=40, editable=False)
@@ -294,7 +295,7 @@ class EvidenceItemQuerySet(models.QuerySet):
         return self.filter(media_deleted_at__isnull=True)
 
 
-class EvidenceItem(models.Model):
+class EvidenceItem(ChoiceLabels):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
     public_id = models.UUIDField("Evidence ID", default=uuid.uuid4, unique=True, editable=False)
     # As the client sent it, with control characters made visible; data only, never part of a path.
@@ -399,7 +400,7 @@ class DigestAlgorithm(models.TextChoices):
     MD5 = "md5", _("MD5")
 
 
-class Tally(models.Model):
+class Tally(ChoiceLabels):
     """How many evidence items share one state (analysis status, verdict, the four assessment answers) and one UTC
     day of receipt: the dashboard's counts, kept by the services that write those fields, in the same transaction
     (cases.tallies), so that a visit reads a few rows instead of every item."""
@@ -452,7 +453,7 @@ class CaseEvidenceTally(Tally):
         indexes = [models.Index(fields=["case", *Tally.STATE, "count"], name="case_evidence_tally_read")]
 
 
-class EvidenceDigest(models.Model):
+class EvidenceDigest(ChoiceLabels):
     """One digest of the bytes as received, with the algorithm that produced it stored beside the value."""
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="digests")

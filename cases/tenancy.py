@@ -18,16 +18,28 @@ from .roles import Scope
 SESSION_KEY = "active_organisation_id"
 
 
-def membership_resolve(user, chosen_organisation_id: int | None) -> Membership | None:
-    """A session's membership: in the organisation the user chose, else the one they joined first; None for none.
+def memberships_of(user) -> list[Membership]:
+    """All of a signed-in user's memberships with their organisations, by organisation name; [] for nobody."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return []
+    return list(Membership.objects.filter(user=user).select_related("organisation"))
+
+
+def membership_choose(memberships: list[Membership], chosen_organisation_id: int | None) -> Membership | None:
+    """A session's membership among the user's `memberships`: in the organisation the user chose, else the one
+    they joined first; None for none.
 
     The earliest joined, not the first by name: joining another organisation later never changes where an
     open session acts."""
-    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return None
-    memberships = list(Membership.objects.filter(user=user).select_related("organisation").order_by("created_at", "id"))
     chosen = [m for m in memberships if m.organisation_id == chosen_organisation_id]
-    return (chosen or memberships or [None])[0]
+    if chosen:
+        return chosen[0]
+    return min(memberships, key=lambda m: (m.created_at, m.id), default=None)
+
+
+def membership_resolve(user, chosen_organisation_id: int | None) -> Membership | None:
+    """`membership_choose` among the memberships of `user`."""
+    return membership_choose(memberships_of(user), chosen_organisation_id)
 
 
 def token_membership(token: ApiToken) -> Membership | None:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.choice_labels import ChoiceLabels
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove a ledger row through the ORM."""
@@ -98,7 +100,7 @@ class Action(models.TextChoices):
     REPORT_CERTIFICATE_IMPORTED = "report_certificate.imported", _("Report-signing certificate imported")
 
 
-class CustodyEvent(AppendOnlyModel):
+class CustodyEvent(ChoiceLabels, AppendOnlyModel):
     organisation = models.ForeignKey("cases.Organisation", on_delete=models.PROTECT, related_name="+")
     sequence = models.PositiveBigIntegerField()
     recorded_at = models.DateTimeField()
@@ -132,15 +134,6 @@ class CustodyEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
-
-    def get_action_display(self) -> str:
-        """The action's label, as Django's generated method gives it. That one translates all of Action's labels
-        to find one (it hashes the choices, and hashing a lazily translated label translates it): a dozen entries
-        on the dashboard cost some 700 translations per page."""
-        try:
-            return str(Action(self.action).label)
-        except ValueError:
-            return self.action
 
 
 class Checkpoint(AppendOnlyModel):
@@ -212,7 +205,7 @@ class FixityStore(models.TextChoices):
     REPORTS = "reports", _("Report PDFs")
 
 
-class FixityState(models.Model):
+class FixityState(ChoiceLabels):
     """The latest fixity check of one stored file (a storage key in one store).
 
     The ledger keeps every check; this row only says when the file was last re-hashed, so that each run takes the

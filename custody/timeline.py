@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -99,6 +100,9 @@ class TimelineEntry:
     sentence: str
     facts: list[Fact]
     signed_entry: str
+    # When it was recorded, in the current time zone: ISO 8601 for the <time> element, and as people read it.
+    recorded_at_iso: str
+    recorded_at_text: str
 
 
 def actor_words(actor_label: str) -> str:
@@ -181,7 +185,21 @@ def signed_entry(event: CustodyEvent) -> str:
     return json.dumps(fields, ensure_ascii=False, indent=2, sort_keys=True, default=_json_value)
 
 
+def recorded_at_texts(moment: datetime) -> tuple[str, str]:
+    """(ISO 8601, "2026-11-30 13:20:05 UTC") in the current time zone: what the date filters `date:'c'` and
+    `date:"Y-m-d H:i:s e"` give, formatted directly (the filter costs some 25 microseconds a call, and a timeline
+    page shows up to 50 entries)."""
+    local = timezone.localtime(moment)
+    return local.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+
+
 def timeline_entry(event: CustodyEvent) -> TimelineEntry:
+    recorded_at_iso, recorded_at_text = recorded_at_texts(event.recorded_at)
     return TimelineEntry(
-        event=event, sentence=event_sentence(event), facts=event_facts(event.details), signed_entry=signed_entry(event)
+        event=event,
+        sentence=event_sentence(event),
+        facts=event_facts(event.details),
+        signed_entry=signed_entry(event),
+        recorded_at_iso=recorded_at_iso,
+        recorded_at_text=recorded_at_text,
     )

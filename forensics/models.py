@@ -6,12 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.choice_labels import ChoiceLabels
 from cases.models import AnalysisStatus, EvidenceItem, Verdict
 
 from .rules import VERDICTS
 
 
-class Analysis(models.Model):
+class Analysis(ChoiceLabels):
     evidence = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="analyses")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)

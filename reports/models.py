@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.choice_labels import ChoiceLabels
 from cases.models import Case, EvidenceItem, Membership
 
 
@@ -32,7 +33,7 @@ class ReportQuerySet(models.QuerySet):
         return self.filter(case__in=Case.objects.for_member(membership))
 
 
-class Report(models.Model):
+class Report(ChoiceLabels):
     public_id = models.UUIDField("Report ID", default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=ReportKind.choices)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")

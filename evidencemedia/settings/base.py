@@ -87,10 +87,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The active organisation, and all of the user's memberships, which the two-factor gate reads.
+    "cases.middleware.ActiveOrganisationMiddleware",
     # A signed-in person with a second factor, or whom a policy requires to have one, gets nothing else until then.
     "cases.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cases.middleware.ActiveOrganisationMiddleware",
     # Under DEBUG, a page's 404 is still the site's page (Django's technical page is for crashes only).
     "cases.middleware.DebugNotFoundPageMiddleware",
     # Last, as django-axes requires: turns a locked-out log-in (page, admin or API) into the 429 answer.

@@ -15,12 +15,14 @@ from tests.conftest import PASSWORD
 
 # Pinned so that a new query on these pages is a decision, not an accident. Logged in as the investigator who
 # created the case: membership checks on an "involved" reach cost a query each. Each page includes the one query
-# of the two-factor gate (cases/two_factor.py: has an authenticator? required by an organisation?).
-CASE_LIST_QUERIES = 9
-CASE_DETAIL_QUERIES = 14  # with the evidence table's page count
+# of the two-factor gate (cases/two_factor.py: has an authenticator?) and the one of the user's memberships
+# (cases/middleware.py), which also answer whether an organisation requires a second factor and fill the
+# organisation switcher.
+CASE_LIST_QUERIES = 8
+CASE_DETAIL_QUERIES = 13  # with the evidence table's page count
 # The evidence page records media.viewed: its ledger append also stores the entry's Merkle subtree nodes (one
 # query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows.
-EVIDENCE_DETAIL_QUERIES = 20
+EVIDENCE_DETAIL_QUERIES = 19
 
 
 def _items(case: Case, count: int, actor) -> list[EvidenceItem]:

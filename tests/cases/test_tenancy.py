@@ -1,6 +1,7 @@
 """Tenancy fails closed: every route that takes an id answers a foreign organisation's id with 404 and changes
 nothing, exactly as for a missing id. A route added without a case here fails the enumeration test."""
 
+import re
 import uuid
 
 import pytest
@@ -202,6 +203,27 @@ def test_member_of_two_organisations_switches_and_sees_only_the_active_one(clien
     assert str(beta.case.public_id) in page
     assert str(alpha.case.public_id) not in page
     assert client.get(f"/cases/{alpha.case.public_id}/").status_code == 404
+
+
+def _switcher(response) -> list[tuple[str, str]]:
+    """The organisation switcher's options: (slug, " selected" or "")."""
+    switcher = re.search(r'<select id="org-switch".*?</select>', response.content.decode(), re.S).group(0)
+    return re.findall(r'<option value="([a-z]+)"( selected)?>', switcher)
+
+
+def test_the_switcher_offers_the_other_organisations_by_name_and_acts_first_in_the_earliest_joined(client, alpha, beta):
+    # Given an investigator of alpha who joined "Unit Beta" and then "Aardvark Aid"
+    aardvark = services.organisation_create(name="Aardvark Aid", slug="aardvark", two_factor_required=False)
+    services.membership_set(organisation=beta.organisation, user=alpha.investigator, role="investigator")
+    services.membership_set(organisation=aardvark, user=alpha.investigator, role="auditor")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    # Then a page acts in alpha, joined first, and the switcher offers the two others by name
+    assert _switcher(client.get("/cases/")) == [("alpha", " selected"), ("aardvark", ""), ("beta", "")]
+
+    # And after switching to beta, alpha is among the others
+    client.post("/organisations/switch/", {"slug": "beta"})
+    assert _switcher(client.get("/cases/")) == [("beta", " selected"), ("aardvark", ""), ("alpha", "")]
 
 
 def test_switching_to_an_organisation_one_is_not_a_member_of_is_404(client, alpha, beta):

@@ -12,6 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cases import services
 from cases.admin_site import TwoFactorAdminSite
 from cases.models import ApiToken, Organisation
+from cases.tenancy import memberships_of
+from cases.two_factor import two_factor_state
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD
 from tests.second_factor import enrol, sign_in_with_code, totp_code
@@ -306,3 +308,18 @@ def test_a_password_alone_neither_renews_recovery_codes_nor_turns_two_factor_off
     assert stored == set(codes)
     assert TOTPDevice.objects.filter(user=alpha.investigator, confirmed=True).exists()
     assert not _events(alpha.organisation, "two_factor.disabled")
+
+
+@pytest.mark.parametrize("case", ["neither", "enrolled", "required", "staff"])
+def test_the_gate_reads_the_requirement_from_the_memberships_as_the_one_query_does(alpha, case):
+    user = alpha.investigator
+    if case == "enrolled":
+        enrol(user)
+    elif case == "required":
+        services.organisation_two_factor_set(organisation=alpha.organisation, required=True, actor=alpha.admin)
+    elif case == "staff":
+        user.is_staff = True
+        user.save()
+
+    expected = {"neither": (False, False), "enrolled": (True, False), "required": (False, True), "staff": (False, True)}
+    assert two_factor_state(user, memberships_of(user)) == two_factor_state(user) == expected[case]

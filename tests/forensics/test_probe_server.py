@@ -213,6 +213,7 @@ def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp
     while not children_of(server_pid) and time.monotonic() < deadline:
         time.sleep(0.01)
     child = children_of(server_pid)[0]
+    time.sleep(0.3)  # the child is past its set-up, reading
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.killpg(analysing.pid, signal.SIGINT)
@@ -225,3 +226,29 @@ def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp
 
     assert "probe_server.py" not in errors  # the analysing process's own KeyboardInterrupt is its business
     assert not alive(server_pid) and not alive(child)
+
+
+def test_an_analysing_process_that_ignores_interrupts_keeps_its_read_through_one(fifo: Path) -> None:
+    """django-q2's workers ignore SIGINT (their cluster stops them after their tasks): Ctrl-C on the cluster does not
+    end a read either, as it did not end their ffprobe."""
+    program = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "from forensics.analysers.probe_client import probe_server\n"
+        "probe_server.server_version()\n"
+        "print(probe_server.pid, flush=True)\n"
+        f"print(probe_server.probe({str(fifo)!r}, 2.0), flush=True)\n"
+    )
+    analysing = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    server_pid = int(analysing.stdout.readline())
+    deadline = time.monotonic() + 5
+    while not children_of(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # the child is past its set-up, reading
+    os.killpg(analysing.pid, signal.SIGINT)
+    output, errors = analysing.communicate(timeout=10)
+
+    assert output.strip() == "{'error': 'stopped after 2 s'}", errors

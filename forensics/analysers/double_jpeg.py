@@ -128,6 +128,9 @@ def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.nda
     start = ctypes.cast(segments.ctypes.data + _MAX_MARKERS, ctypes.POINTER(ctypes.c_ubyte))
     with _MARKERS_LOCK:  # jpeglib collects them in process-wide arrays
         header_read = library.read_jpeg_markers(file_name, start)
+        if not header_read:
+            # A refused header skips jpeglib's release of the segments collected so far: released here.
+            library.unset_marker_handlers(None)
     if not header_read:
         raise OSError(f"libjpeg could not read the header of {path}")
     if not _integer_sampling(image):

@@ -29,9 +29,18 @@ import time
 from typing import Any
 
 MAX_REPLY = 8 << 20  # facts of a real file are a few KiB plus two first packets of at most 256 KiB
+_child_interrupt = signal.SIG_DFL  # what SIGINT does to a child (main)
 
 
 def main() -> int:
+    # Only the pipes and stderr are the server's: posix_spawn cannot close the analysing process's other inheritable
+    # descriptors as subprocess does (close_fds), so the server does, before anything opens one.
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    # Ctrl-C reaches the whole process group: the server ends with its input, a child's read by the signal, unless
+    # the analysing process ignores it (django-q2's workers, stopped after their tasks), as its ffprobe did.
+    global _child_interrupt
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN) == signal.SIG_IGN
+    _child_interrupt = signal.SIG_IGN if ignored else signal.SIG_DFL
     try:
         from libav_read import ffmpeg_version, libav_read  # noqa: PLC0415 - a failure here is the greeting
     except Exception as failure:  # PyAV or its FFmpeg libraries cannot load: say so, then end
@@ -90,6 +99,7 @@ def _child(read: Any, path: str, seconds: float, memory_mb: int, writing: int) -
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(null, 1)
+        signal.signal(signal.SIGINT, _child_interrupt)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if memory_mb:
             resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))

@@ -177,3 +177,78 @@ def test_without_pyav_the_probe_says_so(server: ProbeServer, ffmpeg_mp4: Path, t
     with pytest.raises(ProbeServerError, match="PyAV cannot be loaded: ImportError: no FFmpeg libraries here"):
         server.probe(str(ffmpeg_mp4), 5.0)
     assert server.pid is None
+
+
+def test_the_server_keeps_no_descriptor_of_the_analysing_process_but_its_pipes_and_stderr(server: ProbeServer) -> None:
+    """As ffprobe's start by subprocess closed them: a descriptor the analysing process holds inheritable (one it was
+    given by its own parent, a socket passed by a service manager) is not held open by the server and its children."""
+    reading, writing = os.pipe()
+    os.set_inheritable(writing, True)
+    try:
+        server.server_version()
+        descriptors = sorted(int(name) for name in os.listdir(f"/proc/{server.pid}/fd"))
+    finally:
+        os.close(reading)
+        os.close(writing)
+
+    assert descriptors == [0, 1, 2]
+
+
+def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp_path: Path, fifo: Path) -> None:
+    """Ctrl-C reaches the server and its child too: the child's read ends, and the server, which ends with its input,
+    prints nothing."""
+    program = (
+        "import sys\n"
+        "from forensics.analysers.probe_client import probe_server\n"
+        "probe_server.server_version()\n"
+        "print(probe_server.pid, flush=True)\n"
+        f"print(probe_server.probe({str(fifo)!r}, 30.0), flush=True)\n"
+    )
+    analysing = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    server_pid = int(analysing.stdout.readline())
+    deadline = time.monotonic() + 5
+    while not children_of(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child = children_of(server_pid)[0]
+    time.sleep(0.3)  # the child is past its set-up, reading
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.killpg(analysing.pid, signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    _, errors = analysing.communicate(timeout=10)
+    deadline = time.monotonic() + 5
+    while (alive(server_pid) or alive(child)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert "probe_server.py" not in errors  # the analysing process's own KeyboardInterrupt is its business
+    assert not alive(server_pid) and not alive(child)
+
+
+def test_an_analysing_process_that_ignores_interrupts_keeps_its_read_through_one(fifo: Path) -> None:
+    """django-q2's workers ignore SIGINT (their cluster stops them after their tasks): Ctrl-C on the cluster does not
+    end a read either, as it did not end their ffprobe."""
+    program = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "from forensics.analysers.probe_client import probe_server\n"
+        "probe_server.server_version()\n"
+        "print(probe_server.pid, flush=True)\n"
+        f"print(probe_server.probe({str(fifo)!r}, 2.0), flush=True)\n"
+    )
+    analysing = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    server_pid = int(analysing.stdout.readline())
+    deadline = time.monotonic() + 5
+    while not children_of(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # the child is past its set-up, reading
+    os.killpg(analysing.pid, signal.SIGINT)
+    output, errors = analysing.communicate(timeout=10)
+
+    assert output.strip() == "{'error': 'stopped after 2 s'}", errors

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django_q.conf import Conf
 
 from cases import services
@@ -128,7 +128,14 @@ def test_report_status_turns_into_its_download_link_without_a_reload(browser, li
     # When a worker generates it (in a thread of its own, as a worker would: the signer runs an event loop, and
     # Playwright's already runs in this one)
     outcome = []
-    worker = threading.Thread(target=lambda: outcome.append(report_generate(report.pk)))
+
+    def work() -> None:
+        try:
+            outcome.append(report_generate(report.pk))
+        finally:
+            connections.close_all()  # as a worker closes its own: left open, it kept the test database from dropping
+
+    worker = threading.Thread(target=work)
     worker.start()
     worker.join(timeout=120)
     assert outcome == ["done"]

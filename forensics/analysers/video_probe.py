@@ -79,7 +79,6 @@ class VideoProbe:
     duration: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
     streams: list[StreamFacts] = field(default_factory=list)
-    ffprobe_version: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def first(self, codec_type: str) -> StreamFacts | None:

@@ -219,7 +219,7 @@ def _frame_seconds(stream: StreamFacts) -> float | None:
     Category.STRUCTURE,
     Severity.WARNING,
     looks_at=(
-        "ffprobe's first video packet (is it a keyframe?) and the video track's edit list (elst): how much coded "
+        "FFmpeg's first video packet (is it a keyframe?) and the video track's edit list (elst): how much coded "
         "video it hides before the first frame shown, against the frame duration"
     ),
     innocent=(
@@ -267,7 +267,7 @@ def video_starts_after_cut(result: AnalysisResult) -> Iterator[Observation]:
     "Audio and video lengths do not fit one recording",
     Category.STRUCTURE,
     Severity.WARNING,
-    looks_at="ffprobe durations and start times of the first video and audio streams and of the whole file",
+    looks_at="FFmpeg's durations and start times of the first video and audio streams and of the whole file",
     innocent=(
         "Some recorders stop the audio a moment before the video; a screen recording may have audio for only "
         "part of it. Joining or trimming one stream and not the other, or dubbing, gives the same picture."
@@ -305,7 +305,7 @@ def stream_lengths_disagree(result: AnalysisResult) -> Iterator[Observation]:
     Category.STRUCTURE,
     Severity.WARNING,
     looks_at=(
-        "the AAC encoder delay (priming) of the first audio stream, from ffprobe's skip_samples or the audio "
+        "the AAC encoder delay (priming) of the first audio stream, from FFmpeg's skip_samples or the audio "
         "track's edit list, with its sample rate and channel layout, for a video whose tags name a phone"
     ),
     innocent=(

@@ -22,7 +22,7 @@ book = RuleBook()
     Severity.WARNING,
     looks_at=(
         "for a video whose QuickTime Keys (or udta ©mak/©mod) name a make and model that the device profiles hold "
-        "camera videos of: video codec and profile, B-frames (packets out of display order in ffprobe's first "
+        "camera videos of: video codec and profile, B-frames (packets out of display order in FFmpeg's first "
         "packets), keyframe interval, colour description, H.264 entropy coding, H.264/H.265 VUI timing information, "
         "audio codec, sample rate, channel layout, AAC priming and the sound track's sample groups (sgpd), each "
         "against the values that model's videos show. Models without profiled videos are not judged, even when other "

@@ -158,8 +158,7 @@ def _luminance(path: str | Path, image: Image.Image) -> tuple[np.ndarray, np.nda
 def _integer_sampling(image: Image.Image) -> bool:
     """Whether every component's sampling factors divide the largest ones (libjpeg 6b's upsampler refuses the rest;
     libjpeg has already refused factors outside 1..4)."""
-    max_horizontal = max(layer[1] for layer in image.layer)
-    max_vertical = max(layer[2] for layer in image.layer)
+    max_horizontal, max_vertical = _largest_sampling(image)
     return all(
         max_horizontal % horizontal == 0 and max_vertical % vertical == 0 for _, horizontal, vertical, _ in image.layer
     )
@@ -167,13 +166,18 @@ def _integer_sampling(image: Image.Image) -> bool:
 
 def _luminance_blocks(image: Image.Image) -> tuple[int, int]:
     """Rows and columns of 8x8 blocks of the first component, as libjpeg's jdinput.c counts them."""
-    _, horizontal, vertical, _ = image.layer[0]  # Pillow's layer: id, horizontal, vertical sampling, table
-    max_horizontal = max(layer[1] for layer in image.layer)
-    max_vertical = max(layer[2] for layer in image.layer)
+    _, horizontal, vertical, _ = image.layer[0]
+    max_horizontal, max_vertical = _largest_sampling(image)
     return (
         -(-image.height * vertical // (max_vertical * _N)),
         -(-image.width * horizontal // (max_horizontal * _N)),
     )
+
+
+def _largest_sampling(image: Image.Image) -> tuple[int, int]:
+    """The largest horizontal and vertical sampling factors of the components (Pillow's `layer`: id, horizontal,
+    vertical, table)."""
+    return max(layer[1] for layer in image.layer), max(layer[2] for layer in image.layer)
 
 
 def _refuse_as_jpeglib_listing(path: str | Path) -> None:
@@ -231,8 +235,8 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
         if np.count_nonzero(observed) < MIN_NONZERO:
             continue
         last_step = int(table[row, column])
-        if last_step == 0:
-            raise ValueError(f"quantisation step 0 for coefficient ({row}, {column})")
+        if last_step == 0:  # libjpeg 6b takes a table with a zero step; nothing was quantised by it
+            return DoubleJpegEstimate(analysed=False, reason=f"quantisation step 0 for coefficient ({row}, {column})")
         predicted = _predicted_counts(unquantised, last_step)
         distances = np.abs(_histograms(observed[np.newaxis, :]) - _normalised(predicted)).sum(axis=1)
         single = float(distances[0])

@@ -147,6 +147,16 @@ def test_a_header_libjpeg_refuses_is_unreadable_not_a_crash(tmp_path: Path) -> N
     assert estimate.reason == "coefficients unreadable: OSError"
 
 
+def test_a_zero_quantisation_step_is_not_analysed_rather_than_an_error(tmp_path: Path) -> None:
+    """A luminance table with step 0 for an examined coefficient (libjpeg reads it): no estimate, the reason given."""
+    data = bytearray(jpeg_bytes(quality=75))
+    table = data.index(b"\xff\xdb")
+    data[table + 5 + 1] = 0  # zig-zag position 1: coefficient (0, 1)
+    estimate = double_jpeg_estimate(written(tmp_path, bytes(data)))
+    assert estimate.analysed is False
+    assert estimate.reason == "quantisation step 0 for coefficient (0, 1)"
+
+
 def quantised_every_value(values: np.ndarray, last_step: int) -> np.ndarray:
     """The counts by their definition: each value quantised by every hypothesis, values beyond the reach dropped."""
     steps = np.arange(1, MAX_PRIMARY_STEP + 1, dtype=np.float64)[:, np.newaxis]

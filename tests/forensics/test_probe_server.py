@@ -194,15 +194,15 @@ def test_the_server_keeps_no_descriptor_of_the_analysing_process_but_its_pipes_a
     assert descriptors == [0, 1, 2]
 
 
-def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp_path: Path, fifo: Path) -> None:
-    """Ctrl-C reaches the server and its child too: the child's read ends, and the server, which ends with its input,
-    prints nothing."""
+def _reading_in_a_session_of_its_own(fifo: Path, seconds: float, prelude: str = "") -> tuple[subprocess.Popen, int]:
+    """An analysing process, in a process group of its own, whose probe child is reading `fifo` (which no one writes
+    to); the process and its server's pid."""
     program = (
-        "import sys\n"
+        f"{prelude}"
         "from forensics.analysers.probe_client import probe_server\n"
         "probe_server.server_version()\n"
         "print(probe_server.pid, flush=True)\n"
-        f"print(probe_server.probe({str(fifo)!r}, 30.0), flush=True)\n"
+        f"print(probe_server.probe({str(fifo)!r}, {seconds!r}), flush=True)\n"
     )
     analysing = subprocess.Popen(
         [sys.executable, "-c", program], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -212,13 +212,16 @@ def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp
     deadline = time.monotonic() + 5
     while not children_of(server_pid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    child = children_of(server_pid)[0]
     time.sleep(0.3)  # the child is past its set-up, reading
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        os.killpg(analysing.pid, signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return analysing, server_pid
+
+
+def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(fifo: Path) -> None:
+    """Ctrl-C reaches the server and its child too: the child's read ends, and the server, which ends with its input,
+    prints nothing."""
+    analysing, server_pid = _reading_in_a_session_of_its_own(fifo, 30.0)
+    child = children_of(server_pid)[0]
+    os.killpg(analysing.pid, signal.SIGINT)
     _, errors = analysing.communicate(timeout=10)
     deadline = time.monotonic() + 5
     while (alive(server_pid) or alive(child)) and time.monotonic() < deadline:
@@ -231,23 +234,9 @@ def test_an_interrupt_to_the_process_group_ends_the_read_without_a_traceback(tmp
 def test_an_analysing_process_that_ignores_interrupts_keeps_its_read_through_one(fifo: Path) -> None:
     """django-q2's workers ignore SIGINT (their cluster stops them after their tasks): Ctrl-C on the cluster does not
     end a read either, as it did not end their ffprobe."""
-    program = (
-        "import signal\n"
-        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-        "from forensics.analysers.probe_client import probe_server\n"
-        "probe_server.server_version()\n"
-        "print(probe_server.pid, flush=True)\n"
-        f"print(probe_server.probe({str(fifo)!r}, 2.0), flush=True)\n"
+    analysing, _ = _reading_in_a_session_of_its_own(
+        fifo, 2.0, prelude="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
     )
-    analysing = subprocess.Popen(
-        [sys.executable, "-c", program], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    server_pid = int(analysing.stdout.readline())
-    deadline = time.monotonic() + 5
-    while not children_of(server_pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)  # the child is past its set-up, reading
     os.killpg(analysing.pid, signal.SIGINT)
     output, errors = analysing.communicate(timeout=10)
 

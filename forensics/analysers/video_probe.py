@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field, fields
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +130,3 @@ def _stream(raw: dict[str, Any]) -> StreamFacts:
     stream.tags = _tags(raw["tags"])
     stream.packets = PacketPattern(**raw["packets"])
     return stream
-
-
-def seconds_of(value: int | None, time_base: str | None) -> float | None:
-    """A timestamp in a stream's time base as seconds."""
-    if value is None or not time_base:
-        return None
-    try:
-        return float(value * Fraction(time_base))
-    except (ValueError, ZeroDivisionError):
-        return None

@@ -223,12 +223,10 @@ def _estimate(coefficients: np.ndarray, table: np.ndarray) -> DoubleJpegEstimate
     height, width = min(rows, WINDOW_BLOCKS), min(columns, WINDOW_BLOCKS)
     top, left = (rows - height) // 2, (columns - width) // 2
     window = coefficients[top : top + height, left : left + width].astype(np.float64)
-    reference = _shifted_reference(window, table)
     result = DoubleJpegEstimate(analysed=True, blocks_examined=height * width)
     places = [divmod(ZIGZAG_TO_NATURAL[position], _N) for position in POSITIONS]
     observed_all = _by_position(window, places)
-    # Sorted once for all positions: the predicted histograms are counted on sorted values.
-    unquantised_all = np.sort(_by_position(reference, places), axis=1)
+    unquantised_all = _shifted_reference(window, table, places)
     for position, (row, column), observed, unquantised in zip(
         POSITIONS, places, observed_all, unquantised_all, strict=True
     ):
@@ -269,55 +267,95 @@ def estimated_primary_quality(periodic: list[CoefficientEstimate]) -> int | None
     return _closest_quality({item.position: item.primary_step for item in periodic})
 
 
-def _shifted_reference(window: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """DCT of the decoded window cropped by 4 pixels: the coefficients as if never quantised on this grid."""
+def _shifted_reference(window: np.ndarray, table: np.ndarray, places: list[tuple[int, int]]) -> np.ndarray:
+    """The DCT of the decoded window cropped by 4 pixels, the coefficients as if never quantised on this grid: the
+    values of each (row, column) of `places` over all blocks, one row per place.
+
+    Stacked matrix products of 8 columns: numpy's own loop or a small BLAS call each, never one large BLAS call,
+    whose threads only contend for the cores that the other analysers of the same file are using.
+    """
     height, width = window.shape[:2]
-    pixels = _separable(_DCT.T, window * table, _DCT)
+    # D.T @ (block @ D) for every block: the blocks' rows, side by side, times D, then each block times D.T.
+    rows = np.matmul((window * table).reshape(height, width * _N, _N), _DCT)
+    pixels = np.matmul(_DCT.T, rows.reshape(height, width, _N, _N))
     pixels += 128
     np.clip(np.round(pixels, out=pixels), 0, 255, out=pixels)
     pixels = pixels.transpose(0, 2, 1, 3).reshape(height * _N, width * _N)
     shifted = pixels[4 : 4 + (height - 1) * _N, 4 : 4 + (width - 1) * _N] - 128
-    blocks = shifted.reshape(height - 1, _N, width - 1, _N).transpose(0, 2, 1, 3)
-    return _separable(_DCT, blocks, _DCT.T)
-
-
-def _separable(left: np.ndarray, blocks: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """left @ block @ right for every 8x8 block of a (rows, columns, 8, 8) array.
-
-    Stacked matrix products: numpy's own loop over the small blocks, not BLAS, whose threads only contend for
-    the cores that the other analysers of the same file are using.
-    """
-    return np.matmul(left, np.matmul(blocks, right))
+    # D @ block @ D.T for the shifted blocks, only as far as the places reach: each block row times D.T's first
+    # columns, then each strip of 8 pixel rows times D's first rows.
+    reach = 1 + max(max(place) for place in places)
+    across = np.matmul(shifted.reshape((height - 1) * _N, width - 1, _N), _DCT.T[:, :reach])
+    down = np.matmul(_DCT[:reach], across.reshape(height - 1, _N, (width - 1) * reach))
+    coefficients = down.reshape(height - 1, reach, width - 1, reach)
+    return np.array([coefficients[:, row, :, column].ravel() for row, column in places])
 
 
 def _predicted_counts(unquantised: np.ndarray, last_step: int) -> np.ndarray:
     """Counts of the predicted values -HISTOGRAM_REACH..HISTOGRAM_REACH (others ignored), one row per hypothesis,
-    from the values of the shifted reference in ascending order.
+    from the values of the shifted reference (in any order).
 
     Row 0: a single compression with Q2, round(x / Q2); row q1: a first compression with step q1, then Q2,
     round(round(x / q1) * q1 / Q2). The values are not quantised 41 times: x -> round(x / step) never decreases
-    as x grows, so the values quantised to k by a step are those between two thresholds, counted by a binary
-    search in the sorted values, and every k goes to the bin round(k * q1 / Q2), the very floating-point
-    operations applied to a quantised value. The counts are those of quantising every value, exactly.
+    as x grows, so the values quantised to k by a step are those between two thresholds (see `_counts_below`),
+    and every k goes to the bin round(k * q1 / Q2), the very floating-point operations applied to a quantised
+    value. The counts are those of quantising every value, exactly.
     """
-    if unquantised.size and max(-unquantised[0], unquantised[-1]) > _MAX_ABS_VALUE:
+    if unquantised.size and np.abs(unquantised).max() > _MAX_ABS_VALUE:
         raise ArithmeticError("a DCT coefficient of 8-bit pixels beyond its bound")
-    thresholds, counted, cells = _prediction_plan(last_step)
-    below = np.searchsorted(unquantised, thresholds)
-    counts = below[counted + 1] - below[counted]
+    plan = _prediction_plan(last_step)
+    below = _counts_below(unquantised, plan)
+    counts = below[plan.counted + 1] - below[plan.counted]
     width = 2 * HISTOGRAM_REACH + 1
-    return np.bincount(cells, weights=counts, minlength=(MAX_PRIMARY_STEP + 1) * width).reshape(-1, width)
+    return np.bincount(plan.cells, weights=counts, minlength=(MAX_PRIMARY_STEP + 1) * width).reshape(-1, width)
 
 
 # The DCT of an 8x8 block of values -128..127 (orthonormal rows): at most 128 * 8 = 1,024 in magnitude.
 _MAX_ABS_VALUE = 1025.0
+# Every threshold lies within a few representable numbers of a half-integer, (k - 1/2) * step (see
+# `_least_quantised_to`): less than 1e-10 from it for any 16-bit step. Values are told apart from thresholds
+# by their half-integer cell, floor(2x), except those this close to a half-integer, which are compared exactly.
+_NEAR_HALF_INTEGER = 1e-9
+# Half-integer cells m (x near m / 2) of the values: |2x| <= 2,050; thresholds beyond are clipped one cell out.
+_CELL_REACH = int(2 * _MAX_ABS_VALUE) + 1
+_CELLS = 2 * _CELL_REACH + 1
+
+
+def _counts_below(values: np.ndarray, plan: _PredictionPlan) -> np.ndarray:
+    """For each threshold t of `plan`, how many values are less than t, without sorting the values.
+
+    A threshold t lies at a half-integer m / 2, give or take 1e-10. A value x further than _NEAR_HALF_INTEGER
+    from every half-integer is below t exactly when floor(2x) < m; one that near the half-integer m' / 2 is below
+    t exactly when m' < m, unless m' is the cell of some threshold: only those values (a handful) are sorted and
+    compared with the thresholds themselves.
+    """
+    doubled = values * 2.0  # exact
+    nearest = np.round(doubled)
+    near = np.abs(doubled - nearest) <= 2 * _NEAR_HALF_INTEGER
+    cells = np.where(near, nearest, np.floor(doubled)).astype(np.intp) + _CELL_REACH
+    exact = near & plan.threshold_cell[cells]
+    # below_cell[c] = how many of the other values lie in cells before c.
+    below_cell = np.zeros(_CELLS + 1, dtype=np.intp)
+    np.cumsum(np.bincount(cells[~exact], minlength=_CELLS), out=below_cell[1:])
+    return below_cell[plan.cell_of_threshold] + np.searchsorted(np.sort(values[exact]), plan.thresholds)
+
+
+@dataclass(frozen=True)
+class _PredictionPlan:
+    """For one Q2, what `_predicted_counts` searches and where it counts: the thresholds of every quantised value k
+    each step can give (from -reach to reach, and reach + 1 to close the last interval), the index of each k
+    counted (its interval ends at the next threshold), its cell in the (hypothesis, bin) histogram, and each
+    threshold's half-integer cell (clipped to the values' cells), with the cells that hold one."""
+
+    thresholds: np.ndarray
+    counted: np.ndarray
+    cells: np.ndarray
+    cell_of_threshold: np.ndarray
+    threshold_cell: np.ndarray
 
 
 @functools.lru_cache(maxsize=256)
-def _prediction_plan(last_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For one Q2, what `_predicted_counts` searches and where it counts: the thresholds of every quantised value k
-    each step can give (from -reach to reach, and reach + 1 to close the last interval), the index of each k
-    counted (its interval ends at the next threshold), and its cell in the (hypothesis, bin) histogram."""
+def _prediction_plan(last_step: int) -> _PredictionPlan:
     steps = np.array([last_step, *range(1, MAX_PRIMARY_STEP + 1)], dtype=np.float64)
     # k beyond this reach either lands outside the histogram or is the quantisation of no possible value.
     reach = np.minimum(np.ceil((HISTOGRAM_REACH + 1) * last_step / steps), np.ceil(_MAX_ABS_VALUE / steps)) + 1
@@ -333,7 +371,10 @@ def _prediction_plan(last_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     interval[starts + sizes - 1] = False
     counted = np.flatnonzero(interval & (np.abs(bins) <= HISTOGRAM_REACH))
     cells = hypothesis[counted] * (2 * HISTOGRAM_REACH + 1) + bins[counted].astype(np.intp) + HISTOGRAM_REACH
-    return thresholds, counted, cells
+    cell_of_threshold = np.clip(np.round(2 * thresholds), -_CELL_REACH, _CELL_REACH).astype(np.intp) + _CELL_REACH
+    threshold_cell = np.zeros(_CELLS, dtype=bool)
+    threshold_cell[cell_of_threshold] = True
+    return _PredictionPlan(thresholds, counted, cells, cell_of_threshold, threshold_cell)
 
 
 # The least x with round(x / step) >= k lies within one representable number of (k - 1/2) * step, where x / step

@@ -1,5 +1,5 @@
 """The double JPEG estimate's reading and counting: the luminance read without jpeglib's preliminary pass gives
-jpeglib's coefficients, headers that pass refuses still fail as before, and the histograms counted on sorted values
+jpeglib's coefficients, headers that pass refuses still fail as before, and the histograms counted from thresholds
 are those of quantising every value."""
 
 from __future__ import annotations
@@ -168,23 +168,28 @@ def quantised_every_value(values: np.ndarray, last_step: int) -> np.ndarray:
     return np.array(counts, dtype=np.float64)
 
 
+def around(values: np.ndarray, ulps: int = 3) -> list[np.ndarray]:
+    """`values`, and the `ulps` representable numbers below and above each."""
+    below, above, found = values, values, [values]
+    for _ in range(ulps):
+        below, above = np.nextafter(below, -np.inf), np.nextafter(above, np.inf)
+        found += [below, above]
+    return found
+
+
 @pytest.mark.parametrize("last_step", [1, 2, 3, 7, 12, 40, 99, 255, 4000])
-def test_counts_on_sorted_values_are_those_of_quantising_each(last_step: int) -> None:
+def test_counts_from_thresholds_are_those_of_quantising_each(last_step: int) -> None:
     rng = np.random.default_rng(last_step)
     values = np.concatenate(
         [
             rng.normal(0, 20 * last_step, 20_000).clip(-1024, 1024),
-            # Values on the rounding boundaries, and a representable number either side of them.
-            *(
-                np.nextafter(boundaries, direction)
-                for boundaries in [(np.arange(-60, 60) + 0.5) * step for step in (1, 3, 8, last_step)]
-                for direction in (-np.inf, 0, np.inf)
-            ),
+            # Values on the rounding boundaries of every step, and up to three representable numbers either side.
+            *around(np.concatenate([(np.arange(-60, 60) + 0.5) * step for step in (*range(1, 41), last_step)])),
             # Multiples of 1/8: what the DCT gives for some coefficients of whole-number pixels.
             np.arange(-2000, 2000) / 8,
         ]
     )
-    values = np.sort(values[np.abs(values) <= 1024])
+    values = rng.permutation(values[np.abs(values) <= 1024])
     np.testing.assert_array_equal(_predicted_counts(values, last_step), quantised_every_value(values, last_step))
 
 

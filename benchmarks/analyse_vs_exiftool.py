@@ -16,11 +16,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "corpus"
 TARGET_RATIO = 1.5
+T = TypeVar("T")
 REFERENCE_ARGS = ["-j", "-G1", "-a"]
 
 
@@ -46,7 +49,7 @@ def main() -> int:
     print(f"{len(files)} files, {total_bytes / 2**20:,.1f} MiB, from {args.corpus}")
 
     exiftool_seconds = exiftool_batch(files, REFERENCE_ARGS)
-    pipeline_seconds, per_analyser = pipeline(files)
+    (pipeline_seconds, per_analyser), pipeline_cores = busy_cores(lambda: pipeline(files))
     # The pipeline's own ExifTool call asks for more (-validate, every group): its floor, measured the same way.
     own_seconds = exiftool_batch(files, ["-j", *EXIFTOOL_ARGS])
 
@@ -55,17 +58,25 @@ def main() -> int:
         f"exiftool as the pipeline asks  : {own_seconds:7.2f} s  {len(files) / own_seconds:7.1f} files/s"
         f"  ratio {own_seconds / exiftool_seconds:.2f}x  ({' '.join(EXIFTOOL_ARGS)})"
     )
-    print(f"analyse_files + evaluate       : {pipeline_seconds:7.2f} s  {len(files) / pipeline_seconds:7.1f} files/s")
+    print(
+        f"analyse_files + evaluate       : {pipeline_seconds:7.2f} s  {len(files) / pipeline_seconds:7.1f} files/s"
+        f"  {pipeline_cores:.2f} of {os.cpu_count()} cores busy"
+    )
     ratio = pipeline_seconds / exiftool_seconds
     verdict = "within" if ratio <= TARGET_RATIO else "outside"
     print(f"ratio (pipeline / ExifTool)    : {ratio:7.2f}x  ({verdict} the {TARGET_RATIO}x aim)")
     jobs = os.cpu_count() or 1
-    parallel_seconds = pipeline_parallel(files, jobs)
+    parallel_seconds, parallel_cores = busy_cores(lambda: pipeline_parallel(files, jobs))
     print(
         f"analyse --jobs {jobs} (processes)  : {parallel_seconds:7.2f} s  {len(files) / parallel_seconds:7.1f} files/s"
-        f"  ratio {parallel_seconds / exiftool_seconds:.2f}x"
+        f"  ratio {parallel_seconds / exiftool_seconds:.2f}x  {parallel_cores:.2f} of {os.cpu_count()} cores busy"
     )
-    print(f"speed-up with {jobs} workers       : {pipeline_seconds / parallel_seconds:7.2f}x  (linear: {jobs}x)")
+    # One process already keeps more than one core busy (its ExifTool, analyser threads, probe children): the
+    # speed-up more workers can give is bounded by the cores it leaves idle.
+    print(
+        f"speed-up with {jobs} workers       : {pipeline_seconds / parallel_seconds:7.2f}x  (linear: {jobs}x; "
+        f"at most {jobs / max(pipeline_cores, 1):.2f}x over the cores one process leaves idle)"
+    )
     print("pipeline time by analyser (sum of per-file runs):")
     for name, seconds in sorted(per_analyser.items(), key=lambda item: -item[1]):
         print(f"  {name:<14} {seconds:7.2f} s")
@@ -83,6 +94,23 @@ def exiftool_batch(files: list[Path], options: list[str]) -> float:
             ["exiftool", *options, "-@", arguments.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         return time.perf_counter() - started
+
+
+def busy_cores(run: Callable[[], T]) -> tuple[T, float]:
+    """`run`'s value, and how many cores the whole machine kept busy on average while it ran (from /proc/stat:
+    user, nice, system and interrupt time; on an idle machine, the run's own processes and threads)."""
+    before, started = _cpu_ticks(), time.perf_counter()
+    value = run()
+    elapsed = time.perf_counter() - started
+    busy = (_cpu_ticks() - before) / os.sysconf("SC_CLK_TCK")
+    return value, busy / elapsed
+
+
+def _cpu_ticks() -> int:
+    user, nice, system, _idle, _iowait, irq, softirq = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+    )
+    return user + nice + system + irq + softirq
 
 
 def pipeline(files: list[Path]) -> tuple[float, dict[str, float]]:

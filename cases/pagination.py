@@ -11,6 +11,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 
 MATCHES = "matches_in_all"
+# The largest OFFSET the databases take (a signed 64-bit integer); a page starting beyond it is past the end of any
+# table, which Paginator answers with the last page.
+LARGEST_OFFSET = 2**63 - 1
 
 
 def id_page(queryset: QuerySet, per_page: int, number) -> Page:
@@ -20,8 +23,8 @@ def id_page(queryset: QuerySet, per_page: int, number) -> Page:
     ids = queryset.values_list("pk", flat=True)
     paginator = Paginator(ids, per_page)
     wished = _page_number(number)
-    if wished >= 1:
-        start = (wished - 1) * per_page
+    start = (wished - 1) * per_page
+    if wished >= 1 and start + per_page <= LARGEST_OFFSET:
         rows = list(
             queryset.annotate(**{MATCHES: Window(Count("*"))}).values_list("pk", MATCHES)[start : start + per_page]
         )

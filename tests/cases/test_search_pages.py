@@ -12,7 +12,7 @@ from cases.pagination import id_page
 from tests.conftest import PASSWORD
 
 PER_PAGE = 4
-NUMBERS = [None, "", "1", "2", "3", " 3", "4", "99", "0", "-1", "x", "1.5", "2.0", 2, 2.0, 2.5]
+NUMBERS = [None, "", "1", "2", "3", " 3", "4", "99", "9" * 30, "0", "-1", "x", "1.5", "2.0", "1e3", 2, 2.0, 2.5]
 
 
 @pytest.fixture

@@ -283,9 +283,8 @@ def main() -> int:
 def searches_alone(organisation, user, queries: dict[str, str], runs: int) -> None:
     """The search itself, without the page around it: what the case list asks the database for a search (the
     number of matches and the first page of them, in the list's order), through the same query the view builds."""
-    from django.core.paginator import Paginator
-
     from cases.models import Case, Membership
+    from cases.pagination import id_page
     from cases.search import case_search
     from cases.views import MIN_HASH_PREFIX, CaseListView
 
@@ -295,7 +294,7 @@ def searches_alone(organisation, user, queries: dict[str, str], runs: int) -> No
         matches = Case.objects.for_member(membership).filter(
             case_search(query, organisation.pk, min_hash_prefix=MIN_HASH_PREFIX)
         )
-        page = Paginator(matches.order_by("-created_at", "-id"), CaseListView.page_size).get_page(1)
+        page = id_page(matches.order_by("-created_at", "-id"), CaseListView.page_size, 1)
         list(page.object_list)
 
     print("\nThe searches alone (count and first page of matches, no page rendered):")

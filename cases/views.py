@@ -59,6 +59,7 @@ from .models import (
     Membership,
     Verdict,
 )
+from .pagination import id_page
 from .previews import (
     PreviewUnavailable,
     preview_get_or_create,
@@ -160,9 +161,12 @@ class CaseListView(MemberView, View):
         flag_counts = {
             flag: Count("evidence", filter=assessment_is(flag, through="evidence__")) for flag in ASSESSMENT_FLAGS
         }
-        page = Paginator(cases, self.page_size).get_page(request.GET.get("page"))
+        if query:
+            page = id_page(cases, self.page_size, request.GET.get("page"))
+        else:
+            page = Paginator(cases.values_list("pk", flat=True), self.page_size).get_page(request.GET.get("page"))
         rows = list(
-            Case.objects.filter(pk__in=[case.pk for case in page.object_list])
+            Case.objects.filter(pk__in=list(page.object_list))
             .annotate(item_count=Count("evidence"), **flag_counts)
             .select_related("created_by")
             .order_by("-created_at", "-id")

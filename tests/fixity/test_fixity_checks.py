@@ -133,6 +133,24 @@ def test_the_investigator_does_not_see_the_organisation_wide_alarm_banner(client
     assert "failed its latest fixity check" not in client.get("/cases/").content.decode()
 
 
+def test_the_alarm_banner_counts_the_organisation_s_failed_files_and_names_the_latest(client, alpha, beta, analysed):
+    # Given two of alpha's stored files and one of beta's removed behind the application's back
+    items = [analysed(alpha.case, alpha.investigator, colour=(shade, 40, 40)) for shade in (10, 20)]
+    items.append(analysed(beta.case, beta.investigator, colour=(30, 40, 40)))
+    for item in items:
+        _path("evidence", item.storage_key).unlink()
+    _check_fixity()
+    latest = FixityState.objects.filter(organisation=alpha.organisation, ok=False).latest("checked_at")
+
+    # When alpha's administrator opens the case list
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    page = client.get("/cases/").content.decode()
+
+    # Then the banner counts alpha's two failed files, not beta's, and names the latest of them
+    assert "2 stored files failed their latest fixity check" in page
+    assert f"custody ledger entry {latest.event.sequence})" in page
+
+
 def test_the_alarm_banner_clears_once_a_later_check_passes(client, alpha, analysed):
     item = analysed(alpha.case, alpha.investigator)
     path = _path("evidence", item.storage_key)

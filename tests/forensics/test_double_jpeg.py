@@ -15,10 +15,14 @@ import pytest
 from PIL import Image
 
 from forensics.analysers.double_jpeg import (
+    _DCT,
     HISTOGRAM_REACH,
     MAX_PRIMARY_STEP,
+    POSITIONS,
+    ZIGZAG_TO_NATURAL,
     _luminance,
     _predicted_counts,
+    _shifted_reference,
     double_jpeg_estimate,
 )
 from forensics.analysers.jpeg_tables import STANDARD_LUMINANCE, estimate_quality, ijg_scaled
@@ -230,3 +234,31 @@ def test_segments_of_a_header_libjpeg_refuses_are_freed(tmp_path: Path) -> None:
     for _ in range(40):
         double_jpeg_estimate(path)
     assert _resident_mib() - before < 20  # 40 files kept about 100 MiB
+
+
+def every_shifted_coefficient(window: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The shifted reference by its definition: each 8x8 block decoded (D.T @ block @ D), the pixels rounded and
+    clipped, the picture cropped by 4 pixels, and all 64 coefficients of each new block (D @ block @ D.T)."""
+    height, width = window.shape[:2]
+    pixels = np.clip(np.round(np.matmul(_DCT.T, np.matmul(window * table, _DCT)) + 128), 0, 255)
+    plane = pixels.transpose(0, 2, 1, 3).reshape(height * 8, width * 8)
+    shifted = plane[4 : 4 + (height - 1) * 8, 4 : 4 + (width - 1) * 8] - 128
+    blocks = shifted.reshape(height - 1, 8, width - 1, 8).transpose(0, 2, 1, 3)
+    return np.matmul(_DCT, np.matmul(blocks, _DCT.T)).reshape(-1, 64)
+
+
+@pytest.mark.parametrize("quality", [60, 95])
+def test_the_shifted_reference_of_the_examined_positions_is_that_of_every_coefficient(
+    tmp_path: Path, quality: int
+) -> None:
+    """Only the corner of each block that positions 1..14 use is transformed, with the same products, to the bit."""
+    path = written(tmp_path, jpeg_bytes(quality=quality))
+    with Image.open(path) as image:
+        coefficients, table = _luminance(path, image)
+    window, table = coefficients.astype(np.float64), table.astype(np.float64)
+    places = [divmod(ZIGZAG_TO_NATURAL[position], 8) for position in POSITIONS]
+
+    examined = _shifted_reference(window, table, places)
+
+    expected = every_shifted_coefficient(window, table)[:, [row * 8 + column for row, column in places]].T
+    np.testing.assert_array_equal(examined, expected)

@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import functools
 import io
-import warnings
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from PIL import Image
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
 from .jpeg_tables import STANDARD_CHROMINANCE, STANDARD_LUMINANCE, ijg_scaled
 
 COMPARISON_VERSION = "exif-thumbnail/1"
 
-# Decoding limits: a main image over this many coded pixels, or a thumbnail over these, is not compared.
-# Pillow refuses to open more than twice its MAX_IMAGE_PIXELS (about 179 megapixels); under that, DCT scaling
-# decodes at most 1/64 of the pixels, so its decompression-bomb warning is not needed for the main image.
+# Decoding limits: a main image over this many coded pixels, or a thumbnail over these, is not compared. DCT scaling
+# decodes at most 1/64 of the main image's pixels (Pillow's own decompression-bomb check is not asked, see
+# _jpeg_opened).
 MAX_MAIN_PIXELS = 178_000_000
 MAX_THUMBNAIL_BYTES = 1 << 20
 MAX_THUMBNAIL_PIXELS = 1_000_000
@@ -174,29 +174,41 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
         if jpeg.frame.width * jpeg.frame.height > MAX_MAIN_PIXELS:
             result.status, result.detail = "too_large", f"the main image is {jpeg.frame.width}x{jpeg.frame.height}"
             return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            thumbnail = Image.open(io.BytesIO(data), formats=["JPEG"])
-            if thumbnail.width * thumbnail.height > MAX_THUMBNAIL_PIXELS:
-                result.status, result.detail = "too_large", f"the thumbnail is {thumbnail.width}x{thumbnail.height}"
+    try:
+        thumbnail = _jpeg_opened(io.BytesIO(data))
+        if thumbnail.width * thumbnail.height > MAX_THUMBNAIL_PIXELS:
+            result.status, result.detail = "too_large", f"the thumbnail is {thumbnail.width}x{thumbnail.height}"
+            return None
+        thumbnail = thumbnail.convert("L")
+    except Exception as failure:  # hostile bytes: Pillow raises many kinds
+        result.status, result.detail = "thumbnail_undecodable", f"{type(failure).__name__}: {failure}"
+        return None
+    result.thumbnail_size = [thumbnail.width, thumbnail.height]
+    try:
+        with _jpeg_opened(path) as opened:
+            result.main_size = [opened.width, opened.height]
+            if opened.width * opened.height > MAX_MAIN_PIXELS:  # a frame our walk did not find
+                result.status, result.detail = "too_large", f"the main image is {opened.width}x{opened.height}"
                 return None
-            thumbnail = thumbnail.convert("L")
-        except Exception as failure:  # hostile bytes: Pillow raises many kinds
-            result.status, result.detail = "thumbnail_undecodable", f"{type(failure).__name__}: {failure}"
-            return None
-        result.thumbnail_size = [thumbnail.width, thumbnail.height]
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            main = Image.open(path, formats=["JPEG"])
-            result.main_size = [main.width, main.height]
             # DCT scaling decodes at 1/2, 1/4 or 1/8 size: the smallest still at least twice the thumbnail.
-            main.draft("L", (2 * thumbnail.width, 2 * thumbnail.height))
-            main = main.convert("L")
-        except Exception as failure:
-            result.status, result.detail = "main_undecodable", f"{type(failure).__name__}: {failure}"
-            return None
+            opened.draft("L", (2 * thumbnail.width, 2 * thumbnail.height))
+            main = opened.convert("L")
+    except Exception as failure:
+        result.status, result.detail = "main_undecodable", f"{type(failure).__name__}: {failure}"
+        return None
     return _Pictures(thumbnail, main)
+
+
+def _jpeg_opened(source: Path | io.BytesIO) -> JpegImagePlugin.JpegImageFile:
+    """What `Image.open(source, formats=["JPEG"])` opens, without its decompression-bomb check: Pillow reports a large
+    picture through the warning filters, which are the whole process's, so turning that report into an error or
+    silencing it for one comparison did so for every analyser running beside it, another file's included. The
+    callers bound the pixels themselves (MAX_THUMBNAIL_PIXELS, MAX_MAIN_PIXELS)."""
+    try:
+        return JpegImagePlugin.JpegImageFile(source)
+    except (SyntaxError, IndexError, TypeError, struct.error) as failure:  # what Image.open takes for "not this format"
+        named = str(source) if isinstance(source, Path) else source
+        raise UnidentifiedImageError(f"cannot identify image file {named!r}") from failure
 
 
 def _candidates(thumbnail: np.ndarray, main: Image.Image) -> list[ContentMatch]:

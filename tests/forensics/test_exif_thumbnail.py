@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,55 @@ def test_main_image_claiming_too_many_pixels_is_not_decoded(tmp_path: Path) -> N
     assert comparison.status == "too_large"
     assert comparison.main_size == [30000, 30000]
     assert comparison.match is None
+
+
+def with_thumbnail_size(path: Path, width: int, height: int) -> None:
+    """The file with its thumbnail's frame header claiming width x height."""
+    structure = jpeg_structure_read(path)
+    data = bytearray(path.read_bytes())
+    thumbnail = bytes(data[structure.thumbnail.offset : structure.thumbnail.offset + structure.thumbnail.length])
+    sof = structure.thumbnail.offset + thumbnail.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("size", [(10_000, 9_000), (20_000, 20_000)])  # past Pillow's warning, past its refusal
+def test_a_thumbnail_claiming_a_huge_size_is_too_large_without_a_warning(tmp_path: Path, size) -> None:
+    path = tmp_path / "camera.jpg"
+    camera_jpeg(path)
+    with_thumbnail_size(path, *size)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        comparison = thumbnail_compare(path, jpeg_structure_read(path))
+
+    assert (comparison.status, comparison.detail) == ("too_large", f"the thumbnail is {size[0]}x{size[1]}")
+    assert caught == []
+
+
+def test_a_comparison_leaves_the_process_warning_filters_alone(tmp_path: Path, monkeypatch) -> None:
+    """The filters are the whole process's: a comparison that changed them changed them for every analyser running
+    beside it in other threads, another file's included."""
+    path = tmp_path / "camera.jpg"
+    camera_jpeg(path)
+    changes = []
+
+    def recorded(name: str):
+        change = getattr(warnings, name)
+
+        def recording(*args, **kwargs):
+            changes.append(name)
+            return change(*args, **kwargs)
+
+        return recording
+
+    for name in ("simplefilter", "filterwarnings", "resetwarnings"):
+        monkeypatch.setattr(warnings, name, recorded(name))
+
+    comparison = thumbnail_compare(path, jpeg_structure_read(path))
+    monkeypatch.undo()
+
+    assert comparison.status == "compared" and changes == []
 
 
 def worst_block_one_by_one(residual: np.ndarray) -> tuple[float, tuple[int, int]]:

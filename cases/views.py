@@ -37,6 +37,7 @@ from forensics.presentation import assessment_flag_labels, assessment_lines, key
 from reports.models import Report, ReportStatus
 
 from . import services
+from .case_rows import case_rows_present
 from .charts import received_chart
 from .exceptions import Refused
 from .forms import (
@@ -171,6 +172,7 @@ class CaseListView(MemberView, View):
             .select_related("created_by")
             .order_by("-created_at", "-id")
         )
+        case_rows_present(rows)
         filters = {"q": query, "status": status, "verdict": verdict, "assessment": flag, "assignee": assignee}
         return render(
             request,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
@@ -33,6 +33,14 @@ def case_rows_present(cases: Iterable[Case]) -> None:
     link_start, link_end = reverse("cases:detail", args=[_PLACEHOLDER_ID]).split(_PLACEHOLDER_ID)
     status_labels = {value: str(label) for value, label in CaseStatus.choices}
     created = _("%(created_at)s by %(username)s")
+    # Each (count, number) translated once a page: a page repeats few, and each translation walks the catalogues.
+    badge_texts: dict[tuple[str, int], SafeString] = {}
+
+    def badge_text(count: str, message, n: int) -> SafeString:
+        if (count, n) not in badge_texts:
+            badge_texts[count, n] = mark_safe(message % {"n": n})
+        return badge_texts[count, n]
+
     for case in cases:
         case.detail_url = f"{link_start}{case.public_id}{link_end}"
         # An unknown value shows as recorded, as get_status_display does.
@@ -43,9 +51,7 @@ def case_rows_present(cases: Iterable[Case]) -> None:
             created % {"created_at": escape(_created_at(case)), "username": escape(case.created_by.username)}
         )
         case.assessment_badges = [
-            (tone, mark_safe(message % {"n": getattr(case, count)}))
-            for count, tone, message in BADGES
-            if getattr(case, count)
+            (tone, badge_text(count, message, n)) for count, tone, message in BADGES if (n := getattr(case, count))
         ]
 
 

@@ -34,6 +34,7 @@ def case_rows_present(cases: Iterable[Case]) -> None:
     status_labels = {value: str(label) for value, label in CaseStatus.choices}
     created = _("%(created_at)s by %(username)s")
     # Each (count, number) translated once a page: a page repeats few, and each translation walks the catalogues.
+    # The number shows as the template showed it, USE_THOUSAND_SEPARATOR being off.
     badge_texts: dict[tuple[str, int], SafeString] = {}
 
     def badge_text(count: str, message, n: int) -> SafeString:
@@ -45,8 +46,7 @@ def case_rows_present(cases: Iterable[Case]) -> None:
         case.detail_url = f"{link_start}{case.public_id}{link_end}"
         # An unknown value shows as recorded, as get_status_display does.
         case.status_label = status_labels.get(case.status, case.status)
-        # What {% blocktranslate %} made of these: the translation as it is, the values escaped (a count is a
-        # number, shown as the template shows one with USE_THOUSAND_SEPARATOR off).
+        # What {% blocktranslate %} made of this and of the badges: the translation as it is, the values escaped.
         case.created_line = mark_safe(
             created % {"created_at": escape(_created_at(case)), "username": escape(case.created_by.username)}
         )

@@ -1,6 +1,6 @@
 """How a case reads as a row of the case list: its link, status label, "created … by …" line and assessment badges,
 made in Python once for the page's rows. Made by the template's tags, each row cost a URL reversal, a date format, a
-status lookup, an included template and translated sentences: a third of the page's rendering."""
+status lookup, an included template and translated sentences: about half of the page's rendering."""
 
 import uuid
 from collections.abc import Iterable

@@ -18,6 +18,7 @@ from django import forms
 from django.utils.functional import Promise
 
 from cases import services
+from cases.models import EvidenceItem
 from tests.conftest import PASSWORD
 from tests.project.python_text import untranslated, untranslated_in_trees
 
@@ -199,6 +200,17 @@ def test_form_labels_and_messages_come_out_translated(client, alpha, pseudo_lang
     assert f">{OPEN}Title{CLOSE}" in form and f">{OPEN}Description{CLOSE}" in form
     reference = created.context["case"].reference
     assert f"{OPEN}Case {reference} created.{CLOSE}" in created.content.decode()
+
+
+def test_the_case_lists_rows_come_out_translated(client, alpha, alpha_item, pseudo_language):
+    EvidenceItem.objects.filter(pk=alpha_item.pk).update(assessment={"editing": {"state": "found"}})
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    page = client.get("/cases/", HTTP_ACCEPT_LANGUAGE=pseudo_language).content.decode()
+
+    assert f'<span class="badge badge-caution">{OPEN}1 edited{CLOSE}</span>' in page
+    assert f'<span class="status status-open">{OPEN}Open{CLOSE}</span>' in page
+    assert f" by {alpha.investigator.username}{CLOSE}</td>" in page
 
 
 def test_api_errors_come_out_translated(client, alpha, beta, pseudo_language):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import magic
 import pytest
 
 from forensics.analysers import analyse_file, analyse_files, pipeline
@@ -168,3 +169,31 @@ def test_thumbnail_comparisons_of_files_in_flight_take_turns(monkeypatch: pytest
     # then every comparison ran, one at a time (they set the whole process's warning filters)
     assert [result.run("exif_thumbnail").status for result in results] == ["ok"] * 4
     assert most_at_once == 1
+
+
+def test_a_file_that_stalls_libmagic_does_not_hold_up_the_identification_of_the_file_alongside(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, camera_jpeg: Path
+) -> None:
+    # given a first file on which libmagic hangs (as on a hostile file) past a 2-second deadline, then a JPEG
+    stalled = tmp_path / "stalls-libmagic.bin"
+    stalled.write_bytes(b"STALL" + bytes(range(256)))
+    release = threading.Event()
+    real_from_buffer = magic.Magic.from_buffer
+
+    def from_buffer_hanging_on_the_first(self, buffer):
+        if buffer.startswith(b"STALL"):
+            release.wait(60)
+        return real_from_buffer(self, buffer)
+
+    monkeypatch.setitem(pipeline.TIMEOUTS, "file_type", 2.0)
+    monkeypatch.setattr(magic.Magic, "from_buffer", from_buffer_hanging_on_the_first)
+    try:
+        # when both are analysed
+        results = list(analyse_files([stalled, camera_jpeg]))
+    finally:
+        release.set()
+
+    # then only the first file's identification timed out; the JPEG was identified as it is alone
+    assert [result.run("file_type").status for result in results] == ["timeout", "ok"]
+    assert results[1].container == "jpeg"
+    assert comparable(results[1]) == comparable(analyse_file(camera_jpeg))

@@ -18,12 +18,13 @@ class AnalyserTimeout(Exception):
 class PendingCall(Generic[T]):
     """A call started in its own daemon thread; `result()` waits for it until its deadline.
 
-    Native libraries (libmediainfo, c2pa) cannot be interrupted from Python: on timeout the thread is
-    abandoned rather than joined, and being a daemon it never blocks interpreter exit. Our own parsers are
-    bounded by their read caps, so an abandoned thread of theirs ends by itself.
+    Native libraries (libmediainfo, c2pa) cannot be interrupted from Python: on timeout the thread is abandoned
+    rather than joined, and being a daemon it never blocks interpreter exit. Our own parsers are bounded by their
+    read caps, so an abandoned thread of theirs ends by itself. `seconds=None` sets no deadline, for a call made of
+    calls that each have one (a whole file's analysis, see pipeline.analyse_files), which ends by itself.
     """
 
-    def __init__(self, function: Callable[[], T], seconds: float) -> None:
+    def __init__(self, function: Callable[[], T], seconds: float | None) -> None:
         self.seconds = seconds
         self.started = time.monotonic()
         # How long the call itself ran, set when it ends; waiting in result() is not counted.
@@ -42,7 +43,10 @@ class PendingCall(Generic[T]):
 
     def result(self) -> T:
         """The call's return value; its exception is re-raised, AnalyserTimeout once the deadline has passed."""
-        self._thread.join(max(0.0, self.started + self.seconds - time.monotonic()))
+        if self.seconds is None:
+            self._thread.join()
+        else:
+            self._thread.join(max(0.0, self.started + self.seconds - time.monotonic()))
         if self._thread.is_alive():
             raise AnalyserTimeout(f"did not finish within {self.seconds:g} s")
         if "error" in self._outcome:

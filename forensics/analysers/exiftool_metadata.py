@@ -226,6 +226,11 @@ def _running_helper() -> ExifToolHelper:
 
 
 def _is_running(helper: ExifToolHelper) -> bool:
+    process = helper._process
+    if process is not None and process.poll() is None:
+        # Alive: pyexiftool has nothing to warn about, and the warning filters, which are the whole process's and
+        # which other threads change (exif_thumbnail), are left alone.
+        return helper.running
     # pyexiftool warns when it notices a dead process; the caller handles that case itself.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-import threading
+import queue
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +80,10 @@ _BMFF_FIRST_BOX_TYPES = {
     b"moof",
 }
 
-_magic_lock = threading.Lock()
-_magic_mime: magic.Magic | None = None
-_magic_text: magic.Magic | None = None
+# Pairs of libmagic cookies (MIME type, description) not in use. A cookie is not thread-safe, so each call takes a
+# pair of its own, opening one when none is idle: files analysed at once never wait for each other's libmagic, and
+# a call stalled by a hostile file holds up no other file's identification.
+_idle_cookies: queue.SimpleQueue[tuple[magic.Magic, magic.Magic]] = queue.SimpleQueue()
 
 
 @dataclass
@@ -138,15 +139,16 @@ def _libmagic_identify(path: Path, head: bytes, size: int) -> tuple[str, str]:
     """libmagic's MIME type and description. A file libmagic would read whole is identified from the bytes
     already read; a larger one (libmagic also looks at its end) and an empty one (named from the file system)
     from the file."""
-    global _magic_mime, _magic_text
-    # A libmagic cookie is not thread-safe; one lock keeps the two module-level cookies consistent.
-    with _magic_lock:
-        if _magic_mime is None or _magic_text is None:
-            _magic_mime = magic.Magic(mime=True)
-            _magic_text = magic.Magic()
+    try:
+        mime, text = _idle_cookies.get_nowait()
+    except queue.Empty:
+        mime, text = magic.Magic(mime=True), magic.Magic()
+    try:
         if 0 < size <= len(head):
-            return _magic_mime.from_buffer(head), _magic_text.from_buffer(head)
-        return _magic_mime.from_file(str(path)), _magic_text.from_file(str(path))
+            return mime.from_buffer(head), text.from_buffer(head)
+        return mime.from_file(str(path)), text.from_file(str(path))
+    finally:
+        _idle_cookies.put((mime, text))
 
 
 def file_type_identify(

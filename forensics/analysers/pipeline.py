@@ -2,13 +2,17 @@
 
 Analysers run concurrently, each in its own deadline thread: ExifTool is a separate process and libmagic,
 libmediainfo, c2pa and hashlib release the GIL, so one file's analysis takes about as long as its slowest
-analyser rather than the sum of all. Results are collected, and `runs` recorded, in a fixed order.
+analyser rather than the sum of all. Results are collected, and `runs` recorded, in a fixed order. Over many files
+(`analyse_files`), two files are analysed at once, so that one file's slowest analyser overlaps the next file's.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -19,14 +23,14 @@ from .c2pa_manifest import C2paResult, c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
 from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
 from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
-from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
+from .exif_thumbnail import COMPARISON_VERSION, ThumbnailComparison, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .file_pass import FilePass
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
 from .gif_structure import GIF_PARSER_VERSION, gif_structure_read
 from .heif_items import HEIF_PARSER_VERSION
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
-from .jpeg_structure import JPEG_PARSER_VERSION, jpeg_structure_read
+from .jpeg_structure import JPEG_PARSER_VERSION, JpegStructure, jpeg_structure_read
 from .mediainfo_tracks import mediainfo_read, mediainfo_version
 from .png_stealth import STEALTH_PARSER_VERSION, stealth_parameters_read
 from .png_structure import PNG_PARSER_VERSION, png_structure_read
@@ -61,6 +65,12 @@ EXIFTOOL_KILL_AFTER = TIMEOUTS["exiftool"] - 10
 # Files per ExifTool call in `analyse_files`: enough to make the per-call round trip negligible, few enough that
 # a batch abandoned to a hostile file costs little.
 EXIFTOOL_BATCH = 32
+# Files analysed at once in `analyse_files`. Two, whatever the number of cores: the second file fills the time the
+# first spends waiting on its last analysers, and a third would mostly wait for the GIL. More cores are used by
+# more processes (`manage.py analyse --jobs`), each with its own ExifTool.
+FILES_IN_FLIGHT = 2
+# How long a thumbnail comparison waits for its turn (see _thumbnail_compare_in_turn) before going ahead anyway.
+THUMBNAIL_TURN_SECONDS = 5.0
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -148,7 +158,7 @@ def analyse_file(
         if result.jpeg is not None and result.jpeg.thumbnail is not None:
             jpeg = result.jpeg
             # Started before the double JPEG estimate is collected: both decode the whole file, one core each.
-            thumbnail = _start("exif_thumbnail", lambda: thumbnail_compare(path, jpeg))
+            thumbnail = _start("exif_thumbnail", lambda: _thumbnail_compare_in_turn(path, jpeg))
         result.double_jpeg = _collect(result, "double_jpeg", parsers["double_jpeg"])
         if thumbnail is not None:
             result.exif_thumbnail = _collect(result, "exif_thumbnail", thumbnail)
@@ -177,27 +187,67 @@ def analyse_file(
 
 
 def analyse_files(paths: Sequence[str | Path], *, batch_size: int = EXIFTOOL_BATCH) -> Iterator[AnalysisResult]:
-    """Analyse many files, in order, with one ExifTool call per batch instead of one per file.
+    """Analyse many files, with one ExifTool call per batch instead of one per file; each result, in the order
+    of `paths`, is what `analyse_file` gives for that file alone.
 
-    The next batch's ExifTool call runs while this batch's files go through the other analysers. A batch that
-    fails or overruns (one hostile file can stall ExifTool) leaves its files to be read one by one, each with
-    its own deadline, so a bad file costs time but never a result.
+    FILES_IN_FLIGHT files are analysed at once, each in its own thread (its analysers in theirs), and the next
+    batch's ExifTool call runs alongside. A batch that fails or overruns (one hostile file can stall ExifTool)
+    leaves its files to be read one by one, each with its own deadline, so a bad file costs time but never a result.
     """
+    in_flight: deque[PendingCall[AnalysisResult]] = deque()
+    for path, prefetched in _with_batch_reads(paths, batch_size):
+        if prefetched is None:
+            # ExifTool reads this file alone (if it is not empty), and that read's deadline runs while it waits for
+            # ExifTool: no other file's read may come first, so the files before it finish before it starts.
+            while in_flight:
+                yield in_flight.popleft().result()
+            yield analyse_file(path)
+            continue
+        # Started before the finished result is handed over, so that two files are analysed while it is used.
+        finished = in_flight.popleft().result() if len(in_flight) == FILES_IN_FLIGHT else None
+        in_flight.append(PendingCall(functools.partial(analyse_file, path, exiftool_prefetched=prefetched), None))
+        if finished is not None:
+            yield finished
+    while in_flight:
+        yield in_flight.popleft().result()
+
+
+def _with_batch_reads(
+    paths: Sequence[str | Path], batch_size: int
+) -> Iterator[tuple[str | Path, ExifToolResult | None]]:
+    """Each path with its ExifTool result from a batch read, or None when ExifTool is to read it alone (a failed
+    batch, an empty file). The next batch is read while this batch's files are analysed."""
     batches = [list(paths[start : start + batch_size]) for start in range(0, len(paths), batch_size)]
     pending = _exiftool_batch(batches[0]) if batches else None
     for number, batch in enumerate(batches):
         try:
             prefetched = pending.result()
-        except Exception:  # read singly below, where each file's failure is recorded against that file
+        except Exception:  # read singly, where each file's failure is recorded against that file
             prefetched = {}
         pending = _exiftool_batch(batches[number + 1]) if number + 1 < len(batches) else None
         for path in batch:
-            yield analyse_file(path, exiftool_prefetched=prefetched.get(str(Path(path).resolve())))
+            yield path, prefetched.get(str(Path(path).resolve()))
 
 
 def _exiftool_batch(paths: list[str | Path]) -> PendingCall:
     readable = [path for path in paths if Path(path).is_file() and Path(path).stat().st_size]
     return PendingCall(lambda: exiftool_read_many(readable, timeout=EXIFTOOL_KILL_AFTER), TIMEOUTS["exiftool"])
+
+
+_thumbnail_turn = threading.Lock()
+
+
+def _thumbnail_compare_in_turn(path: Path, jpeg: JpegStructure) -> ThumbnailComparison:
+    """The thumbnail comparison sets the process's warning filters (warnings.catch_warnings, not thread-safe): two
+    at once, for two files in flight, could leave one's filter in force for later files. They take turns; one waits
+    for its turn at most THUMBNAIL_TURN_SECONDS, so a comparison stalled by a hostile file costs the next one that
+    time, never its result."""
+    has_turn = _thumbnail_turn.acquire(timeout=THUMBNAIL_TURN_SECONDS)
+    try:
+        return thumbnail_compare(path, jpeg)
+    finally:
+        if has_turn:
+            _thumbnail_turn.release()
 
 
 def _has_streams(result: AnalysisResult) -> bool:
@@ -243,41 +293,49 @@ def _c2pa_mime(result: AnalysisResult) -> str | None:
     return result.detected_mime_type
 
 
-_versions: dict[str, str] = {}
+_versions: dict[str, str] | None = None
 
 
 def _tool_versions() -> dict[str, str]:
-    if not _versions:
-        for name, probe in (
-            ("exiftool", exiftool_version),
-            ("mediainfo", mediainfo_version),
-            ("libmagic", libmagic_version),
-            ("python-magic", lambda: version("python-magic")),
-            ("pyexiftool", lambda: version("PyExifTool")),
-            ("pymediainfo", lambda: version("pymediainfo")),
-            ("c2pa", c2pa_versions),
-            ("ffmpeg", ffmpeg_version),
-        ):
-            try:
-                _versions[name] = str(probe())
-            except Exception as failure:  # a missing tool is reported, not fatal
-                _versions[name] = f"unavailable ({type(failure).__name__})"
-        _versions.update(
-            {
-                "filetype": FILETYPE_PARSER_VERSION,
-                "jpeg": JPEG_PARSER_VERSION,
-                "double_jpeg": DOUBLE_JPEG_VERSION,
-                "exif_thumbnail": COMPARISON_VERSION,
-                "jpeglib": version("jpeglib"),
-                "png": PNG_PARSER_VERSION,
-                "png_stealth": STEALTH_PARSER_VERSION,
-                "isobmff": ISOBMFF_PARSER_VERSION,
-                "riff": RIFF_PARSER_VERSION,
-                "ebml": EBML_PARSER_VERSION,
-                "gif": GIF_PARSER_VERSION,
-                "tiff": TIFF_PARSER_VERSION,
-                "heif": HEIF_PARSER_VERSION,
-                "video": VIDEO_PROBE_VERSION,
-            }
-        )
+    global _versions
+    if _versions is None:
+        # Published whole: a file analysed alongside the first one sees every version or reads them itself.
+        _versions = _tool_versions_read()
     return dict(_versions)
+
+
+def _tool_versions_read() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for name, probe in (
+        ("exiftool", exiftool_version),
+        ("mediainfo", mediainfo_version),
+        ("libmagic", libmagic_version),
+        ("python-magic", lambda: version("python-magic")),
+        ("pyexiftool", lambda: version("PyExifTool")),
+        ("pymediainfo", lambda: version("pymediainfo")),
+        ("c2pa", c2pa_versions),
+        ("ffmpeg", ffmpeg_version),
+    ):
+        try:
+            versions[name] = str(probe())
+        except Exception as failure:  # a missing tool is reported, not fatal
+            versions[name] = f"unavailable ({type(failure).__name__})"
+    versions.update(
+        {
+            "filetype": FILETYPE_PARSER_VERSION,
+            "jpeg": JPEG_PARSER_VERSION,
+            "double_jpeg": DOUBLE_JPEG_VERSION,
+            "exif_thumbnail": COMPARISON_VERSION,
+            "jpeglib": version("jpeglib"),
+            "png": PNG_PARSER_VERSION,
+            "png_stealth": STEALTH_PARSER_VERSION,
+            "isobmff": ISOBMFF_PARSER_VERSION,
+            "riff": RIFF_PARSER_VERSION,
+            "ebml": EBML_PARSER_VERSION,
+            "gif": GIF_PARSER_VERSION,
+            "tiff": TIFF_PARSER_VERSION,
+            "heif": HEIF_PARSER_VERSION,
+            "video": VIDEO_PROBE_VERSION,
+        }
+    )
+    return versions

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -23,14 +22,14 @@ from .c2pa_manifest import C2paResult, c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
 from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
 from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
-from .exif_thumbnail import COMPARISON_VERSION, ThumbnailComparison, thumbnail_compare
+from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .file_pass import FilePass
 from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
 from .gif_structure import GIF_PARSER_VERSION, gif_structure_read
 from .heif_items import HEIF_PARSER_VERSION
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
-from .jpeg_structure import JPEG_PARSER_VERSION, JpegStructure, jpeg_structure_read
+from .jpeg_structure import JPEG_PARSER_VERSION, jpeg_structure_read
 from .mediainfo_tracks import mediainfo_read, mediainfo_version
 from .png_stealth import STEALTH_PARSER_VERSION, stealth_parameters_read
 from .png_structure import PNG_PARSER_VERSION, png_structure_read
@@ -69,8 +68,6 @@ EXIFTOOL_BATCH = 32
 # first spends waiting on its last analysers, and a third would mostly wait for the GIL. More cores are used by
 # more processes (`manage.py analyse --jobs`), each with its own ExifTool.
 FILES_IN_FLIGHT = 2
-# How long a thumbnail comparison waits for its turn (see _thumbnail_compare_in_turn) before going ahead anyway.
-THUMBNAIL_TURN_SECONDS = 5.0
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -158,7 +155,7 @@ def analyse_file(
         if result.jpeg is not None and result.jpeg.thumbnail is not None:
             jpeg = result.jpeg
             # Started before the double JPEG estimate is collected: both decode the whole file, one core each.
-            thumbnail = _start("exif_thumbnail", lambda: _thumbnail_compare_in_turn(path, jpeg))
+            thumbnail = _start("exif_thumbnail", lambda: thumbnail_compare(path, jpeg))
         result.double_jpeg = _collect(result, "double_jpeg", parsers["double_jpeg"])
         if thumbnail is not None:
             result.exif_thumbnail = _collect(result, "exif_thumbnail", thumbnail)
@@ -232,22 +229,6 @@ def _with_batch_reads(
 def _exiftool_batch(paths: list[str | Path]) -> PendingCall:
     readable = [path for path in paths if Path(path).is_file() and Path(path).stat().st_size]
     return PendingCall(lambda: exiftool_read_many(readable, timeout=EXIFTOOL_KILL_AFTER), TIMEOUTS["exiftool"])
-
-
-_thumbnail_turn = threading.Lock()
-
-
-def _thumbnail_compare_in_turn(path: Path, jpeg: JpegStructure) -> ThumbnailComparison:
-    """The thumbnail comparison sets the process's warning filters (warnings.catch_warnings, not thread-safe): two
-    at once, for two files in flight, could leave one's filter in force for later files. They take turns; one waits
-    for its turn at most THUMBNAIL_TURN_SECONDS, so a comparison stalled by a hostile file costs the next one that
-    time, never its result."""
-    has_turn = _thumbnail_turn.acquire(timeout=THUMBNAIL_TURN_SECONDS)
-    try:
-        return thumbnail_compare(path, jpeg)
-    finally:
-        if has_turn:
-            _thumbnail_turn.release()
 
 
 def _has_streams(result: AnalysisResult) -> bool:

@@ -16,8 +16,6 @@ from forensics.analysers import analyse_file, analyse_files, pipeline
 from forensics.analysers.exiftool_metadata import _running_helper, exiftool_read
 from forensics.analysers.results import AnalysisResult
 
-from .conftest import exiftool_write, picture
-
 # Long enough for a small file's whole analysis on a loaded machine, short enough for a test.
 WAIT_SECONDS = 10.0
 
@@ -133,42 +131,6 @@ def test_files_of_a_batch_that_exiftool_does_not_finish_are_read_one_by_one(
     # and every file, in its place, has the result it gets alone
     assert [comparable(result) for result in results] == [comparable(analyse_file(path)) for path in three_files]
     assert results[0].exiftool.tags["IFD0:Make"] == "Canon"
-
-
-def test_thumbnail_comparisons_of_files_in_flight_take_turns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # given JPEGs that carry an EXIF thumbnail, and a comparison slow enough for two of them to meet
-    thumbnail = tmp_path / "thumbnail.jpg"
-    picture(160, 120).save(thumbnail, quality=80)
-    paths = []
-    for number in range(4):
-        path = tmp_path / f"IMG_{number}.jpg"
-        picture().rotate(number * 10).save(path, quality=90)
-        exiftool_write(path, f"-ThumbnailImage<={thumbnail}")
-        paths.append(path)
-    running, most_at_once = 0, 0
-    count_lock = threading.Lock()
-    real_compare = pipeline.thumbnail_compare
-
-    def compare_counting_the_others(path, jpeg):
-        nonlocal running, most_at_once
-        with count_lock:
-            running += 1
-            most_at_once = max(most_at_once, running)
-        try:
-            time.sleep(0.3)
-            return real_compare(path, jpeg)
-        finally:
-            with count_lock:
-                running -= 1
-
-    monkeypatch.setattr(pipeline, "thumbnail_compare", compare_counting_the_others)
-
-    # when they are analysed together
-    results = list(analyse_files(paths))
-
-    # then every comparison ran, one at a time (they set the whole process's warning filters)
-    assert [result.run("exif_thumbnail").status for result in results] == ["ok"] * 4
-    assert most_at_once == 1
 
 
 def test_a_file_that_stalls_libmagic_does_not_hold_up_the_identification_of_the_file_alongside(

@@ -79,6 +79,7 @@ class EncryptedFileSystemStorage(FileSystemStorage):
                 raise
         if self.file_permissions_mode is not None:
             os.chmod(full_path, self.file_permissions_mode)
+        _fsync_directory(directory)  # the rename itself, or a power cut could undo it after the receipt is recorded
         data_key_register(store=self.store, name=name, organisation_id=organisation_id, material=material, size=size)
         return name
 
@@ -94,6 +95,14 @@ class EncryptedFileSystemStorage(FileSystemStorage):
     def encrypted(self, name: str) -> bool:
         """Is the stored file `name` encrypted (rather than left from before encryption was turned on)?"""
         return data_key_find(store=self.store, name=name) is not None
+
+
+def _fsync_directory(directory: str) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _organisation_id(name: str) -> int:

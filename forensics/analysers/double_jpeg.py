@@ -301,7 +301,7 @@ def _predicted_counts(unquantised: np.ndarray, last_step: int) -> np.ndarray:
     and every k goes to the bin round(k * q1 / Q2), the very floating-point operations applied to a quantised
     value. The counts are those of quantising every value, exactly.
     """
-    if unquantised.size and np.abs(unquantised).max() > _MAX_ABS_VALUE:
+    if unquantised.size and not np.abs(unquantised).max() <= _MAX_ABS_VALUE:  # NaN included
         raise ArithmeticError("a DCT coefficient of 8-bit pixels beyond its bound")
     plan = _prediction_plan(last_step)
     below = _counts_below(unquantised, plan)

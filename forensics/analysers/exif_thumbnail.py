@@ -23,7 +23,9 @@ from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
 from .jpeg_tables import STANDARD_CHROMINANCE, STANDARD_LUMINANCE, ijg_scaled
 
-COMPARISON_VERSION = "exif-thumbnail/1"
+# 2: a thumbnail or main image past the pixel limits is "too_large" whatever its size (1: past Pillow's own limits,
+# "thumbnail_undecodable" or "main_undecodable"); every compared result is the same.
+COMPARISON_VERSION = "exif-thumbnail/2"
 
 # Decoding limits: a main image over this many coded pixels, or a thumbnail over these, is not compared. DCT scaling
 # decodes at most 1/64 of the main image's pixels (Pillow's own decompression-bomb check is not asked, see

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from forensics.analysers import analyse_file, analyse_files, pipeline
 from forensics.analysers.exiftool_metadata import _running_helper, exiftool_read
 from forensics.analysers.results import AnalysisResult
+from forensics.rules import evaluate
 
 # Long enough for a small file's whole analysis on a loaded machine, short enough for a test.
 WAIT_SECONDS = 10.0
@@ -159,3 +161,33 @@ def test_a_file_that_stalls_libmagic_does_not_hold_up_the_identification_of_the_
     assert [result.run("file_type").status for result in results] == ["timeout", "ok"]
     assert results[1].container == "jpeg"
     assert comparable(results[1]) == comparable(analyse_file(camera_jpeg))
+
+
+def test_two_videos_and_two_c2pa_files_in_flight_read_as_each_alone(corpus: Path, tmp_path: Path) -> None:
+    """With two files in flight, libmediainfo, the probe server and the C2PA reader are asked for two files at once."""
+    # given two videos and two JPEGs with C2PA manifests (one valid, one whose image was altered), interleaved
+    videos = [tmp_path / "first.mp4", tmp_path / "second.mp4"]
+    for path, size in zip(videos, ("160x120", "320x240"), strict=True):
+        subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration=1", str(path)],
+            check=True,
+        )
+    signed = [
+        corpus / "images/ai-generated/firefly_ocsp.jpg",
+        corpus / "c2pa/c2pa-invalid/adobe-20220124-E-dat-CA.jpg",
+    ]
+    paths = [videos[0], signed[0], videos[1], signed[1]] * 2
+
+    # when they are analysed together
+    results = list(analyse_files(paths))
+
+    # then each reads as it does alone: its streams, its tracks, its provenance and its findings
+    def read(result: AnalysisResult) -> tuple:
+        c2pa = result.c2pa
+        provenance = (c2pa.present, c2pa.validation_state, sorted(c2pa.codes)) if c2pa else None
+        findings = sorted(finding.rule_id for finding in evaluate(result).findings)
+        return result.to_dict()["video"], result.to_dict()["mediainfo"], provenance, findings
+
+    assert [read(result) for result in results] == [read(analyse_file(path)) for path in paths]
+    assert [result.c2pa.validation_state for result in results[1::2]] == ["Valid", "Invalid"] * 2
+    assert all(result.video and result.mediainfo.tracks_of("Video") for result in results[0::2])

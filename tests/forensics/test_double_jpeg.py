@@ -262,3 +262,11 @@ def test_the_shifted_reference_of_the_examined_positions_is_that_of_every_coeffi
 
     expected = every_shifted_coefficient(window, table)[:, [row * 8 + column for row, column in places]].T
     np.testing.assert_array_equal(examined, expected)
+
+
+@pytest.mark.parametrize("stray", [np.nan, np.inf, -1026.0])
+def test_a_reference_value_no_8_bit_block_can_give_is_an_arithmetic_error(stray: float) -> None:
+    values = np.array([0.25, stray, -3.5, 12.0])
+
+    with pytest.raises(ArithmeticError, match="beyond its bound"):
+        _predicted_counts(values, 7)

@@ -322,12 +322,13 @@ _CELLS = 2 * _CELL_REACH + 1
 
 
 def _counts_below(values: np.ndarray, plan: _PredictionPlan) -> np.ndarray:
-    """For each threshold t of `plan`, how many values are less than t, without sorting the values.
+    """For each threshold t of `plan`, how many values are less than t, without sorting all the values.
 
     A threshold t lies at a half-integer m / 2, give or take 1e-10. A value x further than _NEAR_HALF_INTEGER
     from every half-integer is below t exactly when floor(2x) < m; one that near the half-integer m' / 2 is below
-    t exactly when m' < m, unless m' is the cell of some threshold: only those values (a handful) are sorted and
-    compared with the thresholds themselves.
+    t exactly when m' < m, unless m' is the cell of some threshold: only those values are sorted and compared with
+    the thresholds themselves (usually few; coefficients (4, 0) and (0, 4) of whole-number pixels are multiples of
+    1/8, so there many can be, and the cost is at most the full sort this replaces).
     """
     doubled = values * 2.0  # exact
     nearest = np.round(doubled)

@@ -33,6 +33,8 @@ CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 7 * 1024 * 1024
 # Chunks a digest thread may fall behind before the receiver waits for it: bounds memory at a few MiB.
 DIGEST_BACKLOG = 4
+# Ciphertext written through to disk while the upload still arrives, this much at a time (SpoolFlusher).
+FLUSH_EVERY = 32 * 1024 * 1024
 
 
 class ParallelDigests:
@@ -71,6 +73,58 @@ class ParallelDigests:
             self._threads = []
 
 
+class SpoolFlusher:
+    """Writes a spool's ciphertext through to disk in the background while the rest still arrives, so that the
+    fsync before the receipt waits for the last few MiB instead of the whole file (1 GiB takes seconds to reach
+    a disk), and lets the page cache drop what is on disk: a large upload would otherwise fill it with pages that
+    nothing reads soon, and a file under FLUSH_EVERY is never flushed early nor dropped.
+
+    A failed flush is kept and raised by `finish`: after a write-back error Linux reports it to one fsync only, so a
+    later fsync could succeed with the bytes lost."""
+
+    def __init__(self, descriptor: int):
+        self._descriptor = descriptor
+        self._changed = threading.Condition()
+        self._requested = self._flushed = 0
+        self._stopping = False
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="spool-flush", daemon=True)
+        self._thread.start()
+
+    def request(self, upto: int) -> None:
+        """Flush (in the background) everything written before offset `upto`."""
+        with self._changed:
+            self._requested = upto
+            self._changed.notify()
+
+    def finish(self) -> None:
+        """Stop, once the flush under way is done; raise the error a flush met, if any."""
+        self.stop()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._requested > self._flushed)
+                if self._stopping:
+                    return
+                upto = self._requested
+            try:
+                os.fdatasync(self._descriptor)
+                os.posix_fadvise(self._descriptor, self._flushed, upto - self._flushed, os.POSIX_FADV_DONTNEED)
+            except OSError as error:
+                self._error = error
+                return
+            self._flushed = upto
+
+
 @dataclass(frozen=True)
 class SealedSpool:
     """An upload encrypted as it arrived: where its ciphertext is and the data key that opens it."""
@@ -90,7 +144,7 @@ class ReceivedFile(UploadedFile):
     def __init__(self, *, original_name: str, declared_type: str, limit: int):
         # Closed (and so deleted) by `close`, by Django at the end of the request, or when moved into storage.
         spool = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="receiving-", suffix=".part"
+            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="receiving-", suffix=".part", buffering=0
         )
         super().__init__(spool, name="received", content_type=declared_type, size=0)
         self.original_name = original_name
@@ -103,6 +157,7 @@ class ReceivedFile(UploadedFile):
         self._material = DataKeyMaterial.new()
         self._encrypting = self._material.encrypting_stream(spool)
         self._digests = ParallelDigests()
+        self._flusher = SpoolFlusher(spool.fileno())
 
     def append(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self.limit:
@@ -114,14 +169,20 @@ class ReceivedFile(UploadedFile):
             self._head_parts.append(part)
             self._head_size += len(part)
         self._encrypting.write(chunk)
+        if (self.size + len(chunk)) // FLUSH_EVERY > self.size // FLUSH_EVERY:
+            self._flusher.request(self.file.tell())  # unbuffered: every byte written is the kernel's
         self.size += len(chunk)
 
     def finish(self) -> "ReceivedFile":
-        self._encrypting.close()
-        self.file.flush()
-        # On disk before anything records the receipt: storing it is a rename, and a receipt whose bytes a power
-        # cut could still take would prove nothing. (The digest threads finish meanwhile.)
-        os.fsync(self.file.fileno())
+        try:
+            self._encrypting.close()
+            self._flusher.finish()
+            # On disk before anything records the receipt: storing it is a rename, and a receipt whose bytes a
+            # power cut could still take would prove nothing. (The digest threads finish meanwhile.)
+            os.fsync(self.file.fileno())
+        except BaseException:
+            self.close()  # nothing to vouch for: the spool goes
+            raise
         self.digests = self._digests.hexdigests()
         self.head, self._head_parts = b"".join(self._head_parts), []
         self.sealed_spool = SealedSpool(path=self.file.name, material=self._material, size=self.size)
@@ -132,6 +193,7 @@ class ReceivedFile(UploadedFile):
 
     def close(self) -> None:
         self._digests.stop()
+        self._flusher.stop()
         # Once storage has moved the spool file into place there is nothing left to delete.
         with contextlib.suppress(FileNotFoundError):
             self.file.close()

@@ -1,9 +1,10 @@
 """The key hierarchy: a data key per stored file, wrapped by its organisation's key, wrapped by the master key.
 
-Media are encrypted with Tink's streaming AEAD (AES-256-GCM-HKDF with 1 MiB segments, a published format), so
-any part of a file that was changed, cut short or swapped for another file's fails authentication. Stored files
-are named by a keyed hash (HMAC-SHA256 with the organisation's name secret) of their SHA-256, so identical bytes in
-one organisation still meet under one name while nothing on disk names a SHA-256 anyone could look up.
+Media are encrypted in Tink's streaming AEAD format (AES-256-GCM-HKDF with 1 MiB segments, a published format,
+written by segments.py with OpenSSL's AES-GCM and read by Tink), so any part of a file that was changed, cut short or
+swapped for another file's fails authentication. Stored files are named by a keyed hash (HMAC-SHA256 with the
+organisation's name secret) of their SHA-256, so identical bytes in one organisation still meet under one name while
+nothing on disk names a SHA-256 anyone could look up.
 """
 
 import hashlib
@@ -19,14 +20,18 @@ import tink
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tink import aead, secret_key_access, streaming_aead
+from tink.proto import aes_gcm_hkdf_streaming_pb2, common_pb2, tink_pb2
 
 from .master import MasterKeyMissing, master_keyring
 from .models import DataKey, OrganisationKey
+from .segments import HEADER_SIZE, SEGMENT_SIZE, TAG_SIZE, SegmentEncryptingWriter
 
 STREAMING_TEMPLATE = streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB
-# The template's ciphertext layout (Tink's AES-GCM-HKDF streaming format): a header (its length byte, a 32-byte salt,
-# a 7-byte nonce prefix), then 1 MiB segments each ending in a 16-byte tag; the header takes from the first segment.
-SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE = 1024 * 1024, 1 + 32 + 7, 16
+# The key parameters `SegmentEncryptingWriter` writes: exactly the template's.
+_STREAMING_PARAMETERS = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingParams(
+    ciphertext_segment_size=SEGMENT_SIZE, derived_key_size=32, hkdf_hash_type=common_pb2.SHA256
+)
+_STREAMING_KEY_TYPE = "type.googleapis.com/google.crypto.tink.AesGcmHkdfStreamingKey"
 
 
 class CiphertextDamaged(Exception):
@@ -53,30 +58,31 @@ class DataKeyMaterial:
         return b"evidencemedia/stored-file/" + self.object_id.bytes
 
     def encrypting_stream(self, destination: BinaryIO) -> BinaryIO:
-        """A writable stream that encrypts into `destination`; closing it finishes the ciphertext (and leaves
-        `destination` open)."""
-        primitive = self.handle.primitive(streaming_aead.StreamingAead)
-        return primitive.new_encrypting_stream(_KeptOpen(destination), self.associated_data)
+        """A writable stream that encrypts into `destination` (Tink's format, written by SegmentEncryptingWriter);
+        closing it finishes the ciphertext (and leaves `destination` open)."""
+        return SegmentEncryptingWriter(destination, key_value=self._key_value(), associated_data=self.associated_data)
+
+    def _key_value(self) -> bytes:
+        """The data key's AES-GCM-HKDF streaming key, refused unless it is the keyset's only key and has exactly
+        the parameters the writer implements."""
+        keyset = tink_pb2.Keyset.FromString(tink.proto_keyset_format.serialize(self.handle, secret_key_access.TOKEN))
+        (key,) = keyset.key
+        streaming_key = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingKey.FromString(key.key_data.value)
+        if (
+            key.key_data.type_url != _STREAMING_KEY_TYPE
+            or key.key_id != keyset.primary_key_id
+            or key.output_prefix_type != tink_pb2.RAW
+            or streaming_key.params != _STREAMING_PARAMETERS
+            or len(streaming_key.key_value) != 32
+        ):
+            raise ValueError("a data key must be one AES256_GCM_HKDF_1MB streaming key")
+        return streaming_key.key_value
 
     def decrypting_stream(self, source: BinaryIO) -> "DecryptingReader":
         """A readable stream of the plaintext of `source` (closed with it); raises CiphertextDamaged on reading
         any part that fails authentication."""
         primitive = self.handle.primitive(streaming_aead.StreamingAead)
         return DecryptingReader(primitive.new_decrypting_stream(source, self.associated_data))
-
-
-class _KeptOpen(io.RawIOBase):
-    """Tink closes the ciphertext destination when the encrypting stream closes; a spool file must stay open."""
-
-    def __init__(self, target: BinaryIO):
-        super().__init__()
-        self._target = target
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        return self._target.write(data)
 
 
 class DecryptingReader(io.RawIOBase):

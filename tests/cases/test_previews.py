@@ -199,3 +199,20 @@ def test_previews_leave_the_process_warning_filters_alone(
     else:
         assert response.status_code == 422 and "claims more pixels than Pillow will decode" in page
     assert storages["derived"].exists(preview_key(item)) == (refused_by is None)
+
+
+@pytest.mark.parametrize("pillow_limit", [20_000, 10_000])  # past Pillow's warning, past its refusal
+def test_multi_picture_jpeg_past_pillows_limit_gets_no_preview(client, alpha, settings, monkeypatch, pillow_limit):
+    # An MPO is received as a JPEG, and Pillow's MPO reader checks the size as it reads the header.
+    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 10_000_000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (200, 150), 30), Image.new("RGB", (200, 150), 90)
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    item = _receive(alpha, buffer.getvalue(), "stereo.jpg", "image/jpeg")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert response.status_code == 422 and "claims more pixels than Pillow will decode" in response.content.decode()
+    assert not storages["derived"].exists(preview_key(item))

@@ -209,9 +209,9 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
         except PreviewUnavailable:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            # Pillow's own limit: far over any limit of ours as well. (A plugin that checks a size while reading
-            # its header, MPO or GIF, still warns; the warning is an error only where the process's filters make it
-            # one.)
+            # Pillow's own limit: far over any limit of ours as well. (GIF's reader, when the first frame reaches
+            # past the logical screen, still warns as it reads the header: an error only where the process's filters
+            # make it one.)
             raise PreviewUnavailable(
                 _(
                     "The picture claims more pixels than Pillow will decode, over the pixel limit for previews; "

@@ -201,15 +201,30 @@ def test_previews_leave_the_process_warning_filters_alone(
     assert storages["derived"].exists(preview_key(item)) == (refused_by is None)
 
 
-@pytest.mark.parametrize("pillow_limit", [20_000, 10_000])  # past Pillow's warning, past its refusal
-def test_multi_picture_jpeg_past_pillows_limit_gets_no_preview(client, alpha, settings, monkeypatch, pillow_limit):
-    # An MPO is received as a JPEG, and Pillow's MPO reader checks the size as it reads the header.
-    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 10_000_000
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+def _multi_picture_jpeg() -> bytes:
     buffer = io.BytesIO()
     first, second = Image.new("RGB", (200, 150), 30), Image.new("RGB", (200, 150), 90)
     first.save(buffer, "MPO", save_all=True, append_images=[second])
-    item = _receive(alpha, buffer.getvalue(), "stereo.jpg", "image/jpeg")
+    return buffer.getvalue()
+
+
+def _gif_frame_past_its_screen() -> bytes:
+    # Pillow's GIF reader grows the picture to the first frame, checking the new size, as it reads the header.
+    data = bytearray(_picture("image/gif", 200, 150))
+    data[6:10] = (10).to_bytes(2, "little") + (10).to_bytes(2, "little")  # the logical screen: 10×10
+    return bytes(data)
+
+
+@pytest.mark.parametrize("pillow_limit", [20_000, 10_000])  # past Pillow's warning, past its refusal
+@pytest.mark.parametrize(
+    ("made", "mime_type"), [(_multi_picture_jpeg, "image/jpeg"), (_gif_frame_past_its_screen, "image/gif")]
+)
+def test_pictures_pillow_reads_differently_are_refused_past_its_limit(
+    client, alpha, settings, monkeypatch, pillow_limit, made, mime_type
+):
+    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 10_000_000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+    item = _receive(alpha, made(), "picture", mime_type)
     client.login(username=alpha.investigator.username, password=PASSWORD)
 
     response = client.get(f"/evidence/{item.public_id}/preview/")

@@ -11,14 +11,16 @@ their data keys, with the media (`derived_files_delete`), so a preview never out
 
 import hashlib
 import io
-import warnings
+import os
+import struct
+from pathlib import Path
 
 import av
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from custody.access import integrity_alarm_record
 from encryption.hierarchy import CiphertextDamaged
@@ -195,11 +197,10 @@ def _pixel_limit_check(width: int, height: int) -> None:
 
 
 def _image_thumbnail(item: EvidenceItem) -> Image.Image:
-    with plaintext_copy(store="evidence", name=item.storage_key) as stored, warnings.catch_warnings():
-        # Our own limit is checked below; Pillow's bomb warning becomes an error rather than a log line.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with plaintext_copy(store="evidence", name=item.storage_key) as stored:
         try:
-            image = Image.open(stored, formats=[PILLOW_FORMATS[item.detected_mime_type]])
+            image = _image_opened(stored, PILLOW_FORMATS[item.detected_mime_type])
+            _pillow_limit_check(*image.size)
             _pixel_limit_check(*image.size)
             image.draft("RGB", (PREVIEW_EDGE, PREVIEW_EDGE))  # JPEG: decode at a reduced scale, much faster
             image = ImageOps.exif_transpose(image)
@@ -208,7 +209,9 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
         except PreviewUnavailable:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            # Pillow's own guard fired while reading the header: far over any limit of ours as well.
+            # Pillow's own limit: far over any limit of ours as well. (GIF's reader, when the first frame reaches
+            # past the logical screen, still warns as it reads the header: an error only where the process's filters
+            # make it one.)
             raise PreviewUnavailable(
                 _(
                     "The picture claims more pixels than Pillow will decode, over the pixel limit for previews; "
@@ -222,6 +225,42 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
                     "original."
                 )
             ) from None
+
+
+def _image_opened(path: Path, pillow_format: str) -> ImageFile.ImageFile:
+    """What `Image.open(path, formats=[pillow_format])` opens (the same plugin, header test and errors), without its
+    decompression-bomb check: Pillow reports a picture between its limit and twice it through the warning filters,
+    which are the whole process's. Turning that report into an error with `warnings.catch_warnings()` did so for
+    every thread of the worker (gunicorn's threads, the analysers' pools) while it lasted, and restoring the filters
+    afterwards could undo another thread's change. The caller makes the check itself (`_pillow_limit_check`)."""
+    if pillow_format not in Image.OPEN:
+        Image.init()
+    factory, accept = Image.OPEN[pillow_format]
+    stream = open(path, "rb")  # noqa: SIM115 - the image owns it from here, as Image.open's does
+    try:
+        accepted = not accept or accept(stream.read(16))
+        if accepted and not isinstance(accepted, str):  # a string is Pillow's "not this format, because..."
+            stream.seek(0)
+            try:
+                image = factory(stream, os.fspath(path))
+            except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
+                pass
+            else:
+                image._exclusive_fp = True  # closed once loaded, or with the image, as after Image.open
+                return image
+        raise UnidentifiedImageError(f"cannot identify image file {os.fspath(path)!r}")
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _pillow_limit_check(width: int, height: int) -> None:
+    """Pillow's own decompression-bomb limit, as `Image.open` applies it (both its warning, past
+    Image.MAX_IMAGE_PIXELS, and its refusal, past twice that), raised as DecompressionBombError; the limit is read
+    when called, so a deployment that sets it is still obeyed."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and max(1, width) * max(1, height) > limit:
+        raise Image.DecompressionBombError(f"Image size ({width}x{height} pixels) exceeds limit of {limit} pixels")
 
 
 def _video_poster(item: EvidenceItem) -> Image.Image:

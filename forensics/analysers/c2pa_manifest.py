@@ -13,6 +13,9 @@ import c2pa
 
 from .common import clip_text
 
+# 2: the manifests in provenance order and the kept store's keys sorted (1, unversioned: both in the order c2pa-rs
+# gave, which changed from one reading to the next of the same file).
+C2PA_READING_VERSION = "c2pa-manifest/2"
 MAX_STORE_JSON_CHARS = 1 << 20
 # Offline and deterministic: a remote manifest or an OCSP answer would make the result depend on the network.
 _SETTINGS = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
@@ -129,8 +132,13 @@ def _offline_context() -> c2pa.Context:
 
 
 def _result_from_store(store: dict[str, Any], mime_type: str) -> C2paResult:
-    manifests = {label: _manifest(label, body) for label, body in (store.get("manifests") or {}).items()}
-    serialised = json.dumps(store)
+    """The result of a manifest store as c2pa-rs gives it (its Reader's JSON), the same however its objects are
+    ordered: c2pa-rs keeps the store's manifests, and some assertion data such as an action's parameters, in hash
+    maps, whose order changes from one reading of the same file to the next. `manifests` is in provenance order
+    (`_provenance_order`); the kept `manifest_store` has every object's keys sorted."""
+    bodies = store.get("manifests") or {}
+    manifests = {label: _manifest(label, bodies[label]) for label in _provenance_order(store)}
+    serialised = json.dumps(store, sort_keys=True)
     return C2paResult(
         present=True,
         mime_type=mime_type,
@@ -145,8 +153,29 @@ def _result_from_store(store: dict[str, Any], mime_type: str) -> C2paResult:
         ],
         active_manifest=manifests.get(store.get("active_manifest")),
         manifests=list(manifests.values()),
-        manifest_store=store if len(serialised) <= MAX_STORE_JSON_CHARS else None,
+        manifest_store=json.loads(serialised) if len(serialised) <= MAX_STORE_JSON_CHARS else None,
     )
+
+
+def _provenance_order(store: dict[str, Any]) -> list[str]:
+    """The store's manifest labels, newest history first: the active manifest, then the manifests its ingredients
+    carry, each followed by its own ingredients' (depth first, in the order the claim lists its ingredients, each
+    manifest once), then any manifest no ingredient leads to, by label. The chain comes from the manifests
+    themselves (an ingredient names its manifest, `active_manifest`), so it does not depend on the order of the
+    store's keys; a label no manifest of the store has (a damaged or forged store) is passed over."""
+    bodies = store.get("manifests") or {}
+    order: list[str] = []
+    seen: set[str] = set()
+    pending = [store.get("active_manifest")]
+    while pending:
+        label = pending.pop()
+        if not isinstance(label, str) or label in seen or label not in bodies:
+            continue
+        seen.add(label)
+        order.append(label)
+        ingredients = [item for item in bodies[label].get("ingredients") or [] if isinstance(item, dict)]
+        pending.extend(reversed([ingredient.get("active_manifest") for ingredient in ingredients]))
+    return order + sorted(label for label in bodies if label not in seen)
 
 
 def _manifest(label: str, body: dict[str, Any]) -> C2paManifest:

@@ -10,7 +10,6 @@ import re
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -226,15 +225,16 @@ def _running_helper() -> ExifToolHelper:
 
 
 def _is_running(helper: ExifToolHelper) -> bool:
+    """Whether the helper's ExifTool is alive. pyexiftool's `running` property warns when it notices a dead process,
+    and silencing that warning meant changing the warning filters, which are the whole process's (other threads
+    analyse beside this one, and gunicorn's threads serve requests). Its state is read directly instead, and a death
+    recorded the way that property records it (`_flag_running_false`), so its __del__ does not stop it again."""
     process = helper._process
     if process is not None and process.poll() is None:
-        # Alive: pyexiftool has nothing to warn about, and the warning filters, which are the whole process's and
-        # which other threads change (exif_thumbnail), are left alone.
-        return helper.running
-    # pyexiftool warns when it notices a dead process; the caller handles that case itself.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return helper.running
+        return helper._running
+    if helper._running:
+        helper._flag_running_false()
+    return False
 
 
 def _abort(helper: ExifToolHelper, stop: _Stop) -> None:

@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from .c2pa_manifest import C2paResult, c2pa_read, c2pa_supports, c2pa_versions
+from .c2pa_manifest import C2PA_READING_VERSION, C2paResult, c2pa_read, c2pa_supports, c2pa_versions
 from .deadline import AnalyserTimeout, PendingCall
 from .double_jpeg import DOUBLE_JPEG_VERSION, double_jpeg_estimate
 from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
@@ -316,6 +316,7 @@ def _tool_versions_read() -> dict[str, str]:
             "gif": GIF_PARSER_VERSION,
             "tiff": TIFF_PARSER_VERSION,
             "heif": HEIF_PARSER_VERSION,
+            "c2pa_manifest": C2PA_READING_VERSION,
             "video": VIDEO_PROBE_VERSION,
         }
     )

@@ -3,15 +3,17 @@ or for deleted media; each serving recorded in custody as `media.viewed`; derive
 
 import io
 import os
+import warnings
 from fractions import Fraction
 
 import av
+import pytest
 from django.core.files.storage import storages
 from PIL import Image
 
 from cases import services
 from cases.models import EvidenceItem
-from cases.previews import preview_key
+from cases.previews import PILLOW_FORMATS, preview_key
 from custody.models import CustodyEvent
 from tests.conftest import PASSWORD, received
 
@@ -133,3 +135,99 @@ def test_deleted_media_has_no_preview_and_its_derived_file_is_gone(client, alpha
     assert client.get(f"/evidence/{item.public_id}/preview/").status_code == 404
     assert not storages["derived"].exists(preview_key(item))
     assert "/preview/" not in client.get(f"/evidence/{item.public_id}/").content.decode()
+
+
+# Every previewed type, saved by Pillow in the mode that type stores most naturally.
+_PREVIEWED = {"image/jpeg": "RGB", "image/png": "RGBA", "image/webp": "RGB", "image/tiff": "RGB", "image/gif": "P"}
+
+
+def _picture(mime_type: str, width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(_PREVIEWED[mime_type], (width, height), 30).save(buffer, PILLOW_FORMATS[mime_type])
+    return buffer.getvalue()
+
+
+def test_every_previewed_type_is_generated_here():
+    assert _PREVIEWED.keys() == PILLOW_FORMATS.keys()
+
+
+@pytest.mark.parametrize("mime_type", sorted(PILLOW_FORMATS))
+@pytest.mark.parametrize(
+    ("pillow_limit", "refused_by"),
+    [
+        (None, None),  # a picture within every limit
+        (None, "ours"),  # over EVIDENCE_PREVIEW_MAX_PIXELS only
+        (20_000, "pillow"),  # 30,000 pixels: past Image.MAX_IMAGE_PIXELS, where Pillow only warns
+        (10_000, "pillow"),  # past twice it, where Pillow refuses
+    ],
+)
+def test_previews_leave_the_process_warning_filters_alone(
+    client, alpha, settings, monkeypatch, mime_type, pillow_limit, refused_by
+):
+    """The filters are the whole process's: a preview that changed them (to turn Pillow's decompression-bomb warning
+    into an error) changed them for every other request thread of the worker and every analyser thread, and could
+    lose another thread's change when it put them back."""
+    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 100 * 100 if refused_by == "ours" else 10_000_000
+    if pillow_limit is not None:
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+    item = _receive(alpha, _picture(mime_type, 200, 150), "picture", mime_type)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    changes = []
+
+    def recorded(name: str):
+        change = getattr(warnings, name)
+
+        def recording(*args, **kwargs):
+            changes.append(name)
+            return change(*args, **kwargs)
+
+        return recording
+
+    for name in ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings"):
+        monkeypatch.setattr(warnings, name, recorded(name))
+    filters = list(warnings.filters)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert changes == [] and warnings.filters == filters
+    page = response.content.decode() if refused_by else ""
+    if refused_by is None:
+        assert response.status_code == 200 and _views(item) == 1
+        assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (200, 150)
+    elif refused_by == "ours":
+        assert response.status_code == 422 and "200×150 pixels, over the 10,000-pixel limit" in page
+    else:
+        assert response.status_code == 422 and "claims more pixels than Pillow will decode" in page
+    assert storages["derived"].exists(preview_key(item)) == (refused_by is None)
+
+
+def _multi_picture_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (200, 150), 30), Image.new("RGB", (200, 150), 90)
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    return buffer.getvalue()
+
+
+def _gif_frame_past_its_screen() -> bytes:
+    # Pillow's GIF reader grows the picture to the first frame, checking the new size, as it reads the header.
+    data = bytearray(_picture("image/gif", 200, 150))
+    data[6:10] = (10).to_bytes(2, "little") + (10).to_bytes(2, "little")  # the logical screen: 10×10
+    return bytes(data)
+
+
+@pytest.mark.parametrize("pillow_limit", [20_000, 10_000])  # past Pillow's warning, past its refusal
+@pytest.mark.parametrize(
+    ("made", "mime_type"), [(_multi_picture_jpeg, "image/jpeg"), (_gif_frame_past_its_screen, "image/gif")]
+)
+def test_pictures_pillow_reads_differently_are_refused_past_its_limit(
+    client, alpha, settings, monkeypatch, pillow_limit, made, mime_type
+):
+    settings.EVIDENCE_PREVIEW_MAX_PIXELS = 10_000_000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+    item = _receive(alpha, made(), "picture", mime_type)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    response = client.get(f"/evidence/{item.public_id}/preview/")
+
+    assert response.status_code == 422 and "claims more pixels than Pillow will decode" in response.content.decode()
+    assert not storages["derived"].exists(preview_key(item))

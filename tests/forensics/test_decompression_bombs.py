@@ -134,8 +134,10 @@ def test_exiftool_runs_under_the_configured_address_space_limit(plain_png, monke
 def test_a_png_bomb_is_a_finding_and_the_process_tree_stays_bounded(
     alpha, bomb, plain_png, django_capture_on_commit_callbacks
 ):
-    # Given a worker whose ExifTool is running, and its memory at rest
-    exiftool_read(plain_png)
+    # Given a worker that has analysed a plain picture (so its ExifTool runs and what an analysis loads is loaded:
+    # in a test process of its own that is about 70 MiB), and its memory at rest
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evidence_receive(case=alpha.case, received=receive_path(plain_png), actor=alpha.investigator)
     baseline = tree_rss(os.getpid())
 
     # When the bomb is uploaded and analysed (the analysis task runs in this process, as in a worker)

@@ -194,6 +194,7 @@ class ReceivedFile(UploadedFile):
     def close(self) -> None:
         self._digests.stop()
         self._flusher.stop()
+        self._encrypting.discard()  # a no-op once finish has closed it
         # Once storage has moved the spool file into place there is nothing left to delete.
         with contextlib.suppress(FileNotFoundError):
             self.file.close()

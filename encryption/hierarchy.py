@@ -57,7 +57,7 @@ class DataKeyMaterial:
     def associated_data(self) -> bytes:
         return b"evidencemedia/stored-file/" + self.object_id.bytes
 
-    def encrypting_stream(self, destination: BinaryIO) -> BinaryIO:
+    def encrypting_stream(self, destination: BinaryIO) -> SegmentEncryptingWriter:
         """A writable stream that encrypts into `destination` (Tink's format, written by SegmentEncryptingWriter);
         closing it finishes the ciphertext (and leaves `destination` open)."""
         return SegmentEncryptingWriter(destination, key_value=self._key_value(), associated_data=self.associated_data)

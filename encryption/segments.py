@@ -64,6 +64,12 @@ class SegmentEncryptingWriter(io.RawIOBase):
             self._pending = bytearray()
         super().close()
 
+    def discard(self) -> None:
+        """Close without writing the last segment, for a ciphertext being thrown away (its destination may be
+        closed already: closing, even when collected, would write to it)."""
+        self._pending = bytearray()
+        super().close()
+
     def _segment_write(self, plaintext, *, last: bool) -> None:
         if self._segment_number >= MAX_SEGMENTS:
             raise ValueError("too much plaintext for one streaming ciphertext (2**32 segments)")

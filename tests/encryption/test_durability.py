@@ -3,7 +3,9 @@ ends: a power cut after the custody entry is committed cannot take the bytes tha
 is written through while it arrives, so that wait is for its last few MiB."""
 
 import errno
+import gc
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -107,3 +109,19 @@ def test_an_upload_refused_for_its_size_leaves_no_flushing_thread(monkeypatch, s
     with pytest.raises(UploadTooLarge):
         receive_stream([os.urandom(MIB) for _ in range(5)], original_name="big.bin")
     assert not [thread for thread in threading.enumerate() if thread.name == "spool-flush"]
+
+
+def test_a_spool_discarded_before_its_end_is_not_finished_into_its_closed_file(monkeypatch):
+    # Given errors raised while objects are collected, recorded
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    # When a file being received is closed before its end (a refused or broken upload) and then collected
+    receiving = ReceivedFile(original_name="cut.bin", declared_type="", limit=10 * MIB)
+    receiving.append(os.urandom(1000))
+    receiving.close()
+    del receiving
+    gc.collect()
+
+    # Then nothing tried to write the ciphertext's last segment into the closed spool
+    assert unraisable == []

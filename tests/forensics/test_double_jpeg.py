@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from forensics.analysers import double_jpeg
 from forensics.analysers.double_jpeg import (
     _DCT,
+    _GRID,
     HISTOGRAM_REACH,
     MAX_PRIMARY_STEP,
     POSITIONS,
@@ -237,21 +239,24 @@ def test_segments_of_a_header_libjpeg_refuses_are_freed(tmp_path: Path) -> None:
 
 
 def every_shifted_coefficient(window: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """The shifted reference by its definition: each 8x8 block decoded (D.T @ block @ D), the pixels rounded and
-    clipped, the picture cropped by 4 pixels, and all 64 coefficients of each new block (D @ block @ D.T)."""
+    """The shifted reference by its definition: each 8x8 block decoded (D.T @ block @ D) and snapped to the grid,
+    the pixels rounded and clipped, the picture cropped by 4 pixels, and all 64 coefficients of each new block
+    (D @ block @ D.T), snapped to the grid."""
     height, width = window.shape[:2]
-    pixels = np.clip(np.round(np.matmul(_DCT.T, np.matmul(window * table, _DCT)) + 128), 0, 255)
+    decoded = np.matmul(_DCT.T, np.matmul(window * table, _DCT))
+    pixels = np.clip(np.round(np.round(decoded * _GRID) / _GRID + 128), 0, 255)
     plane = pixels.transpose(0, 2, 1, 3).reshape(height * 8, width * 8)
     shifted = plane[4 : 4 + (height - 1) * 8, 4 : 4 + (width - 1) * 8] - 128
     blocks = shifted.reshape(height - 1, 8, width - 1, 8).transpose(0, 2, 1, 3)
-    return np.matmul(_DCT, np.matmul(blocks, _DCT.T)).reshape(-1, 64)
+    return np.round(np.matmul(_DCT, np.matmul(blocks, _DCT.T)).reshape(-1, 64) * _GRID) / _GRID
 
 
 @pytest.mark.parametrize("quality", [60, 95])
 def test_the_shifted_reference_of_the_examined_positions_is_that_of_every_coefficient(
     tmp_path: Path, quality: int
 ) -> None:
-    """Only the corner of each block that positions 1..14 use is transformed, with the same products, to the bit."""
+    """Only the corner of each block that positions 1..14 use is transformed: the same values, to the bit, although
+    the products' shapes (and so, on some CPUs, their last bits) differ."""
     path = written(tmp_path, jpeg_bytes(quality=quality))
     with Image.open(path) as image:
         coefficients, table = _luminance(path, image)
@@ -262,6 +267,40 @@ def test_the_shifted_reference_of_the_examined_positions_is_that_of_every_coeffi
 
     expected = every_shifted_coefficient(window, table)[:, [row * 8 + column for row, column in places]].T
     np.testing.assert_array_equal(examined, expected)
+
+
+def summed_in_order(order: slice):
+    """np.matmul computed as products summed along the inner dimension in `order`: an order of additions BLAS
+    (whose order depends on the CPU and the shapes) may or may not take, so the last bits of the sums differ."""
+
+    def matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        products = np.asarray(left)[..., :, :, np.newaxis] * np.asarray(right)[..., np.newaxis, :, :]
+        return products[..., order, :].sum(axis=-2)
+
+    return matmul
+
+
+@pytest.mark.parametrize("order", [slice(None), slice(None, None, -1)], ids=["forward", "backward"])
+def test_the_estimate_does_not_depend_on_the_order_the_products_are_summed_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: slice
+) -> None:
+    """A flat block decodes to pixels at k + 1/2, and coefficients (4, 0) and (0, 4) of whole-number pixels are
+    multiples of 1/8 on quantisation thresholds: rounding ties, which the last bits of a sum would decide."""
+    # Given a photo-like picture with flat areas, compressed twice
+    picture = scene(640, 480, seed=5)
+    picture.paste((128, 128, 128), (0, 0, 320, 240))
+    first = io.BytesIO()
+    picture.save(first, "JPEG", quality=70)
+    path = tmp_path / "twice.jpg"
+    Image.open(first).save(path, "JPEG", quality=90)
+    expected = double_jpeg_estimate(path)
+
+    # When the matrix products are summed in another order
+    monkeypatch.setattr(double_jpeg.np, "matmul", summed_in_order(order))
+    estimate = double_jpeg_estimate(path)
+
+    # Then the estimate is the same, coefficient for coefficient
+    assert estimate.analysed and estimate == expected
 
 
 @pytest.mark.parametrize("stray", [np.nan, np.inf, -1026.0])

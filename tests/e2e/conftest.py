@@ -5,6 +5,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from custody.triggers import triggers_install, triggers_remove
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -76,18 +80,27 @@ class _RequestsInFlight:
 
 
 @pytest.fixture(autouse=True)
-def _live_server_idle_before_the_database_is_emptied(request):
-    """After a browser test, wait for the live server's requests to finish before pytest-django empties the
-    database: a request still writing (a preview recording media.viewed) deadlocked with the flush on PostgreSQL
-    and found the keys directory gone."""
-    if "live_server" not in request.fixturenames:
+def _database_emptied_once_the_live_server_is_idle(request):
+    """After a browser test, wait for the live server's requests to finish, then empty the database with the
+    ledger's append-only triggers lifted (they refuse the flush that ends a transactional test) and put them back.
+
+    Waiting comes first: a request still writing (a preview recording media.viewed) deadlocked with the flush on
+    PostgreSQL and found the keys directory gone, and on SQLite's shared in-memory database it held a table lock
+    that made lifting the triggers fail (and the next test find the last one's rows)."""
+    if "transactional_db" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("transactional_db")  # set up first, so emptied after this fixture's end
-    server = request.getfixturevalue("live_server").thread.httpd
-    application = server.get_app()
-    if not isinstance(application, _RequestsInFlight):
-        application = _RequestsInFlight(application)
-        server.set_app(application)
+    application = None
+    if "live_server" in request.fixturenames:
+        server = request.getfixturevalue("live_server").thread.httpd
+        application = server.get_app()
+        if not isinstance(application, _RequestsInFlight):
+            application = _RequestsInFlight(application)
+            server.set_app(application)
     yield
-    assert application.wait_until_idle(timeout=60), "the live server was still handling a request after 60 s"
+    if application is not None:
+        assert application.wait_until_idle(timeout=60), "the live server was still handling a request after 60 s"
+    triggers_remove(connection)
+    call_command("flush", verbosity=0, interactive=False)
+    triggers_install(connection)

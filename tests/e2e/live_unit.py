@@ -6,13 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
 
 from cases import services
 from cases.models import Case, Organisation, OrganisationKind
 from cases.roles import Role
-from custody.triggers import triggers_install, triggers_remove
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,10 +35,6 @@ def unit(transactional_db):
         organisation=organisation, title="Messages from a burner phone", actor=users["investigator"]
     )
     yield LiveUnit(organisation=organisation, case=case, users=users)
-    # A live-server test commits: empty the database with the ledger's append-only triggers lifted.
-    triggers_remove(connection)
-    call_command("flush", verbosity=0, interactive=False)
-    triggers_install(connection)
 
 
 def log_in(browser, live_server, user, **context_options):

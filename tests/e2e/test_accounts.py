@@ -6,15 +6,12 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
 from cases.models import Membership
 from cases.roles import Role
 from custody.models import CustodyEvent
-from custody.triggers import triggers_install, triggers_remove
 from tests.second_factor import totp_code
 
 pytestmark = pytest.mark.e2e
@@ -40,10 +37,6 @@ def units(transactional_db):
     people["walk-in"] = get_user_model().objects.create_user("walk-in", password=PASSWORD)
     case = services.case_create(organisation=legal_aid, title="x" * 200, actor=people["harbour-admin"])
     yield {"legal_aid": legal_aid, "police": police, "case": case, **people}
-    # A live-server test commits: empty the database with the ledger's append-only triggers lifted.
-    triggers_remove(connection)
-    call_command("flush", verbosity=0, interactive=False)
-    triggers_install(connection)
 
 
 def _page(browser, live_server):

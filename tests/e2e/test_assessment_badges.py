@@ -8,15 +8,13 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django_q.conf import Conf
 
 from cases import services
 from cases.demo_media import ai_declared_jpeg_create, camera_jpeg_create, edited_jpeg_create
 from cases.roles import Role
 from cases.upload import receive_path
-from custody.triggers import triggers_install, triggers_remove
 from reports.models import Report, ReportStatus
 from reports.services import report_request
 from reports.tasks import report_generate
@@ -37,10 +35,6 @@ def analysed_case(transactional_db, tmp_path):
     for path in (ai_declared_jpeg_create(tmp_path), edited_jpeg_create(tmp_path, camera), camera):
         services.evidence_receive(case=case, received=receive_path(path), actor=investigator)
     yield case, investigator
-    # The ledger's append-only triggers refuse the flush that empties a live-server test's database.
-    triggers_remove(connection)
-    call_command("flush", verbosity=0, interactive=False)
-    triggers_install(connection)
 
 
 def _log_in(browser, live_server, username: str):

@@ -5,12 +5,9 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
 
 from cases import services
 from cases.roles import Role
-from custody.triggers import triggers_install, triggers_remove
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +21,6 @@ def member(transactional_db):
     services.membership_set(organisation=organisation, user=user, role=Role.ADMIN)
     case = services.case_create(organisation=organisation, title="Policy check", actor=user)
     yield user, case
-    # A live-server test commits: empty the database with the ledger's append-only triggers lifted, as the
-    # workflow test does.
-    triggers_remove(connection)
-    call_command("flush", verbosity=0, interactive=False)
-    triggers_install(connection)
 
 
 def test_pages_and_api_docs_run_without_a_policy_violation(browser, live_server, member):

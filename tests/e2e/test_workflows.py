@@ -11,15 +11,12 @@ from pathlib import Path
 import av
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
 from PIL import Image, ImageDraw
 
 from cases import services
 from cases.models import Case
 from cases.roles import Role
 from custody.models import CustodyEvent, ReviewSignOff
-from custody.triggers import triggers_install, triggers_remove
 
 pytestmark = pytest.mark.e2e
 
@@ -60,11 +57,6 @@ def people(transactional_db):
         services.membership_set(organisation=organisation, user=users[role.value], role=role)
     users["outsider"] = get_user_model().objects.create_user("outsider", password=PASSWORD)
     yield users
-    # A live-server test commits, so the database is emptied afterwards, which the ledger's append-only
-    # triggers refuse: empty it with them lifted, then put them back for the tests that follow.
-    triggers_remove(connection)
-    call_command("flush", verbosity=0, interactive=False)
-    triggers_install(connection)
 
 
 def _log_in(browser, live_server, username: str):

@@ -1,6 +1,7 @@
 """Shared fixtures: two organisations with every role plus an outsider, isolated storage, generated media."""
 
 import io
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,6 +47,27 @@ def committed_db(transactional_db) -> Iterator[None]:
                 cursor.execute(f"DELETE FROM {table}")
     finally:
         triggers_install(connection)
+
+
+@pytest.fixture
+def warning_filter_calls(monkeypatch) -> list[str]:
+    """The names of the warnings module's functions that change the filters (or warn) called during the test, in
+    order; each still does what it did. The filters are the whole process's: code that runs beside other threads
+    (analysers, a worker's requests) must leave them alone."""
+    calls: list[str] = []
+
+    def recorded(name: str):
+        original = getattr(warnings, name)
+
+        def recording(*args, **kwargs):
+            calls.append(name)
+            return original(*args, **kwargs)
+
+        return recording
+
+    for name in ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings", "warn"):
+        monkeypatch.setattr(warnings, name, recorded(name))
+    return calls
 
 
 @pytest.fixture(autouse=True)

@@ -163,7 +163,7 @@ def test_every_previewed_type_is_generated_here():
     ],
 )
 def test_previews_leave_the_process_warning_filters_alone(
-    client, alpha, settings, monkeypatch, mime_type, pillow_limit, refused_by
+    client, alpha, settings, monkeypatch, warning_filter_calls, mime_type, pillow_limit, refused_by
 ):
     """The filters are the whole process's: a preview that changed them (to turn Pillow's decompression-bomb warning
     into an error) changed them for every other request thread of the worker and every analyser thread, and could
@@ -173,24 +173,12 @@ def test_previews_leave_the_process_warning_filters_alone(
         monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
     item = _receive(alpha, _picture(mime_type, 200, 150), "picture", mime_type)
     client.login(username=alpha.investigator.username, password=PASSWORD)
-    changes = []
-
-    def recorded(name: str):
-        change = getattr(warnings, name)
-
-        def recording(*args, **kwargs):
-            changes.append(name)
-            return change(*args, **kwargs)
-
-        return recording
-
-    for name in ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings"):
-        monkeypatch.setattr(warnings, name, recorded(name))
     filters = list(warnings.filters)
+    warning_filter_calls.clear()
 
     response = client.get(f"/evidence/{item.public_id}/preview/")
 
-    assert changes == [] and warnings.filters == filters
+    assert warning_filter_calls == [] and warnings.filters == filters
     page = response.content.decode() if refused_by else ""
     if refused_by is None:
         assert response.status_code == 200 and _views(item) == 1

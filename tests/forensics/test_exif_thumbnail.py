@@ -254,29 +254,19 @@ def test_a_thumbnail_claiming_a_huge_size_is_too_large_without_a_warning(tmp_pat
     assert caught == []
 
 
-def test_a_comparison_leaves_the_process_warning_filters_alone(tmp_path: Path, monkeypatch) -> None:
+def test_a_comparison_leaves_the_process_warning_filters_alone(
+    tmp_path: Path, monkeypatch, warning_filter_calls
+) -> None:
     """The filters are the whole process's: a comparison that changed them changed them for every analyser running
     beside it in other threads, another file's included."""
     path = tmp_path / "camera.jpg"
     camera_jpeg(path)
-    changes = []
-
-    def recorded(name: str):
-        change = getattr(warnings, name)
-
-        def recording(*args, **kwargs):
-            changes.append(name)
-            return change(*args, **kwargs)
-
-        return recording
-
-    for name in ("simplefilter", "filterwarnings", "resetwarnings"):
-        monkeypatch.setattr(warnings, name, recorded(name))
+    warning_filter_calls.clear()
 
     comparison = thumbnail_compare(path, jpeg_structure_read(path))
     monkeypatch.undo()
 
-    assert comparison.status == "compared" and changes == []
+    assert comparison.status == "compared" and warning_filter_calls == []
 
 
 def worst_block_one_by_one(residual: np.ndarray) -> tuple[float, tuple[int, int]]:

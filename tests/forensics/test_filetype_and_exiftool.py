@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import warnings
 from pathlib import Path
 
 import pytest
@@ -88,7 +87,9 @@ def test_exiftool_that_overruns_its_deadline_is_killed_and_the_next_call_works(c
     assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
 
 
-def test_a_dead_exiftool_is_replaced_without_touching_the_warning_filters(camera_jpeg: Path, monkeypatch) -> None:
+def test_a_dead_exiftool_is_replaced_without_touching_the_warning_filters(
+    camera_jpeg: Path, monkeypatch, warning_filter_calls
+) -> None:
     """pyexiftool warns when it notices a dead process; silencing that warning changed the filters, which are the
     whole process's, for every thread analysing or serving beside this one."""
     # given an ExifTool process that died between two calls
@@ -96,19 +97,7 @@ def test_a_dead_exiftool_is_replaced_without_touching_the_warning_filters(camera
     dead = exiftool_metadata._running_helper()
     os.kill(dead._process.pid, signal.SIGKILL)
     dead._process.wait()
-    changes = []
-
-    def recorded(name: str):
-        call = getattr(warnings, name)
-
-        def recording(*args, **kwargs):
-            changes.append(name)
-            return call(*args, **kwargs)
-
-        return recording
-
-    for name in ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings", "warn"):
-        monkeypatch.setattr(warnings, name, recorded(name))
+    warning_filter_calls.clear()
 
     # when the next file is read
     result = exiftool_read(camera_jpeg)
@@ -119,7 +108,7 @@ def test_a_dead_exiftool_is_replaced_without_touching_the_warning_filters(camera
     assert result.tags["IFD0:Make"] == "Canon"
     assert exiftool_metadata._running_helper() is not dead
     assert dead._running is False and dead._process is None
-    assert changes == []
+    assert warning_filter_calls == []
 
 
 def test_exiftool_version_does_not_wait_for_a_call_in_progress(camera_jpeg: Path) -> None:

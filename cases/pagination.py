@@ -5,9 +5,16 @@ in the list's order, needs all of them sorted), so asking both in one query find
 with `COUNT(*) OVER ()`, the number of rows the query matched before its LIMIT. A plain listing is better served by
 Paginator itself: its page walks the index of the list's order and stops after a page, which the count over all
 rows would defeat (10,000 cases on PostgreSQL: 1.7 ms for count and page, 4 ms in one query).
+
+On PostgreSQL the count is asked through a condition every row meets (a count of at least one), which Django
+answers by wrapping the query in a subquery. Without it, PostgreSQL (15) plans for the LIMIT as if the first page
+could be found without the rest, and walks the index of the list's order testing each case's text row by row (22 ms
+for a title word matching 2,500 of 10,000 cases) instead of reading the matches from the trigram indexes' bitmap
+(7.5 ms). SQLite keeps the plain query: the subquery would only cost Django time to write (about 1 ms).
 """
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Count, QuerySet, Window
 
 MATCHES = "matches_in_all"
@@ -25,9 +32,10 @@ def id_page(queryset: QuerySet, per_page: int, number) -> Page:
     wished = _page_number(number)
     start = (wished - 1) * per_page
     if wished >= 1 and start + per_page <= LARGEST_OFFSET:
-        rows = list(
-            queryset.annotate(**{MATCHES: Window(Count("*"))}).values_list("pk", MATCHES)[start : start + per_page]
-        )
+        counted = queryset.annotate(**{MATCHES: Window(Count("*"))})
+        if connections[queryset.db].vendor == "postgresql":
+            counted = counted.filter(**{f"{MATCHES}__gte": 1})
+        rows = list(counted.values_list("pk", MATCHES)[start : start + per_page])
         if rows or wished == 1:
             # A cached_property: the count read from the page stands for the count query.
             paginator.count = rows[0][1] if rows else 0

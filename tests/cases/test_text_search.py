@@ -5,10 +5,13 @@ import re
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
+import cases.search
 from cases import services
 from cases.apps import sqlite_text_index_heal
 from cases.models import Case, EvidenceDigest, EvidenceItem
+from cases.pagination import id_page
 from cases.search import SQLITE_TEXT_TABLES, case_search, sqlite_text_index_present
 from cases.views import MIN_HASH_PREFIX
 from tests.conftest import PASSWORD, jpeg_bytes, received
@@ -121,12 +124,18 @@ def test_search_scans_while_a_trigger_is_missing_and_migrate_puts_the_triggers_b
     assert matched(search("bakery", organisation_id), organisation_id) == {"Bakery robbery"}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
-def test_postgresql_answers_the_case_list_search_from_its_indexes(searchable):
-    # Given an organisation of some size (on a few rows a scan is cheaper than any index), analysed
+@pytest.fixture
+def sizeable(searchable):
+    """An organisation of some size (on a few rows a scan is cheaper than any index): 3,000 more cases in four
+    districts with three items each, analysed."""
     organisation, admin = searchable.organisation, searchable.admin
     cases = Case.objects.bulk_create(
-        Case(organisation=organisation, reference=f"EM-2025-{n:05d}", title=f"Report {n}", created_by=admin)
+        Case(
+            organisation=organisation,
+            reference=f"EM-2025-{n:05d}",
+            title=f"Report {n} ({['north', 'south', 'east', 'west'][n % 4]} district)",
+            created_by=admin,
+        )
         for n in range(3000)
     )
     EvidenceItem.objects.bulk_create(
@@ -140,19 +149,58 @@ def test_postgresql_answers_the_case_list_search_from_its_indexes(searchable):
         )
         for n, case in enumerate(cases * 3)
     )
-    # When the case list's search is planned
-    listed = Case.objects.filter(search("deadbeef", organisation.pk)).order_by("-created_at", "-id")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-        # (at 3,000 cases reading the organisation's cases still costs about what the trigram index does: the plan
-        # is to show that the index can answer, so the planner is told to avoid scans and plain index walks)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        sql, params = listed.query.sql_with_params()
+    return searchable
+
+
+def _plan(queryset, *settings: str) -> str:
+    with connection.cursor() as cursor:
+        for setting in settings:
+            cursor.execute(f"SET LOCAL {setting} = off")
+        sql, params = queryset.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname LIKE %s", ["%_trgm"])
-        options = dict(cursor.fetchall())
+        for setting in settings:
+            cursor.execute(f"RESET {setting}")
+    return plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
+def test_postgresql_answers_a_search_with_few_items_from_one_bitmap(sizeable):
+    # Given an organisation of 3,000 cases and 9,000 items
+    organisation = sizeable.organisation
+    # When the case list is searched for a file name that one item has
+    with CaptureQueriesContext(connection) as asked:
+        condition = search("IMG_000042", organisation.pk)
+    listed = Case.objects.filter(condition).order_by("-created_at", "-id")
+
+    # Then the items' case ids were asked first, from the file names' trigram index
+    (items,) = asked.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + items["sql"])
+        items_plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "evidence_filename_trgm" in items_plan, items_plan
+    # And the cases are read once, from one bitmap of the trigram indexes and the primary key: no case's text is
+    # tested row by row (a LIKE in a Filter), and no subquery is tested against each case
+    plan = _plan(listed, "enable_seqscan", "enable_indexscan")
+    for index in ("case_reference_trgm", "case_title_trgm", "cases_case_pkey"):
+        assert index in plan, plan
+    assert "BitmapOr" in plan, plan
+    assert "SubPlan" not in plan, plan
+    assert not [line for line in plan.splitlines() if "Filter:" in line and "~~" in line and "Recheck" not in line]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
+def test_postgresql_joins_the_union_of_the_parts_when_items_match_many_cases(sizeable):
+    # Given an organisation of 3,000 cases and 9,000 items, and a search whose file names match a thousand cases
+    organisation = sizeable.organisation
+    listed = Case.objects.filter(search("IMG_001", organisation.pk)).order_by("-created_at", "-id")
+
+    # When it is planned
+    plan = _plan(listed, "enable_seqscan", "enable_indexscan")
 
     # Then each text part reads its own trigram index (with the case's text tested in the OR beside the subqueries,
     # no index could answer it: the cases of the organisation were read through its index and filtered), and no
@@ -162,10 +210,65 @@ def test_postgresql_answers_the_case_list_search_from_its_indexes(searchable):
     assert "Seq Scan on cases_evidenceitem" not in plan, plan
     # And the parts' ids are joined to the cases they name, not each case of the organisation tested against them
     assert "SubPlan" not in plan, plan
+    assert listed.count() == Case.objects.filter(evidence__original_filename__startswith="IMG_001").distinct().count()
     # And the trigram indexes keep no pending list that every search would read in full
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname LIKE %s", ["%_trgm"])
+        options = dict(cursor.fetchall())
     assert options == dict.fromkeys(
         ["case_reference_trgm", "case_title_trgm", "evidence_filename_trgm"], ["fastupdate=off"]
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
+def test_postgresql_counts_and_pages_a_search_from_the_trigram_bitmap(sizeable):
+    # Given an organisation of 3,000 cases, one in four of whose titles hold "north"
+    organisation = sizeable.organisation
+    matches = Case.objects.filter(search("north", organisation.pk)).order_by("-created_at", "-id")
+    captured = []
+
+    def keep(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # When the case list asks for the count and the first page of its matches
+    with connection.execute_wrapper(keep):
+        page = id_page(matches, 25, 1)
+
+    # Then the count is exact, and the matches are read from the trigram indexes' bitmap, not found by walking the
+    # index of the list's order and testing each case's title (what PostgreSQL does when it plans for the LIMIT)
+    assert page.paginator.count == matches.count() == 750 + 1
+    ((sql, params),) = captured
+    plan = _plan_sql(sql, params)
+    assert "BitmapOr" in plan, plan
+    assert not [line for line in plan.splitlines() if "Filter:" in line and "~~" in line and "Recheck" not in line]
+
+
+def _plan_sql(sql: str, params) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    return plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the two forms of the search are PostgreSQL's")
+def test_postgresql_search_answers_alike_with_the_case_ids_listed_or_joined(searchable, monkeypatch):
+    # Given alpha's cases and items, and each item's digests' prefixes
+    organisation_id = searchable.organisation.pk
+    digests = EvidenceDigest.objects.filter(item__case=searchable.case).values_list("value", flat=True)
+    prefixes = [value[:length] for value in digests for length in (MIN_HASH_PREFIX, 12)]
+
+    for query in [*QUERIES, *prefixes, "EM-2026"]:
+        # When the items' case ids are written into the query as numbers, and when they are joined as a subquery
+        listed = matched(search(query, organisation_id), organisation_id)
+        with monkeypatch.context() as patch:
+            patch.setattr(cases.search, "LISTED_CASE_IDS", 0)
+            joined = matched(search(query, organisation_id), organisation_id)
+
+        # Then both find what the plain scan finds
+        assert listed == joined == matched(plain_scan(query, organisation_id), organisation_id), query
 
 
 def test_case_list_search_does_not_reach_another_organisation(searchable, beta, client):
@@ -178,7 +281,9 @@ def test_case_list_search_does_not_reach_another_organisation(searchable, beta, 
     assert str(beta_case.public_id) not in page
 
 
-def test_no_part_of_the_search_reaches_another_organisation(searchable, beta, client):
+@pytest.mark.parametrize("listed", [100, 0], ids=["case ids listed", "case ids joined"])
+def test_no_part_of_the_search_reaches_another_organisation(searchable, beta, client, listed, monkeypatch):
+    monkeypatch.setattr(cases.search, "LISTED_CASE_IDS", listed)
     # Given beta's case holding an item named like alpha's, and alpha's and beta's items' digests
     beta_item = services.evidence_receive(
         case=beta.case, received=received(jpeg_bytes(colour=(7, 7, 7)), name=FILES[0]), actor=beta.admin

@@ -70,6 +70,7 @@ class DataKeyMaterial:
         streaming_key = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingKey.FromString(key.key_data.value)
         if (
             key.key_data.type_url != _STREAMING_KEY_TYPE
+            or key.status != tink_pb2.ENABLED
             or key.key_id != keyset.primary_key_id
             or key.output_prefix_type != tink_pb2.RAW
             or streaming_key.params != _STREAMING_PARAMETERS

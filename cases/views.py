@@ -39,6 +39,7 @@ from reports.models import Report, ReportStatus
 from . import services
 from .case_rows import case_rows_present
 from .charts import received_chart
+from .evidence_rows import evidence_rows_present, truncated
 from .exceptions import Refused
 from .forms import (
     AcquisitionForm,
@@ -229,16 +230,19 @@ class CaseDetailView(MemberView, View):
         return self.render_detail(request, case)
 
     def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
-        # Reports are prefetched for the "Report" column (reports.templatetags.reports.report_link reads them),
-        # for the page's rows only.
+        # Reports are prefetched for the "Report" column (cases.evidence_rows reads them), for the page's rows only.
         items = evidence_with_digests(case.evidence.select_related("received_by")).prefetch_related("reports")
         items_page = Paginator(items.order_by("received_at", "id"), self.items_per_page).get_page(
             request.GET.get("page")
         )
+        rows = list(items_page.object_list)
+        evidence_rows_present(rows)
         membership = self.membership
         context = {
             "case": case,
-            "items": items_page.object_list,
+            # What {{ case.public_id|truncatechars:9 }} showed in each row.
+            "case_id_shown": truncated(str(case.public_id), 9),
+            "items": rows,
             "items_page": items_page,
             "notes": case.notes.select_related("author"),
             "assignees": case.assignees.order_by("username"),

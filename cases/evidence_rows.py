@@ -91,7 +91,7 @@ def _link_parts(view: str) -> tuple[str, str]:
 
 
 def _assessment_badges(item: EvidenceItem) -> SafeString:
-    # What forensics' `notable_assessment` filter gave the template to place: a badge for each remarkable answer.
+    # A badge for each remarkable answer (one with a `short` form: AI-declared, edited, signature broken…).
     return mark_safe(
         "".join(
             f' <span class="badge badge-{escape(line.tone)}" data-aspect="{escape(line.aspect)}">'
@@ -103,9 +103,9 @@ def _assessment_badges(item: EvidenceItem) -> SafeString:
 
 
 def _report_cells() -> Callable[[list[tuple[uuid.UUID, str]]], SafeString]:
-    """A function from an item's reports, (public id, status) newest first, to its "Report" cell as the template
-    reports/report_link.html showed it: the latest ready report's link, with the state of the latest request when
-    that one is not ready; or the latest request's state; or a dash."""
+    """A function from an item's reports, (public id, status) newest first, to its "Report" cell: the latest ready
+    report's link, with the state of the latest request when that one is not ready; or the latest request's state;
+    or a dash. (The template tag `report_link` showed it before.)"""
     link_start, link_end = _link_parts("reports:download")
     pdf = _("PDF")
     status_labels = {value: str(label) for value, label in ReportStatus.choices}

@@ -29,8 +29,11 @@ def evidence_rows_present(items: Sequence[EvidenceItem]) -> None:
     `filename_shown`, `sha256_value`, `sha256_shown`, `verdict_label` and `assessment_badges` (with a verdict),
     `analysis_status_label`, `received_shown` and `report_cell`. Reads the items' SHA-256 digests and reports in
     a query each."""
+    # Unordered: the digests' own order (by item) would join the items to sort by theirs.
     sha256s = dict(
-        EvidenceDigest.objects.filter(item__in=items, algorithm=DigestAlgorithm.SHA256).values_list("item_id", "value")
+        EvidenceDigest.objects.filter(item__in=items, algorithm=DigestAlgorithm.SHA256)
+        .order_by()
+        .values_list("item_id", "value")
     )
     reports: dict[int, list[tuple[uuid.UUID, str]]] = {}
     # Newest first (Report.Meta.ordering), as the item's reports were read.

@@ -20,6 +20,10 @@ from reports.models import Report, ReportStatus
 
 from .models import AnalysisStatus, DigestAlgorithm, EvidenceDigest, EvidenceItem, Verdict
 
+# Django's message for a shortened text (django.utils.text.add_truncation_text), translated by Django's catalogue:
+# passed as a variable, so that makemessages leaves it out of the project's.
+_TRUNCATION_TEXT = ("String to return when truncating text", "%(truncated_text)s…")
+
 # Reversed once per page with this id in place of each item's or report's: the rest of a link is the same for all.
 _PLACEHOLDER_ID = str(uuid.UUID(int=0))
 
@@ -72,7 +76,7 @@ def shortener() -> Callable[[str, int], str]:
     """A function giving what the template filter `truncatechars:length` shows of a text, with the truncation text
     ("…") translated once. A text of ASCII characters, none combining nor changed by Unicode normalisation, is cut
     without walking it."""
-    truncate = pgettext("String to return when truncating text", "%(truncated_text)s…")
+    truncate = pgettext(*_TRUNCATION_TEXT)
     kept: dict[int, int] = {}
 
     def shown(text: str, length: int) -> str:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +39,7 @@ from reports.models import Report, ReportStatus
 from . import services
 from .case_rows import case_rows_present
 from .charts import received_chart
+from .evidence_rows import evidence_rows_present, shortener
 from .exceptions import Refused
 from .forms import (
     AcquisitionForm,
@@ -55,7 +56,6 @@ from .models import (
     AnalysisStatus,
     Case,
     CaseStatus,
-    EvidenceDigest,
     EvidenceItem,
     Membership,
     Verdict,
@@ -84,10 +84,6 @@ _IN_PROGRESS_SQL = RawSQL(
 )
 # A shorter hex prefix matches too much to be a search for one file, and reads like a reference or a word.
 MIN_HASH_PREFIX = 6
-
-
-def evidence_with_digests(queryset):
-    return queryset.prefetch_related(Prefetch("digests", queryset=EvidenceDigest.objects.order_by("algorithm")))
 
 
 def assessment_is(flag: str, *, through: str = "") -> Q:
@@ -229,16 +225,18 @@ class CaseDetailView(MemberView, View):
         return self.render_detail(request, case)
 
     def render_detail(self, request, case, *, status=200, upload_error=None, acquisition_form=None):
-        # Reports are prefetched for the "Report" column (reports.templatetags.reports.report_link reads them),
-        # for the page's rows only.
-        items = evidence_with_digests(case.evidence.select_related("received_by")).prefetch_related("reports")
-        items_page = Paginator(items.order_by("received_at", "id"), self.items_per_page).get_page(
+        # The rows' digests and reports are read for the page's rows only, by cases.evidence_rows.
+        items_page = Paginator(case.evidence.order_by("received_at", "id"), self.items_per_page).get_page(
             request.GET.get("page")
         )
+        rows = list(items_page.object_list)
+        evidence_rows_present(rows)
         membership = self.membership
         context = {
             "case": case,
-            "items": items_page.object_list,
+            # What {{ case.public_id|truncatechars:9 }} showed in each row.
+            "case_id_shown": shortener()(str(case.public_id), 9),
+            "items": rows,
             "items_page": items_page,
             "notes": case.notes.select_related("author"),
             "assignees": case.assignees.order_by("username"),

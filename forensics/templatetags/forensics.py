@@ -43,12 +43,6 @@ def assessment(item) -> list:
     return assessment_lines(item.assessment)
 
 
-@register.filter
-def notable_assessment(item) -> list:
-    """Only the answers worth a badge in a list row (AI-declared, edited, signature broken, metadata removed…)."""
-    return [line for line in assessment_lines(item.assessment) if line.short]
-
-
 @register.filter(name="iso_dates")
 def iso_dates_filter(value) -> str:
     return iso_dates(str(value))

@@ -5,7 +5,7 @@ from django import template
 from cases.models import Case, EvidenceItem
 from cases.roles import Scope
 
-from ..models import Report, ReportStatus
+from ..models import Report
 from ..services import PENDING_ANALYSIS
 
 register = template.Library()
@@ -41,14 +41,3 @@ def case_reports_panel(context, case: Case) -> dict:
         "can_generate": _can_generate(context, case),
         "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.inclusion_tag("reports/report_link.html")
-def report_link(item: EvidenceItem) -> dict:
-    """The case page's "Report" cell: the latest ready report of the item, or the state of the latest request.
-
-    Reads `item.reports` so that a page listing many items prefetches them once instead of querying per row."""
-    reports = list(item.reports.all())  # newest first (Report.Meta.ordering)
-    latest = reports[0] if reports else None
-    ready = next((report for report in reports if report.status == ReportStatus.DONE), None)
-    return {"latest": latest, "ready": ready}

@@ -11,22 +11,20 @@ their data keys, with the media (`derived_files_delete`), so a preview never out
 
 import hashlib
 import io
-import os
-import struct
-from pathlib import Path
 
 import av
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils.translation import gettext as _
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from custody.access import integrity_alarm_record
 from encryption.hierarchy import CiphertextDamaged
 from encryption.plaintext import plaintext_copy
 from forensics.analysers.exif_thumbnail import comparison_picture
 from forensics.analysers.jpeg_structure import jpeg_structure_read
+from forensics.analysers.pillow_open import image_opened_unchecked
 
 from .media_types import ACCEPTED
 from .models import EvidenceItem
@@ -199,7 +197,7 @@ def _pixel_limit_check(width: int, height: int) -> None:
 def _image_thumbnail(item: EvidenceItem) -> Image.Image:
     with plaintext_copy(store="evidence", name=item.storage_key) as stored:
         try:
-            image = _image_opened(stored, PILLOW_FORMATS[item.detected_mime_type])
+            image = image_opened_unchecked(stored, PILLOW_FORMATS[item.detected_mime_type])
             _pillow_limit_check(*image.size)
             _pixel_limit_check(*image.size)
             image.draft("RGB", (PREVIEW_EDGE, PREVIEW_EDGE))  # JPEG: decode at a reduced scale, much faster
@@ -225,33 +223,6 @@ def _image_thumbnail(item: EvidenceItem) -> Image.Image:
                     "original."
                 )
             ) from None
-
-
-def _image_opened(path: Path, pillow_format: str) -> ImageFile.ImageFile:
-    """What `Image.open(path, formats=[pillow_format])` opens (the same plugin, header test and errors), without its
-    decompression-bomb check: Pillow reports a picture between its limit and twice it through the warning filters,
-    which are the whole process's. Turning that report into an error with `warnings.catch_warnings()` did so for
-    every thread of the worker (gunicorn's threads, the analysers' pools) while it lasted, and restoring the filters
-    afterwards could undo another thread's change. The caller makes the check itself (`_pillow_limit_check`)."""
-    if pillow_format not in Image.OPEN:
-        Image.init()
-    factory, accept = Image.OPEN[pillow_format]
-    stream = open(path, "rb")  # noqa: SIM115 - the image owns it from here, as Image.open's does
-    try:
-        accepted = not accept or accept(stream.read(16))
-        if accepted and not isinstance(accepted, str):  # a string is Pillow's "not this format, because..."
-            stream.seek(0)
-            try:
-                image = factory(stream, os.fspath(path))
-            except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
-                pass
-            else:
-                image._exclusive_fp = True  # closed once loaded, or with the image, as after Image.open
-                return image
-        raise UnidentifiedImageError(f"cannot identify image file {os.fspath(path)!r}")
-    except BaseException:
-        stream.close()
-        raise
 
 
 def _pillow_limit_check(width: int, height: int) -> None:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import functools
 import io
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image
 
 from .jpeg_structure import JpegStructure, QuantTable, jpeg_bytes_structure
 from .jpeg_tables import STANDARD_CHROMINANCE, STANDARD_LUMINANCE, ijg_scaled
+from .pillow_open import image_opened_unchecked
 
 # 2: a thumbnail or main image past the pixel limits is "too_large" whatever its size (1: past Pillow's own limits,
 # "thumbnail_undecodable" or "main_undecodable"); every compared result is the same.
@@ -29,7 +29,7 @@ COMPARISON_VERSION = "exif-thumbnail/2"
 
 # Decoding limits: a main image over this many coded pixels, or a thumbnail over these, is not compared. DCT scaling
 # decodes at most 1/64 of the main image's pixels (Pillow's own decompression-bomb check is not asked, see
-# _jpeg_opened).
+# pillow_open.py).
 MAX_MAIN_PIXELS = 178_000_000
 MAX_THUMBNAIL_BYTES = 1 << 20
 MAX_THUMBNAIL_PIXELS = 1_000_000
@@ -177,7 +177,7 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
             result.status, result.detail = "too_large", f"the main image is {jpeg.frame.width}x{jpeg.frame.height}"
             return None
     try:
-        thumbnail = _jpeg_opened(io.BytesIO(data))
+        thumbnail = image_opened_unchecked(io.BytesIO(data), "JPEG")
         if thumbnail.width * thumbnail.height > MAX_THUMBNAIL_PIXELS:
             result.status, result.detail = "too_large", f"the thumbnail is {thumbnail.width}x{thumbnail.height}"
             return None
@@ -187,7 +187,7 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
         return None
     result.thumbnail_size = [thumbnail.width, thumbnail.height]
     try:
-        with _jpeg_opened(path) as opened:
+        with image_opened_unchecked(path, "JPEG") as opened:
             result.main_size = [opened.width, opened.height]
             if opened.width * opened.height > MAX_MAIN_PIXELS:  # a frame our walk did not find
                 result.status, result.detail = "too_large", f"the main image is {opened.width}x{opened.height}"
@@ -199,18 +199,6 @@ def _decode(path: Path, jpeg: JpegStructure, result: ThumbnailComparison) -> _Pi
         result.status, result.detail = "main_undecodable", f"{type(failure).__name__}: {failure}"
         return None
     return _Pictures(thumbnail, main)
-
-
-def _jpeg_opened(source: Path | io.BytesIO) -> JpegImagePlugin.JpegImageFile:
-    """What `Image.open(source, formats=["JPEG"])` opens, without its decompression-bomb check: Pillow reports a large
-    picture through the warning filters, which are the whole process's, so turning that report into an error or
-    silencing it for one comparison did so for every analyser running beside it, another file's included. The
-    callers bound the pixels themselves (MAX_THUMBNAIL_PIXELS, MAX_MAIN_PIXELS)."""
-    try:
-        return JpegImagePlugin.JpegImageFile(source)
-    except (SyntaxError, IndexError, TypeError, struct.error) as failure:  # what Image.open takes for "not this format"
-        named = str(source) if isinstance(source, Path) else source
-        raise UnidentifiedImageError(f"cannot identify image file {named!r}") from failure
 
 
 def _candidates(thumbnail: np.ndarray, main: Image.Image) -> list[ContentMatch]:

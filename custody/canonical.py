@@ -27,7 +27,6 @@ be verified from plain JSON.
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -65,13 +64,14 @@ _C_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_ke
 def _json_fast_path(value: Any, excluded: frozenset[str] = frozenset()) -> bytes | None:
     """The canonical encoding of an entry-shaped dict (less its ``excluded`` keys) by the json module's C encoder,
     or None where that cannot be shown to equal the rules above: then the walk above decides (see _c_texts)."""
-    [text] = _c_texts([_prepared(value, excluded)])
+    [text] = _c_texts([_prepared(value, excluded, {})])
     return None if text is None else text.encode("ascii")
 
 
-def _prepared(value: Any, excluded: frozenset[str]) -> dict | None:
+def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[uuid.UUID, str]) -> dict | None:
     """``value`` with its top-level datetimes and UUIDs as their canonical strings; None if it is not a dict or
-    holds a naive datetime (the walk says why)."""
+    holds a naive datetime (the walk says why). ``uuid_texts`` remembers UUIDs' texts across a batch: a ledger's
+    entries name the same organisation, cases and items again and again."""
     if type(value) is not dict:
         return None
     prepared = {}
@@ -85,7 +85,10 @@ def _prepared(value: Any, excluded: frozenset[str]) -> dict | None:
             except CanonicalError:
                 return None
         elif kind is uuid.UUID:
-            item = str(item)
+            text = uuid_texts.get(item)
+            if text is None:
+                text = uuid_texts[item] = str(item)
+            item = text
         prepared[key] = item
     return prepared
 
@@ -93,9 +96,9 @@ def _prepared(value: Any, excluded: frozenset[str]) -> dict | None:
 def _c_texts(values: list[dict | None]) -> list[str | None]:
     """Each value encoded by the C encoder, or None where the text cannot be shown to be canonical.
 
-    Shown when the text is ASCII (so code-point order is UTF-16 order), has no number of 16 digits or more (the
-    walk checks the ±(2**53 - 1) range) and parses back, without a float, to the very value encoded (so no tuple
-    and no key that is not a string): for a whole batch in one parse, value by value only if the batch fails.
+    Shown when the text is ASCII (so code-point order is UTF-16 order) and parses back, without a float and
+    without an integer outside ±(2**53 - 1), to the very value encoded (so no tuple and no key that is not a
+    string): for a whole batch in one parse, value by value only if the batch fails.
     Verifying a ledger hashes every entry: this runs at C speed rather than per field in Python.
     """
     texts: list[str | None] = []
@@ -106,7 +109,7 @@ def _c_texts(values: list[dict | None]) -> list[str | None]:
             texts.append(None)
     batch = [index for index, text in enumerate(texts) if text is not None]
     joined = "[" + ",".join(texts[index] for index in batch) + "]"
-    if joined.isascii() and not _LONG_NUMBER.search(joined) and _parses_to(joined, [values[i] for i in batch]):
+    if joined.isascii() and _parses_to(joined, [values[i] for i in batch]):
         return texts
     if len(batch) == 1 and len(values) == 1:
         return [None]
@@ -125,15 +128,26 @@ def _not_canonical(text: str):
     raise ValueError(text)
 
 
-# A number token of 16 digits or more: it may lie outside ±(2**53 - 1). (Also matches inside some strings, which
-# only sends those to the walk.)
-_LONG_NUMBER = re.compile(r"[:,\[]-?[0-9]{16}")
-_C_DECODER = json.JSONDecoder(parse_float=_not_canonical)
+def _safe_integer(text: str) -> int:
+    # An integer outside ±(2**53 - 1) fails the parse, which sends its value to the walk (which says why).
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise ValueError(text)
+
+
+_C_DECODER = json.JSONDecoder(parse_float=_not_canonical, parse_int=_safe_integer)
+# Entries are hashed in batches of this many: one parse of a whole ledger's text would leave the CPU's caches.
+_HASH_BATCH = 256
 
 
 def entry_hashes(entries: Sequence[Any]) -> list[str | CanonicalError]:
     """entry_hash of each entry, or the CanonicalError it raises; what verifying a whole ledger calls."""
-    texts = _c_texts([_prepared(entry, HASH_EXCLUDED_FIELDS) for entry in entries])
+    uuid_texts: dict[uuid.UUID, str] = {}
+    texts: list[str | None] = []
+    for start in range(0, len(entries), _HASH_BATCH):
+        batch = entries[start : start + _HASH_BATCH]
+        texts.extend(_c_texts([_prepared(entry, HASH_EXCLUDED_FIELDS, uuid_texts) for entry in batch]))
     results: list[str | CanonicalError] = []
     for entry, text in zip(entries, texts, strict=True):
         if text is not None:
@@ -161,11 +175,9 @@ def datetime_text(value: datetime) -> str:
     """Return the canonical UTC text of an aware datetime, e.g. ``2025-01-31T12:00:00.000000Z``."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise CanonicalError(f"naive datetime {value.isoformat()} is ambiguous; use an aware datetime")
-    utc = value.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
-    )
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    # datetime's own isoformat (a subclass may override it): a four-digit year, "+00:00" at the end.
+    return datetime.isoformat(utc, timespec="microseconds")[:-6] + "Z"
 
 
 def _encode(value: Any, parts: list[str], path: str) -> None:

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import uuid
 import zoneinfo
@@ -212,6 +213,7 @@ FAST_PATH_CASES = [
     {"organisation": uuid.UUID(int=7), "recorded_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "n": 1},
     {"details": {"b": [1, True, None, {"z": 'q\u0001"\\'}], "a": -(2**49)}, "case": None, "Z": "", "_": False},
     {"b": 1, "a": {"B": [], "A": {}}, "aa": "\t\n\r\x7f"},
+    {"n": 2**53 - 1, "m": [-(2**53 - 1)], "digits": "12345678901234567890"},  # the safe range's very ends
 ]
 DECLINED_CASES = [
     {"text": "naïve"},  # non-ASCII: the walk's UTF-16 key order decides
@@ -219,7 +221,7 @@ DECLINED_CASES = [
     {"details": {"list": (1, 2)}},  # a tuple: the walk refuses it
     {"details": {1: "one"}},  # a key that is not a string: the walk refuses it
     {"n": 2**53},  # beyond ±(2**53 - 1): the walk refuses it
-    {"n": 2**53 - 1},  # 16 digits: the walk checks the range
+    {"details": {"n": [-(2**53)]}},  # the same, nested and negative
     {"details": {"when": datetime(2026, 1, 1, tzinfo=UTC)}},  # a datetime below the top level: the walk encodes it
     [1, 2],  # not an entry-shaped dict
 ]
@@ -256,3 +258,35 @@ def test_batch_hashing_equals_hashing_each_entry_and_isolates_the_one_that_canno
         else:
             assert result == entry_hash(entry)
     assert isinstance(hashes[-1], CanonicalError)
+
+
+def test_batches_of_a_long_ledger_each_hash_as_the_entries_alone_do():
+    # Given 600 entries (several hashing batches) sharing a few UUIDs, the refused ones either side of a
+    # batch's edge and in the last, short batch, and an entry in another time zone
+    organisation, cases = uuid.UUID(int=1), [uuid.UUID(int=n) for n in range(2, 5)]
+    entries = [
+        {
+            "organisation": organisation,
+            "case": cases[number % 3],
+            "sequence": number,
+            "recorded_at": datetime(2026, 1, 1, microsecond=number, tzinfo=UTC),
+            "details": {"n": number},
+        }
+        for number in range(1, 601)
+    ]
+    for position in (255, 256, 599):
+        entries[position]["details"] = {"n": 2**53}
+    entries[300]["recorded_at"] = datetime(2026, 1, 1, 5, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+
+    # When the whole ledger is hashed at once
+    hashes = canonical.entry_hashes(entries)
+
+    # Then every result is the one hashing that entry alone gives
+    for position, (entry, result) in enumerate(zip(entries, hashes, strict=True)):
+        if position in (255, 256, 599):
+            assert isinstance(result, CanonicalError) and "2**53" in str(result)
+        else:
+            assert result == hashlib.sha256(_walked(entry)).hexdigest()
+    assert canonical.entry_hash(entries[300]) == canonical.entry_hash(
+        {**entries[300], "recorded_at": datetime(2025, 12, 31, 23, 30, tzinfo=UTC)}
+    )

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -107,7 +108,7 @@ class Membership(ChoiceLabels):
         reach = self.reach(scope)
         if reach is Reach.ALL:
             return True
-        return reach is Reach.INVOLVED and case.involves(self.user)
+        return reach is Reach.INVOLVED and case.involves(self.user_id)
 
 
 class InvitationStatus(models.TextChoices):
@@ -250,8 +251,15 @@ class Case(ChoiceLabels):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
-    def involves(self, user) -> bool:
-        return self.created_by_id == user.pk or self.assignees.filter(pk=user.pk).exists()
+    def involves(self, user_id: int) -> bool:
+        """Whether the user created the case or is assigned to it."""
+        return self.created_by_id == user_id or user_id in self.assignee_ids
+
+    @cached_property
+    def assignee_ids(self) -> frozenset[int]:
+        """The ids of the case's assignees, read once for this instance: a page checks several permissions on its
+        case, and each asks who is involved. Whoever changes the assignees forgets them (services.case_assign)."""
+        return frozenset(self.assignees.values_list("pk", flat=True))
 
     @property
     def is_closed(self) -> bool:

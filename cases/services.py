@@ -518,6 +518,7 @@ def case_assign(*, case: Case, investigators: list, actor) -> Case:
     if outsiders:
         raise ValueError(f"Not members of this organisation: {', '.join(str(u) for u in outsiders)}")
     case.assignees.set(investigators)
+    vars(case).pop("assignee_ids", None)  # what the instance remembered of them is out of date
     case.save(update_fields=["updated_at"])
     custody_event_record(
         organisation=case.organisation,

@@ -2,19 +2,22 @@
 the page itself or in the template tags it uses (report links, analysis panel, digests)."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import services
 from cases.models import AnalysisStatus, Case, DigestAlgorithm, EvidenceDigest, EvidenceItem, Verdict
+from cases.roles import Role
 from cases.views import CaseDetailView
 from forensics.models import Analysis
 from reports.models import Report, ReportKind, ReportStatus
 from tests.conftest import PASSWORD
 
 # Pinned so that a new query on these pages is a decision, not an accident. Logged in as the investigator who
-# created the case: membership checks on an "involved" reach cost a query each. Each page includes the one query
+# created the case; an assigned investigator's pages read the case's assignees once more, however many
+# permissions they check (cases.models.Case.assignee_ids). Each page includes the one query
 # of the two-factor gate (cases/two_factor.py: has an authenticator?) and the one of the user's memberships
 # (cases/middleware.py), which also answer whether an organisation requires a second factor and fill the
 # organisation switcher.
@@ -22,10 +25,10 @@ CASE_LIST_QUERIES = 8
 # A search asks for its matches' first page and their number in one query (cases/pagination.py); on PostgreSQL,
 # after asking for the case ids of the items it matches (cases/search.py).
 SEARCHED_CASE_LIST_QUERIES = 8 if connection.vendor == "postgresql" else 7
-CASE_DETAIL_QUERIES = 13  # with the evidence table's page count
+CASE_DETAIL_QUERIES = 12  # with the evidence table's page count
 # The evidence page records media.viewed: its ledger append also stores the entry's Merkle subtree nodes (one
 # query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows.
-EVIDENCE_DETAIL_QUERIES = 19
+EVIDENCE_DETAIL_QUERIES = 18
 
 
 def _items(case: Case, count: int, actor) -> list[EvidenceItem]:
@@ -97,6 +100,39 @@ def test_evidence_detail_queries_do_not_grow_with_items(investigator_client, alp
     item = _items(alpha.case, count, alpha.investigator)[0]
 
     assert _queries(investigator_client, f"/evidence/{item.public_id}/") == EVIDENCE_DETAIL_QUERIES
+
+
+def test_an_assigned_investigator_s_pages_read_the_assignees_once(client, alpha):
+    # Given an investigator who did not create the case but is assigned to it, and an item of it
+    colleague = _colleague("colleague")
+    services.membership_set(organisation=alpha.organisation, user=colleague, role=Role.INVESTIGATOR)
+    services.case_assign(case=alpha.case, investigators=[colleague], actor=alpha.admin)
+    item = _items(alpha.case, 5, alpha.investigator)[0]
+    client.login(username="colleague", password=PASSWORD)
+
+    # When they open the case and the item, each page checking several permissions on the case
+    # Then each page costs one query more than the creator's: the assignees, read once
+    assert _queries(client, f"/cases/{alpha.case.public_id}/") == CASE_DETAIL_QUERIES + 1
+    assert _queries(client, f"/evidence/{item.public_id}/") == EVIDENCE_DETAIL_QUERIES + 1
+
+
+def test_assigning_through_a_case_changes_what_it_answers_about_involvement(alpha):
+    # Given a case that has already answered that a colleague is not involved
+    colleague = _colleague("colleague")
+    services.membership_set(organisation=alpha.organisation, user=colleague, role=Role.INVESTIGATOR)
+    assert not alpha.case.involves(colleague.pk)
+
+    # When the colleague is assigned through the same instance, then unassigned
+    services.case_assign(case=alpha.case, investigators=[colleague], actor=alpha.admin)
+    assigned = alpha.case.involves(colleague.pk)
+    services.case_assign(case=alpha.case, investigators=[], actor=alpha.admin)
+
+    # Then the instance answers from the assignees as they are now
+    assert assigned and not alpha.case.involves(colleague.pk)
+
+
+def _colleague(username: str):
+    return get_user_model().objects.create_user(username, password=PASSWORD)
 
 
 @pytest.mark.parametrize("count", [5, 200])

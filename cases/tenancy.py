@@ -6,9 +6,10 @@ from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reports.models import Report
 
@@ -19,10 +20,18 @@ SESSION_KEY = "active_organisation_id"
 
 
 def memberships_of(user) -> list[Membership]:
-    """All of a signed-in user's memberships with their organisations, by organisation name; [] for nobody."""
+    """All of a signed-in user's memberships with their organisations, by organisation name; [] for nobody. Each
+    also says whether the user has a confirmed authenticator (`user_enrolled`), which the two-factor gate asks of
+    every page request: one query for both."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).select_related("organisation"))
+    memberships = Membership.objects.filter(user=user).select_related("organisation")
+    return list(memberships.annotate(user_enrolled=authenticator_confirmed(OuterRef("user_id"))))
+
+
+def authenticator_confirmed(user_id) -> Exists:
+    """Whether the user (an id, or an OuterRef to one) has a confirmed authenticator: an expression to annotate."""
+    return Exists(TOTPDevice.objects.filter(user_id=user_id, confirmed=True))
 
 
 def membership_choose(memberships: list[Membership], chosen_organisation_id: int | None) -> Membership | None:

@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .api.errors import API_PREFIX
 from .models import Membership
+from .tenancy import authenticator_confirmed
 
 # The TOTP parameters every authenticator app understands (RFC 6238's defaults).
 TOTP_DIGITS, TOTP_STEP = 6, 30
@@ -32,17 +33,19 @@ TOTP_DIGITS, TOTP_STEP = 6, 30
 
 def two_factor_state(user, memberships: list[Membership] | None = None) -> tuple[bool, bool]:
     """(enrolled, required) for `user`: whether they have a confirmed authenticator, and whether an organisation
-    they belong to (or being staff) requires one. One query; with `memberships`, all of the user's with their
-    organisations as a page request has them already (cases.middleware), one simpler query for `enrolled` alone."""
+    they belong to (or being staff) requires one. One query; none with `memberships`, all of the user's as a page
+    request has them already (cases.tenancy.memberships_of: with their organisations, and each saying whether its
+    user has a confirmed authenticator), except for someone who belongs to no organisation."""
     confirmed = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
     if memberships is not None:
         required = any(membership.organisation.two_factor_required for membership in memberships)
-        return confirmed.exists(), required or user.is_staff
+        enrolled = memberships[0].user_enrolled if memberships else confirmed.exists()
+        return enrolled, required or user.is_staff
     requiring = Membership.objects.filter(user_id=user.pk, organisation__two_factor_required=True)
     enrolled, required = (
         get_user_model()
         .objects.filter(pk=user.pk)
-        .annotate(enrolled=Exists(confirmed), required=Exists(requiring))
+        .annotate(enrolled=authenticator_confirmed(user.pk), required=Exists(requiring))
         .values_list("enrolled", "required")
         .get()
     )

@@ -17,18 +17,17 @@ from tests.conftest import PASSWORD
 
 # Pinned so that a new query on these pages is a decision, not an accident. Logged in as the investigator who
 # created the case; an assigned investigator's pages read the case's assignees once more, however many
-# permissions they check (cases.models.Case.assignee_ids). Each page includes the one query
-# of the two-factor gate (cases/two_factor.py: has an authenticator?) and the one of the user's memberships
-# (cases/middleware.py), which also answer whether an organisation requires a second factor and fill the
-# organisation switcher.
-CASE_LIST_QUERIES = 8
+# permissions they check (cases.models.Case.assignee_ids). Each page includes the one query of the user's
+# memberships (cases/middleware.py), which also answers the two-factor gate (cases/two_factor.py: has an
+# authenticator? does an organisation require one?) and fills the organisation switcher.
+CASE_LIST_QUERIES = 7
 # A search asks for its matches' first page and their number in one query (cases/pagination.py); on PostgreSQL,
 # after asking for the case ids of the items it matches (cases/search.py).
-SEARCHED_CASE_LIST_QUERIES = 8 if connection.vendor == "postgresql" else 7
-CASE_DETAIL_QUERIES = 12  # with the evidence table's page count
+SEARCHED_CASE_LIST_QUERIES = 7 if connection.vendor == "postgresql" else 6
+CASE_DETAIL_QUERIES = 11  # with the evidence table's page count
 # The evidence page records media.viewed: its ledger append also stores the entry's Merkle subtree nodes (one
 # query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows.
-EVIDENCE_DETAIL_QUERIES = 18
+EVIDENCE_DETAIL_QUERIES = 17
 
 
 def _items(case: Case, count: int, actor) -> list[EvidenceItem]:

@@ -323,3 +323,18 @@ def test_the_gate_reads_the_requirement_from_the_memberships_as_the_one_query_do
 
     expected = {"neither": (False, False), "enrolled": (True, False), "required": (False, True), "staff": (False, True)}
     assert two_factor_state(user, memberships_of(user)) == two_factor_state(user) == expected[case]
+
+
+def test_an_enrolled_person_of_no_organisation_is_still_held_for_the_code(client, db):
+    # Given someone who enrolled an authenticator and belongs to no organisation (the memberships, which otherwise
+    # say whether there is an authenticator, are none)
+    user = get_user_model().objects.create_user("unattached", password=PASSWORD)
+    enrol(user)
+
+    # When they sign in with the password alone and ask for a page
+    client.login(username="unattached", password=PASSWORD)
+    response = client.get("/account/")
+
+    # Then the gate still finds the authenticator and asks for its code
+    assert two_factor_state(user, memberships_of(user)) == (True, False)
+    assert response.status_code == 302 and response["Location"].startswith("/login/code/")

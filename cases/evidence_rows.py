@@ -45,7 +45,7 @@ def evidence_rows_present(items: Sequence[EvidenceItem]) -> None:
         "evidence_id", "public_id", "status"
     ):
         reports.setdefault(item_id, []).append((public_id, status))
-    link_start, link_end = _link_parts("cases:evidence-detail")
+    link_start, link_end = link_parts("cases:evidence-detail")
     shown = shortener()
     verdict_labels = {value: str(label) for value, label in Verdict.choices}
     analysis_labels = {value: str(label) for value, label in AnalysisStatus.choices}
@@ -91,7 +91,7 @@ def shortener() -> Callable[[str, int], str]:
     return shown
 
 
-def _link_parts(view: str) -> tuple[str, str]:
+def link_parts(view: str) -> tuple[str, str]:
     """The link to `view` of an object by its public id, before and after the id, escaped as {% url %} shows it."""
     start, end = reverse(view, args=[_PLACEHOLDER_ID]).split(_PLACEHOLDER_ID)
     return escape(start), escape(end)
@@ -113,7 +113,7 @@ def _report_cells() -> Callable[[list[tuple[uuid.UUID, str]]], SafeString]:
     """A function from an item's reports, (public id, status) newest first, to its "Report" cell: the latest ready
     report's link, with the state of the latest request when that one is not ready; or the latest request's state;
     or a dash. (The template tag `report_link` showed it before.)"""
-    link_start, link_end = _link_parts("reports:download")
+    link_start, link_end = link_parts("reports:download")
     pdf = _("PDF")
     status_labels = {value: str(label) for value, label in ReportStatus.choices}
 

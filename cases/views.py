@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +30,7 @@ from custody.access import (
     verified_media_chunks,
 )
 from custody.models import Action, CustodyEvent
-from custody.timeline import timeline_entry
+from custody.timeline import timeline_entries, timeline_rows
 from forensics.assessment import FLAGS as ASSESSMENT_FLAGS
 from forensics.models import Analysis
 from forensics.presentation import assessment_flag_labels, assessment_lines, key_facts
@@ -386,9 +386,15 @@ class EvidenceDetailView(MemberView, View):
         can_read_custody = self.membership.can(Scope.CUSTODY_READ, item.case)
         timeline = []
         if can_read_custody:
-            latest = item.custody_events.select_related("organisation", "case", "evidence").order_by("-sequence")
-            timeline = [timeline_entry(event) for event in reversed(latest[: self.timeline_shown])]
-        analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
+            latest = timeline_rows(item.custody_events.order_by("-sequence"))[: self.timeline_shown]
+            timeline = timeline_entries(list(latest)[::-1], show_evidence=False)
+        # With the number of the item's analyses (this one included) for the panel's "earlier analyses kept".
+        analysis = (
+            Analysis.objects.filter(evidence=item)
+            .annotate(analyses=Window(Count("id")))
+            .order_by("-queued_at", "-id")
+            .first()
+        )
         context = {
             "item": item,
             "case": item.case,
@@ -398,7 +404,11 @@ class EvidenceDetailView(MemberView, View):
             "can_export": can_download,
             "can_delete_media": self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held,
             "media_delete_form": MediaDeleteForm(),
-            "integrity_alarms": item.custody_events.filter(action=Action.INTEGRITY_ALARM).order_by("sequence"),
+            # The page tells of the latest alarm only.
+            "integrity_alarm": item.custody_events.filter(action=Action.INTEGRITY_ALARM)
+            .order_by("-sequence")
+            .only("recorded_at", "sequence", "details")
+            .first(),
             # "image" or "video" when the page shows a preview (a thumbnail or a poster frame), else None.
             "preview": ACCEPTED[item.detected_mime_type].kind if item.media_held and preview_supported(item) else None,
             "can_read_custody": can_read_custody,

@@ -24,7 +24,7 @@ from .fixity import open_fixity_alarms
 from .forms import SignOffForm
 from .models import Action, Checkpoint, CustodyEvent, ReviewSignOff, Witness
 from .reviews import review_sign_off
-from .timeline import timeline_entry
+from .timeline import timeline_entries, timeline_rows
 from .timestamps import timestamp_status
 from .verification import custody_verification_run
 
@@ -110,15 +110,13 @@ class CaseCustodyView(MemberView, View):
         action = request.GET.get("action", "")
         actor = request.GET.get("actor", "")
         shown = events.filter(**{key: value for key, value in (("action", action), ("actor_label", actor)) if value})
-        page = Paginator(
-            shown.select_related("organisation", "case", "evidence").order_by("sequence"), self.page_size
-        ).get_page(request.GET.get("page"))
+        page = Paginator(timeline_rows(shown.order_by("sequence")), self.page_size).get_page(request.GET.get("page"))
         present = set(events.values_list("action", flat=True).distinct())
         filters = {"action": action, "actor": actor}
         context = {
             "case": case,
             "page": page,
-            "entries": [timeline_entry(event) for event in page.object_list],
+            "entries": timeline_entries(page.object_list, show_evidence=True),
             "entry_count": events.count(),
             "actions": [(value, label) for value, label in Action.choices if value in present],
             "actors": sorted(events.values_list("actor_label", flat=True).distinct()),

@@ -21,12 +21,12 @@ register = template.Library()
 
 @register.inclusion_tag("forensics/analysis_panel.html")
 def analysis_panel(item, analysis: Analysis | None) -> dict:
-    """The panel of `analysis`, the item's latest (the page has read it already, for its key facts)."""
-    earlier = Analysis.objects.filter(evidence=item).exclude(pk=getattr(analysis, "pk", None)).count()
+    """The panel of `analysis`, the item's latest, read by the page (for its key facts) with `analyses`, the number
+    of the item's analyses."""
     return {
         "item": item,
         "analysis": analysis,
-        "earlier_count": earlier,
+        "earlier_count": analysis.analyses - 1 if analysis else 0,
         "metadata": metadata_groups(analysis.result) if analysis else [],
         "structure": structure_tree(analysis.result) if analysis else None,
         "streams": stream_lines(analysis.result) if analysis else [],

@@ -26,8 +26,10 @@ CASE_LIST_QUERIES = 7
 SEARCHED_CASE_LIST_QUERIES = 7 if connection.vendor == "postgresql" else 6
 CASE_DETAIL_QUERIES = 11  # with the evidence table's page count
 # The evidence page records media.viewed: its ledger append also stores the entry's Merkle subtree nodes (one
-# query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows.
-EVIDENCE_DETAIL_QUERIES = 17
+# query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows. Its latest
+# analysis is read with the number of earlier ones, its custody timeline and its latest integrity alarm in a query
+# each.
+EVIDENCE_DETAIL_QUERIES = 16
 
 
 def _items(case: Case, count: int, actor) -> list[EvidenceItem]:

@@ -123,6 +123,21 @@ def test_reanalysis_keeps_earlier_results(client, alpha, django_capture_on_commi
     assert detail["result"]["jpeg"]["segments"]
 
 
+def test_the_evidence_page_counts_the_earlier_analyses_kept(client, alpha, django_capture_on_commit_callbacks):
+    item = _receive(alpha, jpeg_bytes(), run=django_capture_on_commit_callbacks)
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    shown = []
+    for _ in range(2):
+        shown.append(client.get(f"/evidence/{item.public_id}/").content.decode())
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/api/v1/evidence/{item.public_id}/analyses/")
+    shown.append(client.get(f"/evidence/{item.public_id}/").content.decode())
+
+    assert "earlier analys" not in shown[0]
+    assert "· 1 earlier analysis kept" in shown[1]
+    assert "· 2 earlier analyses kept" in shown[2]
+
+
 @pytest.mark.parametrize("role,allowed", [("investigator", True), ("auditor", False)])
 def test_reanalysis_needs_the_upload_scope(client, alpha, role, allowed):
     item = _receive(alpha, jpeg_bytes())

@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 
 from cases import services
 from cases.models import EvidenceItem
+from custody.models import CustodyEvent
 from tests.conftest import PASSWORD
 from tests.project.python_text import untranslated, untranslated_in_trees
 
@@ -211,6 +212,20 @@ def test_the_case_lists_rows_come_out_translated(client, alpha, alpha_item, pseu
     assert f'<span class="badge badge-caution">{OPEN}1 edited{CLOSE}</span>' in page
     assert f'<span class="status status-open">{OPEN}Open{CLOSE}</span>' in page
     assert f" by {alpha.investigator.username}{CLOSE}</td>" in page
+
+
+def test_the_evidence_pages_custody_timeline_comes_out_translated(client, alpha, alpha_item, pseudo_language):
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+
+    page = client.get(f"/evidence/{alpha_item.public_id}/", HTTP_ACCEPT_LANGUAGE=pseudo_language).content.decode()
+
+    received = CustodyEvent.objects.get(evidence=alpha_item, action="evidence.received").sequence
+    assert f"<br>{OPEN}alpha-investigator received photo.jpg.{CLOSE}</p>" in page
+    assert f'data-copy-label="{OPEN}SHA-256{CLOSE}"' in page
+    assert (
+        f'aria-label="{OPEN}Copy from ledger entry {received}: {OPEN}SHA-256{CLOSE}{CLOSE}">{OPEN}Copy{CLOSE}' in page
+    )
+    assert f"<summary>{OPEN}Signed ledger entry{CLOSE}</summary>" in page
 
 
 def test_api_errors_come_out_translated(client, alpha, beta, pseudo_language):

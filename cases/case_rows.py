@@ -2,20 +2,16 @@
 made in Python once for the page's rows. Made by the template's tags, each row cost a URL reversal, a date format, a
 status lookup, an included template and translated sentences: about half of the page's rendering."""
 
-import uuid
 from collections.abc import Iterable
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
+from .evidence_rows import link_parts
 from .models import Case, CaseStatus
-
-# Reversed once per page with this id in place of each case's: the rest of the link is the same for every row.
-_PLACEHOLDER_ID = str(uuid.UUID(int=0))
 
 # The counts of forensics.assessment.FLAGS shown as badges, in this order: (count annotation, tone, message).
 BADGES = (
@@ -30,7 +26,7 @@ def case_rows_present(cases: Iterable[Case]) -> None:
     """Give each of `cases` (with `created_by` selected and the BADGES' counts annotated) what its row shows, in the
     active language and time zone: `detail_url`, `status_label`, `created_line` and `assessment_badges`, a list of
     (tone, text)."""
-    link_start, link_end = reverse("cases:detail", args=[_PLACEHOLDER_ID]).split(_PLACEHOLDER_ID)
+    link_start, link_end = link_parts("cases:detail")
     status_labels = {value: str(label) for value, label in CaseStatus.choices}
     created = _("%(created_at)s by %(username)s")
     # Each (count, number) translated once a page: a page repeats few, and each translation walks the catalogues.

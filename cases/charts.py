@@ -3,16 +3,16 @@
 Drawn on the server so the page needs no charting library and reads the same without JavaScript; the summary
 sentence doubles as the SVG's accessible description. The grid, bars and day labels are written here as markup,
 once a page: placed by the template's loops, the 30 bars' rectangles, titles and coordinates were most of the
-dashboard's rendering.
+dashboard's rendering. Coordinates are written as Python writes a float, with a decimal point in every language (the
+template's localization wrote German's decimal comma, `x="678,19"`, which SVG does not read as one number).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils.dateformat import format as date_format
 from django.utils.dates import MONTHS_3
-from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -117,7 +117,6 @@ def received_chart(counts: dict[tuple[date, str], int], *, today: date, days: in
         summary += ": " + by_verdict + _("; at most %(peak)d on one day.") % {"peak": peak}
     else:
         summary += "."
-    number = _number_text()
     return ReceivedChart(
         width=WIDTH,
         height=HEIGHT,
@@ -133,31 +132,32 @@ def received_chart(counts: dict[tuple[date, str], int], *, today: date, days: in
         summary=summary,
         grid_markup=mark_safe(
             "".join(
-                f'<line x1="{PLOT_LEFT}" x2="{plot_right}" y1="{number(y)}" y2="{number(y)}" class="grid"/>'
-                f'<text x="{PLOT_LEFT - 6}" y="{number(y)}" class="axis" text-anchor="end"'
+                f'<line x1="{PLOT_LEFT}" x2="{plot_right}" y1="{y}" y2="{y}" class="grid"/>'
+                f'<text x="{PLOT_LEFT - 6}" y="{y}" class="axis" text-anchor="end"'
                 f' dominant-baseline="middle">{value}</text>'
                 for y, value in ticks
             )
         ),
-        bars_markup=mark_safe("".join(_bar_markup(bar, number) for bar in bars)),
+        bars_markup=mark_safe("".join(_bar_markup(bar) for bar in bars)),
         labels_markup=mark_safe(
             "".join(
-                f'<text x="{number(x)}" y="{PLOT_BOTTOM + 18}" class="axis" text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{x}" y="{PLOT_BOTTOM + 18}" class="axis" text-anchor="middle">{escape(label)}</text>'
                 for x, label in labels
             )
         ),
     )
 
 
-def _bar_markup(bar: Bar, number: Callable[[float], str]) -> str:
-    x, width = number(bar.x), number(bar.width)
+def _bar_markup(bar: Bar) -> str:
     rectangles = "".join(
-        f'<rect x="{x}" y="{number(segment.y)}" width="{width}" height="{number(segment.height)}"'
+        f'<rect x="{bar.x}" y="{segment.y}" width="{bar.width}" height="{segment.height}"'
         f' class="series-{segment.series}"/>'
         for segment in bar.segments
     )
     # A day without items shows as a line on the axis.
-    rectangles = rectangles or f'<rect x="{x}" y="{PLOT_BOTTOM - 1}" width="{width}" height="1" class="series-none"/>'
+    rectangles = (
+        rectangles or f'<rect x="{bar.x}" y="{PLOT_BOTTOM - 1}" width="{bar.width}" height="1" class="series-none"/>'
+    )
     return f"<g><title>{escape(bar.title)}</title>{rectangles}</g>"
 
 
@@ -166,13 +166,6 @@ def _day_month_texts(days: Iterable[date]) -> dict[date, str]:
     language, each month's translated once rather than once a day."""
     months = {month: MONTHS_3[month].title() for month in {day.month for day in days}}
     return {day: f"{day.day:02d} {months[day.month]}" for day in days}
-
-
-def _number_text() -> Callable[[float], str]:
-    """A function giving what the template showed of a coordinate (a float rounded to hundredths, under 1,000):
-    its digits with the active language's decimal separator, as Django's localization writes it."""
-    separator = get_format("DECIMAL_SEPARATOR")
-    return lambda value: str(value).replace(".", separator)
 
 
 def _tick_values(peak: int) -> list[int]:

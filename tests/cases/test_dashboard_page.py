@@ -1,7 +1,8 @@
-"""The dashboard as it reads: its chart drawn as the template's loops drew it, in the active language; and the lines of
-its lists (items in progress, cases needing review, recent custody activity) in the viewer's time zone, with the
-names that came from outside shown as text, and only what the member may see."""
+"""The dashboard as it reads: its chart drawn as the template's loops drew it, with coordinates SVG reads in every
+language; and the lines of its lists (items in progress, cases needing review, recent custody activity) in the
+viewer's time zone, with the names that came from outside shown as text, and only what the member may see."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -44,15 +45,27 @@ def _counts() -> dict[tuple[date, str], int]:
     }
 
 
-@pytest.mark.parametrize("language", ["en-gb", "de"])
-def test_chart_is_drawn_as_the_templates_loops_drew_it_in_the_active_language(language):
-    with translation.override(language):
-        chart = received_chart(_counts(), today=date(2026, 3, 15))
-        drawn = Template(TEMPLATE_LOOPS).render(Context({"chart": chart}))
+def test_chart_is_drawn_as_the_templates_loops_drew_it():
+    chart = received_chart(_counts(), today=date(2026, 3, 15))
+    drawn = Template(TEMPLATE_LOOPS).render(Context({"chart": chart}))
 
     assert "\n".join([chart.grid_markup, chart.bars_markup, chart.labels_markup]) == drawn
-    # German writes the coordinates with its decimal comma, as Django's localization of the template did.
-    assert ('x="678,19"' if language == "de" else 'x="678.19"') in drawn
+
+
+# An SVG coordinate: digits with an optional decimal point, never a locale's decimal comma.
+SVG_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de", "fr"])
+def test_chart_coordinates_are_svg_numbers_in_every_language(language):
+    with translation.override(language):
+        chart = received_chart(_counts(), today=date(2026, 3, 15))
+    markup = "".join([chart.grid_markup, chart.bars_markup, chart.labels_markup])
+    coordinates = re.findall(r' (?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', markup)
+
+    assert len(coordinates) > 100
+    assert [value for value in coordinates if not SVG_NUMBER.fullmatch(value)] == []
+    assert 'x="678.19"' in markup
 
 
 def test_chart_titles_name_each_day_and_its_verdicts():

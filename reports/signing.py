@@ -5,7 +5,9 @@ The signer's CA chain is embedded. With a Time-Stamping Authority configured the
 signature time-stamp comes from the first of the TSAs (EVIDENCEMEDIA_TSA_URLS, the ones that stamp checkpoints)
 that answers; and B-LT when the signer's certificate names where its revocation status can be fetched (CRL or
 OCSP) and that succeeds: the answers are embedded, so the signature can be checked after the certificate expires.
-Without a TSA, or with every TSA down, the report is still signed (B-B), and its verification says so.
+Without a TSA, or with every TSA down, the report is still signed (B-B), and its verification says so. When the CA
+answers that the signer's certificate (or a CA certificate above it) is revoked, nothing is signed: every reader would
+refuse such a signature, and the report fails with the reason (`SigningCertificateRevoked`).
 """
 
 import io
@@ -20,7 +22,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError, ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .certificates import SigningCredentials
@@ -28,6 +30,10 @@ from .certificates import SigningCredentials
 logger = logging.getLogger(__name__)
 
 SIGNATURE_FIELD = "EvidenceMediaReport"
+
+
+class SigningCertificateRevoked(Exception):
+    """The CA says the organisation's signing certificate, or a CA certificate above it, is revoked."""
 
 
 def asn1_certificate(pem: bytes) -> asn1_x509.Certificate:
@@ -55,6 +61,12 @@ def pdf_sign(
             try:
                 return _sign(pdf, signer, reason, timestamper, long_term=[chain[-1], *tsa_roots])
             except (SigningError, ValidationError, PathBuildingError, PathValidationError, OSError) as error:
+                # pyHanko's check of the signer's own path, before signing, is the one that raises from a RevokedError.
+                if isinstance(error, SigningError) and isinstance(error.__cause__, RevokedError):
+                    raise SigningCertificateRevoked(
+                        f"The organisation's report-signing certificate is revoked: {error.__cause__} No report is "
+                        "signed with it; an administrator must import a new signing certificate."
+                    ) from error
                 logger.warning("Report signature without revocation information (B-T): %s", error)
         try:
             return _sign(pdf, signer, reason, timestamper)

@@ -347,8 +347,8 @@ def test_unusable_files_are_refused_with_the_reason_and_change_nothing(alpha, cl
     assert not CustodyEvent.objects.filter(action=Action.REPORT_CERTIFICATE_IMPORTED).exists()
 
 
-def test_signer_revoked_before_signing_is_reported_revoked_not_trusted(
-    alpha, client, settings, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate, tmp_path
+def test_no_report_is_signed_with_a_certificate_its_ca_has_revoked(
+    alpha, client, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate
 ):
     # Given an imported certificate its CA has since revoked (its OCSP responder says so)
     data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
@@ -356,8 +356,33 @@ def test_signer_revoked_before_signing_is_reported_revoked_not_trusted(
     assert _import_api(client, data).status_code == 201
     ocsp_responder.revoke(leaf, datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
 
-    # When a report is signed with it and verified with its root trusted
+    # When a report is requested
+    item = analysed(alpha.case, edited_jpeg, alpha.investigator)
+    report = generate(alpha.investigator, alpha.case, item)
+
+    # Then nothing is signed with it: the report fails, saying why and what to do, and holds no file
+    assert ocsp_responder.requests >= 1
+    assert report.status == "failed" and not report.storage_key
+    assert report.error.startswith("SigningCertificateRevoked: The organisation's report-signing certificate is ")
+    assert "import a new signing certificate" in report.error
+    assert not CustodyEvent.objects.filter(action=Action.REPORT_GENERATED, case=alpha.case).exists()
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    page = client.get(f"/evidence/{item.public_id}/").content.decode()
+    assert "report-signing certificate is revoked" in page
+
+
+def test_signer_revoked_before_its_signature_is_reported_revoked_not_trusted(
+    alpha, client, settings, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate, tmp_path
+):
+    # Given an imported certificate its OCSP responder does not know yet (so the report is signed B-T, without
+    # revocation information), which the CA then revokes as of an hour before the signature (a key compromise)
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
     pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+    ocsp_responder.revoke(leaf, datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+
+    # When it is verified with its root trusted
     settings.EVIDENCEMEDIA_TRUSTED_ROOTS = report_pki.roots_file
     verification = report_verify(pdf)
 
@@ -366,7 +391,7 @@ def test_signer_revoked_before_signing_is_reported_revoked_not_trusted(
     facts = verification.signature
     assert not facts.trusted and facts.revoked and facts.level == "B-T"
     assert "revoked its certificate" in facts.trust_sentence
-    assert ocsp_responder.requests >= 2  # asked when signing (B-LT refused) and when verifying
+    assert ocsp_responder.requests >= 2  # asked when signing (status unknown: B-LT refused) and when verifying
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     out = io.StringIO()

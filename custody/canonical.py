@@ -69,19 +69,25 @@ def _json_fast_path(value: Any, excluded: frozenset[str] = frozenset()) -> bytes
 
 
 def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[int, str]) -> dict | None:
-    """``value`` with its top-level datetimes and UUIDs as their canonical strings; None if it is not a dict or
-    holds a naive datetime (the walk says why). ``uuid_texts`` remembers UUIDs' texts across a ledger: its
-    entries name the same organisation, cases and items again and again."""
+    """``value`` less its ``excluded`` keys, its top-level datetimes and UUIDs as their canonical strings, if the
+    rest is plain (see _plain); otherwise None, and the walk decides (and says why if it refuses the value).
+    ``uuid_texts`` remembers UUIDs' texts across a ledger, whose entries name the same organisation, cases and
+    items again and again."""
     if type(value) is not dict:
         return None
-    prepared = {}
+    prepared = value.copy()
     for key, item in value.items():
-        if key in excluded:
-            continue
+        if type(key) is not str:
+            return None
         kind = type(item)
-        if kind is datetime:
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return None
+        elif kind is datetime:
             try:
-                item = datetime_text(item)
+                prepared[key] = datetime_text(item)
             except CanonicalError:
                 return None
         elif kind is uuid.UUID:
@@ -89,8 +95,11 @@ def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[int, str]) 
             text = uuid_texts.get(item.int)
             if text is None:
                 text = uuid_texts[item.int] = str(item)
-            item = text
-        prepared[key] = item
+            prepared[key] = text
+        elif key not in excluded and not _plain(item):
+            return None
+    for key in excluded:
+        prepared.pop(key, None)
     return prepared
 
 
@@ -101,19 +110,17 @@ def _c_text(prepared: dict | None) -> str | None:
     walk writes (strings through the same escaper, integers in decimal, keys in code-point order, which for
     ASCII keys is UTF-16 order). Verifying a ledger hashes every entry, so only the type check runs in Python.
     """
-    try:
-        if prepared is None or not _plain(prepared):
-            return None
-    except RecursionError:  # nested too deep, or circular: the walk says which
+    if prepared is None:
         return None
     text = _C_ENCODER.encode(prepared)
     return text if text.isascii() else None
 
 
-def _plain(value: dict | list) -> bool:
-    """Whether a dict or list holds, at any depth, only dicts with ``str`` keys, lists, ``str``, ``bool``,
-    ``None`` and ``int`` within ±(2**53 - 1), each of exactly that type: what the C encoder and the walk write
-    alike. Anything else (a float, a tuple, a subclass, a datetime below the top level...) goes to the walk."""
+def _plain(value: object) -> bool:
+    """Whether ``value`` is a dict or list holding, at any depth, only dicts with ``str`` keys, lists, ``str``,
+    ``bool``, ``None`` and ``int`` within ±(2**53 - 1), each of exactly that type: what the C encoder and the
+    walk write alike. Anything else (a float, a tuple, a subclass, a datetime below the top level...) goes to
+    the walk."""
     if type(value) is dict:
         for key in value:
             if type(key) is not str:
@@ -123,15 +130,18 @@ def _plain(value: dict | list) -> bool:
         items = value
     else:
         return False
-    for item in items:
-        kind = type(item)
-        if kind is str or item is None or kind is bool:
-            continue
-        if kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+    try:
+        for item in items:
+            kind = type(item)
+            if kind is str or item is None or kind is bool:
+                continue
+            if kind is int:
+                if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    return False
+            elif not _plain(item):
                 return False
-        elif not _plain(item):
-            return False
+    except RecursionError:  # nested too deep, or circular: the walk says which
+        return False
     return True
 
 

@@ -176,13 +176,11 @@ def chain_verify(
     numbered: list[_Numbered] = []
     # Each entry_hash decoded once, for the shape check and for the checkpoint's Merkle leaves alike.
     hash_bytes: list[bytes | None] = []
-    # Every entry's hash in one batch, the JSON encoding and its check at C speed (custody.canonical).
+    # Every entry's hash in one call, the JSON encoding at C speed (custody.canonical).
     recomputed = entry_hashes(entries)
     for position, entry in enumerate(entries):
-        sequence = _sequence_or_none(entry)
-        raw_hash = _entry_hash_bytes(entry)
+        sequence, raw_hash, shape_error = _entry_shape(entry)
         hash_bytes.append(raw_hash)
-        shape_error = _shape_error(entry, sequence, raw_hash)
         if shape_error:
             problems.append(Problem(ProblemKind.MALFORMED, sequence, position, shape_error))
         else:
@@ -251,11 +249,17 @@ def _checkpoint_root_problem(
     return None
 
 
-def _shape_error(entry: object, sequence: int | None, raw_hash: bytes | None) -> str | None:
-    """Why the entry is malformed, if it is; ``sequence`` and ``raw_hash`` are what _sequence_or_none and
-    _entry_hash_bytes read from it."""
+def _entry_shape(entry: object) -> tuple[int | None, bytes | None, str | None]:
+    """An entry's sequence number and the 32 bytes its entry_hash spells, each None where unreadable, and why
+    the entry is malformed, if it is."""
     if not isinstance(entry, Mapping):
-        return f"an entry must be a mapping, not {type(entry).__name__}"
+        return None, None, f"an entry must be a mapping, not {type(entry).__name__}"
+    sequence = _sequence(entry.get("sequence"))
+    raw_hash = _hash_bytes(entry.get("entry_hash"))
+    return sequence, raw_hash, _shape_error(entry, sequence, raw_hash)
+
+
+def _shape_error(entry: Mapping[str, Any], sequence: int | None, raw_hash: bytes | None) -> str | None:
     missing = [name for name in REQUIRED_FIELDS if name not in entry]
     if missing:
         return f"missing field(s): {', '.join(missing)}"
@@ -432,9 +436,12 @@ def _span(first: int, last: int) -> str:
 
 
 def _sequence_or_none(entry: object) -> int | None:
-    sequence = entry.get("sequence") if isinstance(entry, Mapping) else None
-    if isinstance(sequence, int) and not isinstance(sequence, bool) and sequence >= 1:
-        return sequence
+    return _sequence(entry.get("sequence")) if isinstance(entry, Mapping) else None
+
+
+def _sequence(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
     return None
 
 
@@ -443,8 +450,11 @@ def _is_hex_hash(value: object) -> bool:
 
 
 def _entry_hash_bytes(entry: object) -> bytes | None:
-    """The 32 bytes an entry's entry_hash spells, or None if it is not 64 lower-case hex."""
-    value = entry.get("entry_hash") if isinstance(entry, Mapping) else None
+    return _hash_bytes(entry.get("entry_hash")) if isinstance(entry, Mapping) else None
+
+
+def _hash_bytes(value: object) -> bytes | None:
+    """The 32 bytes a hash spells, or None if it is not 64 lower-case hex."""
     return bytes.fromhex(value) if _is_hex_hash(value) else None
 
 

@@ -57,8 +57,11 @@ def canonical_bytes(value: Any) -> bytes:
         raise CanonicalError(f"string contains a lone surrogate: {error}") from None
 
 
-# The C encoder of the json module, set to RFC 8785's spelling: no whitespace, keys sorted by code point.
-_C_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+# The C encoder of the json module, set to RFC 8785's spelling: no whitespace, keys sorted by code point. It only
+# ever sees values _plain has walked to the end, so none is circular and it need not keep track.
+_C_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False, check_circular=False
+)
 
 
 def _json_fast_path(value: Any, excluded: frozenset[str] = frozenset()) -> bytes | None:
@@ -82,6 +85,8 @@ def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[int, str]) 
         kind = type(item)
         if kind is str or item is None or kind is bool:
             continue
+        if key in excluded:
+            continue  # dropped below, whatever it holds
         if kind is int:
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 return None
@@ -96,7 +101,7 @@ def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[int, str]) 
             if text is None:
                 text = uuid_texts[item.int] = str(item)
             prepared[key] = text
-        elif key not in excluded and not _plain(item):
+        elif not _plain(item):
             return None
     for key in excluded:
         prepared.pop(key, None)
@@ -104,11 +109,11 @@ def _prepared(value: Any, excluded: frozenset[str], uuid_texts: dict[int, str]) 
 
 
 def _c_text(prepared: dict | None) -> str | None:
-    """``prepared`` encoded by the C encoder, or None where the text cannot be shown to be canonical.
+    """A value _prepared returned, encoded by the C encoder; None where the text cannot be shown to be canonical.
 
-    Shown when the value is plain (see _plain) and the text is ASCII: the C encoder then writes exactly what the
-    walk writes (strings through the same escaper, integers in decimal, keys in code-point order, which for
-    ASCII keys is UTF-16 order). Verifying a ledger hashes every entry, so only the type check runs in Python.
+    Shown when the text is ASCII: for a plain value (see _plain) the C encoder then writes exactly what the walk
+    writes (strings through the same escaper, integers in decimal, keys in code-point order, which for ASCII
+    keys is UTF-16 order). Verifying a ledger hashes every entry, so only the type check runs in Python.
     """
     if prepared is None:
         return None

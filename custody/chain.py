@@ -9,11 +9,10 @@ tree's size and root, kept outside the database so that a rolled-back or rewritt
 """
 
 import re
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 from custody import merkle
 from custody.canonical import HASH_EXCLUDED_FIELDS, CanonicalError, canonical_bytes, entry_hash, entry_hashes
@@ -175,21 +174,27 @@ def chain_verify(
     """
     problems: list[Problem] = []
     numbered: list[_Numbered] = []
-    # Every entry's hash in one batch, the JSON encoding and its check at C speed (custody.canonical).
+    # Each entry_hash decoded once, for the shape check and for the checkpoint's Merkle leaves alike.
+    hash_bytes: list[bytes | None] = []
+    # Every entry's hash in one call, the JSON encoding at C speed (custody.canonical).
     recomputed = entry_hashes(entries)
     for position, entry in enumerate(entries):
-        shape_error = _shape_error(entry)
-        sequence = _sequence_or_none(entry)
+        sequence, raw_hash, shape_error = _entry_shape(entry)
+        hash_bytes.append(raw_hash)
         if shape_error:
             problems.append(Problem(ProblemKind.MALFORMED, sequence, position, shape_error))
         else:
             problems.extend(_entry_problems(position, entry, recomputed[position], public_keys))
         if sequence is not None:
             # A malformed entry still holds its place, so it is not reported missing as well.
-            numbered.append(_Numbered(position, entry, shape_error is None))
-    problems.extend(_order_problems(numbered))
+            numbered.append((position, sequence, shape_error is None))
+    problems.extend(_order_problems(entries, numbered))
     if checkpoint is not None:
-        problems.extend(verify_against_checkpoint(entries, checkpoint).problems)
+        problem = _checkpoint_size_problem(len(entries), checkpoint) or _checkpoint_root_problem(
+            entries, hash_bytes, checkpoint
+        )
+        if problem is not None:
+            problems.append(problem)
     return ChainReport(entries_checked=len(entries), problems=_sorted(problems))
 
 
@@ -199,50 +204,71 @@ def verify_against_checkpoint(entries: Sequence[Mapping[str, Any]], checkpoint: 
     Detects a truncated tail (rollback) and any rewrite of covered history, even one re-signed with the
     ledger's own key. Entries appended after the checkpoint are allowed. Never raises.
     """
+    problem = _checkpoint_size_problem(len(entries), checkpoint)
+    if problem is None:
+        covered = entries[: checkpoint.tree_size]
+        problem = _checkpoint_root_problem(covered, [_entry_hash_bytes(entry) for entry in covered], checkpoint)
+    return ChainReport(entries_checked=len(entries), problems=() if problem is None else (problem,))
+
+
+def _checkpoint_size_problem(entry_count: int, checkpoint: Checkpoint) -> Problem | None:
     size, root_hash = checkpoint.tree_size, checkpoint.root_hash
     if not (isinstance(size, int) and not isinstance(size, bool) and size >= 0 and isinstance(root_hash, str)):
-        problem = Problem(ProblemKind.CHECKPOINT_MISMATCH, None, None, "the checkpoint is malformed")
-        return ChainReport(entries_checked=len(entries), problems=(problem,))
-    if len(entries) < size:
-        problem = Problem(
+        return Problem(ProblemKind.CHECKPOINT_MISMATCH, None, None, "the checkpoint is malformed")
+    if entry_count < size:
+        return Problem(
             ProblemKind.ROLLBACK,
-            len(entries) + 1,
+            entry_count + 1,
             None,
-            f"the ledger has {len(entries)} entries but a checkpoint covers {size}: "
-            f"{_span(len(entries) + 1, size)} removed (rolled back)",
+            f"the ledger has {entry_count} entries but a checkpoint covers {size}: "
+            f"{_span(entry_count + 1, size)} removed (rolled back)",
         )
-        return ChainReport(entries_checked=len(entries), problems=(problem,))
-    for position, entry in enumerate(entries[:size]):
-        if not (isinstance(entry, Mapping) and _is_hex_hash(entry.get("entry_hash"))):
-            problem = Problem(
-                ProblemKind.CHECKPOINT_MISMATCH,
-                _sequence_or_none(entry),
-                position,
-                "the checkpoint root cannot be recomputed: this entry has no valid entry_hash",
-            )
-            return ChainReport(entries_checked=len(entries), problems=(problem,))
-    if merkle.root(entry_leaf_hashes(entries[:size])).hex() != root_hash:
-        problem = Problem(
+    return None
+
+
+def _checkpoint_root_problem(
+    entries: Sequence[object], hash_bytes: Sequence[bytes | None], checkpoint: Checkpoint
+) -> Problem | None:
+    """The problem with a well-formed checkpoint that the ledger reaches, given each entry's decoded entry_hash."""
+    covered = hash_bytes[: checkpoint.tree_size]
+    if None in covered:
+        position = covered.index(None)
+        return Problem(
+            ProblemKind.CHECKPOINT_MISMATCH,
+            _sequence_or_none(entries[position]),
+            position,
+            "the checkpoint root cannot be recomputed: this entry has no valid entry_hash",
+        )
+    if merkle.root([merkle.leaf_hash(raw) for raw in covered]).hex() != checkpoint.root_hash:
+        return Problem(
             ProblemKind.CHECKPOINT_MISMATCH,
             None,
             None,
-            f"the first {size} entries are not the ones the checkpoint recorded: history was rewritten",
+            f"the first {checkpoint.tree_size} entries are not the ones the checkpoint recorded: history was rewritten",
         )
-        return ChainReport(entries_checked=len(entries), problems=(problem,))
-    return ChainReport(entries_checked=len(entries), problems=())
+    return None
 
 
-def _shape_error(entry: object) -> str | None:
+def _entry_shape(entry: object) -> tuple[int | None, bytes | None, str | None]:
+    """An entry's sequence number and the 32 bytes its entry_hash spells, each None where unreadable, and why
+    the entry is malformed, if it is."""
     if not isinstance(entry, Mapping):
-        return f"an entry must be a mapping, not {type(entry).__name__}"
+        return None, None, f"an entry must be a mapping, not {type(entry).__name__}"
+    sequence = _sequence(entry.get("sequence"))
+    raw_hash = _hash_bytes(entry.get("entry_hash"))
+    return sequence, raw_hash, _shape_error(entry, sequence, raw_hash)
+
+
+def _shape_error(entry: Mapping[str, Any], sequence: int | None, raw_hash: bytes | None) -> str | None:
     missing = [name for name in REQUIRED_FIELDS if name not in entry]
     if missing:
         return f"missing field(s): {', '.join(missing)}"
-    if _sequence_or_none(entry) is None:
+    if sequence is None:
         return f"sequence must be an integer of at least 1, not {entry['sequence']!r}"
-    for name in ("prev_hash", "entry_hash"):
-        if not _is_hex_hash(entry[name]):
-            return f"{name} must be 64 lower-case hex characters"
+    if not _is_hex_hash(entry["prev_hash"]):
+        return "prev_hash must be 64 lower-case hex characters"
+    if raw_hash is None:
+        return "entry_hash must be 64 lower-case hex characters"
     for name in ("key_id", "signature"):
         if not isinstance(entry[name], str):
             return f"{name} must be a string"
@@ -279,48 +305,51 @@ def _entry_problems(
     return problems
 
 
-class _Numbered(NamedTuple):
-    position: int
-    entry: Mapping[str, Any]
-    well_formed: bool
+# (position, sequence, well_formed) of an entry with a readable sequence number. Plain tuples of numbers: the
+# garbage collector stops tracking them, where a named tuple per entry of a long ledger kept it busy.
+_Numbered = tuple[int, int, bool]
 
 
-def _order_problems(numbered: list[_Numbered]) -> list[Problem]:
+def _order_problems(entries: Sequence[Mapping[str, Any]], numbered: list[_Numbered]) -> list[Problem]:
     problems: list[Problem] = []
-    by_sequence: dict[int, list[_Numbered]] = defaultdict(list)
+    first: dict[int, _Numbered] = {}  # the first entry with each sequence number
+    repeated: dict[int, list[_Numbered]] = {}  # all the entries of a number that appears more than once
     highest = 0
     for item in numbered:
-        sequence = item.entry["sequence"]
+        position, sequence, _ = item
         if sequence < highest:
             problems.append(
-                Problem(ProblemKind.REORDERED, sequence, item.position, f"entry {sequence} comes after entry {highest}")
+                Problem(ProblemKind.REORDERED, sequence, position, f"entry {sequence} comes after entry {highest}")
             )
-        highest = max(highest, sequence)
-        by_sequence[sequence].append(item)
+        else:
+            highest = sequence
+        earlier = first.setdefault(sequence, item)
+        if earlier is not item:
+            repeated.setdefault(sequence, [earlier]).append(item)
 
     expected = 1
-    for sequence in sorted(by_sequence):
+    for sequence in sorted(first):
         if sequence > expected:
             problems.append(
                 Problem(
                     ProblemKind.MISSING,
                     expected,
-                    by_sequence[sequence][0].position,
+                    first[sequence][0],
                     f"{_span(expected, sequence - 1)} not found: deleted, or renumbered",
                 )
             )
         expected = sequence + 1
 
-    chosen: dict[int, _Numbered] = {}
-    for sequence, candidates in by_sequence.items():
-        if len(candidates) == 1:
-            chosen[sequence] = candidates[0]
-            continue
+    chosen = dict(first)
+    for sequence, candidates in repeated.items():
         # Of several entries claiming one number, the genuine one is the one its successor links to.
-        linked = {item.entry["prev_hash"] for item in by_sequence.get(sequence + 1, []) if item.well_formed}
-        genuine = [item for item in candidates if item.well_formed and item.entry["entry_hash"] in linked]
+        successors = repeated.get(sequence + 1) or ([first[sequence + 1]] if sequence + 1 in first else [])
+        linked = {entries[position]["prev_hash"] for position, _, well_formed in successors if well_formed}
+        genuine = [item for item in candidates if item[2] and entries[item[0]]["entry_hash"] in linked]
         if len(genuine) == 1:
             chosen[sequence] = genuine[0]
+        else:
+            del chosen[sequence]
         reason = (
             f"it is not the one entry {sequence + 1} links to"
             if len(genuine) == 1
@@ -332,33 +361,44 @@ def _order_problems(numbered: list[_Numbered]) -> list[Problem]:
                     Problem(
                         ProblemKind.INSERTED,
                         sequence,
-                        item.position,
+                        item[0],
                         f"sequence {sequence} appears {len(candidates)} times and {reason}",
                     )
                 )
 
-    owner_of_hash: dict[str, int] = {}
-    for sequence in sorted(by_sequence):
-        for item in by_sequence[sequence]:
-            if item.well_formed:
-                owner_of_hash.setdefault(item.entry["entry_hash"], sequence)
+    # Which entry each hash belongs to is only needed to explain a broken link: worked out at the first one.
+    owner_of_hash: dict[str, int] | None = None
     for sequence in sorted(chosen):
-        item = chosen[sequence]
-        if not item.well_formed:
+        position, _, well_formed = chosen[sequence]
+        if not well_formed:
             continue
+        prev_hash = entries[position]["prev_hash"]
         if sequence == 1:
-            if item.entry["prev_hash"] != GENESIS:
+            if prev_hash != GENESIS:
                 problems.append(
-                    Problem(ProblemKind.BROKEN_LINK, 1, item.position, "the first entry's prev_hash is not GENESIS")
+                    Problem(ProblemKind.BROKEN_LINK, 1, position, "the first entry's prev_hash is not GENESIS")
                 )
             continue
         previous = chosen.get(sequence - 1)
-        if previous is None or not previous.well_formed:
+        if previous is None or not previous[2]:
             continue  # the predecessor is missing, ambiguous or malformed, which is already reported
-        if item.entry["prev_hash"] != previous.entry["entry_hash"]:
-            linked_sequence = owner_of_hash.get(item.entry["prev_hash"])
-            problems.append(_link_problem(sequence, item.position, linked_sequence, chosen))
+        if prev_hash != entries[previous[0]]["entry_hash"]:
+            if owner_of_hash is None:
+                owner_of_hash = _hash_owners(entries, first, repeated)
+            problems.append(_link_problem(sequence, position, owner_of_hash.get(prev_hash), chosen))
     return problems
+
+
+def _hash_owners(
+    entries: Sequence[Mapping[str, Any]], first: dict[int, _Numbered], repeated: dict[int, list[_Numbered]]
+) -> dict[str, int]:
+    """The lowest sequence number under which each entry_hash of a well-formed entry appears."""
+    owner_of_hash: dict[str, int] = {}
+    for sequence in sorted(first):
+        for position, _, well_formed in repeated.get(sequence) or [first[sequence]]:
+            if well_formed:
+                owner_of_hash.setdefault(entries[position]["entry_hash"], sequence)
+    return owner_of_hash
 
 
 def _link_problem(
@@ -372,7 +412,7 @@ def _link_problem(
         return Problem(
             ProblemKind.INSERTED,
             first_inserted,
-            chosen[first_inserted].position if first_inserted in chosen else position,
+            chosen[first_inserted][0] if first_inserted in chosen else position,
             f"entry {sequence} links to entry {linked_sequence}: "
             f"{_span(first_inserted, sequence - 1)} did not exist when entry {sequence} was written: inserted",
         )
@@ -396,14 +436,26 @@ def _span(first: int, last: int) -> str:
 
 
 def _sequence_or_none(entry: object) -> int | None:
-    sequence = entry.get("sequence") if isinstance(entry, Mapping) else None
-    if isinstance(sequence, int) and not isinstance(sequence, bool) and sequence >= 1:
-        return sequence
+    return _sequence(entry.get("sequence")) if isinstance(entry, Mapping) else None
+
+
+def _sequence(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
     return None
 
 
 def _is_hex_hash(value: object) -> bool:
     return isinstance(value, str) and HEX_HASH_PATTERN.fullmatch(value) is not None
+
+
+def _entry_hash_bytes(entry: object) -> bytes | None:
+    return _hash_bytes(entry.get("entry_hash")) if isinstance(entry, Mapping) else None
+
+
+def _hash_bytes(value: object) -> bytes | None:
+    """The 32 bytes a hash spells, or None if it is not 64 lower-case hex."""
+    return bytes.fromhex(value) if _is_hex_hash(value) else None
 
 
 def _sorted(problems: list[Problem]) -> tuple[Problem, ...]:

@@ -137,11 +137,11 @@ def verify(public_keys: Mapping[str, bytes], key_id: str, data: bytes, signature
     if not isinstance(data, bytes) or not isinstance(signature, str):
         return False
     try:
-        raw_signature = base64.b64decode(signature.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
+        raw_signature = binascii.a2b_base64(signature, strict_mode=True)
+    except ValueError:  # binascii.Error, or a character outside ASCII
         return False
     # One signature, one spelling: a re-encoded signature text is a change too.
-    if len(raw_signature) != SIGNATURE_SIZE or base64.b64encode(raw_signature).decode("ascii") != signature:
+    if len(raw_signature) != SIGNATURE_SIZE or binascii.b2a_base64(raw_signature, newline=False) != signature.encode():
         return False
     try:
         _public_key(raw_public).verify(raw_signature, data)

@@ -2,8 +2,10 @@ import hashlib
 import json
 import uuid
 import zoneinfo
+from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import IntEnum, StrEnum
 
 import pytest
 
@@ -215,8 +217,23 @@ FAST_PATH_CASES = [
     {"b": 1, "a": {"B": [], "A": {}}, "aa": "\t\n\r\x7f"},
     {"n": 2**53 - 1, "m": [-(2**53 - 1)], "digits": "12345678901234567890"},  # the safe range's very ends
 ]
+
+
+class _Action(StrEnum):
+    RECEIVED = "evidence.received"
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
 DECLINED_CASES = [
     {"text": "naïve"},  # non-ASCII: the walk's UTF-16 key order decides
+    {"ratio": 0.5},  # a float at the top level: the walk refuses it
+    {1: "one"},  # a key that is not a string at the top level: the walk refuses it
+    {"action": _Action.RECEIVED},  # a subclass of str: the walk writes it
+    {"details": {"level": _Level.HIGH}},  # a subclass of int: the walk writes it
+    {"details": OrderedDict(a=1)},  # a subclass of dict: the walk writes it
     {"details": {"ratio": 0.5}},  # a float: the walk refuses it
     {"details": {"list": (1, 2)}},  # a tuple: the walk refuses it
     {"details": {1: "one"}},  # a key that is not a string: the walk refuses it
@@ -236,6 +253,37 @@ def test_fast_path_gives_exactly_the_bytes_of_the_walk(value):
 @pytest.mark.parametrize("value", DECLINED_CASES)
 def test_fast_path_declines_whatever_it_cannot_show_equal_to_the_walk(value):
     assert canonical._json_fast_path(value) is None
+
+
+def test_circular_value_is_declined_by_the_fast_path_without_raising():
+    # Given a value that holds itself, which the C encoder is not asked to look out for
+    details: dict = {"items": []}
+    details["items"].append(details)
+
+    # When the fast path is offered it
+    # Then it declines, leaving the walk to decide
+    assert canonical._json_fast_path({"details": details}) is None
+
+
+def test_subclasses_of_str_int_and_dict_encode_as_their_plain_values():
+    # Given fields holding an enum member and an ordered dict, and the same fields as plain values
+    subclassed = {"action": _Action.RECEIVED, "details": OrderedDict(level=_Level.HIGH)}
+    plain = {"action": "evidence.received", "details": {"level": 3}}
+
+    # When both are encoded
+    # Then the bytes are the same, so how a caller typed a value never changes its hash
+    assert canonical_bytes(subclassed) == canonical_bytes(plain)
+
+
+def test_fields_outside_the_hash_do_not_matter_whatever_they_hold():
+    # Given an entry whose entry_hash and signature hold values that cannot be encoded
+    entry = _entry()
+    odd = {**entry, "entry_hash": 1.5, "signature": datetime(2026, 1, 1)}
+
+    # When it is hashed alone and as part of a ledger
+    # Then both give the hash of the entry's other fields
+    assert entry_hash(odd) == entry_hash(entry)
+    assert canonical.entry_hashes([odd, {**entry, "entry_hash": 2**60, "signature": b"raw"}]) == [entry_hash(entry)] * 2
 
 
 def test_batch_hashing_equals_hashing_each_entry_and_isolates_the_one_that_cannot_be_encoded():
@@ -260,9 +308,9 @@ def test_batch_hashing_equals_hashing_each_entry_and_isolates_the_one_that_canno
     assert isinstance(hashes[-1], CanonicalError)
 
 
-def test_batches_of_a_long_ledger_each_hash_as_the_entries_alone_do():
-    # Given 600 entries (several hashing batches) sharing a few UUIDs, the refused ones either side of a
-    # batch's edge and in the last, short batch, and an entry in another time zone
+def test_a_long_ledger_hashed_at_once_gives_each_entry_the_hash_it_has_alone():
+    # Given 600 entries sharing a few UUIDs (whose texts are remembered from one entry to the next), refused
+    # ones scattered among them and last, and an entry in another time zone
     organisation, cases = uuid.UUID(int=1), [uuid.UUID(int=n) for n in range(2, 5)]
     entries = [
         {

@@ -377,3 +377,91 @@ def test_ledger_core_imports_without_django():
 
     # then it loads, needing only the standard library and cryptography
     assert result.returncode == 0, result.stderr
+
+
+def test_entry_hash_spelt_in_capitals_is_malformed_and_keeps_the_checkpoint_from_being_recomputed(ledger, public_keys):
+    # given a checkpoint, then entry 3's hash rewritten in capitals: the same 32 bytes, another spelling
+    checkpoint = checkpoint_build(ledger)
+    ledger[2]["entry_hash"] = ledger[2]["entry_hash"].upper()
+
+    # when the ledger is verified with the checkpoint, and against the checkpoint alone
+    report = chain_verify(ledger, public_keys, checkpoint)
+    alone = verify_against_checkpoint(ledger, checkpoint)
+
+    # then entry 3 is malformed, and the checkpoint's root cannot be recomputed from it
+    assert [(p.kind, p.sequence, p.position, p.detail) for p in report.problems if p.sequence == 3] == [
+        (ProblemKind.MALFORMED, 3, 2, "entry_hash must be 64 lower-case hex characters"),
+        (
+            ProblemKind.CHECKPOINT_MISMATCH,
+            3,
+            2,
+            "the checkpoint root cannot be recomputed: this entry has no valid entry_hash",
+        ),
+    ]
+    assert [(p.kind, p.sequence, p.position) for p in alone.problems] == [(ProblemKind.CHECKPOINT_MISMATCH, 3, 2)]
+
+
+def test_malformed_entry_whose_entry_hash_is_valid_still_counts_towards_the_checkpoint(ledger, public_keys):
+    # given a checkpoint, then entry 2's signature deleted, which leaves its entry_hash intact
+    checkpoint = checkpoint_build(ledger)
+    del ledger[1]["signature"]
+
+    # when the ledger is verified with the checkpoint
+    report = chain_verify(ledger, public_keys, checkpoint)
+
+    # then entry 2 is malformed, and the checkpoint still matches the entries it covers
+    assert [(p.kind, p.sequence, p.detail) for p in report.problems] == [
+        (ProblemKind.MALFORMED, 2, "missing field(s): signature")
+    ]
+
+
+def test_entry_that_is_no_mapping_keeps_the_checkpoint_from_being_recomputed(ledger, public_keys):
+    # given a checkpoint, then entry 2 replaced by something that is not an entry at all
+    checkpoint = checkpoint_build(ledger)
+    ledger[1] = "garbage"
+
+    # when the ledger is verified with the checkpoint
+    report = chain_verify(ledger, public_keys, checkpoint)
+
+    # then the entry is malformed where it stands, its number is missing, and the root cannot be recomputed
+    assert [(p.kind, p.sequence, p.position) for p in report.problems] == [
+        (ProblemKind.MISSING, 2, 2),
+        (ProblemKind.MALFORMED, None, 1),
+        (ProblemKind.CHECKPOINT_MISMATCH, None, 1),
+    ]
+
+
+def test_entry_re_linked_to_a_later_entry_is_reported_as_reordered(ledger, public_keys, keyring):
+    # given an attacker holding our key who re-sealed entry 4 to name entry 5 as its predecessor
+    ledger[3] = entry_seal({**ledger[3], "prev_hash": ledger[4]["entry_hash"]}, keyring_signing_key(keyring))
+
+    # when it is verified
+    report = chain_verify(ledger, public_keys)
+
+    # then entry 4 links forwards, and entry 5 no longer links to the entry 4 it was written after
+    replaced = "prev_hash does not match entry 4's entry_hash: that entry was replaced or re-hashed"
+    assert [(p.kind, p.sequence, p.detail) for p in report.problems] == [
+        (ProblemKind.REORDERED, 4, "entry 4 links to entry 5, which comes after it"),
+        (ProblemKind.BROKEN_LINK, 5, replaced),
+    ]
+
+
+@pytest.mark.parametrize(
+    "respell",
+    [
+        lambda signature: signature[:40] + "\n" + signature[40:],
+        lambda signature: signature.rstrip("="),
+        lambda signature: " " + signature,
+        lambda signature: signature[:-3] + "é==",
+    ],
+    ids=["line break inside", "padding dropped", "leading space", "letter outside base64"],
+)
+def test_signature_re_spelt_for_a_lenient_decoder_is_a_bad_signature(ledger, public_keys, respell):
+    # given entry 2's signature re-spelt in a way a lenient base64 decoder would still read
+    ledger[1]["signature"] = respell(ledger[1]["signature"])
+
+    # when it is verified
+    report = chain_verify(ledger, public_keys)
+
+    # then entry 2's signature is reported bad, and nothing else
+    assert [(p.kind, p.sequence) for p in report.problems] == [(ProblemKind.BAD_SIGNATURE, 2)]

@@ -50,7 +50,10 @@ def canonical_bytes(value: Any) -> bytes:
     if fast is not None:
         return fast
     parts: list[str] = []
-    _encode(value, parts, "$")
+    try:
+        _encode(value, parts, "$")
+    except RecursionError:
+        raise CanonicalError("value is nested too deeply, or holds itself") from None
     try:
         return "".join(parts).encode("utf-8")
     except UnicodeEncodeError as error:
@@ -117,7 +120,10 @@ def _c_text(prepared: dict | None) -> str | None:
     """
     if prepared is None:
         return None
-    text = _C_ENCODER.encode(prepared)
+    try:
+        text = _C_ENCODER.encode(prepared)
+    except RecursionError:  # _plain saw the end a few levels short of where the encoder, deeper in calls, gave up
+        return None
     return text if text.isascii() else None
 
 

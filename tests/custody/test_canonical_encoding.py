@@ -265,6 +265,25 @@ def test_circular_value_is_declined_by_the_fast_path_without_raising():
     assert canonical._json_fast_path({"details": details}) is None
 
 
+@pytest.mark.parametrize("depth", [990, 995, 5000])
+def test_entry_nested_too_deeply_or_holding_itself_is_refused_not_raised(depth):
+    # Given entries whose details nest lists that deep, and one whose details hold themselves
+    nested: list = []
+    for _ in range(depth):
+        nested = [nested]
+    circular: dict = {"items": []}
+    circular["items"].append(circular)
+
+    # When a ledger holding them is hashed
+    hashes = canonical.entry_hashes([{"sequence": 1, "details": nested}, {"sequence": 2, "details": circular}])
+
+    # Then each gets an entry hash or a CanonicalError to report, and verification is never cut short
+    assert isinstance(hashes[0], str) or "nested too deeply" in str(hashes[0])
+    assert isinstance(hashes[1], CanonicalError) and "nested too deeply, or holds itself" in str(hashes[1])
+    if depth == 5000:
+        assert isinstance(hashes[0], CanonicalError)
+
+
 def test_subclasses_of_str_int_and_dict_encode_as_their_plain_values():
     # Given fields holding an enum member and an ordered dict, and the same fields as plain values
     subclassed = {"action": _Action.RECEIVED, "details": OrderedDict(level=_Level.HIGH)}

@@ -26,7 +26,7 @@ BADGES = (
 
 def case_rows_html(cases: Iterable[Case]) -> SafeString:
     """The case list's table rows (each `<tr>` on its lines, as the list's table places them) for `cases`, with
-    `created_by` selected and `item_count` and the BADGES' counts annotated, in the active language and time zone.
+    `created_by_username`, `item_count` and the BADGES' counts annotated, in the active language and time zone.
     Text that came from a person (reference, title, username, an unknown status) is escaped; translations are
     written as they are, as {% translate %} writes them."""
     link_start, link_end = link_parts("cases:detail")
@@ -49,7 +49,7 @@ def case_rows_html(cases: Iterable[Case]) -> SafeString:
         )
         if badges:
             badges = f'<span class="assessment-counts">{badges}</span>'
-        created_line = created % {"created_at": _created_at(case), "username": escape(case.created_by.username)}
+        created_line = created % {"created_at": _created_at(case), "username": escape(case.created_by_username)}
         rows.append(
             "\n    <tr>\n"
             f'      <td><a href="{link_start}{case.public_id}{link_end}">{escape(case.reference)}</a></td>\n'

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -101,18 +101,19 @@ def assessment_is(flag: str, *, through: str = "") -> Q:
 
 @functools.cache
 def case_list_rows() -> QuerySet:
-    """What the case list shows of a page's cases, newest first: their columns, creator's name, number of items and
-    numbers of items per assessment flag. Made once a process, each page filtering a copy of it by its case ids:
-    resolving the five counts took Django some 0.8 ms a page."""
+    """What the case list shows of a page's cases, newest first: their columns, creator's name
+    (`created_by_username`), number of items and numbers of items per assessment flag. Made once a process, each page
+    filtering a copy of it by its case ids: resolving the five counts took Django some 0.8 ms a page."""
     flag_counts = {
         flag: Count("evidence", filter=assessment_is(flag, through="evidence__")) for flag in ASSESSMENT_FLAGS
     }
     return (
-        Case.objects.annotate(item_count=Count("evidence"), **flag_counts)
-        .select_related("created_by")
-        # What the rows show: a case's description and its creator's other columns are read, sent and kept for
-        # nothing (some 0.3 ms a page).
-        .only("public_id", "reference", "title", "status", "created_at", "created_by__username")
+        # The creator's name alone, not the creator: a user made for each row took Django some 0.3 ms a page.
+        Case.objects.annotate(
+            item_count=Count("evidence"), created_by_username=F("created_by__username"), **flag_counts
+        )
+        # What the rows show: a case's description is read, sent and kept for nothing.
+        .only("public_id", "reference", "title", "status", "created_at")
         .order_by("-created_at", "-id")
     )
 

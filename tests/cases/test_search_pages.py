@@ -40,6 +40,19 @@ def test_id_page_is_the_page_paginator_gives_for_any_page_number(burglaries, tit
         assert _seen(id_page(matches, PER_PAGE, number)) == _seen(expected), number
 
 
+@pytest.mark.parametrize("ordering", [("title", "id"), ("-title", "pk"), None])
+def test_id_page_keeps_the_querysets_order_ascending_descending_or_the_models(burglaries, ordering):
+    # Given the burglaries ordered by title, either way, or by the model's own order (newest first)
+    matches = Case.objects.filter(organisation=burglaries.organisation, title__contains="burglary")
+    if ordering:
+        matches = matches.order_by(*ordering)
+
+    # Then each page holds the ids Paginator gives, in the same order
+    for number in ["1", "2", "3"]:
+        expected = Paginator(matches.values_list("pk", flat=True), PER_PAGE).get_page(number)
+        assert _seen(id_page(matches, PER_PAGE, number)) == _seen(expected), number
+
+
 def test_id_page_asks_one_query_for_a_page_with_rows_and_counts_only_past_the_end(burglaries):
     matches = Case.objects.filter(organisation=burglaries.organisation, title__startswith="burglary").order_by("-id")
 

@@ -7,9 +7,11 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
 from cases.models import ApiToken, Case, CaseNote, EvidenceItem, Invitation, Membership
+from cases.tenancy import memberships_of
 from custody.models import CustodyEvent
 from forensics.models import Analysis
 from reports.models import Report
@@ -224,6 +226,23 @@ def test_the_switcher_offers_the_other_organisations_by_name_and_acts_first_in_t
     # And after switching to beta, alpha is among the others
     client.post("/organisations/switch/", {"slug": "beta"})
     assert _switcher(client.get("/cases/")) == [("beta", " selected"), ("aardvark", ""), ("alpha", "")]
+
+
+def test_each_request_reads_the_users_memberships_and_enrolment_as_they_are_now(client, alpha, beta):
+    # Given an investigator of alpha who has opened a page
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    assert _switcher(client.get("/cases/")) == [("alpha", " selected")]
+
+    # When they join beta, and then confirm an authenticator
+    services.membership_set(organisation=beta.organisation, user=alpha.investigator, role="auditor")
+    joined = client.get("/cases/")
+    TOTPDevice.objects.create(user=alpha.investigator, name="phone", confirmed=True)
+    enrolled = client.get("/cases/")
+
+    # Then the next page offers beta, and the one after asks for the second factor the session has not given
+    assert _switcher(joined) == [("alpha", " selected"), ("beta", "")]
+    assert enrolled.status_code == 302 and enrolled["Location"].startswith("/login/code/")
+    assert [m.user_enrolled for m in memberships_of(alpha.investigator)] == [True, True]
 
 
 def test_switching_to_an_organisation_one_is_not_a_member_of_is_404(client, alpha, beta):

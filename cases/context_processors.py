@@ -35,7 +35,9 @@ def layout_links(request) -> dict:
     return {"layout_links": _reversed(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())}
 
 
-@functools.cache
+# A site has one or two; bounded because the prefix comes from the request (a proxy's SCRIPT_NAME, which gunicorn
+# also takes from a request header), so a client could otherwise fill the cache with prefixes of its own.
+@functools.lru_cache(maxsize=8)
 def _reversed(urlconf: str, script_prefix: str) -> dict[str, str]:
     # The script prefix is part of each link (reverse reads it), hence of the key.
     return {key: reverse(name, urlconf=urlconf) for key, name in LAYOUT_LINKS.items()}

@@ -7,9 +7,11 @@ that answers; and B-LT when the signer's certificate names where its revocation 
 OCSP) and that succeeds: the answers are embedded, so the signature can be checked after the certificate expires.
 Without a TSA, or with every TSA down, the report is still signed (B-B), and its verification says so. When the CA
 answers that the signer's certificate (or a CA certificate above it) is revoked, nothing is signed: every reader would
-refuse such a signature, and the report fails with the reason (`SigningCertificateRevoked`).
+refuse such a signature, and the report fails with the reason (`SigningCertificateRevoked`); without a TSA the CA
+is asked for that alone.
 """
 
+import asyncio
 import io
 import logging
 
@@ -21,7 +23,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError, ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -55,18 +57,19 @@ def pdf_sign(
         signing_key=load_private_key_from_pemder_data(credentials.key_pem, passphrase=None),
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
+    revocation_published = _revocation_published(signer.signing_cert) and bool(chain)
+    if revocation_published and not tsa_urls:
+        # Without a TSA nothing below asks the CA, and a revoked certificate must not sign unasked.
+        _refuse_if_revoked(signer, chain[-1])
     for url in tsa_urls:
         timestamper = RequestsHTTPTimeStamper(url, timeout=settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS)
-        if _revocation_published(signer.signing_cert) and chain:
+        if revocation_published:
             try:
                 return _sign(pdf, signer, reason, timestamper, long_term=[chain[-1], *tsa_roots])
             except (SigningError, ValidationError, PathBuildingError, PathValidationError, OSError) as error:
                 # pyHanko's check of the signer's own path, before signing, is the one that raises from a RevokedError.
                 if isinstance(error, SigningError) and isinstance(error.__cause__, RevokedError):
-                    raise SigningCertificateRevoked(
-                        f"The organisation's report-signing certificate is revoked: {error.__cause__} No report is "
-                        "signed with it; an administrator must import a new signing certificate."
-                    ) from error
+                    raise _revoked(error.__cause__) from error
                 logger.warning("Report signature without revocation information (B-T): %s", error)
         try:
             return _sign(pdf, signer, reason, timestamper)
@@ -90,6 +93,29 @@ def _sign(pdf: bytes, signer, reason: str, timestamper, long_term: list | None =
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return signers.PdfSigner(metadata, signer, timestamper=timestamper).sign_pdf(writer).getvalue()
+
+
+def _refuse_if_revoked(signer, root: asn1_x509.Certificate) -> None:
+    """Ask the CA about the signer's path (its CRL or OCSP responder) and raise SigningCertificateRevoked when it
+    answers revoked. A CA that cannot be reached, or does not know the certificate, refuses nothing: the report is
+    signed, and its verification asks again."""
+    context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="soft-fail")
+    validator = CertificateValidator(
+        signer.signing_cert, intermediate_certs=signer.cert_registry, validation_context=context
+    )
+    try:
+        asyncio.run(validator.async_validate_usage(set()))
+    except RevokedError as error:
+        raise _revoked(error) from error
+    except (ValidationError, PathBuildingError, PathValidationError, OSError) as error:
+        logger.warning("Report signed without its certificate's revocation status: %s", error)
+
+
+def _revoked(error: RevokedError) -> SigningCertificateRevoked:
+    return SigningCertificateRevoked(
+        f"The organisation's report-signing certificate is revoked: {error} No report is signed with it; an "
+        "administrator must import a new signing certificate."
+    )
 
 
 def _revocation_published(certificate: asn1_x509.Certificate) -> bool:

@@ -347,10 +347,15 @@ def test_unusable_files_are_refused_with_the_reason_and_change_nothing(alpha, cl
     assert not CustodyEvent.objects.filter(action=Action.REPORT_CERTIFICATE_IMPORTED).exists()
 
 
+@pytest.mark.parametrize("time_stamped", [True, False], ids=["with a TSA", "without a TSA"])
 def test_no_report_is_signed_with_a_certificate_its_ca_has_revoked(
-    alpha, client, report_pki, local_tsa, ocsp_responder, analysed, edited_jpeg, generate
+    alpha, client, settings, request, report_pki, ocsp_responder, analysed, edited_jpeg, generate, time_stamped
 ):
-    # Given an imported certificate its CA has since revoked (its OCSP responder says so)
+    # Given an imported certificate its CA has since revoked (its OCSP responder says so), with or without a TSA
+    if time_stamped:
+        request.getfixturevalue("local_tsa")
+    else:
+        settings.EVIDENCEMEDIA_TSA_URLS = []
     data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
     client.login(username=alpha.admin.username, password=PASSWORD)
     assert _import_api(client, data).status_code == 201
@@ -369,6 +374,24 @@ def test_no_report_is_signed_with_a_certificate_its_ca_has_revoked(
     client.login(username=alpha.investigator.username, password=PASSWORD)
     page = client.get(f"/evidence/{item.public_id}/").content.decode()
     assert "report-signing certificate is revoked" in page
+
+
+def test_without_a_tsa_a_certificate_its_ca_answers_good_for_signs(
+    alpha, client, settings, report_pki, ocsp_responder, analysed, edited_jpeg, generate
+):
+    # Given an imported certificate whose OCSP responder answers good, and no TSA
+    settings.EVIDENCEMEDIA_TSA_URLS = []
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=ocsp_responder.url)
+    ocsp_responder.issued(leaf)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+
+    # When a report is signed
+    pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+
+    # Then the CA was asked, and the report is signed (B-B: without a TSA there is no time to embed its answer at)
+    assert ocsp_responder.requests >= 1
+    assert report_verify(pdf).outcome is Outcome.GENUINE
 
 
 def test_signer_revoked_before_its_signature_is_reported_revoked_not_trusted(

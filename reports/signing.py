@@ -25,6 +25,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError, ValidationError
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .certificates import SigningCredentials
@@ -89,7 +90,9 @@ def _sign(pdf: bytes, signer, reason: str, timestamper, long_term: list | None =
         embed_validation_info=long_term is not None,
         validation_context=None
         if long_term is None
-        else ValidationContext(trust_roots=long_term, allow_fetching=True, revocation_mode="hard-fail"),
+        else ValidationContext(
+            trust_roots=long_term, allow_fetching=True, revocation_mode="hard-fail", fetcher_backend=_fetchers()
+        ),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return signers.PdfSigner(metadata, signer, timestamper=timestamper).sign_pdf(writer).getvalue()
@@ -99,7 +102,9 @@ def _refuse_if_revoked(signer, root: asn1_x509.Certificate) -> None:
     """Ask the CA about the signer's path (its CRL or OCSP responder) and raise SigningCertificateRevoked when it
     answers revoked. A CA that cannot be reached, or does not know the certificate, refuses nothing: the report is
     signed, and its verification asks again."""
-    context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="soft-fail")
+    context = ValidationContext(
+        trust_roots=[root], allow_fetching=True, revocation_mode="soft-fail", fetcher_backend=_fetchers()
+    )
     validator = CertificateValidator(
         signer.signing_cert, intermediate_certs=signer.cert_registry, validation_context=context
     )
@@ -109,6 +114,11 @@ def _refuse_if_revoked(signer, root: asn1_x509.Certificate) -> None:
         raise _revoked(error) from error
     except (ValidationError, PathBuildingError, PathValidationError, OSError) as error:
         logger.warning("Report signed without its certificate's revocation status: %s", error)
+
+
+def _fetchers() -> RequestsFetcherBackend:
+    # Each CRL or OCSP request waits at most as long as a TSA's answer does (verification's limit too).
+    return RequestsFetcherBackend(per_request_timeout=settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS)
 
 
 def _revoked(error: RevokedError) -> SigningCertificateRevoked:

@@ -50,8 +50,17 @@ class CaseClosed(Refused):
 
 
 class NoFileGiven(Refused):
-    def __init__(self):
-        super().__init__(_("No file was received. Choose one or more image or video files to upload."))
+    """No file in the upload's field; `other_fields` are the form fields that did hold files (an API client that
+    named the field differently is told which name it used and which is expected)."""
+
+    def __init__(self, field_name: str = "files", other_fields: tuple[str, ...] = ()):
+        message = _("No file was received. Choose one or more image or video files to upload.")
+        if other_fields:
+            message = _(
+                "No file was received in the form field “%(field)s”: this request sent files in %(fields)s. "
+                "Send each image or video file as a “%(field)s” part."
+            ) % {"field": field_name, "fields": ", ".join(f"“{name[:64]}”" for name in other_fields)}
+        super().__init__(message)
 
 
 class LastAdminError(Refused):

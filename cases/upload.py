@@ -278,5 +278,5 @@ def uploaded_files(request, field_name: str = "files") -> list[ReceivedFile]:
             received.close()
         raise refusal
     if not files:
-        raise NoFileGiven()
+        raise NoFileGiven(field_name, tuple(sorted(request.FILES)))
     return files

@@ -260,6 +260,25 @@ def test_every_failure_answers_with_the_one_error_body(client, alpha):
     assert answers["invalid field"].json()["errors"]["title"]
 
 
+def test_files_sent_under_another_field_name_are_refused_naming_the_field_expected(client, alpha):
+    _login(client, alpha.investigator)
+    upload = f"/api/v1/cases/{alpha.case.public_id}/evidence/"
+    photo = jpeg_bytes()
+
+    misnamed = client.post(
+        upload, {"file": SimpleUploadedFile("a.jpg", photo), "x" * 100: SimpleUploadedFile("b.jpg", photo)}
+    )
+    nothing = client.post(upload, {"note": "no file at all"})
+
+    assert misnamed.status_code == 400 and misnamed.json()["code"] == "NoFileGiven"
+    assert misnamed.json()["detail"] == (
+        f"No file was received in the form field “files”: this request sent files in “file”, “{'x' * 64}”. "
+        "Send each image or video file as a “files” part."
+    )
+    assert nothing.json()["detail"] == "No file was received. Choose one or more image or video files to upload."
+    assert not alpha.case.evidence.exists()
+
+
 def test_several_refused_files_answer_with_the_error_body_naming_each(client, alpha):
     _login(client, alpha.investigator)
     services.case_status_change(case=alpha.case, status="closed", actor=alpha.supervisor)

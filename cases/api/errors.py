@@ -4,10 +4,13 @@ query." into a sentence for a person, on pages and in the API alike."""
 
 import re
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
+from django.http import Http404, HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.defaults import bad_request, page_not_found, server_error
+from django.views.defaults import page_not_found, server_error
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -64,10 +67,22 @@ def api_exception_handler(exc, context):
 
 
 def malformed(request: HttpRequest, exception: Exception):
-    """400 raised by Django before a view runs (a body over the size limit, too many fields): the API's body."""
+    """400 raised by Django before a view runs (a body over the size limit, too many fields or files, a host not
+    served): the API's body under /api/, else the page in the site layout. Too many files is said as such, with
+    the limit (a person can act on it); anything else keeps the general sentence, which echoes nothing sent."""
+    body = _STATUS_BODIES[400]()
+    if isinstance(exception, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        body = {
+            "detail": _("This request sent more than %(limit)d files. Send at most %(limit)d files at a time.")
+            % {"limit": limit},
+            "code": "too_many_files",
+        }
     if request.path.startswith(API_PREFIX):
-        return JsonResponse(_STATUS_BODIES[400](), status=400)
-    return bad_request(request, exception)
+        return JsonResponse(body, status=400)
+    # Rendered without the request, as Django renders its own 400 and 500 pages: a request refused this early (a
+    # host not served) has not been through the middleware that the layout's context would read.
+    return HttpResponseBadRequest(loader.get_template("400.html").render({"message": body["detail"]}))
 
 
 def not_found(request: HttpRequest, exception: Exception):

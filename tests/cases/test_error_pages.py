@@ -149,3 +149,50 @@ def test_a_page_crash_under_debug_keeps_djangos_debug_page_for_developers(audito
 
     assert response.status_code == 500
     assert "a developer&#x27;s bug" in response.content.decode() and "Traceback" in response.content.decode()
+
+
+def _files(count: int) -> list:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import jpeg_bytes
+
+    photo = jpeg_bytes()
+    return [SimpleUploadedFile(f"{n}.jpg", photo) for n in range(count)]
+
+
+def test_too_many_files_in_one_request_are_refused_saying_the_limit(client, alpha, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    page = client.post(f"/cases/{alpha.case.public_id}/evidence/", {"files": _files(4)})
+    api = client.post(f"/api/v1/cases/{alpha.case.public_id}/evidence/", {"files": _files(4)})
+
+    sentence = "This request sent more than 3 files. Send at most 3 files at a time."
+    assert page.status_code == 400
+    assert sentence in page.content.decode() and 'class="topbar"' in page.content.decode()
+    assert api.status_code == 400 and api.json() == {"detail": sentence, "code": "too_many_files"}
+    assert not alpha.case.evidence.exists()
+
+
+def test_other_malformed_requests_keep_the_general_sentence(client, alpha, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    api = client.post("/api/v1/cases/", "a=1&b=2&c=3", content_type="application/x-www-form-urlencoded")
+    page = client.post("/cases/new/", "a=1&b=2&c=3", content_type="application/x-www-form-urlencoded")
+
+    assert api.status_code == 400 and api.json() == {
+        "detail": "The request is malformed or too large.",
+        "code": "malformed",
+    }
+    assert page.status_code == 400 and "The request is malformed or too large." in page.content.decode()
+
+
+def test_a_host_not_served_gets_the_page_before_any_session_or_user_is_read(client, settings):
+    settings.ALLOWED_HOSTS = ["evidence.example"]
+
+    page = client.get("/cases/", HTTP_HOST="attacker.example")
+
+    assert page.status_code == 400
+    assert "The request is malformed or too large." in page.content.decode()
+    assert "attacker.example" not in page.content.decode()

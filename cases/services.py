@@ -9,7 +9,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import magic
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import storages
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from custody.ledger import custody_event_record
 from custody.models import Action
 from encryption.hierarchy import CiphertextDamaged, DataKeyDestroyed, data_key_find, storage_name
+from forensics.analysers.filetype import libmagic_read_buffer
 from forensics.services import analysis_queue
 
 from .exceptions import (
@@ -654,7 +654,7 @@ def _true_type(received: ReceivedFile) -> tuple[str, str]:
     first bytes kept from the stream: as much as it reads of a file."""
     if not received.size:
         return "inode/x-empty", "empty"  # what libmagic names an empty file (a buffer it calls application/x-empty)
-    return magic.from_buffer(received.head, mime=True), magic.from_buffer(received.head)
+    return libmagic_read_buffer(received.head)
 
 
 def _store_once(*, key: str, received: ReceivedFile) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import queue
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import magic
 from .file_pass import HEAD_BYTES
 from .tiff_ifd import RAW_TIFF_HEADERS
 
-FILETYPE_PARSER_VERSION = "filetype/2"
+# 3: a file libmagic can type but not describe (a JPEG with 64 or more comments) keeps its type and a description
+# saying why there is none (2: the identification failed, and with it every check of the file's container).
+FILETYPE_PARSER_VERSION = "filetype/3"
 
 # Extensions the standard library's table lacks or maps differently on some systems.
 _EXTENSION_MIME = {
@@ -135,6 +138,24 @@ def libmagic_version() -> str:
     return f"{raw // 100}.{raw % 100:02d}" if isinstance(raw, int) else "unknown"
 
 
+def libmagic_read_buffer(head: bytes) -> tuple[str, str]:
+    """libmagic's MIME type and description of bytes held in memory (the process-wide cookies python-magic keeps)."""
+    return magic.from_buffer(head, mime=True), described(lambda: magic.from_buffer(head))
+
+
+def described(describe: Callable[[], str]) -> str:
+    """libmagic's description, or why it gave none. Its description of some well-formed files fails where the MIME
+    type, read apart, does not: a JPEG with 64 or more comment segments exceeds its "name use count". The file is
+    still what the MIME type says; only the words are missing."""
+    try:
+        return describe()
+    except magic.MagicException as failure:
+        text = failure.message.decode("utf-8", "replace") if isinstance(failure.message, bytes) else str(failure)
+        # libmagic's message repeats what it had described so far (64 comments) before saying why it stopped.
+        why = text.rsplit('"', 1)[-1].strip() or text[-100:]
+        return f"libmagic could not describe these bytes: {why}"
+
+
 def _libmagic_identify(path: Path, head: bytes, size: int) -> tuple[str, str]:
     """libmagic's MIME type and description. A file libmagic would read whole is identified from the bytes
     already read; a larger one (libmagic also looks at its end) and an empty one (named from the file system)
@@ -145,8 +166,8 @@ def _libmagic_identify(path: Path, head: bytes, size: int) -> tuple[str, str]:
         mime, text = magic.Magic(mime=True), magic.Magic()
     try:
         if 0 < size <= len(head):
-            return mime.from_buffer(head), text.from_buffer(head)
-        return mime.from_file(str(path)), text.from_file(str(path))
+            return mime.from_buffer(head), described(lambda: text.from_buffer(head))
+        return mime.from_file(str(path)), described(lambda: text.from_file(str(path)))
     finally:
         _idle_cookies.put((mime, text))
 

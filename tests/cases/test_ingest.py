@@ -115,6 +115,20 @@ def test_unsupported_type_is_refused_with_415_naming_what_was_seen(investigator_
     assert _stored_files(isolated_storage) == []
 
 
+def _with_comments(jpeg: bytes, count: int) -> bytes:
+    """A JPEG with `count` COM segments after its SOI: at 64, libmagic's description gives up on the file."""
+    return jpeg[:2] + b"".join(b"\xff\xfe\x00\x06no. " for _ in range(count)) + jpeg[2:]
+
+
+def test_a_jpeg_libmagic_cannot_describe_is_received_as_the_jpeg_it_is(investigator_client, alpha, isolated_storage):
+    response = _upload(investigator_client, alpha.case, _file(_with_comments(jpeg_bytes(), 200), "many-notes.jpg"))
+
+    assert response.status_code == 201
+    item = EvidenceItem.objects.get()
+    assert item.detected_mime_type == "image/jpeg"
+    assert len(_stored_files(isolated_storage)) == 1
+
+
 def test_empty_file_is_refused_with_415_naming_empty(investigator_client, alpha):
     response = _upload(investigator_client, alpha.case, _file(b"", "empty.jpg"))
     assert response.status_code == 415

@@ -149,3 +149,20 @@ def test_exiftool_works_in_a_forked_worker_and_in_its_parent(camera_jpeg: Path) 
     # then the worker read it, and the parent's ExifTool still answers
     assert os.waitstatus_to_exitcode(status) == 0
     assert exiftool_read(camera_jpeg).tags["IFD0:Make"] == "Canon"
+
+
+def test_a_jpeg_libmagic_cannot_describe_keeps_its_type_and_jpeg_analysis(camera_jpeg: Path, tmp_path: Path) -> None:
+    from forensics.analysers.pipeline import analyse_file
+
+    data = camera_jpeg.read_bytes()
+    many_notes = tmp_path / "many-notes.jpg"
+    many_notes.write_bytes(data[:2] + b"".join(b"\xff\xfe\x00\x06no. " for _ in range(200)) + data[2:])
+
+    identified = file_type_identify(many_notes)
+    result = analyse_file(many_notes)
+
+    assert identified.magic_mime == "image/jpeg" and identified.container == "jpeg"
+    assert identified.magic_description.startswith("libmagic could not describe these bytes: ")
+    assert "name use count" in identified.magic_description
+    assert result.run("file_type").status == "ok" and result.container == "jpeg"
+    assert result.jpeg is not None and result.double_jpeg is not None

@@ -25,7 +25,7 @@ from .ebml_structure import EBML_PARSER_VERSION, ebml_structure_read
 from .exif_thumbnail import COMPARISON_VERSION, thumbnail_compare
 from .exiftool_metadata import ExifToolResult, ExifToolTimeout, exiftool_read, exiftool_read_many, exiftool_version
 from .file_pass import FilePass
-from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version
+from .filetype import FILETYPE_PARSER_VERSION, file_type_identify, libmagic_version, sniff_container
 from .gif_structure import GIF_PARSER_VERSION, gif_structure_read
 from .heif_items import HEIF_PARSER_VERSION
 from .isobmff_structure import ISOBMFF_PARSER_VERSION, isobmff_structure_read
@@ -116,6 +116,8 @@ def analyse_file(
     if result.file_type is not None:
         result.container = result.file_type.container
         result.detected_mime_type = result.file_type.magic_mime
+    else:  # libmagic failed: the container's own signature still sends the file to its walkers
+        result.container = sniff_container(file_pass.head[:64])
     container = result.container
 
     parsers = {

@@ -166,3 +166,24 @@ def test_a_jpeg_libmagic_cannot_describe_keeps_its_type_and_jpeg_analysis(camera
     assert "name use count" in identified.magic_description
     assert result.run("file_type").status == "ok" and result.container == "jpeg"
     assert result.jpeg is not None and result.double_jpeg is not None
+
+
+def test_a_libmagic_failure_still_leaves_the_container_to_its_walkers(camera_jpeg: Path, monkeypatch) -> None:
+    import magic
+
+    from forensics.analysers import filetype
+    from forensics.analysers.pipeline import analyse_file
+    from forensics.rules import evaluate
+
+    def fails(*args, **kwargs):
+        raise magic.MagicException(b"simulated failure")
+
+    monkeypatch.setattr(filetype, "_idle_cookies", filetype.queue.SimpleQueue())  # no cookie opened before
+    monkeypatch.setattr(magic.Magic, "from_buffer", fails)
+    monkeypatch.setattr(magic.Magic, "from_file", fails)
+
+    result = analyse_file(camera_jpeg)
+
+    assert result.run("file_type").status == "failed" and "simulated failure" in result.run("file_type").error
+    assert result.container == "jpeg" and result.jpeg is not None and result.double_jpeg is not None
+    assert "EM-STRUCT-013" in {finding.rule_id for finding in evaluate(result).findings}

@@ -19,6 +19,7 @@ from custody.merkle_store import TreeIncomplete, stored_inclusion_proofs, stored
 from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
+from forensics.examination import examination_lines, not_made_count
 from forensics.models import Analysis
 from forensics.presentation import assessment_lines, heif_item_units, key_facts, metadata_groups, stream_lines
 from forensics.rules.thumbnail import COMPARISON_RULES
@@ -115,11 +116,14 @@ def item_section(item: EvidenceItem, anchor: Anchor, *, actor) -> dict[str, Any]
     """Everything the report says about one evidence item."""
     analysis = Analysis.objects.filter(evidence=item).order_by("-queued_at", "-id").first()
     result = analysis.result if analysis else {}
+    examination = examination_lines(result) if analysis and analysis.status == AnalysisStatus.DONE else []
     return {
         "item": item,
         "analysis": analysis,
         "assessment": assessment_lines(item.assessment),
         "key_facts": key_facts(result) if analysis and analysis.status == AnalysisStatus.DONE else [],
+        "examination": examination,
+        "examination_not_made": not_made_count(examination),
         "thumbnail_comparison": thumbnail_comparison_embedded(item, analysis, actor=actor),
         "metadata": metadata_groups(result),
         "mediainfo_tracks": mediainfo_tracks(result),

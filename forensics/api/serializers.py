@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from cases.models import AnalysisStatus
 
+from ..examination import EXAMINED, NOT_APPLICABLE, NOT_MADE, examination_lines
 from ..models import Analysis
 from ..presentation import metadata_groups
 
@@ -19,24 +20,37 @@ class FindingSerializer(serializers.Serializer):
     evidence = serializers.DictField()
 
 
+class ExaminationSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text='The analyser, as in the result\'s runs ("double_jpeg", "c2pa"…).')
+    check = serializers.CharField(help_text="What it examines, in words.")
+    state = serializers.ChoiceField(choices=[EXAMINED, NOT_APPLICABLE, NOT_MADE])
+    reason = serializers.CharField(help_text="Why it was not applicable or not made; empty when examined.")
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     evidence = serializers.UUIDField(source="evidence.public_id", read_only=True)
     verdict_text = serializers.CharField(source="verdict_sentence", read_only=True)
     findings = serializers.SerializerMethodField()
+    examination = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Analysis
         fields = [
             "id", "evidence", "status", "reason", "requested_by", "queued_at", "started_at", "finished_at",
-            "attempts", "verdict", "verdict_text", "findings", "ruleset_version", "engine_version",
+            "attempts", "verdict", "verdict_text", "findings", "examination", "ruleset_version", "engine_version",
             "tool_versions", "result_sha256", "error",
         ]  # fmt: skip
 
     @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, analysis: Analysis) -> list:
         return analysis.findings
+
+    @extend_schema_field(ExaminationSerializer(many=True))
+    def get_examination(self, analysis: Analysis) -> list:
+        """Each check the analysis made on the file, or why not (empty until it is done)."""
+        return ExaminationSerializer(examination_lines(analysis.result), many=True).data
 
 
 class AnalysisResultSerializer(AnalysisSerializer):

@@ -1,9 +1,10 @@
-"""Template tags that render an item's latest analysis: verdict banner, justified findings, tools, metadata,
-structure, video and audio streams and C2PA provenance; and filters that put an item's stored assessment and EXIF
-dates into words."""
+"""Template tags that render an item's latest analysis: verdict banner, justified findings, what was examined, tools,
+metadata, structure, video and audio streams and C2PA provenance; and filters that put an item's stored assessment
+and EXIF dates into words."""
 
 from django import template
 
+from forensics.examination import examination_lines, not_made_count
 from forensics.models import Analysis
 from forensics.presentation import (
     assessment_lines,
@@ -23,10 +24,13 @@ register = template.Library()
 def analysis_panel(item, analysis: Analysis | None) -> dict:
     """The panel of `analysis`, the item's latest, read by the page (for its key facts) with `analyses`, the number
     of the item's analyses."""
+    examination = examination_lines(analysis.result) if analysis else []
     return {
         "item": item,
         "analysis": analysis,
         "earlier_count": analysis.analyses - 1 if analysis else 0,
+        "examination": examination,
+        "not_made": not_made_count(examination),
         "metadata": metadata_groups(analysis.result) if analysis else [],
         "structure": structure_tree(analysis.result) if analysis else None,
         "streams": stream_lines(analysis.result) if analysis else [],

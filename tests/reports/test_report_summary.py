@@ -12,8 +12,8 @@ from reports.models import Report, download_name_part
 from tests.forensics.conftest import exiftool_write
 
 # Measured with pdfinfo on this test's edited JPEG: 6 pages before the summary page (metadata tables and one
-# audit-path node per line), 5 after.
-EDITED_JPEG_MAX_PAGES = 5
+# audit-path node per line), 5 after, 6 with the table of what was examined.
+EDITED_JPEG_MAX_PAGES = 6
 
 
 def _pages(report: Report) -> list[str]:
@@ -93,3 +93,16 @@ def test_download_name_keeps_only_safe_characters():
     assert download_name_part("Фото 1.jpg") == "Фото_1.jpg"
     assert download_name_part("...") == "file"
     assert len(download_name_part("x" * 500)) == 80
+
+
+def test_the_report_says_what_was_examined_and_what_could_not_be(alpha, analysed, generate, tmp_path):
+    small = tmp_path / "small.jpg"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(small, quality=90)
+    item = analysed(alpha.case, small, alpha.investigator)
+
+    text = " ".join(_pages(generate(alpha.investigator, alpha.case, item)))
+
+    assert "What was examined" in text
+    assert "A check that could not be made found nothing because it looked at nothing" in text
+    assert "Double JPEG compression not made: image too small" in text
+    assert "Audio and video tracks (MediaInfo) not applicable: not audio or video (image/jpeg)" in text

@@ -1,0 +1,98 @@
+"""What an analysis examined: each check the engine made on the file, or why it did not make it, read from the stored
+result (the analysers' runs, and the two checks that can decline a file they were given: the double JPEG estimate
+and the EXIF thumbnail comparison).
+
+Shown beside the verdict, on the evidence page and in the PDF report, so that a reader knows the reach of "no
+obvious signs of tampering": a check that was not made found nothing because it looked at nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# States of a check.
+EXAMINED, NOT_APPLICABLE, NOT_MADE = "examined", "not_applicable", "not_made"
+
+# Each analyser's run, by name, as what it examines; in the order the lines are shown.
+CHECKS = {
+    "sha256": gettext_lazy("SHA-256 of the bytes analysed"),
+    "file_type": gettext_lazy("True type from the bytes (libmagic)"),
+    "exiftool": gettext_lazy("Metadata and its layout (ExifTool)"),
+    "jpeg": gettext_lazy("JPEG segments and quantisation tables"),
+    "double_jpeg": gettext_lazy("Double JPEG compression"),
+    "exif_thumbnail": gettext_lazy("EXIF thumbnail compared with the image"),
+    "png": gettext_lazy("PNG chunks"),
+    "png_stealth": gettext_lazy("Generator parameters hidden in the PNG's pixels"),
+    "isobmff": gettext_lazy("MP4, MOV and HEIF boxes"),
+    "riff": gettext_lazy("RIFF chunks (AVI, WebP, WAV)"),
+    "ebml": gettext_lazy("Matroska and WebM elements"),
+    "gif": gettext_lazy("GIF blocks"),
+    "tiff": gettext_lazy("TIFF and DNG directories"),
+    "video": gettext_lazy("Video and audio streams and their coded bytes (FFmpeg)"),
+    "mediainfo": gettext_lazy("Audio and video tracks (MediaInfo)"),
+    "c2pa": gettext_lazy("C2PA provenance manifest"),
+}
+# How a thumbnail comparison that was not made ended (exif_thumbnail.ThumbnailComparison.status).
+_THUMBNAIL_NOT_APPLICABLE = {"no_thumbnail", "not_jpeg"}
+
+
+@dataclass(frozen=True)
+class ExaminationLine:
+    name: str  # the analyser's, as in the result's runs
+    check: str
+    state: str
+    state_words: str
+    reason: str
+
+
+def examination_lines(result: dict) -> list[ExaminationLine]:
+    """The checks of a stored analysis result, each with its state and, when it was not made, why; [] for a result
+    that recorded no runs."""
+    runs = {run["name"]: run for run in (result or {}).get("runs") or [] if run.get("name") in CHECKS}
+    if runs and result.get("jpeg") and "exif_thumbnail" not in runs:
+        runs["exif_thumbnail"] = {"status": "skipped", "error": _("the file holds no EXIF thumbnail")}
+    lines = []
+    for name, label in CHECKS.items():
+        if name in runs:
+            state, reason = _state(name, runs[name], result)
+            lines.append(ExaminationLine(name, str(label), state, _state_words(state, runs[name]), reason))
+    return lines
+
+
+def not_made_count(lines: list[ExaminationLine]) -> int:
+    return sum(line.state == NOT_MADE for line in lines)
+
+
+def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
+    status, error = run.get("status"), run.get("error") or ""
+    if status == "skipped":
+        return NOT_APPLICABLE, error
+    if status != "ok":
+        return NOT_MADE, error
+    if name == "double_jpeg":
+        estimate = result.get("double_jpeg") or {}
+        if not estimate.get("analysed", True):
+            return NOT_MADE, estimate.get("reason") or ""
+    if name == "exif_thumbnail":
+        comparison = result.get("exif_thumbnail") or {}
+        status = comparison.get("status", "compared")
+        if status in _THUMBNAIL_NOT_APPLICABLE:
+            return NOT_APPLICABLE, comparison.get("detail") or status.replace("_", " ")
+        if status != "compared":
+            return NOT_MADE, comparison.get("detail") or status.replace("_", " ")
+    return EXAMINED, ""
+
+
+def _state_words(state: str, run: dict) -> str:
+    if state == EXAMINED:
+        return _("examined")
+    if state == NOT_APPLICABLE:
+        return _("not applicable")
+    if run.get("status") == "timeout":
+        return _("not completed: time limit reached")
+    if run.get("status") == "failed":
+        return _("not completed: the tool failed")
+    return _("not made")

@@ -1,0 +1,121 @@
+"""What was examined: every check the engine made on a file, or why not, read from the stored result, so that a
+verdict of "no obvious signs" is read with its reach."""
+
+from pathlib import Path
+
+from PIL import Image
+
+from cases.demo_media import camera_jpeg_create
+from forensics.analysers.pipeline import analyse_file
+from forensics.examination import EXAMINED, NOT_APPLICABLE, NOT_MADE, examination_lines, not_made_count
+from tests.forensics.test_exif_thumbnail import camera_jpeg
+
+
+def _lines(path: Path) -> dict[str, tuple[str, str, str]]:
+    return {line.check: (line.state, line.state_words, line.reason) for line in examination_lines(_result(path))}
+
+
+def _result(path: Path) -> dict:
+    return analyse_file(path).to_dict()
+
+
+def test_a_camera_jpeg_lists_each_check_made_and_those_that_do_not_apply(tmp_path):
+    path = tmp_path / "camera.jpg"
+    camera_jpeg(path)  # with an EXIF thumbnail made from the same picture
+
+    lines = _lines(path)
+
+    assert lines["Double JPEG compression"][0] == EXAMINED
+    assert lines["EXIF thumbnail compared with the image"] == (EXAMINED, "examined", "")
+    assert lines["Metadata and its layout (ExifTool)"][:2] == (EXAMINED, "examined")
+    assert lines["Audio and video tracks (MediaInfo)"] == (
+        NOT_APPLICABLE,
+        "not applicable",
+        "not audio or video (image/jpeg)",
+    )
+    assert "PNG chunks" not in lines  # a walker of another container is not listed at all
+
+
+def test_a_check_that_declined_the_file_is_said_not_made_with_its_reason(tmp_path):
+    small = tmp_path / "small.jpg"
+    Image.new("RGB", (64, 64), (90, 120, 30)).save(small, quality=90)
+
+    result = _result(small)
+    lines = examination_lines(result)
+    by_check = {line.check: line for line in lines}
+
+    double = by_check["Double JPEG compression"]
+    assert (double.state, double.state_words, double.reason) == (NOT_MADE, "not made", "image too small")
+    thumbnail = by_check["EXIF thumbnail compared with the image"]
+    assert (thumbnail.state, thumbnail.reason) == (NOT_APPLICABLE, "the file holds no EXIF thumbnail")
+    assert not_made_count(lines) == 1
+
+
+def test_a_failed_or_overrun_tool_is_said_not_completed_with_its_error(tmp_path):
+    result = _result(camera_jpeg_create(tmp_path))
+    for run in result["runs"]:
+        if run["name"] == "c2pa":
+            run.update(status="timeout", error="Analyser c2pa exceeded 120 s")
+        if run["name"] == "jpeg":
+            run.update(status="failed", error="ValueError: broken")
+
+    by_check = {line.check: line for line in examination_lines(result)}
+
+    c2pa, jpeg = by_check["C2PA provenance manifest"], by_check["JPEG segments and quantisation tables"]
+    assert (c2pa.state, c2pa.state_words, c2pa.reason) == (
+        NOT_MADE,
+        "not completed: time limit reached",
+        "Analyser c2pa exceeded 120 s",
+    )
+    assert (jpeg.state_words, jpeg.reason) == ("not completed: the tool failed", "ValueError: broken")
+
+
+def test_a_result_without_runs_lists_nothing():
+    assert examination_lines({}) == [] and examination_lines({"runs": []}) == []
+
+
+def _analysed(alpha, capture, data: bytes, name: str):
+    from cases import services
+    from cases.models import EvidenceItem
+    from tests.conftest import received
+
+    with capture(execute=True):
+        receipt = services.evidence_receive(case=alpha.case, received=received(data, name), actor=alpha.investigator)
+    return EvidenceItem.objects.get(pk=receipt.item.pk)
+
+
+def test_the_evidence_page_shows_what_was_examined_and_warns_of_a_check_not_made(
+    client, alpha, django_capture_on_commit_callbacks
+):
+    from tests.conftest import PASSWORD, jpeg_bytes
+
+    item = _analysed(alpha, django_capture_on_commit_callbacks, jpeg_bytes(), "small.jpg")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    page = client.get(f"/evidence/{item.public_id}/").content.decode()
+
+    assert '<details class="tools examination" open><summary>What was examined' in page
+    assert "; 1 could not be made)" in page
+    assert "A check that could not be made found nothing because it looked at nothing" in page
+    assert (
+        '<th scope="row">Double JPEG compression</th><td>not made: <span class="mono small">image too small</span></td>'
+    ) in page
+
+
+def test_the_api_gives_what_was_examined_with_stable_codes(client, alpha, django_capture_on_commit_callbacks):
+    from tests.conftest import PASSWORD, jpeg_bytes
+
+    item = _analysed(alpha, django_capture_on_commit_callbacks, jpeg_bytes(), "small.jpg")
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+
+    body = client.get(f"/api/v1/evidence/{item.public_id}/findings/").json()
+
+    by_name = {line["name"]: line for line in body["examination"]}
+    assert by_name["double_jpeg"] == {
+        "name": "double_jpeg",
+        "check": "Double JPEG compression",
+        "state": "not_made",
+        "reason": "image too small",
+    }
+    assert by_name["sha256"]["state"] == "examined" and by_name["sha256"]["reason"] == ""
+    assert by_name["mediainfo"]["state"] == "not_applicable"

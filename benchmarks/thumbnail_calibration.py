@@ -105,11 +105,8 @@ def report(name: str, rows: list[dict], calibration: dict) -> None:
     as_recorded = [row for row in usable if row["size_as_recorded"]]
     below = [row for row in as_recorded if row["correlation"] < calibration["correlation_min"]]
     blocks = [row for row in as_recorded if row["block"] > calibration["block_difference_max"]]
-    missing = [
-        row
-        for row in rows
-        if not row["thumbnail"] and row["thumbnail_required"] and row["make"] in calibration["makes_always_with_thumbnail"]
-    ]
+    always = calibration["makes_always_with_thumbnail"]
+    missing = [row for row in rows if not row["thumbnail"] and row["thumbnail_required"] and row["make"] in always]
     print(
         f"{name}: {len(rows)} originals, {len(usable)} compared ({len(as_recorded)} at their recorded size); "
         f"below the correlation threshold {len(below)}, over the block threshold {len(blocks)}, "

@@ -24,6 +24,7 @@ from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
 from forensics.rules import RULESET_VERSION, Evaluation, evaluate
+from forensics.rules.encoding import NEVER_MIN_MAKE_FILES, RARE_MIN_MAKE_FILES
 
 from .conftest import exif_with_canon_maker_note, exiftool_write, with_reserved_exif_space
 
@@ -372,6 +373,41 @@ def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
     exiftool_write(edited, "-GPSLatitude=48.85")
 
     with_profile_edit(profiles, tmp_path, monkeypatch, exif_layout={"firmware": ORIGINALS - 2, "serialised": 2})
+
+    assert "EM-ENC-008" not in fired(judged(edited))
+
+
+def test_rewritten_exif_is_a_warning_for_a_make_with_few_originals_none_laid_out_so(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = tmp_path / "edited.jpg"
+    shutil.copy(original, edited)
+    exiftool_write(edited, "-GPSLatitude=48.85")
+
+    with_profile_edit(profiles, tmp_path, monkeypatch, files=NEVER_MIN_MAKE_FILES,
+                      exif_layout={"firmware": NEVER_MIN_MAKE_FILES})  # fmt: skip
+
+    finding = fired(judged(edited))["EM-ENC-008"]
+    assert finding["evidence"]["profile:make_layout"] == {"files": 4, "exif_layout": {"firmware": 4}}
+    assert "0 of the 4 originals of this make" in finding["explanation"]
+    assert "EM-ENC-008" not in fired(judged(original))
+
+
+@pytest.mark.parametrize(
+    "files, exif_layout",
+    [
+        (NEVER_MIN_MAKE_FILES - 1, {"firmware": NEVER_MIN_MAKE_FILES - 1}),  # too few originals to say
+        (RARE_MIN_MAKE_FILES - 1, {"firmware": RARE_MIN_MAKE_FILES - 2, "serialised": 1}),  # few, one laid out so
+    ],
+)
+def test_rewritten_exif_is_not_flagged_when_few_originals_cannot_say(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, exif_layout: dict
+) -> None:
+    edited = tmp_path / "edited.jpg"
+    shutil.copy(original, edited)
+    exiftool_write(edited, "-GPSLatitude=48.85")
+
+    with_profile_edit(profiles, tmp_path, monkeypatch, files=files, exif_layout=exif_layout)
 
     assert "EM-ENC-008" not in fired(judged(edited))
 

@@ -445,6 +445,40 @@ def test_exif_layout_accepts_a_preview_image_moved_behind_the_tree(original: Pat
     assert spare.deviation == f"{len(preview.getvalue())} spare bytes after the last region"
 
 
+def test_exif_layout_accepts_a_moved_preview_after_a_word_alignment_byte(tmp_path: Path) -> None:
+    # Nikon's PreviewIFD image, Sigma's preview: when the tree ends on an odd offset (here the 5-byte Artist value
+    # written last), ExifTool puts one zero byte before the preview it moves behind it.
+    path = tmp_path / "odd.jpg"
+    scene(64, 48).save(path, "JPEG")
+    exiftool_write(path, "-Make=Testcam", "-Artist=abcd")
+    block = exif_of(path)[6:]
+    assert exif_layout(block).serialised is True and len(block) % 2 == 0  # the tree ends at len - 1, then a pad byte
+    preview = io.BytesIO()
+    scene(160, 120).save(preview, "JPEG")
+
+    moved = exif_layout(block + preview.getvalue())
+    assert moved.serialised is True
+    assert moved.regions == exif_layout(block).regions + 1
+    spare = exif_layout(block + b"\x00" + preview.getvalue())
+    assert spare.serialised is False
+
+
+def test_exif_layout_accepts_a_moved_minolta_preview(original: Path, tmp_path: Path) -> None:
+    # Minolta and Sony write their preview's first byte as something other than 0xFF; ExifTool pads what it moves.
+    serialised = tmp_path / "serialised.jpg"
+    shutil.copy(original, serialised)
+    exiftool_write(serialised, "-Artist=x")
+    block = exif_of(serialised)[6:]
+    preview = io.BytesIO()
+    scene(160, 120).save(preview, "JPEG")
+    data = preview.getvalue()
+    without_jfif = data[:2] + data[4 + struct.unpack(">H", data[4:6])[0] :]  # SOI, then the tables: a camera's order
+    minolta = b"\x01" + without_jfif[1:]
+
+    assert exif_layout(block + minolta + b"\x00\x00").serialised is True
+    assert exif_layout(block + b"\x01\x01" + minolta[2:]).serialised is False
+
+
 def test_adobe_segment_under_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:
     data = original.read_bytes()
     adobe = b"Adobe\x00\x64\x00\x00\x00\x00\x01"

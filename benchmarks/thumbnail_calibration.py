@@ -9,7 +9,8 @@ README's criterion). Duplicates count once. SHA-256 first hex digit 0-7 is the c
 Thresholds are set from calibration originals whose coded size is the size their EXIF records (the rest were
 resized or rotated after capture, so their thumbnail rightly no longer matches): the lowest correlation seen less
 a margin, the largest block difference seen times a margin. A make "always writes a thumbnail" when at least
-MIN_MAKE_FILES of its calibration originals were seen and every one carries an IFD1 thumbnail. --check prints
+MIN_MAKE_FILES of its calibration originals of the DCF era (Exif 2.1 or later, the files EM-THUMB-004 judges) were
+seen and every one carries an IFD1 thumbnail. --check prints
 without writing.
 """
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(REPOSITORY))
 from forensics.analysers import analyse_files  # noqa: E402
 from forensics.rules.facts import claimed_camera  # noqa: E402
 from forensics.rules.metadata import exif_size_mismatch  # noqa: E402
-from forensics.rules.thumbnail import CALIBRATION_FILE, make_key  # noqa: E402
+from forensics.rules.thumbnail import CALIBRATION_FILE, make_key, thumbnail_required  # noqa: E402
 
 DEFAULT_CORPUS = REPOSITORY.parent / "shared" / "corpus"
 CORRELATION_MARGIN = 0.05
@@ -64,6 +65,7 @@ def measure(paths: list[Path]) -> dict[str, list[dict]]:
                 "file": path.name,
                 "make": make_key(result),
                 "thumbnail": result.jpeg.thumbnail is not None,
+                "thumbnail_required": thumbnail_required(result),
                 "size_as_recorded": not list(exif_size_mismatch(result)),
                 "correlation": match.correlation if match else None,
                 "block": match.max_block_difference if match else None,
@@ -81,7 +83,7 @@ def calibrate(rows: list[dict]) -> dict:
         print(f"calibration extremes of {measure}:", [(row["file"], row[measure]) for row in ranked])
     makes: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
-        if row["make"]:
+        if row["make"] and row["thumbnail_required"]:
             makes[row["make"]].append(row["thumbnail"])
     return {
         "derived_from": (
@@ -103,9 +105,8 @@ def report(name: str, rows: list[dict], calibration: dict) -> None:
     as_recorded = [row for row in usable if row["size_as_recorded"]]
     below = [row for row in as_recorded if row["correlation"] < calibration["correlation_min"]]
     blocks = [row for row in as_recorded if row["block"] > calibration["block_difference_max"]]
-    missing = [
-        row for row in rows if not row["thumbnail"] and row["make"] in calibration["makes_always_with_thumbnail"]
-    ]
+    always = calibration["makes_always_with_thumbnail"]
+    missing = [row for row in rows if not row["thumbnail"] and row["thumbnail_required"] and row["make"] in always]
     print(
         f"{name}: {len(rows)} originals, {len(usable)} compared ({len(as_recorded)} at their recorded size); "
         f"below the correlation threshold {len(below)}, over the block threshold {len(blocks)}, "

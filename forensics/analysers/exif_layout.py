@@ -99,6 +99,8 @@ def _judge(block: bytes, regions: list[_Region]) -> ExifLayout:
             return ExifLayout(False, len(regions), f"{region.name} at {region.start} overlaps the region before it")
         position = region.end
     tail = block[position:]
+    if position % 2 and tail[:1] == b"\x00":
+        tail = tail[1:]  # the word alignment ExifTool puts before what it moves behind a tree ending on an odd offset
     if len(tail) > _ALIGNMENT and not _is_jpeg_stream(tail):
         return ExifLayout(False, len(regions), f"{len(block) - position} spare bytes after the last region")
     return ExifLayout(True, len(regions) + (len(tail) > _ALIGNMENT), None)
@@ -106,5 +108,8 @@ def _judge(block: bytes, regions: list[_Region]) -> ExifLayout:
 
 def _is_jpeg_stream(data: bytes) -> bool:
     """A whole JPEG image: ExifTool moves a maker note's preview image (Nikon's, Canon's) to the end of the EXIF
-    block when it rewrites it, after the thumbnail, where no IFD of the main tree points."""
-    return data.startswith(b"\xff\xd8\xff") and b"\xff\xd9" in (data[-2:], data[-3:-1])
+    block when it rewrites it, after the thumbnail, where no IFD of the main tree points. Minolta and Sony firmware
+    write the preview's first byte as something other than 0xFF (ExifTool looks for "?\\xd8\\xff\\xdb" there) and
+    may pad it with zero bytes."""
+    starts = data.startswith(b"\xff\xd8\xff") or data[1:4] == b"\xd8\xff\xdb"
+    return starts and (data.rstrip(b"\x00")[-2:] == b"\xff\xd9" or data[-3:-1] == b"\xff\xd9")

@@ -22,12 +22,12 @@ from . import (
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
-RULESET_VERSION = "2026.5"
+RULESET_VERSION = "2026.6"
 
 
 def ruleset_version() -> str:
     """The version recorded with every evaluation: the rule set plus the digest of the device-profile file in
-    force, since the profiles decide what the EM-ENC rules fire on ("2026.5+dp.1a2b3c4d")."""
+    force, since the profiles decide what the EM-ENC rules fire on ("2026.6+dp.1a2b3c4d")."""
     return f"{RULESET_VERSION}+{profiles_load().version}"
 
 

@@ -306,21 +306,25 @@ def double_compression(result: AnalysisResult) -> Iterator[Observation]:
 # 20D among them ExifTool reports that the maker notes' offsets no longer fit where they lie (the block was moved).
 RARE_MIN_MAKE_FILES = 8
 RARE_MAX_MAKE_SHARE = 0.1
+# With fewer originals a make counts as not doing it only when none of at least this many did (as EM-ENC-009 reads a
+# make with few originals): a make whose firmware does it (Sony's and the phones' serialise their EXIF) shows it in
+# a handful of files.
+NEVER_MIN_MAKE_FILES = 4
 
 
 def _rare_for_claimed_make(result: AnalysisResult, field: str, value: str) -> tuple[dict[str, Any], int] | None:
-    """(make profile, originals showing it) when the claimed make's originals rarely show `value` in `field` and
-    the claimed model's never do; None when the profiles cannot say so."""
+    """(make profile, originals showing it) when the claimed make's originals rarely or never show `value` in
+    `field` and the claimed model's never do; None when the profiles cannot say so."""
     profiles = profiles_load()
     make, model = first(result, "IFD0:Make"), first(result, "IFD0:Model")
     profile = profiles.make(make)
-    if profile is None or profile["files"] < RARE_MIN_MAKE_FILES or field not in profile:
+    if profile is None or profile["files"] < NEVER_MIN_MAKE_FILES or field not in profile:
         return None
     seen = profile[field].get(value, 0)
+    if seen and (profile["files"] < RARE_MIN_MAKE_FILES or seen > RARE_MAX_MAKE_SHARE * profile["files"]):
+        return None
     model_profile = profiles.model(make, model)
-    if seen > RARE_MAX_MAKE_SHARE * profile["files"] or (
-        model_profile is not None and model_profile.get(field, {}).get(value, 0)
-    ):
+    if model_profile is not None and model_profile.get(field, {}).get(value, 0):
         return None
     return profile, seen
 
@@ -332,8 +336,9 @@ def _rare_for_claimed_make(result: AnalysisResult, field: str, value: str) -> tu
     Severity.WARNING,
     looks_at=(
         "a JFIF APP0 segment in a JPEG with camera EXIF and maker notes vs the claimed make's device profile "
-        f"(at least {RARE_MIN_MAKE_FILES} originals, at most {RARE_MAX_MAKE_SHARE:.0%} of them with JFIF, none of "
-        "the model); libjpeg-scaled tables are left to EM-ENC-002, libjpeg's marker order to EM-ENC-009"
+        f"(at least {RARE_MIN_MAKE_FILES} originals and at most {RARE_MAX_MAKE_SHARE:.0%} of them with JFIF, or at "
+        f"least {NEVER_MIN_MAKE_FILES} and none; none of the model); libjpeg-scaled tables are left to EM-ENC-002, "
+        "libjpeg's marker order to EM-ENC-009"
     ),
     innocent=(
         "A model of this make not among the calibration originals may write JFIF. Otherwise a program built on "
@@ -374,8 +379,9 @@ def jfif_the_make_never_writes(result: AnalysisResult) -> Iterator[Observation]:
     looks_at=(
         "the byte layout of the EXIF block (each IFD, then its values in entry order, then its sub-IFDs, then IFD1 "
         "and the thumbnail, with no spare byte: how ExifTool and other metadata writers serialise it) vs the "
-        f"claimed make's device profile (at least {RARE_MIN_MAKE_FILES} originals, at most "
-        f"{RARE_MAX_MAKE_SHARE:.0%} of them laid out so, and no original of the model laid out so)"
+        f"claimed make's device profile (at least {RARE_MIN_MAKE_FILES} originals and at most "
+        f"{RARE_MAX_MAKE_SHARE:.0%} of them laid out so, or at least {NEVER_MIN_MAKE_FILES} and none; no original of "
+        "the model laid out so)"
     ),
     innocent=(
         "A model of this make not among the calibration originals may lay its EXIF out this way. Otherwise a "

@@ -38,6 +38,14 @@ def make_key(result: AnalysisResult) -> str | None:
     return make.split()[0].strip(",.") if make else None
 
 
+def thumbnail_required(result: AnalysisResult) -> bool:
+    """Whether the file's Exif version is one DCF builds on (2.1 or later): DCF (1998) made the IFD1 thumbnail a
+    requirement, and earlier cameras often wrote none. The calibration counts only such originals, as the rule
+    judges only such files."""
+    exif_version = str(first(result, "ExifIFD:ExifVersion") or "")
+    return exif_version.isdigit() and exif_version >= _DCF_EXIF_VERSION
+
+
 def _compared(result: AnalysisResult) -> tuple[ThumbnailComparison, ContentMatch] | None:
     comparison = result.exif_thumbnail
     if comparison is None or comparison.status != "compared" or comparison.match is None:
@@ -188,7 +196,8 @@ def thumbnail_region_differs(result: AnalysisResult) -> Iterator[Observation]:
     Severity.WARNING,
     looks_at=(
         "IFD1 thumbnail absent in a file that presents as a camera original (IFD0 Make, maker notes, no editor "
-        "named, ExifVersion 0210 or later) of a make whose calibration originals all carry one"
+        "named, ExifVersion 0210 or later) of a make whose calibration originals of that Exif era (at least 3) all "
+        "carry one"
     ),
     innocent=(
         "Some camera settings or firmware versions may omit the thumbnail, and tools that only edit metadata "
@@ -202,8 +211,7 @@ def thumbnail_missing(result: AnalysisResult) -> Iterator[Observation]:
     make = make_key(result)
     always = calibration()["makes_always_with_thumbnail"]
     exif_version = str(first(result, "ExifIFD:ExifVersion") or "")
-    # The thumbnail became a requirement with DCF (1998), built on Exif 2.1: earlier cameras often wrote none.
-    if camera is None or make not in always or not exif_version.isdigit() or exif_version < _DCF_EXIF_VERSION:
+    if camera is None or make not in always or not thumbnail_required(result):
         return
     yield Observation(
         evidence={

@@ -24,6 +24,7 @@ from forensics.analysers.jpeg_fingerprint import encoder_fingerprint
 from forensics.analysers.jpeg_structure import jpeg_structure_read
 from forensics.device_profiles import PROFILE_ENV, PROFILE_FILE, content_digest
 from forensics.rules import RULESET_VERSION, Evaluation, evaluate
+from forensics.rules.encoding import NEVER_MIN_MAKE_FILES, RARE_MIN_MAKE_FILES
 
 from .conftest import exif_with_canon_maker_note, exiftool_write, with_reserved_exif_space
 
@@ -376,6 +377,41 @@ def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
     assert "EM-ENC-008" not in fired(judged(edited))
 
 
+def test_rewritten_exif_is_a_warning_for_a_make_with_few_originals_none_laid_out_so(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = tmp_path / "edited.jpg"
+    shutil.copy(original, edited)
+    exiftool_write(edited, "-GPSLatitude=48.85")
+
+    with_profile_edit(profiles, tmp_path, monkeypatch, files=NEVER_MIN_MAKE_FILES,
+                      exif_layout={"firmware": NEVER_MIN_MAKE_FILES})  # fmt: skip
+
+    finding = fired(judged(edited))["EM-ENC-008"]
+    assert finding["evidence"]["profile:make_layout"] == {"files": 4, "exif_layout": {"firmware": 4}}
+    assert "0 of the 4 originals of this make" in finding["explanation"]
+    assert "EM-ENC-008" not in fired(judged(original))
+
+
+@pytest.mark.parametrize(
+    "files, exif_layout",
+    [
+        (NEVER_MIN_MAKE_FILES - 1, {"firmware": NEVER_MIN_MAKE_FILES - 1}),  # too few originals to say
+        (RARE_MIN_MAKE_FILES - 1, {"firmware": RARE_MIN_MAKE_FILES - 2, "serialised": 1}),  # few, one laid out so
+    ],
+)
+def test_rewritten_exif_is_not_flagged_when_few_originals_cannot_say(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, exif_layout: dict
+) -> None:
+    edited = tmp_path / "edited.jpg"
+    shutil.copy(original, edited)
+    exiftool_write(edited, "-GPSLatitude=48.85")
+
+    with_profile_edit(profiles, tmp_path, monkeypatch, files=files, exif_layout=exif_layout)
+
+    assert "EM-ENC-008" not in fired(judged(edited))
+
+
 def test_exif_layout_reads_serialised_firmware_and_out_of_order_blocks(original: Path, tmp_path: Path) -> None:
     serialised = tmp_path / "serialised.jpg"
     shutil.copy(original, serialised)
@@ -407,6 +443,40 @@ def test_exif_layout_accepts_a_preview_image_moved_behind_the_tree(original: Pat
     spare = exif_layout(block + b"\x01" * len(preview.getvalue()))
     assert spare.serialised is False
     assert spare.deviation == f"{len(preview.getvalue())} spare bytes after the last region"
+
+
+def test_exif_layout_accepts_a_moved_preview_after_a_word_alignment_byte(tmp_path: Path) -> None:
+    # Nikon's PreviewIFD image, Sigma's preview: when the tree ends on an odd offset (here the 5-byte Artist value
+    # written last), ExifTool puts one zero byte before the preview it moves behind it.
+    path = tmp_path / "odd.jpg"
+    scene(64, 48).save(path, "JPEG")
+    exiftool_write(path, "-Make=Testcam", "-Artist=abcd")
+    block = exif_of(path)[6:]
+    assert exif_layout(block).serialised is True and len(block) % 2 == 0  # the tree ends at len - 1, then a pad byte
+    preview = io.BytesIO()
+    scene(160, 120).save(preview, "JPEG")
+
+    moved = exif_layout(block + preview.getvalue())
+    assert moved.serialised is True
+    assert moved.regions == exif_layout(block).regions + 1
+    spare = exif_layout(block + b"\x00" + preview.getvalue())
+    assert spare.serialised is False
+
+
+def test_exif_layout_accepts_a_moved_minolta_preview(original: Path, tmp_path: Path) -> None:
+    # Minolta and Sony write their preview's first byte as something other than 0xFF; ExifTool pads what it moves.
+    serialised = tmp_path / "serialised.jpg"
+    shutil.copy(original, serialised)
+    exiftool_write(serialised, "-Artist=x")
+    block = exif_of(serialised)[6:]
+    preview = io.BytesIO()
+    scene(160, 120).save(preview, "JPEG")
+    data = preview.getvalue()
+    without_jfif = data[:2] + data[4 + struct.unpack(">H", data[4:6])[0] :]  # SOI, then the tables: a camera's order
+    minolta = b"\x01" + without_jfif[1:]
+
+    assert exif_layout(block + minolta + b"\x00\x00").serialised is True
+    assert exif_layout(block + b"\x01\x01" + minolta[2:]).serialised is False
 
 
 def test_adobe_segment_under_camera_exif_is_a_warning(original: Path, tmp_path: Path) -> None:

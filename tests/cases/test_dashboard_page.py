@@ -123,7 +123,7 @@ def test_lists_show_what_the_investigator_may_see_in_their_time_zone_and_outside
     with timezone.override("Pacific/Chatham"):
         page = client.get("/dashboard/").content.decode()
         received_event = CustodyEvent.objects.get(evidence=item, action="evidence.received")
-        recorded = date_format(timezone.localtime(received_event.recorded_at), "m-d H:i")
+        recorded = date_format(timezone.localtime(received_event.recorded_at), "m-d H:i e")
         case = Case.objects.get(pk=alpha.case.pk)
         updated = date_format(timezone.localtime(case.updated_at), "Y-m-d")
 

@@ -58,3 +58,20 @@ def test_the_encoder_strings_of_a_video_get_the_widest_column(browser, live_serv
     assert "x264" in row.locator("td").last.inner_text()
     assert widths[-1] == max(widths), widths
     context.close()
+
+
+def test_the_verification_answer_fits_a_phone(browser, live_server, tmp_path, transactional_db):
+    # Given anyone on a phone who uploads a file that is not a report
+    not_a_report = tmp_path / "report.pdf"
+    not_a_report.write_bytes(b"not a PDF at all")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/reports/verify/")
+    page.set_input_files("input[type=file]", str(not_a_report))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+
+    # Then the answer, with the uploaded file's 64-digit SHA-256, wraps within the phone's width
+    assert "Not a report" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()

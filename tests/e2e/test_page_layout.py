@@ -75,3 +75,19 @@ def test_the_verification_answer_fits_a_phone(browser, live_server, tmp_path, tr
     assert "Not a report" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+def test_the_two_factor_qr_code_scales_down_whole_on_a_phone(browser, live_server, unit):  # noqa: F811
+    context, page = log_in(browser, live_server, unit.member("admin"))
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/account/two-factor/")
+    code = page.locator(".qr svg")
+    natural = int(code.get_attribute("width"))
+    box = code.bounding_box()
+    drawn = code.locator("g").bounding_box()  # the modules, as drawn (overflow included)
+
+    # The code is narrower than its natural size there, and what is drawn shrinks with it: the whole code, smaller,
+    # not its top left corner cut out of it
+    assert box["width"] < natural
+    assert drawn["width"] <= box["width"] + 1 and drawn["height"] <= box["height"] + 1
+    context.close()

@@ -22,13 +22,9 @@ from .models import Verdict
 
 WIDTH, HEIGHT = 720, 220
 PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM = 36, 12, 190
-# Bottom to top; items whose analysis has not given a verdict yet stack last.
-SERIES = [
-    (Verdict.OK.value, gettext_lazy("No signs of tampering")),
-    (Verdict.ATTENTION.value, gettext_lazy("Needs attention")),
-    (Verdict.COMPROMISED.value, gettext_lazy("Compromised")),
-    ("", gettext_lazy("No verdict yet")),
-]
+# Bottom to top; items whose analysis has not given a verdict yet stack last. Each verdict in its own sentence, as
+# the rest of the site and the reports state it: a shorter name ("no signs of tampering") claims more than it.
+SERIES = [*Verdict.choices, ("", gettext_lazy("No verdict yet"))]
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,7 @@ def received_chart(counts: dict[tuple[date, str], int], *, today: date, days: in
             bar.segments.append(Segment(series or "pending", label, count, round(bottom, 2), round(height, 2)))
             bar.total += count
         received = received_on % {"day": day_month[day], "total": bar.total}
-        parts = ", ".join(f"{s.count} {s.label.lower()}" for s in bar.segments)
+        parts = "; ".join(f"{s.label}: {s.count}" for s in bar.segments)
         bar.title = f"{received} ({parts})" if parts else received
         bars.append(bar)
     ticks = [(round(PLOT_BOTTOM - value / scale_top * plot_height, 2), value) for value in _tick_values(peak)]
@@ -113,8 +109,8 @@ def received_chart(counts: dict[tuple[date, str], int], *, today: date, days: in
         received,
     ) % {"count": received, "first": date_format(first, "d F"), "last": date_format(today, "d F Y")}
     if received:
-        by_verdict = ", ".join(f"{n} {label.lower()}" for label, n in totals.items() if n)
-        summary += ": " + by_verdict + _("; at most %(peak)d on one day.") % {"peak": peak}
+        by_verdict = "; ".join(f"{label}: {n}" for label, n in totals.items() if n)
+        summary += f" ({by_verdict})" + _("; at most %(peak)d on one day.") % {"peak": peak}
     else:
         summary += "."
     return ReceivedChart(

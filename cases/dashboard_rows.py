@@ -52,8 +52,9 @@ def activity_present(events: Iterable[CustodyEvent]) -> None:
     shown = shortener()
     by = _("by %(actor_label)s")
     for event in events:
-        # What the template filter `date:"m-d H:i"` shows, in the active time zone.
-        event.recorded_shown = f"{timezone.localtime(event.recorded_at):%m-%d %H:%M}"
+        # What the template filter `date:"m-d H:i e"` shows, in the active time zone (named).
+        recorded_local = timezone.localtime(event.recorded_at)
+        event.recorded_shown = f"{recorded_local:%m-%d %H:%M} {recorded_local.tzname()}"
         event.action_label = event.get_action_display()
         event.by_line = mark_safe(by % {"actor_label": escape(event.actor_label)})
         if event.case:

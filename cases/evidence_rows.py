@@ -66,9 +66,10 @@ def evidence_rows_present(items: Sequence[EvidenceItem]) -> None:
             if key not in badges:
                 badges[key] = _assessment_badges(item)
             item.assessment_badges = badges[key]
-        # What the template filter `date:"Y-m-d H:i"` shows (in the active time zone), at a tenth of its cost: an
-        # item is received in this millennium, so the year has its four digits.
-        item.received_shown = f"{timezone.localtime(item.received_at):%Y-%m-%d %H:%M}"
+        # What the template filter `date:"Y-m-d H:i e"` shows (in the active time zone, named), at a tenth of its
+        # cost: an item is received in this millennium, so the year has its four digits.
+        received_local = timezone.localtime(item.received_at)
+        item.received_shown = f"{received_local:%Y-%m-%d %H:%M} {received_local.tzname()}"
         item.report_cell = report_cell(reports.get(item.pk, []))
 
 

@@ -79,10 +79,15 @@ def totp_provisioning_uri(key_hex: str, username: str) -> str:
 
 
 def totp_qr_svg(uri: str) -> str:
-    """The provisioning URI as an inline SVG QR code (no script, no style: it passes the Content-Security-Policy)."""
-    return segno.make(uri, error="m").svg_inline(
-        scale=5, dark="#111", light="#fff", omitsize=False, title=_("QR code to scan with your authenticator app")
+    """The provisioning URI as an inline SVG QR code (no script, no style: it passes the Content-Security-Policy).
+    Its natural size, and a viewBox so that a narrower screen scales the whole code down rather than cutting it
+    (segno writes one or the other)."""
+    code = segno.make(uri, error="m")
+    width, height = code.symbol_size(scale=5)
+    svg = code.svg_inline(
+        scale=5, dark="#111", light="#fff", omitsize=True, title=_("QR code to scan with your authenticator app")
     )
+    return svg.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
 
 
 @functools.cache

@@ -400,6 +400,9 @@ class EvidenceDetailView(MemberView, View):
     def render_detail(self, request, item, *, status=200):
         can_download = self.membership.can(Scope.MEDIA_DOWNLOAD, item.case)
         can_read_custody = self.membership.can(Scope.CUSTODY_READ, item.case)
+        may_delete_media = self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held
+        # Why deleting would be refused now (legal hold, analysis not done): said instead of offering the form.
+        media_delete_refusal = services.media_deletion_refusal(item) if may_delete_media else None
         timeline = []
         if can_read_custody:
             latest = timeline_rows(item.custody_events.order_by("-sequence"))[: self.timeline_shown]
@@ -418,7 +421,8 @@ class EvidenceDetailView(MemberView, View):
             "key_facts": key_facts(analysis.result) if analysis and analysis.status == AnalysisStatus.DONE else [],
             "can_download": can_download and item.media_held,
             "can_export": can_download,
-            "can_delete_media": self.membership.can(Scope.MEDIA_DELETE, item.case) and item.media_held,
+            "can_delete_media": may_delete_media and media_delete_refusal is None,
+            "media_delete_refusal": media_delete_refusal,
             "media_delete_form": MediaDeleteForm(),
             # The page tells of the latest alarm only.
             "integrity_alarm": item.custody_events.filter(action=Action.INTEGRITY_ALARM)

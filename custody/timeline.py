@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.evidence_rows import link_parts
+from cases.models import Verdict
 
 from .canonical import datetime_text
 from .ledger import SYSTEM_ACTOR_PREFIX, event_fields
@@ -71,6 +72,7 @@ FACT_LABELS = {
     "expected_sha256": gettext_lazy("Expected SHA-256"),
     "found_sha256": gettext_lazy("Found SHA-256"),
     "root_hash": gettext_lazy("Root hash"),
+    "result_sha256": gettext_lazy("Result SHA-256"),
     "size": gettext_lazy("Size"),
     "expected_size": gettext_lazy("Expected size"),
     "length": gettext_lazy("Length (characters)"),
@@ -159,6 +161,9 @@ def _is_digest(value: Any) -> bool:
 def _text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if key == "verdict" and value in Verdict.values:
+        # The verdict's sentence, as the item's page states it, not its code ("attention").
+        return str(Verdict(value).label)
     if key in SIZE_KEYS and isinstance(value, int):
         return _("%(size)s (%(bytes)s bytes)") % {"size": filesizeformat(value), "bytes": f"{value:,}"}
     if isinstance(value, list):

@@ -35,6 +35,8 @@ PAGES = [
     ("members", "/organisation/members/", "demo-admin"),
     ("organisation-settings", "/organisation/settings/", "demo-admin"),
     ("account", "/account/", "demo-admin"),
+    ("two-factor-setup", "/account/two-factor/", "demo-admin"),
+    ("invitations", "/invitations/", "demo-admin"),
     ("not-found", "/cases/00000000-0000-4000-8000-000000000000/", "demo-admin"),
     ("forbidden", "/organisation/members/", "demo-auditor"),
 ]

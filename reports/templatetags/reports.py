@@ -35,9 +35,12 @@ def report_panel(context, item: EvidenceItem) -> dict:
 def case_reports_panel(context, case: Case) -> dict:
     """The case page's case-report section."""
     reports = Report.objects.filter(case=case, evidence=None).select_related("requested_by")[:RECENT_SHOWN]
+    can_generate = _can_generate(context, case)
     return {
         "case": case,
         "reports": reports,
-        "can_generate": _can_generate(context, case),
+        "can_generate": can_generate,
+        # Asked only of those offered the button: a case report is refused while an item is being analysed.
+        "analysis_pending": can_generate and case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists(),
         "csrf_token": context.get("csrf_token"),
     }

@@ -36,7 +36,7 @@ def test_a_row_shows_its_case_in_the_viewers_time_zone_and_names_as_text(client,
     assert '<td><span class="status status-under_review">Under review</span></td>' in page
     badges = '<span class="badge badge-alert">2 AI-declared</span> <span class="badge badge-alert">1 signature broken'
     assert f'<td>3<span class="assessment-counts"> {badges}</span></span>\n</td>' in page
-    assert "<td>2026-03-01 13:45 by o&#x27;brien&lt;b&gt;</td>" in page
+    assert "<td>2026-03-01 13:45 +1345 by o&#x27;brien&lt;b&gt;</td>" in page
 
 
 def test_a_status_outside_the_choices_shows_as_recorded_and_as_text(client, alpha):

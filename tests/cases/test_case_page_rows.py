@@ -80,7 +80,7 @@ def test_rows_show_each_item_in_the_viewers_time_zone_and_outside_words_as_text(
         '        <td><span class="verdict verdict-compromised">Integrity compromised</span>'
         ' <span class="badge badge-alert" data-aspect="synthetic_media">AI-declared</span>'
         ' <span class="badge badge-alert" data-aspect="provenance">Signature broken</span></td>\n'
-        "        <td>2026-03-01 13:46</td>\n"
+        "        <td>2026-03-01 13:46 +1345</td>\n"
         f'        <td><a href="/reports/{ready.public_id}/download/">PDF</a>'
         ' <span class="muted small">(failed)</span>\n</td>\n      '
     )
@@ -94,7 +94,7 @@ def test_rows_show_each_item_in_the_viewers_time_zone_and_outside_words_as_text(
         f'        <td class="mono small" title="{queued.sha256}">{queued.sha256[:16]}…</td>\n'
         f'        <td><span class="muted" data-live-item="{queued.public_id}" data-live-status="queued">'
         "Queued</span></td>\n"
-        "        <td>2026-03-01 13:47</td>\n"
+        "        <td>2026-03-01 13:47 +1345</td>\n"
         '        <td><span class="muted">Being generated</span>\n</td>\n      '
     )
     assert _row(page, failed) == (
@@ -102,6 +102,6 @@ def test_rows_show_each_item_in_the_viewers_time_zone_and_outside_words_as_text(
         "        <td>image/jpeg</td>\n"
         f'        <td class="mono small" title="{failed.sha256}">{failed.sha256[:16]}…</td>\n'
         '        <td><span class="muted">Failed</span></td>\n'
-        "        <td>2026-03-01 13:48</td>\n"
+        "        <td>2026-03-01 13:48 +1345</td>\n"
         '        <td><span class="muted">—</span>\n</td>\n      '
     )

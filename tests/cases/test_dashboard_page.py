@@ -73,10 +73,30 @@ def test_chart_titles_name_each_day_and_its_verdicts():
         german = received_chart(_counts(), today=date(2026, 3, 15))
     chart = received_chart(_counts(), today=date(2026, 3, 15))
 
-    assert chart.bars[-1].title == "15 Mar: 7 received (4 no signs of tampering, 2 needs attention, 1 compromised)"
-    assert chart.bars[15].title == "01 Mar: 3 received (3 no verdict yet)"
+    # Each verdict named by its sentence, as the site and the reports state it
+    assert chart.bars[-1].title == (
+        "15 Mar: 7 received (No obvious signs of tampering detected: 4; Potential integrity anomalies detected: 2;"
+        " Integrity compromised: 1)"
+    )
+    assert chart.bars[15].title == "01 Mar: 3 received (No verdict yet: 3)"
     assert chart.bars[1].title == "15 Feb: 0 received"
-    assert german.bars[-1].title == "15 Mär: 7 received (4 no signs of tampering, 2 needs attention, 1 compromised)"
+    assert german.bars[-1].title.startswith("15 Mär: 7 received (No obvious signs of tampering detected: 4;")
+
+
+def test_chart_legend_and_summary_name_the_verdicts_by_their_sentences():
+    chart = received_chart(_counts(), today=date(2026, 3, 15))
+
+    assert [label for _series, label in chart.series] == [
+        "No obvious signs of tampering detected",
+        "Potential integrity anomalies detected",
+        "Integrity compromised",
+        "No verdict yet",
+    ]
+    assert chart.summary == (
+        "11 items received from 14 February to 15 March 2026 (No obvious signs of tampering detected: 4;"
+        " Potential integrity anomalies detected: 3; Integrity compromised: 1; No verdict yet: 3);"
+        " at most 7 on one day."
+    )
 
 
 def _line(page: str, start: str) -> str:
@@ -103,7 +123,7 @@ def test_lists_show_what_the_investigator_may_see_in_their_time_zone_and_outside
     with timezone.override("Pacific/Chatham"):
         page = client.get("/dashboard/").content.decode()
         received_event = CustodyEvent.objects.get(evidence=item, action="evidence.received")
-        recorded = date_format(timezone.localtime(received_event.recorded_at), "m-d H:i")
+        recorded = date_format(timezone.localtime(received_event.recorded_at), "m-d H:i e")
         case = Case.objects.get(pk=alpha.case.pk)
         updated = date_format(timezone.localtime(case.updated_at), "Y-m-d")
 

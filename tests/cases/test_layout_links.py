@@ -18,6 +18,19 @@ def test_the_header_links_each_page_to_the_layouts_pages(client, alpha):
     assert '<form method="post" action="/logout/">' in page and '<script src="/jsi18n/" defer>' in page
 
 
+def test_the_header_marks_every_page_it_links_as_current_there(client, alpha):
+    client.login(username=alpha.admin.username, password=PASSWORD)
+
+    audit = client.get("/custody/").content.decode()
+    members = client.get("/organisation/members/").content.decode()
+    cases = client.get("/cases/").content.decode()
+
+    # The custody audit and members links are marked (and underlined) on their pages, as the others are on theirs
+    assert '<a href="/custody/" aria-current="page">Custody audit</a>' in audit
+    assert '<a href="/organisation/members/" aria-current="page">Members</a>' in members
+    assert '<a href="/custody/">Custody audit</a>' in cases and '<a href="/organisation/members/">Members</a>' in cases
+
+
 def test_the_header_links_follow_the_prefix_the_site_is_served_under(client, alpha):
     client.login(username=alpha.admin.username, password=PASSWORD)
 

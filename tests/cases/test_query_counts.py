@@ -24,7 +24,9 @@ CASE_LIST_QUERIES = 7
 # A search asks for its matches' first page and their number in one query (cases/pagination.py); on PostgreSQL,
 # after asking for the case ids of the items it matches (cases/search.py).
 SEARCHED_CASE_LIST_QUERIES = 7 if connection.vendor == "postgresql" else 6
-CASE_DETAIL_QUERIES = 11  # with the evidence table's page count
+# With the evidence table's page count; and, for a member who may generate a case report, whether an item of the
+# case is still being analysed (the button is then not offered: the request would be refused).
+CASE_DETAIL_QUERIES = 12
 # The evidence page records media.viewed: its ledger append also stores the entry's Merkle subtree nodes (one
 # query to find the completed subtrees, one bulk insert), so checkpoints and proofs read O(log n) rows. Its latest
 # analysis is read with the number of earlier ones, its custody timeline and its latest integrity alarm in a query

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cases import services
+from cases.models import EvidenceItem
 from custody.canonical import entry_hash
 from custody.models import CustodyEvent
 from custody.timeline import actor_words, event_facts
@@ -57,6 +58,23 @@ def test_a_long_group_of_plain_values_is_one_fact_and_short_groups_are_flattened
         ("Checkpoint: entries covered", "39", False),
         ("Checkpoint: root hash", "ab" * 32, True),
     ]
+
+
+def test_a_completed_analysis_reads_with_its_verdict_sentence(client, alpha, django_capture_on_commit_callbacks):
+    # Given an item received and analysed for real
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = services.evidence_receive(case=alpha.case, received=received(jpeg_bytes()), actor=alpha.investigator)
+    item = EvidenceItem.objects.get(pk=receipt.item.pk)
+
+    response = _page(client, alpha.supervisor, alpha.case)
+
+    # Then its entry gives the verdict's sentence, not the code the signed entry keeps
+    completed = next(e for e in response.context["entries"] if e.event.action == "analysis.completed")
+    facts = {fact.label: fact.value for fact in completed.facts}
+    assert facts["Verdict"] == item.get_verdict_display() != item.verdict
+    assert facts["Result SHA-256"] == completed.event.details["result_sha256"]
+    assert json.loads(completed.signed_entry)["details"]["verdict"] == item.verdict
+    assert f"<dt>Verdict</dt><dd>{item.get_verdict_display()}</dd>" in response.content.decode()
 
 
 def test_background_work_is_told_as_the_system():

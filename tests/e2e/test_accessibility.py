@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 from cases import services
-from cases.upload import receive_stream
+from cases.demo_media import generated_mp4_create
+from cases.upload import receive_path, receive_stream
+from tests.e2e.conftest import PHONE
 from tests.e2e.live_unit import log_in, unit  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +159,25 @@ def test_keyboard_alone_reaches_every_control_with_a_visible_focus(browser, live
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile("/evidence/"))
     context.close()
+
+
+def test_no_serious_or_critical_axe_violation_at_phone_width_where_content_scrolls_sideways(
+    browser,
+    live_server,
+    unit,  # noqa: F811
+    tmp_path,
+):
+    # Given an analysed video, whose streams table is wider than a phone, and the dashboard, whose chart is too
+    item = services.evidence_receive(
+        case=unit.case, received=receive_path(generated_mp4_create(tmp_path)), actor=unit.member("investigator")
+    ).item
+    context, page = log_in(browser, live_server, unit.member("admin"), bypass_csp=True)
+    page.set_viewport_size(PHONE)
+    found: list[str] = []
+    for path in ("/dashboard/", f"/evidence/{item.public_id}/"):
+        page.goto(f"{live_server.url}{path}", wait_until="networkidle")
+        found += _blocking_violations(page)
+    context.close()
+
+    # Then each region that scrolls sideways can be reached and scrolled with the keyboard
+    assert found == []

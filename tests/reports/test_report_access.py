@@ -4,9 +4,12 @@ who may add evidence generate, and outsiders and other organisations cannot tell
 import pytest
 from django.core.files.storage import storages
 
+from cases import services
 from custody.models import CustodyEvent
+from forensics.models import Analysis
+from forensics.tasks import analyse_evidence
 from reports.models import Report
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, jpeg_bytes, received
 
 
 @pytest.fixture
@@ -112,3 +115,23 @@ def test_openapi_schema_describes_the_report_endpoints(client, alpha):
     assert "get" in paths["/api/v1/reports/{report_id}/download/"]
     verify = paths["/api/v1/reports/verify"]["post"]
     assert "multipart/form-data" in verify["requestBody"]["content"]
+
+
+def test_the_case_page_offers_a_case_report_only_once_every_item_is_analysed(client, alpha):
+    # Given a case whose one item is still waiting for its analysis
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    item = services.evidence_receive(case=alpha.case, received=received(jpeg_bytes()), actor=alpha.investigator).item
+    case_page = f"/cases/{alpha.case.public_id}/"
+
+    # Then the case page says when a case report can be made, instead of a button the request would refuse
+    waiting = client.get(case_page).content.decode()
+    assert "Generate signed PDF case report" not in waiting
+    assert "A case report can be generated once the analysis of every item has finished." in waiting
+    assert client.post(f"/cases/{alpha.case.public_id}/reports/").status_code == 302
+    assert not Report.objects.exists()
+
+    # When the analysis finishes, the button is offered
+    analyse_evidence(Analysis.objects.get(evidence=item).pk)
+    finished = client.get(case_page).content.decode()
+    assert "Generate signed PDF case report" in finished
+    assert "once the analysis of every item has finished" not in finished

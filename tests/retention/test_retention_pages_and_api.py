@@ -6,7 +6,7 @@ from django.core.files.storage import storages
 from cases import services
 from cases.models import Case, EvidenceItem, Organisation
 from custody.models import CustodyEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, jpeg_bytes, received
 
 ROLES = [("admin", True), ("supervisor", False), ("investigator", False), ("auditor", False)]
 MANAGERS = [("admin", True), ("supervisor", True), ("investigator", False), ("auditor", False)]
@@ -117,3 +117,28 @@ def test_evidence_page_offers_deletion_to_supervisors_and_not_to_investigators(c
     assert "Delete media now" in client.get(f"/evidence/{item.public_id}/").content.decode()
     _login(client, alpha.investigator)
     assert "Delete media now" not in client.get(f"/evidence/{item.public_id}/").content.decode()
+
+
+def test_evidence_page_says_why_media_cannot_be_deleted_instead_of_offering_a_refused_form(client, alpha, analysed):
+    # Given an analysed item of a case under legal hold, and an item whose analysis has not run
+    held = analysed(alpha.case, alpha.investigator)
+    services.case_legal_hold_set(case=alpha.case, hold=True, reason="court order", actor=alpha.supervisor)
+    other_case = services.case_create(organisation=alpha.organisation, title="Second", actor=alpha.supervisor)
+    waiting = services.evidence_receive(
+        case=other_case, received=received(jpeg_bytes(colour=(1, 2, 3))), actor=alpha.supervisor
+    ).item
+    _login(client, alpha.supervisor)
+
+    # Then the supervisor, who may delete media, is told why not now rather than offered the form
+    for item, why in (
+        (held, f"Case {alpha.case.reference} is under legal hold; lift the hold before deleting its media."),
+        (waiting, "The analysis of this item is not done; media is only deleted once its findings are recorded."),
+    ):
+        page = client.get(f"/evidence/{item.public_id}/").content.decode()
+        assert "Delete media now" not in page
+        assert f'<p class="muted" id="media-delete-refusal">{why}</p>' in page
+
+    # And once the hold is lifted, the form is offered
+    services.case_legal_hold_set(case=alpha.case, hold=False, reason="order lifted", actor=alpha.supervisor)
+    page = client.get(f"/evidence/{held.public_id}/").content.decode()
+    assert "Delete media now" in page and "media-delete-refusal" not in page

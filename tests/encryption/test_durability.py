@@ -5,6 +5,7 @@ is written through while it arrives, so that wait is for its last few MiB."""
 import errno
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,19 @@ def test_a_large_upload_is_written_through_to_disk_while_it_arrives(monkeypatch)
 
     monkeypatch.setattr(os, "posix_fadvise", recording_fadvise)
 
-    # When 5 MiB arrive in 64 KiB chunks
+    # When 5 MiB arrive in 64 KiB chunks, the rest only once the first MiB was synced (on a loaded machine the
+    # flushing thread may otherwise not run before the last chunk arrives, and the receipt's own fsync does it all)
     data = os.urandom(5 * MIB)
-    spooled = receive_stream([data[i : i + 65536] for i in range(0, len(data), 65536)], original_name="big.bin")
+
+    def arriving():
+        for start in range(0, len(data), 65536):
+            yield data[start : start + 65536]
+            if start + 65536 == MIB:
+                deadline = time.monotonic() + 30
+                while not any(call[0] == "sync" for call in calls) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+    spooled = receive_stream(arriving(), original_name="big.bin")
 
     # Then the spool was synced in the background before the end, each synced range then dropped from the cache,
     # the ranges following one another from the start

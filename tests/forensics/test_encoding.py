@@ -365,12 +365,18 @@ def test_exiftool_edit_of_a_camera_original_is_a_rewritten_exif_warning(original
         assert "0 of the 8 originals of this make" in finding["explanation"]
 
 
-def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
-    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def gps_edited(original: Path, tmp_path: Path) -> Path:
+    """A copy of `original` whose GPS latitude ExifTool rewrote (and with it the whole EXIF block)."""
     edited = tmp_path / "edited.jpg"
     shutil.copy(original, edited)
     exiftool_write(edited, "-GPSLatitude=48.85")
+    return edited
+
+
+def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
+    original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = gps_edited(original, tmp_path)
 
     with_profile_edit(profiles, tmp_path, monkeypatch, exif_layout={"firmware": ORIGINALS - 2, "serialised": 2})
 
@@ -380,9 +386,7 @@ def test_rewritten_exif_is_not_flagged_for_a_make_whose_originals_look_so(
 def test_rewritten_exif_is_a_warning_for_a_make_with_few_originals_none_laid_out_so(
     original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    edited = tmp_path / "edited.jpg"
-    shutil.copy(original, edited)
-    exiftool_write(edited, "-GPSLatitude=48.85")
+    edited = gps_edited(original, tmp_path)
 
     with_profile_edit(profiles, tmp_path, monkeypatch, files=NEVER_MIN_MAKE_FILES,
                       exif_layout={"firmware": NEVER_MIN_MAKE_FILES})  # fmt: skip
@@ -403,9 +407,7 @@ def test_rewritten_exif_is_a_warning_for_a_make_with_few_originals_none_laid_out
 def test_rewritten_exif_is_not_flagged_when_few_originals_cannot_say(
     original: Path, profiles: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, exif_layout: dict
 ) -> None:
-    edited = tmp_path / "edited.jpg"
-    shutil.copy(original, edited)
-    exiftool_write(edited, "-GPSLatitude=48.85")
+    edited = gps_edited(original, tmp_path)
 
     with_profile_edit(profiles, tmp_path, monkeypatch, files=files, exif_layout=exif_layout)
 

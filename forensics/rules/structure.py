@@ -19,20 +19,19 @@ _DAMAGE_CODES = {
     "nested_soi",
     "short_dqt",
     "short_dht",
-    "segment_limit",
     "thumbnail_outside_exif",
     "truncated_chunk",
     "no_iend",
-    "chunk_limit",
     "bad_text_chunk",
     "truncated_box",
     "invalid_box_size",
     "invalid_box_type",
-    "depth_limit",
-    "box_limit",
     "short_box",
     "trailing_bytes",
 }
+# Where the JPEG, PNG and ISO-BMFF walkers stopped at their own limits (segments, chunks, boxes, nesting): the rest of
+# the file was not examined, which says nothing of damage (EM-STRUCT-013 says so).
+_WALK_LIMIT_CODES = {"segment_limit", "chunk_limit", "box_limit", "depth_limit"}
 _SHOWN_TABLES = 3
 # Camera firmware writes sequential DCT (SOF0, occasionally SOF1); everything else is a program's choice.
 _CAMERA_PROCESSES = ("baseline", "extended sequential")
@@ -366,16 +365,41 @@ def nontrivial_edit_list(result: AnalysisResult) -> Iterator[Observation]:
     "Part of the analysis could not be completed",
     Category.STRUCTURE,
     Severity.WARNING,
-    looks_at="status of each analyser run (failed or timed out)",
-    innocent="Damaged files and formats a tool does not support make analysers fail; the rest of the report stands.",
+    looks_at=(
+        "status of each analyser run (failed or timed out), and where the JPEG, PNG and ISO-BMFF walks stopped at "
+        "their limits (segments, chunks, boxes, nesting depth)"
+    ),
+    innocent=(
+        "Damaged files and formats a tool does not support make analysers fail; very long recordings cut into many "
+        "fragments reach a walk's limit. The rest of the report stands."
+    ),
 )
 def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
     broken = [run for run in result.runs if run.status in ("failed", "timeout")]
+    stopped = [
+        (parser, issue)
+        for parser, parsed in (("jpeg", result.jpeg), ("png", result.png), ("isobmff", result.isobmff))
+        if parsed is not None
+        for issue in parsed.issues
+        if issue.code in _WALK_LIMIT_CODES
+    ]
+    if not broken and not stopped:
+        return
+    sentences = [f"{run.name} {run.status}: {quote(run.error, 200)}" for run in broken]
+    sentences += [
+        f"the {parser} walk stopped at its limit: {issue.message.rstrip('.')}"
+        + (f" (at offset {issue.offset:,}); the rest of the file was not examined" if issue.offset is not None else "")
+        for parser, issue in stopped
+    ]
+    evidence = {}
     if broken:
-        yield Observation(
-            evidence={"analysers": [{"name": run.name, "status": run.status, "error": run.error} for run in broken]},
-            explanation="; ".join(f"{run.name} {run.status}: {quote(run.error, 200)}" for run in broken) + ".",
-        )
+        evidence["analysers"] = [{"name": run.name, "status": run.status, "error": run.error} for run in broken]
+    if stopped:
+        evidence["structure:walk_limits"] = [
+            {"parser": parser, "code": issue.code, "offset": issue.offset, "message": issue.message}
+            for parser, issue in stopped
+        ]
+    yield Observation(evidence=evidence, explanation="; ".join(sentences) + ".")
 
 
 @book.rule(

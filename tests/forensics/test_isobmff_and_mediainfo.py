@@ -81,3 +81,45 @@ def test_mediainfo_reports_codec_frame_rate_and_encoder_settings(ffmpeg_mp4: Pat
     general = result.tracks_of("General")[0]
     assert general["writing_application"].startswith("Lavf")
     assert "complete_name" not in general  # the server's path is not evidence
+
+
+def test_a_long_fragmented_recording_is_walked_whole_and_not_called_damaged(tmp_path: Path) -> None:
+    import subprocess
+
+    from forensics.analysers.pipeline import analyse_file
+    from forensics.rules import evaluate
+
+    # given five minutes cut into a fragment per frame, as low-latency recorders write: about 21,000 boxes
+    path = tmp_path / "fragmented.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "300",
+         "-c:v", "libx264", "-preset", "ultrafast", "-g", "1", "-movflags", "frag_keyframe+empty_moov", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+
+    result = analyse_file(path)
+    rules = {finding.rule_id for finding in evaluate(result).findings}
+
+    assert result.isobmff.box_count > 20_000 and result.isobmff.issues == []
+    assert "EM-STRUCT-002" not in rules and "EM-STRUCT-013" not in rules
+
+
+def test_a_walk_stopped_at_its_limit_is_said_incomplete_not_damaged(tmp_path: Path, monkeypatch) -> None:
+    from forensics.analysers import isobmff_structure
+    from forensics.analysers.pipeline import analyse_file
+    from forensics.rules import evaluate
+
+    # given more boxes than the walk reads (its limit lowered, so that the file stays small)
+    monkeypatch.setattr(isobmff_structure, "MAX_BOXES", 50)
+    path = tmp_path / "many.mp4"
+    path.write_bytes(struct.pack(">I4s4sI", 16, b"ftyp", b"isom", 0) + struct.pack(">I4s", 8, b"free") * 100)
+
+    findings = {finding.rule_id: finding for finding in evaluate(analyse_file(path)).findings}
+
+    assert "EM-STRUCT-002" not in findings
+    stopped = findings["EM-STRUCT-013"]
+    assert stopped.explanation == (
+        "the isobmff walk stopped at its limit: Stopped after 50 boxes (at offset 408); the rest of the file was not "
+        "examined."
+    )
+    assert stopped.evidence["structure:walk_limits"][0]["code"] == "box_limit"

@@ -72,6 +72,7 @@ from .previews import (
 from .roles import Reach, Scope
 from .search import case_search
 from .select_options import options_html
+from .sizes import size_words
 from .tallies import case_tally_counts, tally_counts
 from .tenancy import membership_activate
 from .upload import uploaded_files
@@ -423,6 +424,7 @@ class EvidenceDetailView(MemberView, View):
             "can_export": can_download,
             "can_delete_media": may_delete_media and media_delete_refusal is None,
             "media_delete_refusal": media_delete_refusal,
+            "size_words": size_words(item.size),
             "media_delete_form": MediaDeleteForm(),
             # The page tells of the latest alarm only.
             "integrity_alarm": item.custody_events.filter(action=Action.INTEGRITY_ALARM)

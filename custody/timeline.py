@@ -18,7 +18,6 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.evidence_rows import link_parts
 from cases.models import Verdict
+from cases.sizes import size_words
 
 from .canonical import datetime_text
 from .ledger import SYSTEM_ACTOR_PREFIX, event_fields
@@ -49,7 +49,7 @@ SENTENCES = {
     Action.ANALYSIS_QUEUED: gettext_lazy("%(actor)s queued the analysis of %(evidence)s."),
     Action.ANALYSIS_STARTED: gettext_lazy("%(actor)s started the analysis of %(evidence)s."),
     Action.ANALYSIS_COMPLETED: gettext_lazy("%(actor)s completed the analysis of %(evidence)s."),
-    Action.ANALYSIS_FAILED: gettext_lazy("The analysis of %(evidence)s failed (%(actor)s)."),
+    Action.ANALYSIS_FAILED: gettext_lazy("%(actor)s recorded that the analysis of %(evidence)s failed."),
     Action.REPORT_GENERATED: gettext_lazy("%(actor)s generated a signed report on %(evidence)s."),
     Action.REPORT_DOWNLOADED: gettext_lazy("%(actor)s downloaded a report on %(evidence)s."),
     Action.CHECKPOINT_MADE: gettext_lazy("%(actor)s signed a checkpoint of the ledger."),
@@ -165,7 +165,7 @@ def _text(key: str, value: Any) -> str:
         # The verdict's sentence, as the item's page states it, not its code ("attention").
         return str(Verdict(value).label)
     if key in SIZE_KEYS and isinstance(value, int):
-        return _("%(size)s (%(bytes)s bytes)") % {"size": filesizeformat(value), "bytes": f"{value:,}"}
+        return size_words(value)
     if isinstance(value, list):
         return ", ".join(str(part) for part in value)
     return str(value)

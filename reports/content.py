@@ -12,6 +12,7 @@ from django.core.files.storage import storages
 
 from cases.models import AnalysisStatus, Case, EvidenceItem
 from cases.previews import PreviewUnavailable, thumbnail_comparison_get_or_create
+from cases.sizes import size_words
 from custody import merkle
 from custody.checkpoints import checkpoint_make
 from custody.keys import public_keys
@@ -124,6 +125,7 @@ def item_section(item: EvidenceItem, anchor: Anchor, *, actor) -> dict[str, Any]
         "key_facts": key_facts(result) if analysis and analysis.status == AnalysisStatus.DONE else [],
         "examination": examination,
         "examination_not_made": not_made_count(examination),
+        "size_words": size_words(item.size),
         "thumbnail_comparison": thumbnail_comparison_embedded(item, analysis, actor=actor),
         "metadata": metadata_groups(result),
         "mediainfo_tracks": mediainfo_tracks(result),

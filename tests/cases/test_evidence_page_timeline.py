@@ -6,10 +6,10 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cases import services
+from cases.sizes import size_words
 from custody.access import integrity_alarm_record
 from custody.canonical import datetime_text
 from custody.ledger import ledger_entries
@@ -52,7 +52,7 @@ def test_each_entry_reads_in_the_viewers_time_zone_with_outside_words_as_text(cl
 
     # then the alarm's entry reads as recorded, escaped where the words came from outside
     name = "&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot; &amp; &#x27;co&#x27;.jpg"
-    size = f"{filesizeformat(item.size)} ({item.size:,} bytes)"
+    size = size_words(item.size)
     signed = _verifier_text(alarm).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     signed = signed.replace('"', "&quot;").replace("'", "&#x27;")
     sequence = alarm.sequence

@@ -8,6 +8,7 @@ import pytest
 
 from cases import services
 from cases.models import EvidenceItem
+from cases.sizes import size_words
 from custody.canonical import entry_hash
 from custody.models import CustodyEvent
 from custody.timeline import actor_words, event_facts
@@ -30,7 +31,7 @@ def test_each_entry_reads_as_a_sentence_with_its_digests_shortened_and_copyable(
     assert received_entry.sentence == "alpha-investigator received photo.jpg."
     facts = {fact.label: fact for fact in received_entry.facts}
     assert facts["SHA-256"].value == alpha_item.sha256 and facts["SHA-256"].digest
-    assert facts["Size"].value.endswith(f"({alpha_item.size:,} bytes)")
+    assert facts["Size"].value == size_words(alpha_item.size)
     assert facts["File name as sent"].value == "photo.jpg" and not facts["File name as sent"].digest
     assert "Duplicate of item" not in facts  # empty values are left out
     assert f">{alpha_item.sha256[:12]}…</code>" in page
@@ -140,3 +141,18 @@ def test_foreign_case_timeline_is_404_with_its_filters(client, alpha, beta):
     assert response.status_code == 404
     assert b"beta" not in response.content
     assert CustodyEvent.objects.filter(organisation=beta.organisation).count() == before
+
+
+def test_a_failed_analysis_reads_as_a_sentence_that_starts_with_who_recorded_it():
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from custody.models import Action
+    from custody.timeline import TimelineEvent, event_sentence
+
+    event = TimelineEvent(
+        uuid4(), 7, datetime(2026, 3, 1, tzinfo=UTC), "system:analysis", Action.ANALYSIS_FAILED, uuid4(), uuid4(),
+        {"error": "test"}, "0" * 64, "k", "1" * 64, "s", "harbour.jpg",
+    )  # fmt: skip
+
+    assert event_sentence(event) == "The system (analysis) recorded that the analysis of harbour.jpg failed."

@@ -46,12 +46,17 @@ def report_storage_key(*, organisation: Organisation, sha256: str) -> str:
     return storage_name(organisation=organisation, sha256=sha256, suffix=".pdf")
 
 
+def case_analysis_pending(case: Case) -> bool:
+    """Whether an item of `case` is still queued or being analysed (a case report is refused until none is)."""
+    return case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists()
+
+
 @transaction.atomic
 def report_request(*, actor, case: Case, evidence: EvidenceItem | None = None) -> Report:
     """Queue an evidence report (when `evidence` is given) or a case report; generated after commit."""
     if evidence is not None and evidence.analysis_status in PENDING_ANALYSIS:
         raise AnalysisPending(whole_case=False)
-    if evidence is None and case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists():
+    if evidence is None and case_analysis_pending(case):
         raise AnalysisPending(whole_case=True)
     report = Report.objects.create(
         kind=ReportKind.EVIDENCE if evidence is not None else ReportKind.CASE,

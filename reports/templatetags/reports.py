@@ -6,7 +6,7 @@ from cases.models import Case, EvidenceItem
 from cases.roles import Scope
 
 from ..models import Report
-from ..services import PENDING_ANALYSIS
+from ..services import PENDING_ANALYSIS, case_analysis_pending
 
 register = template.Library()
 
@@ -41,6 +41,6 @@ def case_reports_panel(context, case: Case) -> dict:
         "reports": reports,
         "can_generate": can_generate,
         # Asked only of those offered the button: a case report is refused while an item is being analysed.
-        "analysis_pending": can_generate and case.evidence.filter(analysis_status__in=PENDING_ANALYSIS).exists(),
+        "analysis_pending": can_generate and case_analysis_pending(case),
         "csrf_token": context.get("csrf_token"),
     }

@@ -72,7 +72,8 @@ def warning_filter_calls(monkeypatch) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path, keys_dir):
-    """Each test gets its own stores (evidence, reports, derived) and spool directory, so leftovers can be counted."""
+    """Each test gets its own stores (evidence, reports, derived), spool and plaintext directories, so leftovers can be
+    counted: the test processes share one data directory, where another process's copies come and go."""
     evidence_root = tmp_path / "evidence"
     spool = tmp_path / "incoming"
     spool.mkdir()
@@ -92,6 +93,7 @@ def isolated_storage(settings, tmp_path, keys_dir):
         },
     }
     settings.FILE_UPLOAD_TEMP_DIR = spool
+    settings.PLAINTEXT_TEMP_DIR = tmp_path / "plaintext"
     settings.KEYS_DIR = keys_dir
     cache.clear()  # rate-limit counters must not leak from one test into the next
     return tmp_path

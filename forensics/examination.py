@@ -1,6 +1,6 @@
 """What an analysis examined: each check the engine made on the file, or why it did not make it, read from the stored
-result (the analysers' runs, and the two checks that can decline a file they were given: the double JPEG estimate
-and the EXIF thumbnail comparison).
+result (the analysers' runs; the two checks that can decline a file they were given, the double JPEG estimate and
+the EXIF thumbnail comparison; and the structure walks, which stop at their limits on very large or hostile files).
 
 Shown beside the verdict, on the evidence page and in the PDF report, so that a reader knows the reach of "no
 obvious signs of tampering": a check that was not made found nothing because it looked at nothing.
@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .analysers.common import WALK_LIMIT_CODES
+
 # States of a check.
-EXAMINED, NOT_APPLICABLE, NOT_MADE = "examined", "not_applicable", "not_made"
+EXAMINED, PARTLY_EXAMINED, NOT_APPLICABLE, NOT_MADE = "examined", "partly_examined", "not_applicable", "not_made"
+STATES = (EXAMINED, PARTLY_EXAMINED, NOT_APPLICABLE, NOT_MADE)
 
 # Each analyser's run, by name, as what it examines; in the order the lines are shown.
 CHECKS = {
@@ -34,6 +37,16 @@ CHECKS = {
     "video": gettext_lazy("Video and audio streams and their coded bytes (FFmpeg)"),
     "mediainfo": gettext_lazy("Audio and video tracks (MediaInfo)"),
     "c2pa": gettext_lazy("C2PA provenance manifest"),
+}
+# Where each structure walk's issues are kept in a stored result, by the run that made it.
+_WALK_RESULTS = {
+    "jpeg": (("jpeg",),),
+    "png": (("png",),),
+    "isobmff": (("isobmff",), ("isobmff", "heif")),
+    "riff": (("riff",),),
+    "ebml": (("ebml",),),
+    "gif": (("gif",),),
+    "tiff": (("tiff",),),
 }
 # How a thumbnail comparison that was not made ended (exif_thumbnail.ThumbnailComparison.status).
 _THUMBNAIL_NOT_APPLICABLE = {"no_thumbnail", "not_jpeg"}
@@ -62,8 +75,9 @@ def examination_lines(result: dict) -> list[ExaminationLine]:
     return lines
 
 
-def not_made_count(lines: list[ExaminationLine]) -> int:
-    return sum(line.state == NOT_MADE for line in lines)
+def incomplete_count(lines: list[ExaminationLine]) -> int:
+    """How many checks were not made, or stopped before the end of the file."""
+    return sum(line.state in (NOT_MADE, PARTLY_EXAMINED) for line in lines)
 
 
 def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
@@ -83,12 +97,34 @@ def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
             return NOT_APPLICABLE, comparison.get("detail") or status.replace("_", " ")
         if status != "compared":
             return NOT_MADE, comparison.get("detail") or status.replace("_", " ")
+    if stops := _walk_stops(name, result):
+        return PARTLY_EXAMINED, "; ".join(stops)
     return EXAMINED, ""
+
+
+def _walk_stops(name: str, result: dict) -> list[str]:
+    """Where the run's structure walk stopped at one of its limits, in words ([] when it walked the whole file)."""
+    stops = []
+    for keys in _WALK_RESULTS.get(name, ()):
+        walked = result
+        for key in keys:
+            walked = (walked or {}).get(key)
+        for issue in (walked or {}).get("issues") or []:
+            if issue.get("code") in WALK_LIMIT_CODES:
+                offset = issue.get("offset")
+                where = _(" at offset %(offset)s") % {"offset": f"{offset:,}"} if offset is not None else ""
+                stops.append(
+                    _("%(message)s%(where)s; the rest of the file was not examined")
+                    % {"message": str(issue.get("message") or "").rstrip("."), "where": where}
+                )
+    return stops
 
 
 def _state_words(state: str, run: dict) -> str:
     if state == EXAMINED:
         return _("examined")
+    if state == PARTLY_EXAMINED:
+        return _("partly examined: stopped at its limit")
     if state == NOT_APPLICABLE:
         return _("not applicable")
     if run.get("status") == "timeout":

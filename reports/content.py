@@ -20,7 +20,7 @@ from custody.merkle_store import TreeIncomplete, stored_inclusion_proofs, stored
 from custody.models import Checkpoint, CustodyEvent
 from custody.signing import public_key_b64
 from custody.verification import custody_verify
-from forensics.examination import examination_lines, not_made_count
+from forensics.examination import examination_lines, incomplete_count
 from forensics.models import Analysis
 from forensics.presentation import assessment_lines, heif_item_units, key_facts, metadata_groups, stream_lines
 from forensics.rules.thumbnail import COMPARISON_RULES
@@ -124,7 +124,7 @@ def item_section(item: EvidenceItem, anchor: Anchor, *, actor) -> dict[str, Any]
         "assessment": assessment_lines(item.assessment),
         "key_facts": key_facts(result) if analysis and analysis.status == AnalysisStatus.DONE else [],
         "examination": examination,
-        "examination_not_made": not_made_count(examination),
+        "examination_incomplete": incomplete_count(examination),
         "size_words": size_words(item.size),
         "thumbnail_comparison": thumbnail_comparison_embedded(item, analysis, actor=actor),
         "metadata": metadata_groups(result),

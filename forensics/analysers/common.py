@@ -13,6 +13,11 @@ from typing import Any, BinaryIO
 MAX_TEXT_CHARS = 65_536
 
 
+# Codes of the issues a walker records where it stopped at its own limit (units, seconds, nesting depth): the rest of
+# the file was not examined, which says nothing of damage.
+WALK_LIMIT_CODES = frozenset({"segment_limit", "chunk_limit", "box_limit", "depth_limit", "walk_limit"})
+
+
 @dataclass(frozen=True)
 class StructureIssue:
     """A structural problem a parser met, with the byte offset where it was seen (None if not tied to one)."""
@@ -20,6 +25,10 @@ class StructureIssue:
     code: str
     message: str
     offset: int | None = None
+
+    @property
+    def walk_limit(self) -> bool:
+        return self.code in WALK_LIMIT_CODES
 
 
 @dataclass

@@ -22,7 +22,6 @@ MAX_RECORDED_ELEMENTS = 2000
 MAX_POINTER_CHECKS = 10_000  # SeekHead and Cues entries checked against their target
 MAX_STRING_BYTES = 4096
 WALK_SECONDS = 5.0  # see riff_structure.WALK_SECONDS
-LIMIT_CODES = {"walk_limit", "depth_limit"}
 
 EBML_HEADER = 0x1A45DFA3
 SEGMENT = 0x18538067
@@ -99,7 +98,7 @@ class EbmlStructure:
 
     @property
     def damage(self) -> list[StructureIssue]:
-        return [issue for issue in self.issues if issue.code not in LIMIT_CODES]
+        return [issue for issue in self.issues if not issue.walk_limit]
 
 
 def ebml_structure_read(path: str | Path) -> EbmlStructure:

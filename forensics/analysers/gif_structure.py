@@ -18,7 +18,6 @@ MAX_BLOCKS = 2_000_000  # sub-blocks included: a 100 MB animation has about 400,
 MAX_RECORDED_BLOCKS = 2000
 MAX_COMMENT_BYTES = 64 << 10
 WALK_SECONDS = 5.0  # see riff_structure.WALK_SECONDS
-LIMIT_CODES = {"walk_limit"}
 
 _EXTENSIONS = {0xF9: "Graphic Control Extension", 0xFE: "Comment", 0xFF: "Application Extension", 0x01: "Plain Text"}
 
@@ -50,7 +49,7 @@ class GifStructure:
 
     @property
     def damage(self) -> list[StructureIssue]:
-        return [issue for issue in self.issues if issue.code not in LIMIT_CODES]
+        return [issue for issue in self.issues if not issue.walk_limit]
 
 
 class _Damage(Exception):

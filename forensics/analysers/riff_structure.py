@@ -25,7 +25,6 @@ MAX_SUPER_INDEX_ENTRIES = 10_000
 # The issue bounds a hostile file's whole analysis at 10 s on a small shared machine; the walk stops well before.
 WALK_SECONDS = 5.0
 # Issues that say where the walk gave up, not that the file is damaged.
-LIMIT_CODES = {"walk_limit", "depth_limit"}
 
 _UNKNOWN_SIZE = 0xFFFFFFFF  # streamed WAV writers leave the sizes at -1 when they cannot seek back
 _VP8X_FLAGS = {"icc": (0x20, b"ICCP"), "exif": (0x08, b"EXIF"), "xmp": (0x04, b"XMP "), "animation": (0x02, b"ANIM")}
@@ -92,7 +91,7 @@ class RiffStructure:
 
     @property
     def damage(self) -> list[StructureIssue]:
-        return [issue for issue in self.issues if issue.code not in LIMIT_CODES]
+        return [issue for issue in self.issues if not issue.walk_limit]
 
 
 def riff_structure_read(path: str | Path) -> RiffStructure:

@@ -21,7 +21,6 @@ MAX_IFDS = 256
 MAX_DEPTH = 4
 MAX_STRIPS = 100_000  # strip or tile offsets checked per IFD
 WALK_SECONDS = 5.0  # see riff_structure.WALK_SECONDS
-LIMIT_CODES = {"walk_limit"}
 
 _POINTERS = {0x8769: "ExifIFD", 0x8825: "GPSIFD", 0xA005: "InteropIFD", 0x014A: "SubIFD"}
 _AREAS = ((0x0111, 0x0117, "strip"), (0x0144, 0x0145, "tile"))
@@ -51,7 +50,7 @@ class TiffStructure:
 
     @property
     def damage(self) -> list[StructureIssue]:
-        return [issue for issue in self.issues if issue.code not in LIMIT_CODES]
+        return [issue for issue in self.issues if not issue.walk_limit]
 
 
 def tiff_structure_read(path: str | Path) -> TiffStructure:

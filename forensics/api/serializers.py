@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from cases.models import AnalysisStatus
 
-from ..examination import EXAMINED, NOT_APPLICABLE, NOT_MADE, examination_lines
+from ..examination import STATES, examination_lines
 from ..models import Analysis
 from ..presentation import metadata_groups
 
@@ -23,8 +23,10 @@ class FindingSerializer(serializers.Serializer):
 class ExaminationSerializer(serializers.Serializer):
     name = serializers.CharField(help_text='The analyser, as in the result\'s runs ("double_jpeg", "c2pa"…).')
     check = serializers.CharField(help_text="What it examines, in words.")
-    state = serializers.ChoiceField(choices=[EXAMINED, NOT_APPLICABLE, NOT_MADE])
-    reason = serializers.CharField(help_text="Why it was not applicable or not made; empty when examined.")
+    state = serializers.ChoiceField(choices=STATES)
+    reason = serializers.CharField(
+        help_text="Why it was not applicable or not made, or where a partial walk stopped; empty when examined."
+    )
 
 
 class AnalysisSerializer(serializers.ModelSerializer):

@@ -22,7 +22,7 @@ from . import (
 from .model import Rule
 
 # Bump when a rule is added, removed, or changes what it fires on or how severe it is.
-RULESET_VERSION = "2026.7"
+RULESET_VERSION = "2026.8"
 
 
 def ruleset_version() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from forensics.analysers.exiftool_metadata import OUT_OF_MEMORY
 from forensics.analysers.results import AnalysisResult
@@ -29,9 +30,6 @@ _DAMAGE_CODES = {
     "short_box",
     "trailing_bytes",
 }
-# Where the JPEG, PNG and ISO-BMFF walkers stopped at their own limits (segments, chunks, boxes, nesting): the rest of
-# the file was not examined, which says nothing of damage (EM-STRUCT-013 says so).
-_WALK_LIMIT_CODES = {"segment_limit", "chunk_limit", "box_limit", "depth_limit"}
 _SHOWN_TABLES = 3
 # Camera firmware writes sequential DCT (SOF0, occasionally SOF1); everything else is a program's choice.
 _CAMERA_PROCESSES = ("baseline", "extended sequential")
@@ -366,23 +364,18 @@ def nontrivial_edit_list(result: AnalysisResult) -> Iterator[Observation]:
     Category.STRUCTURE,
     Severity.WARNING,
     looks_at=(
-        "status of each analyser run (failed or timed out), and where the JPEG, PNG and ISO-BMFF walks stopped at "
-        "their limits (segments, chunks, boxes, nesting depth)"
+        "status of each analyser run (failed or timed out), and where our walks of the file's structure (JPEG, PNG, "
+        "ISO-BMFF and HEIF, RIFF, EBML, GIF, TIFF) stopped at their limits (segments, chunks, boxes, elements, "
+        "blocks, IFDs, nesting depth, seconds)"
     ),
     innocent=(
         "Damaged files and formats a tool does not support make analysers fail; very long recordings cut into many "
-        "fragments reach a walk's limit. The rest of the report stands."
+        "fragments, or a very large file on a busy machine, reach a walk's limit. The rest of the report stands."
     ),
 )
 def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
     broken = [run for run in result.runs if run.status in ("failed", "timeout")]
-    stopped = [
-        (parser, issue)
-        for parser, parsed in (("jpeg", result.jpeg), ("png", result.png), ("isobmff", result.isobmff))
-        if parsed is not None
-        for issue in parsed.issues
-        if issue.code in _WALK_LIMIT_CODES
-    ]
+    stopped = [(parser, issue) for parser, parsed in _walks(result) for issue in parsed.issues if issue.walk_limit]
     if not broken and not stopped:
         return
     sentences = [f"{run.name} {run.status}: {quote(run.error, 200)}" for run in broken]
@@ -400,6 +393,23 @@ def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
             for parser, issue in stopped
         ]
     yield Observation(evidence=evidence, explanation="; ".join(sentences) + ".")
+
+
+def _walks(result: AnalysisResult) -> Iterator[tuple[str, Any]]:
+    """Each structure walk the analysis made, by its parser's name."""
+    heif = result.isobmff.heif if result.isobmff is not None else None
+    for parser, parsed in (
+        ("jpeg", result.jpeg),
+        ("png", result.png),
+        ("isobmff", result.isobmff),
+        ("heif", heif),
+        ("riff", result.riff),
+        ("ebml", result.ebml),
+        ("gif", result.gif),
+        ("tiff", result.tiff),
+    ):
+        if parsed is not None:
+            yield parser, parsed
 
 
 @book.rule(

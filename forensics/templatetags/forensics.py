@@ -4,7 +4,7 @@ and EXIF dates into words."""
 
 from django import template
 
-from forensics.examination import examination_lines, not_made_count
+from forensics.examination import examination_lines, incomplete_count
 from forensics.models import Analysis
 from forensics.presentation import (
     assessment_lines,
@@ -30,7 +30,7 @@ def analysis_panel(item, analysis: Analysis | None) -> dict:
         "analysis": analysis,
         "earlier_count": analysis.analyses - 1 if analysis else 0,
         "examination": examination,
-        "not_made": not_made_count(examination),
+        "incomplete": incomplete_count(examination),
         "metadata": metadata_groups(analysis.result) if analysis else [],
         "structure": structure_tree(analysis.result) if analysis else None,
         "streams": stream_lines(analysis.result) if analysis else [],

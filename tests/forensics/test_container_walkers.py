@@ -20,6 +20,7 @@ from forensics.analysers.filetype import sniff_container
 from forensics.analysers.gif_structure import gif_structure_read
 from forensics.analysers.riff_structure import MAX_CHUNKS, WALK_SECONDS, riff_structure_read
 from forensics.analysers.tiff_structure import tiff_structure_read
+from forensics.examination import PARTLY_EXAMINED, examination_lines
 from forensics.presentation import structure_tree
 from forensics.rules import evaluate
 from reports.content import structure_summary
@@ -522,7 +523,47 @@ def test_a_file_of_countless_tiny_chunks_stops_within_the_walk_bound(tmp_path: P
 
     assert time.monotonic() - started < WALK_SECONDS + 3
     assert [issue.code for issue in structure.issues] == ["walk_limit"]
-    assert not [finding for finding in evaluate(analyse_file(path)).findings if finding.rule_id == "EM-STRUCT-018"]
+    findings = {finding.rule_id: finding for finding in evaluate(analyse_file(path)).findings}
+    assert "EM-STRUCT-018" not in findings  # not damage: the walk stopped
+    assert findings["EM-STRUCT-013"].evidence["structure:walk_limits"][0]["parser"] == "riff"
+
+
+@pytest.mark.parametrize(
+    ("walker", "limit", "make", "parser", "check"),
+    [
+        ("riff_structure", "MAX_CHUNKS", "avi", "riff", "RIFF chunks (AVI, WebP, WAV)"),
+        ("ebml_structure", "MAX_ELEMENTS", "mkv", "ebml", "Matroska and WebM elements"),
+        ("gif_structure", "MAX_BLOCKS", "gif", "gif", "GIF blocks"),
+        ("tiff_structure", "MAX_IFDS", "tiff", "tiff", "TIFF and DNG directories"),
+    ],
+)
+def test_a_walk_stopped_at_its_limit_is_said_incomplete_and_partly_examined(
+    tmp_path: Path, monkeypatch, request, walker: str, limit: str, make: str, parser: str, check: str
+) -> None:
+    # Given a file FFmpeg or Pillow wrote, and the walker's limit lowered under what the file holds
+    if make == "gif":
+        path = _gifs(tmp_path)[1]
+    elif make == "tiff":
+        path = tmp_path / "pages.tif"
+        pages = [picture(32, 24).rotate(angle) for angle in (0, 90, 180)]
+        pages[0].save(path, save_all=True, append_images=pages[1:])
+    else:
+        path = request.getfixturevalue(make)
+    monkeypatch.setattr(f"forensics.analysers.{walker}.{limit}", 2)
+
+    result = analyse_file(path)
+    findings = {finding.rule_id: finding for finding in evaluate(result).findings}
+
+    # Then the analysis says it stopped, where and in which walk, and calls nothing damaged
+    assert WALKER_RULES.isdisjoint(findings) and "EM-STRUCT-021" not in findings
+    stopped = findings["EM-STRUCT-013"]
+    assert [stop["parser"] for stop in stopped.evidence["structure:walk_limits"]] == [parser]
+    assert f"the {parser} walk stopped at its limit: " in stopped.explanation
+    assert stopped.explanation.endswith("; the rest of the file was not examined.")
+    # and "What was examined" says the walk was partial, not that the file was examined
+    line = {line.check: line for line in examination_lines(result.to_dict())}[check]
+    assert (line.state, line.state_words) == (PARTLY_EXAMINED, "partly examined: stopped at its limit")
+    assert line.reason.endswith("; the rest of the file was not examined")
 
 
 # --- presentation --------------------------------------------------------------------------------------------

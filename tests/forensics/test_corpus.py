@@ -19,7 +19,7 @@ from forensics.rules import Evaluation, evaluate
 
 from .conftest import CORPUS
 
-# Measured on the corpus (ruleset 2026.7): 46 of 47 camera originals are "ok" (Minolta_DiMAGE_S404.jpg's 51 KB after
+# Measured on the corpus (ruleset 2026.8): 46 of 47 camera originals are "ok" (Minolta_DiMAGE_S404.jpg's 51 KB after
 # the EOI are now accounted for by its maker notes' preview). The other carries real evidence the label's criteria
 # (Software/CreatorTool/History only) do not look at: Panasonic_DMC-LC70 has a Photoshop 6.0 resource block
 # (Photoshop:WriterName). "The great majority" is held to 90 %.

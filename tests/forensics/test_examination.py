@@ -7,7 +7,14 @@ from PIL import Image
 
 from cases.demo_media import camera_jpeg_create
 from forensics.analysers.pipeline import analyse_file
-from forensics.examination import EXAMINED, NOT_APPLICABLE, NOT_MADE, examination_lines, not_made_count
+from forensics.examination import (
+    EXAMINED,
+    NOT_APPLICABLE,
+    NOT_MADE,
+    PARTLY_EXAMINED,
+    examination_lines,
+    incomplete_count,
+)
 from tests.forensics.test_exif_thumbnail import camera_jpeg
 
 
@@ -48,7 +55,7 @@ def test_a_check_that_declined_the_file_is_said_not_made_with_its_reason(tmp_pat
     assert (double.state, double.state_words, double.reason) == (NOT_MADE, "not made", "image too small")
     thumbnail = by_check["EXIF thumbnail compared with the image"]
     assert (thumbnail.state, thumbnail.reason) == (NOT_APPLICABLE, "the file holds no EXIF thumbnail")
-    assert not_made_count(lines) == 1
+    assert incomplete_count(lines) == 1
 
 
 def test_a_failed_or_overrun_tool_is_said_not_completed_with_its_error(tmp_path):
@@ -95,8 +102,8 @@ def test_the_evidence_page_shows_what_was_examined_and_warns_of_a_check_not_made
     page = client.get(f"/evidence/{item.public_id}/").content.decode()
 
     assert '<details class="tools examination" open><summary>What was examined' in page
-    assert "; 1 could not be made)" in page
-    assert "A check that could not be made found nothing because it looked at nothing" in page
+    assert "; 1 not made or not completed)" in page
+    assert "A check that could not be made, or stopped before the end of the file, found nothing in what it did" in page
     assert (
         '<th scope="row">Double JPEG compression</th><td>not made: <span class="mono small">image too small</span></td>'
     ) in page
@@ -119,3 +126,18 @@ def test_the_api_gives_what_was_examined_with_stable_codes(client, alpha, django
     }
     assert by_name["sha256"]["state"] == "examined" and by_name["sha256"]["reason"] == ""
     assert by_name["mediainfo"]["state"] == "not_applicable"
+
+
+def test_a_jpeg_walk_stopped_at_its_segment_limit_is_said_partly_examined(tmp_path, monkeypatch):
+    from forensics.analysers import jpeg_structure
+
+    monkeypatch.setattr(jpeg_structure, "MAX_SEGMENTS", 3)
+    result = _result(camera_jpeg_create(tmp_path))
+
+    lines = examination_lines(result)
+    jpeg = {line.check: line for line in lines}["JPEG segments and quantisation tables"]
+
+    assert (jpeg.state, jpeg.state_words) == (PARTLY_EXAMINED, "partly examined: stopped at its limit")
+    assert jpeg.reason.startswith("Stopped after 3 segments at offset ")
+    assert jpeg.reason.endswith("; the rest of the file was not examined")
+    assert incomplete_count(lines) >= 1

@@ -38,16 +38,8 @@ CHECKS = {
     "mediainfo": gettext_lazy("Audio and video tracks (MediaInfo)"),
     "c2pa": gettext_lazy("C2PA provenance manifest"),
 }
-# Where each structure walk's issues are kept in a stored result, by the run that made it.
-_WALK_RESULTS = {
-    "jpeg": (("jpeg",),),
-    "png": (("png",),),
-    "isobmff": (("isobmff",), ("isobmff", "heif")),
-    "riff": (("riff",),),
-    "ebml": (("ebml",),),
-    "gif": (("gif",),),
-    "tiff": (("tiff",),),
-}
+# The runs that walk the file's structure; each keeps its walk, with its issues, under its own name in the result.
+_WALKS = {"jpeg", "png", "isobmff", "riff", "ebml", "gif", "tiff"}
 # How a thumbnail comparison that was not made ended (exif_thumbnail.ThumbnailComparison.status).
 _THUMBNAIL_NOT_APPLICABLE = {"no_thumbnail", "not_jpeg"}
 
@@ -104,19 +96,16 @@ def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
 
 def _walk_stops(name: str, result: dict) -> list[str]:
     """Where the run's structure walk stopped at one of its limits, in words ([] when it walked the whole file)."""
+    walk = (result.get(name) or {}) if name in _WALKS else {}
     stops = []
-    for keys in _WALK_RESULTS.get(name, ()):
-        walked = result
-        for key in keys:
-            walked = (walked or {}).get(key)
-        for issue in (walked or {}).get("issues") or []:
-            if issue.get("code") in WALK_LIMIT_CODES:
-                offset = issue.get("offset")
-                where = _(" at offset %(offset)s") % {"offset": f"{offset:,}"} if offset is not None else ""
-                stops.append(
-                    _("%(message)s%(where)s; the rest of the file was not examined")
-                    % {"message": str(issue.get("message") or "").rstrip("."), "where": where}
-                )
+    for issue in walk.get("issues") or []:
+        if issue.get("code") in WALK_LIMIT_CODES:
+            offset = issue.get("offset")
+            where = _(" at offset %(offset)s") % {"offset": f"{offset:,}"} if offset is not None else ""
+            stops.append(
+                _("%(message)s%(where)s; the rest of the file was not examined")
+                % {"message": str(issue.get("message") or "").rstrip("."), "where": where}
+            )
     return stops
 
 

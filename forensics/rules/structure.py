@@ -365,7 +365,7 @@ def nontrivial_edit_list(result: AnalysisResult) -> Iterator[Observation]:
     Severity.WARNING,
     looks_at=(
         "status of each analyser run (failed or timed out), and where our walks of the file's structure (JPEG, PNG, "
-        "ISO-BMFF and HEIF, RIFF, EBML, GIF, TIFF) stopped at their limits (segments, chunks, boxes, elements, "
+        "ISO-BMFF, RIFF, EBML, GIF, TIFF) stopped at their limits (segments, chunks, boxes, elements, "
         "blocks, IFDs, nesting depth, seconds)"
     ),
     innocent=(
@@ -397,12 +397,10 @@ def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
 
 def _walks(result: AnalysisResult) -> Iterator[tuple[str, Any]]:
     """Each structure walk the analysis made, by its parser's name."""
-    heif = result.isobmff.heif if result.isobmff is not None else None
     for parser, parsed in (
         ("jpeg", result.jpeg),
         ("png", result.png),
         ("isobmff", result.isobmff),
-        ("heif", heif),
         ("riff", result.riff),
         ("ebml", result.ebml),
         ("gif", result.gif),

@@ -343,7 +343,8 @@ def analyse(paths: list[str], jobs: int) -> dict[str, dict]:
 
     records = {}
     for path, record, problem in files_analyse(paths, jobs):
-        records[path] = record or {"verdict": "unreadable", "findings": [], "problem": problem}
+        # Not analysed: unreadable, or not a media type the system accepts (an upload of it would be refused).
+        records[path] = record or {"verdict": "not_analysed", "findings": [], "problem": problem}
     return records
 
 
@@ -461,15 +462,22 @@ def malformed_collect(corpus: Path) -> list[str]:
 
 
 def malformed_report(malformed: list[str], records: dict[str, dict]) -> dict[str, float]:
-    """Prints, per format (libmagic's MIME type), the share of the damage suite flagged with a structural warning."""
+    """Prints, per format (libmagic's MIME type), the share of the damage suite flagged with a structural warning,
+    or refused as no accepted media type (as an upload of it would be)."""
     if not malformed:
         return {}
     by_format: dict[str, list[bool]] = defaultdict(list)
     for path in malformed:
         record = records[path]
+        if record["verdict"] == "not_analysed":
+            by_format["refused: not an accepted type"].append(True)
+            continue
         structural = any(f["category"] == "structure" and f["severity"] != "info" for f in record["findings"])
-        by_format[record.get("detected_mime_type") or "unreadable"].append(record["verdict"] != "ok" and structural)
-    print("\nContainer damage (corpus label malformed): at least attention with a structural warning, per format:")
+        by_format[record["detected_mime_type"]].append(record["verdict"] != "ok" and structural)
+    print(
+        "\nContainer damage (corpus label malformed): at least attention with a structural warning, or refused, per "
+        "format:"
+    )
     for name, flags in sorted(by_format.items(), key=lambda entry: -len(entry[1])):
         print(f"  {name:<28} {sum(flags):>4}/{len(flags):<4} {share(sum(flags), len(flags)):>7}")
     flags = [flag for values in by_format.values() for flag in values]

@@ -117,7 +117,7 @@ def test_unreadable_paths_fail_the_command_after_the_rest_is_analysed(evidence_f
     (evidence_folder / "c-dangling.jpg").symlink_to(tmp_path / "gone.jpg")
     stdout, stderr = io.StringIO(), io.StringIO()
 
-    with pytest.raises(CommandError, match=r"2 path\(s\) could not be read; 2 file\(s\) analysed"):
+    with pytest.raises(CommandError, match=r"2 path\(s\) not analysed; 2 file\(s\) analysed"):
         call_command(
             "analyse", "--json", str(evidence_folder), str(tmp_path / "missing.mp4"), stdout=stdout, stderr=stderr
         )
@@ -141,4 +141,24 @@ def test_exit_status_says_whether_every_file_was_analysed(tmp_path: Path) -> Non
     assert analysed.returncode == 0, analysed.stderr
     assert json.loads(analysed.stdout)["path"] == str(image)
     assert failed.returncode != 0
-    assert "could not be read" in failed.stderr
+    assert "1 path(s) not analysed; 1 file(s) analysed" in failed.stderr
+
+
+def test_bytes_that_are_no_accepted_media_get_no_verdict(evidence_folder: Path, tmp_path: Path) -> None:
+    # Given a text file named as a photograph, and an empty file, beside two real photographs
+    (evidence_folder / "note.jpg").write_text("not a photograph\n")
+    (evidence_folder / "empty.png").write_bytes(b"")
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    # When the folder is analysed
+    with pytest.raises(CommandError, match=r"2 path\(s\) not analysed; 2 file\(s\) analysed"):
+        call_command("analyse", "--json", str(evidence_folder), stdout=stdout, stderr=stderr)
+
+    # Then the photographs get their verdicts and the others none ("no obvious signs" of nothing examined), each
+    # refusal naming what the bytes are
+    assert [json.loads(line)["detected_mime_type"] for line in stdout.getvalue().splitlines()] == ["image/jpeg"] * 2
+    assert (
+        f"Not analysed {evidence_folder / 'note.jpg'}: its bytes are text/plain (ASCII text), not a media type the "
+        "system accepts as evidence (3G2, 3GP, AVI, GIF, HEIC, HEIF, JPEG, "
+    ) in stderr.getvalue()
+    assert f"Not analysed {evidence_folder / 'empty.png'}: its bytes are inode/x-empty" in stderr.getvalue()

@@ -1,5 +1,7 @@
 """`manage.py analyse [--json] PATH...`: run the forensic engine on files (directories are recursed) and print the
-verdict and findings, without touching the database."""
+verdict and findings, without touching the database. A file whose bytes are not a media type the system accepts as
+evidence gets no verdict, as an upload of it would be refused: "no obvious signs of tampering" would be said of a
+text file, or of bytes no walker recognised, with nothing examined."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cases.media_types import ACCEPTED, accepted_label_list
 from forensics.analysers import AnalysisResult, analyse_files
 from forensics.analysers.common import jsonable
 from forensics.rules import Evaluation, evaluate
@@ -45,13 +48,14 @@ def analysis_record(path: str, result: AnalysisResult, evaluation: Evaluation) -
     }
 
 
-def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """The files named or found under the directories named, in a stable order, and the paths that cannot be read."""
+def files_under(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The files named or found under the directories named, in a stable order, and a sentence for each path that
+    cannot be read."""
     files: list[str] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[str] = []
 
     def unreadable_directory(error: OSError) -> None:
-        problems.append((error.filename, error.strerror or str(error)))
+        problems.append(f"Cannot read {error.filename}: {error.strerror or error}")
 
     for given in paths:
         if os.path.isdir(given):
@@ -61,7 +65,7 @@ def files_under(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         elif os.path.exists(given):
             files.append(given)
         else:
-            problems.append((given, "No such file or directory"))
+            problems.append(f"Cannot read {given}: No such file or directory")
     return files, problems
 
 
@@ -72,7 +76,7 @@ CHUNKS_PER_WORKER = 4
 
 
 def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
-    """(path, the `--json` record, None) or (path, None, why it could not be read), in the order of `files`.
+    """(path, the `--json` record, None) or (path, None, why it was not analysed), in the order of `files`.
 
     Files go through the engine in chunks (one ExifTool call per batch); with jobs > 1, worker processes, each
     with its own ExifTool, take chunks in turn.
@@ -91,6 +95,7 @@ def files_analyse(files: list[str], jobs: int) -> Iterator[tuple[str, dict[str, 
 
 
 def chunk_analyse(paths: list[str]) -> list[tuple[str, dict[str, Any] | None, str | None]]:
+    """(path, record, None) per file analysed, (path, None, the sentence saying why not) per file that was not."""
     readable, outcomes = [], {}
     for path in paths:
         try:
@@ -98,10 +103,23 @@ def chunk_analyse(paths: list[str]) -> list[tuple[str, dict[str, Any] | None, st
                 pass  # a file we cannot open would only give an analysis of nothing
             readable.append(path)
         except OSError as error:
-            outcomes[path] = (path, None, error.strerror or str(error))
+            outcomes[path] = (path, None, f"Cannot read {path}: {error.strerror or error}")
     for path, result in zip(readable, analyse_files(readable), strict=True):
-        outcomes[path] = (path, analysis_record(path, result, evaluate(result)), None)
+        if result.detected_mime_type in ACCEPTED:
+            outcomes[path] = (path, analysis_record(path, result, evaluate(result)), None)
+        else:
+            outcomes[path] = (path, None, _not_media(path, result))
     return [outcomes[path] for path in paths]
+
+
+def _not_media(path: str, result: AnalysisResult) -> str:
+    seen = result.detected_mime_type or "an unknown type"
+    if result.file_type is not None and result.file_type.magic_description:
+        seen = f"{seen} ({result.file_type.magic_description})"
+    return (
+        f"Not analysed {path}: its bytes are {seen}, not a media type the system accepts as evidence "
+        f"({accepted_label_list()}); no verdict is given."
+    )
 
 
 class Command(BaseCommand):
@@ -130,16 +148,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"\r\x1b[K[{number}/{len(files)}] {path}", ending="")
                 self.stderr.flush()
             if record is None:
-                problems.append((path, problem))
+                problems.append(problem)
                 continue
             self.stdout.write(_json_line(record) if as_json else _human(record))
             analysed += 1
         if show_progress:
             self.stderr.write("\r\x1b[K", ending="")
-        for path, reason in problems:
-            self.stderr.write(f"Cannot read {path}: {reason}")
+        for problem in problems:
+            self.stderr.write(problem)
         if problems:
-            raise CommandError(f"{len(problems)} path(s) could not be read; {analysed} file(s) analysed.")
+            raise CommandError(f"{len(problems)} path(s) not analysed; {analysed} file(s) analysed.")
 
 
 def _json_line(record: dict[str, Any]) -> str:

@@ -62,6 +62,7 @@ urlpatterns = [
         views.EvidenceThumbnailComparisonView.as_view(),
         name="evidence-thumbnail-comparison",
     ),
+    path("evidence/<uuid:evidence_id>/analyse/", views.EvidenceAnalyseView.as_view(), name="evidence-analyse"),
     path(
         "evidence/<uuid:evidence_id>/delete-media/",
         views.EvidenceMediaDeleteView.as_view(),

@@ -35,6 +35,8 @@ from custody.timeline import timeline_entries, timeline_rows
 from forensics.assessment import FLAGS as ASSESSMENT_FLAGS
 from forensics.models import Analysis
 from forensics.presentation import assessment_flag_labels, assessment_lines, key_facts
+from forensics.rules import ruleset_version
+from forensics.services import analysis_queue, reanalysis_useful
 from reports.models import Report, ReportStatus
 
 from . import services
@@ -423,6 +425,9 @@ class EvidenceDetailView(MemberView, View):
             "can_download": can_download and item.media_held,
             "can_export": can_download,
             "can_delete_media": may_delete_media and media_delete_refusal is None,
+            "can_reanalyse": item.media_held
+            and self.membership.can(Scope.EVIDENCE_UPLOAD, item.case)
+            and reanalysis_useful(analysis),
             "media_delete_refusal": media_delete_refusal,
             "size_words": size_words(item.size),
             "media_delete_form": MediaDeleteForm(),
@@ -530,6 +535,27 @@ class EvidenceMediaDeleteView(EvidenceDetailView):
             messages.error(request, refusal.message)
         else:
             messages.success(request, _("The media of this item is deleted; the tombstone is in the custody ledger."))
+        return redirect("cases:evidence-detail", evidence_id=item.public_id)
+
+
+class EvidenceAnalyseView(MemberView, View):
+    """Analyse an item again (after a failure, or under a newer rule set); its earlier analyses are kept."""
+
+    required_scope = Scope.EVIDENCE_UPLOAD
+    http_method_names = ["post"]
+
+    def post(self, request, evidence_id):
+        item = self.evidence
+        try:
+            analysis_queue(item=item, reason="reanalysis", actor=request.user)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(
+                request,
+                _("The item is queued for analysis with rule set %(version)s; earlier analyses are kept.")
+                % {"version": ruleset_version()},
+            )
         return redirect("cases:evidence-detail", evidence_id=item.public_id)
 
 

@@ -19,6 +19,7 @@ from custody.models import Action
 
 from .assessment import assessment_make
 from .models import Analysis
+from .rules import ruleset_version
 
 
 class MediaNotHeld(Refused):
@@ -28,6 +29,17 @@ class MediaNotHeld(Refused):
 SYSTEM_ACTOR = "analysis"
 ANALYSE_TASK = "forensics.tasks.analyse_evidence"
 PENDING = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+
+
+def reanalysis_useful(analysis: Analysis | None) -> bool:
+    """Whether analysing the item again can tell something new: it was never analysed, its latest analysis failed,
+    or that analysis was made under another rule set. (The engine is deterministic: the same rule set on the same
+    bytes gives the same findings, and a run still queued or running would only be superseded.)"""
+    if analysis is None:
+        return True
+    if analysis.status in PENDING:
+        return False
+    return analysis.status == AnalysisStatus.FAILED or analysis.ruleset_version != ruleset_version()
 
 
 @transaction.atomic

@@ -15,19 +15,23 @@ from forensics.presentation import (
     stream_lines,
     structure_tree,
 )
+from forensics.rules import ruleset_version
 from forensics.rules.thumbnail import COMPARISON_RULES
 
 register = template.Library()
 
 
-@register.inclusion_tag("forensics/analysis_panel.html")
-def analysis_panel(item, analysis: Analysis | None) -> dict:
+@register.inclusion_tag("forensics/analysis_panel.html", takes_context=True)
+def analysis_panel(context, item, analysis: Analysis | None, can_reanalyse: bool = False) -> dict:
     """The panel of `analysis`, the item's latest, read by the page (for its key facts) with `analyses`, the number
-    of the item's analyses."""
+    of the item's analyses; with the form that analyses the item again when `can_reanalyse`."""
     examination = examination_lines(analysis.result) if analysis else []
     return {
+        "csrf_token": context.get("csrf_token"),
         "item": item,
         "analysis": analysis,
+        "can_reanalyse": can_reanalyse,
+        "current_ruleset": ruleset_version() if can_reanalyse else "",
         "earlier_count": analysis.analyses - 1 if analysis else 0,
         "examination": examination,
         "incomplete": incomplete_count(examination),

@@ -425,6 +425,8 @@ class EvidenceDetailView(MemberView, View):
             "can_download": can_download and item.media_held,
             "can_export": can_download,
             "can_delete_media": may_delete_media and media_delete_refusal is None,
+            # The earlier item with the same bytes, named and linked when the member may open its case.
+            "duplicate_earlier": item.duplicate_shown_to(self.membership),
             "can_reanalyse": item.media_held
             and self.membership.can(Scope.EVIDENCE_UPLOAD, item.case)
             and reanalysis_useful(analysis),

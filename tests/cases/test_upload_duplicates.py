@@ -79,3 +79,21 @@ def test_a_copy_in_another_organisation_is_not_a_duplicate(client, alpha, beta):
     body = client.post(f"/api/v1/cases/{beta.case.public_id}/evidence/", {"files": [_file(data, "x.jpg")]}).json()
 
     assert body["items"][0]["duplicate_of"] is None and body["items"][0]["duplicate_of_item"] is None
+
+
+def test_the_copy_s_page_links_the_earlier_item_only_for_a_member_who_may_open_it(client, alpha):
+    case, earlier, data = _earlier(alpha, title="Not theirs")
+    copy = services.evidence_receive(case=alpha.case, received=received(data, "mine.jpg"), actor=alpha.investigator)
+
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+    supervisor_page = client.get(f"/evidence/{copy.item.public_id}/").content.decode()
+    client.login(username=alpha.investigator.username, password=PASSWORD)
+    investigator_page = client.get(f"/evidence/{copy.item.public_id}/").content.decode()
+
+    assert (
+        f'Identical bytes were received earlier as <a href="/evidence/{earlier.public_id}/">“first copy.jpg”</a> in '
+        f"case {case.reference} (Not theirs) on {earlier.received_at:%Y-%m-%d}."
+    ) in supervisor_page
+    assert f'href="/evidence/{earlier.public_id}/"' not in investigator_page
+    assert "first copy.jpg" not in investigator_page and "Not theirs" not in investigator_page
+    assert "in a case of the organisation that you cannot open." in investigator_page

@@ -37,6 +37,8 @@ CERTIFICATE_FILENAME = "certificate.pem"
 CHAIN_FILENAME = "chain.pem"
 IMPORTED_DIRECTORY = "imported"
 ACTIVE_FILENAME = "active"
+# An administrator is warned this long before the certificate in force (or its CA chain) stops being usable.
+EXPIRY_NOTICE = datetime.timedelta(days=30)
 VALIDITY = datetime.timedelta(days=20 * 365)  # reports are read for years; there is no CA to renew against
 MAX_PKCS12_BYTES = 256 * 1024  # a certificate chain and a key; far below this
 
@@ -167,7 +169,30 @@ class CertificateInForce:
     chain: list[str]
     fingerprint: str
     not_valid_after: datetime.datetime
+    # The earliest end of validity of the certificate and its CA chain: from then on no report is signed with it.
+    usable_until: datetime.datetime
     self_signed: bool
+
+    @classmethod
+    def of(cls, certificate: x509.Certificate, chain: list[x509.Certificate], *, self_signed: bool):
+        return cls(
+            subject=certificate.subject.rfc4514_string(),
+            issuer=certificate.issuer.rfc4514_string(),
+            chain=[ca.subject.rfc4514_string() for ca in chain],
+            fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
+            not_valid_after=certificate.not_valid_after_utc,
+            usable_until=min(each.not_valid_after_utc for each in [certificate, *chain]),
+            self_signed=self_signed,
+        )
+
+    @property
+    def expired(self) -> bool:
+        return datetime.datetime.now(datetime.UTC) > self.usable_until
+
+    @property
+    def expires_soon(self) -> bool:
+        """Within EXPIRY_NOTICE of the end of its usability, so that an administrator has time to import the next."""
+        return not self.expired and self.usable_until - datetime.datetime.now(datetime.UTC) <= EXPIRY_NOTICE
 
 
 def signing_certificate_describe(organisation: Organisation) -> CertificateInForce:
@@ -175,14 +200,7 @@ def signing_certificate_describe(organisation: Organisation) -> CertificateInFor
     credentials = organisation_credentials(organisation)
     certificate = x509.load_pem_x509_certificate(credentials.certificate_pem)
     chain = x509.load_pem_x509_certificates(credentials.chain_pem) if credentials.chain_pem.strip() else []
-    return CertificateInForce(
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
-        chain=[ca.subject.rfc4514_string() for ca in chain],
-        fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
-        not_valid_after=certificate.not_valid_after_utc,
-        self_signed=credentials.self_signed,
-    )
+    return CertificateInForce.of(certificate, chain, self_signed=credentials.self_signed)
 
 
 class CertificateRefused(Refused):
@@ -208,17 +226,10 @@ def signing_certificate_import(
     key, certificate, chain = _pkcs12_read(pkcs12_data, password)
     Organisation.objects.lock(organisation.pk)
     directory = certificates_directory() / str(organisation.public_id)
-    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+    imported = CertificateInForce.of(certificate, chain, self_signed=False)
+    fingerprint = imported.fingerprint
     previous = _in_force_fingerprint(directory)
     version = _version_write(directory, fingerprint[:32], key, certificate, chain)
-    imported = CertificateInForce(
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
-        chain=[ca.subject.rfc4514_string() for ca in chain],
-        fingerprint=fingerprint,
-        not_valid_after=certificate.not_valid_after_utc,
-        self_signed=False,
-    )
     custody_event_record(
         organisation=organisation,
         action=Action.REPORT_CERTIFICATE_IMPORTED,
@@ -265,15 +276,7 @@ def _pkcs12_read(data: bytes, password: str) -> tuple:
         raise CertificateRefused(_("The key must be an RSA or elliptic-curve key; nothing was imported."))
     if key.public_key().public_numbers() != certificate.public_key().public_numbers():
         raise CertificateRefused(_("The private key does not belong to the certificate; nothing was imported."))
-    now = datetime.datetime.now(datetime.UTC)
-    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        raise CertificateRefused(
-            _("The certificate is valid from %(start)s to %(end)s, not today; nothing was imported.")
-            % {
-                "start": f"{certificate.not_valid_before_utc:%Y-%m-%d}",
-                "end": f"{certificate.not_valid_after_utc:%Y-%m-%d}",
-            }
-        )
+    _valid_today_check(certificate, _("The certificate"))
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -282,7 +285,24 @@ def _pkcs12_read(data: bytes, password: str) -> tuple:
         raise CertificateRefused(
             _("The certificate's key usage does not allow signing documents; nothing was imported.")
         )
-    return key, certificate, _chain_order(certificate, [c.certificate for c in loaded.additional_certs])
+    chain = _chain_order(certificate, [c.certificate for c in loaded.additional_certs])
+    for ca in chain:
+        # Every signature would fail once a CA above the certificate is out of date (reports.signing refuses it).
+        _valid_today_check(ca, _("The CA certificate %(subject)s") % {"subject": ca.subject.rfc4514_string()})
+    return key, certificate, chain
+
+
+def _valid_today_check(certificate: x509.Certificate, whose: str) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise CertificateRefused(
+            _("%(whose)s is valid from %(start)s to %(end)s, not today; nothing was imported.")
+            % {
+                "whose": whose,
+                "start": f"{certificate.not_valid_before_utc:%Y-%m-%d}",
+                "end": f"{certificate.not_valid_after_utc:%Y-%m-%d}",
+            }
+        )
 
 
 def _chain_order(certificate: x509.Certificate, others: list[x509.Certificate]) -> list[x509.Certificate]:

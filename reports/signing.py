@@ -8,10 +8,12 @@ OCSP) and that succeeds: the answers are embedded, so the signature can be check
 Without a TSA, or with every TSA down, the report is still signed (B-B), and its verification says so. When the CA
 answers that the signer's certificate (or a CA certificate above it) is revoked, nothing is signed: every reader would
 refuse such a signature, and the report fails with the reason (`SigningCertificateRevoked`); without a TSA the CA
-is asked for that alone.
+is asked for that alone. Likewise when the signer's certificate, or one above it, has expired (or is not valid yet):
+a signature made outside the certificate's validity is one no reader accepts (`SigningCertificateExpired`).
 """
 
 import asyncio
+import datetime
 import io
 import logging
 
@@ -39,6 +41,10 @@ class SigningCertificateRevoked(Exception):
     """The CA says the organisation's signing certificate, or a CA certificate above it, is revoked."""
 
 
+class SigningCertificateExpired(Exception):
+    """The organisation's signing certificate, or a CA certificate above it, is outside its validity period."""
+
+
 def asn1_certificate(pem: bytes) -> asn1_x509.Certificate:
     return next(iter(load_certs_from_pemder_data(pem)))
 
@@ -52,9 +58,10 @@ def pdf_sign(
 ) -> bytes:
     """Return `pdf` with a PAdES signature covering the whole file, at the highest level reachable now: B-LT,
     B-T, or B-B when no TSA answers. `tsa_roots` let the TSA's own certificates be validated for B-LT."""
-    chain = asn1_certificates(credentials.chain_pem)
+    certificate, chain = asn1_certificate(credentials.certificate_pem), asn1_certificates(credentials.chain_pem)
+    _refuse_outside_validity([certificate, *chain])
     signer = signers.SimpleSigner(
-        signing_cert=asn1_certificate(credentials.certificate_pem),
+        signing_cert=certificate,
         signing_key=load_private_key_from_pemder_data(credentials.key_pem, passphrase=None),
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
@@ -114,6 +121,21 @@ def _refuse_if_revoked(signer, root: asn1_x509.Certificate) -> None:
         raise _revoked(error) from error
     except (ValidationError, PathBuildingError, PathValidationError, OSError) as error:
         logger.warning("Report signed without its certificate's revocation status: %s", error)
+
+
+def _refuse_outside_validity(certificates: list[asn1_x509.Certificate]) -> None:
+    """Raise SigningCertificateExpired for the first certificate (the signer's, then its chain) not valid now."""
+    now = datetime.datetime.now(datetime.UTC)
+    for position, certificate in enumerate(certificates):
+        start, end = certificate.not_valid_before, certificate.not_valid_after
+        if start <= now <= end:
+            continue
+        whose = "The organisation's report-signing certificate" if position == 0 else "A CA certificate above it"
+        when = f"expired on {end:%Y-%m-%d %H:%M} UTC" if now > end else f"is valid only from {start:%Y-%m-%d %H:%M} UTC"
+        raise SigningCertificateExpired(
+            f"{whose} ({certificate.subject.human_friendly}) {when}. No report is signed with it; an administrator "
+            "must import a new signing certificate."
+        )
 
 
 def _fetchers() -> RequestsFetcherBackend:

@@ -91,6 +91,12 @@ class SigningCertificateSerializer(serializers.Serializer):
     chain = serializers.ListField(child=serializers.CharField(), help_text="CA certificates, issuer first.")
     fingerprint = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex.")
     not_valid_after = serializers.DateTimeField()
+    usable_until = serializers.DateTimeField(
+        help_text="The earliest end of validity of the certificate and its CA chain: from then on no report is signed "
+        "until a new certificate is imported."
+    )
+    expired = serializers.BooleanField(help_text="Past usable_until: reports fail until a new certificate is imported.")
+    expires_soon = serializers.BooleanField(help_text="Within 30 days of usable_until.")
     self_signed = serializers.BooleanField(help_text="The installation's self-signed default, for demonstrations.")
 
 

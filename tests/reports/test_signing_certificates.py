@@ -11,6 +11,7 @@ import io
 import re
 import stat
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -392,6 +393,83 @@ def test_without_a_tsa_a_certificate_its_ca_answers_good_for_signs(
     # Then the CA was asked, and the report is signed (B-B: without a TSA there is no time to embed its answer at)
     assert ocsp_responder.requests >= 1
     assert report_verify(pdf).outcome is Outcome.GENUINE
+
+
+def test_no_report_is_signed_once_the_certificate_has_expired(
+    alpha, client, settings, report_pki, analysed, edited_jpeg, generate
+):
+    # Given an imported certificate valid for a few seconds more (its CA issued it so), and no TSA
+    settings.EVIDENCEMEDIA_TSA_URLS = []
+    data, leaf = report_pki.pkcs12("Unit Alpha Report Signing", days=4 / 86400)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+
+    # When a report is requested after it expired
+    while datetime.datetime.now(datetime.UTC) <= leaf.not_valid_after_utc:
+        time.sleep(0.2)
+    item = analysed(alpha.case, edited_jpeg, alpha.investigator)
+    report = generate(alpha.investigator, alpha.case, item)
+
+    # Then nothing is signed with it: the report fails, saying when it expired and what to do, and holds no file
+    assert report.status == "failed" and not report.storage_key
+    assert report.error == (
+        "SigningCertificateExpired: The organisation's report-signing certificate (Common Name: Unit Alpha Report "
+        f"Signing, Organization: Evidence Media test PKI) expired on {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC. No report is signed with it; an "
+        "administrator must import a new signing certificate."
+    )
+    assert not CustodyEvent.objects.filter(action=Action.REPORT_GENERATED, case=alpha.case).exists()
+    # and the certificate page and the API say so
+    page = client.get(reverse("reports:signing-certificate")).content.decode()
+    assert 'data-certificate="expired"' in page and "no report can be signed with it" in page
+    described = client.get("/api/v1/organisation/report-certificate/").json()
+    assert described["expired"] is True and described["expires_soon"] is False
+
+
+def test_the_certificate_page_warns_a_month_before_the_certificate_or_its_ca_expires(
+    alpha, client, report_pki, tmp_path
+):
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    page = client.get(reverse("reports:signing-certificate")).content.decode()
+    assert 'data-certificate="expires-soon"' not in page and 'data-certificate="expired"' not in page
+
+    # a leaf valid for a year under a CA that ends in ten days
+    short_root_key = key_new()
+    short_root = certificate_issue(subject="Short Root CA", key=short_root_key, ca=True, days=10)
+    leaf_key = key_new()
+    leaf = certificate_issue(
+        subject="Unit Alpha Report Signing", key=leaf_key, issuer=short_root, issuer_key=short_root_key, days=365
+    )
+    data = pkcs12.serialize_key_and_certificates(
+        b"reports", leaf_key, leaf, [short_root], serialization.BestAvailableEncryption(P12_PASSWORD.encode())
+    )
+    assert _import_api(client, data).status_code == 201
+
+    page = client.get(reverse("reports:signing-certificate")).content.decode()
+    assert 'data-certificate="expires-soon"' in page
+    assert f"(its CA chain until {short_root.not_valid_after_utc:%Y-%m-%d})" in page
+    assert f"expires on {short_root.not_valid_after_utc:%Y-%m-%d %H:%M} UTC" in page
+    described = client.get("/api/v1/organisation/report-certificate/").json()
+    assert described["expires_soon"] is True and described["expired"] is False
+    assert described["usable_until"].startswith(f"{short_root.not_valid_after_utc:%Y-%m-%dT%H:%M}")
+
+
+def test_a_chain_whose_ca_certificate_has_expired_is_refused(alpha, client):
+    old_root_key = key_new()
+    old_root = certificate_issue(subject="Old Root CA", key=old_root_key, ca=True, days=-1)
+    leaf_key = key_new()
+    leaf = certificate_issue(subject="Unit Alpha", key=leaf_key, issuer=old_root, issuer_key=old_root_key)
+    data = pkcs12.serialize_key_and_certificates(
+        b"reports", leaf_key, leaf, [old_root], serialization.BestAvailableEncryption(P12_PASSWORD.encode())
+    )
+    client.login(username=alpha.admin.username, password=PASSWORD)
+
+    answer = _import_api(client, data)
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith(
+        "The CA certificate CN=Old Root CA,O=Evidence Media test PKI is valid from "
+    )
+    assert answer.json()["detail"].endswith(", not today; nothing was imported.")
 
 
 def test_signer_revoked_before_its_signature_is_reported_revoked_not_trusted(

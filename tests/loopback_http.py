@@ -48,3 +48,20 @@ class LoopbackResponder:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class HangingResponder(LoopbackResponder):
+    """A service that takes each request and does not answer (for a minute at most, or until `stop()`): what a
+    hung TSA or OCSP responder behind a proxy looks like to its client, which must give up on its own timeout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._released = threading.Event()
+
+    def answer(self, body: bytes) -> bytes:
+        self._released.wait(timeout=60)
+        return b""
+
+    def stop(self) -> None:
+        self._released.set()
+        super().stop()

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from custody.verify import bundle_verify
 from custody.verify_export import export_verify
 from tests.conftest import PASSWORD
 from tests.local_tsa import LocalTsa, pem, tsa_pki_make
+from tests.loopback_http import HangingResponder
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -191,6 +193,27 @@ def test_tsas_are_tried_in_order(alpha, local_tsa, settings, django_capture_on_c
     checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)
 
     assert CheckpointTimestamp.objects.get(checkpoint=checkpoint).tsa_url == local_tsa.url
+
+
+def test_a_tsa_that_takes_the_request_and_never_answers_is_given_up_on_its_timeout(
+    alpha, local_tsa, settings, django_capture_on_commit_callbacks
+):
+    # Given a first TSA that accepts the connection and the request but never answers, then a working one
+    hung = HangingResponder()
+    hung.start()
+    settings.EVIDENCEMEDIA_TSA_URLS = [hung.url, local_tsa.url]
+    settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS = 1
+    try:
+        started = time.monotonic()
+        checkpoint = _checkpoint(alpha, django_capture_on_commit_callbacks)
+        waited = time.monotonic() - started
+    finally:
+        hung.stop()
+
+    # Then the hung one was asked and given up on (after its timeout, not its minute), and the next one stamped
+    assert hung.requests == 1
+    assert CheckpointTimestamp.objects.get(checkpoint=checkpoint).tsa_url == local_tsa.url
+    assert waited < 30
 
 
 def test_audit_page_shows_the_alarm_or_says_there_are_no_time_stamps(

@@ -44,6 +44,7 @@ from reports.verification import Outcome, report_verify
 from tests.conftest import PASSWORD
 from tests.local_ocsp import LocalOcsp
 from tests.local_tsa import LocalFiles, certificate_issue, crl_der, key_new, pem
+from tests.loopback_http import HangingResponder
 from tests.reports.conftest import pdf_text
 
 P12_PASSWORD = "correct battery"
@@ -414,8 +415,9 @@ def test_no_report_is_signed_once_the_certificate_has_expired(
     assert report.status == "failed" and not report.storage_key
     assert report.error == (
         "SigningCertificateExpired: The organisation's report-signing certificate (Common Name: Unit Alpha Report "
-        f"Signing, Organization: Evidence Media test PKI) expired on {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC. No report is signed with it; an "
-        "administrator must import a new signing certificate."
+        "Signing, Organization: Evidence Media test PKI) expired on "
+        f"{leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC. No report is signed with it; an administrator must import "
+        "a new signing certificate."
     )
     assert not CustodyEvent.objects.filter(action=Action.REPORT_GENERATED, case=alpha.case).exists()
     # and the certificate page and the API say so
@@ -470,6 +472,38 @@ def test_a_chain_whose_ca_certificate_has_expired_is_refused(alpha, client):
         "The CA certificate CN=Old Root CA,O=Evidence Media test PKI is valid from "
     )
     assert answer.json()["detail"].endswith(", not today; nothing was imported.")
+
+
+def test_a_hung_ocsp_responder_or_tsa_delays_signing_by_their_timeout_only(
+    alpha, client, settings, report_pki, local_tsa, analysed, edited_jpeg, generate
+):
+    # Given an imported certificate whose OCSP responder takes requests and never answers, and a first TSA that
+    # does the same before a working one
+    hung_ocsp, hung_tsa = HangingResponder(), HangingResponder()
+    hung_ocsp.start()
+    hung_tsa.start()
+    settings.EVIDENCEMEDIA_TSA_URLS = [hung_tsa.url, local_tsa.url]
+    settings.EVIDENCEMEDIA_TSA_TIMEOUT_SECONDS = 1
+    data, _ = report_pki.pkcs12("Unit Alpha Report Signing", ocsp_url=hung_ocsp.url)
+    client.login(username=alpha.admin.username, password=PASSWORD)
+    assert _import_api(client, data).status_code == 201
+
+    # When a report is signed
+    try:
+        started = time.monotonic()
+        pdf = _report_pdf(alpha, analysed, edited_jpeg, generate)
+        waited = time.monotonic() - started
+    finally:
+        hung_ocsp.stop()
+        hung_tsa.stop()
+
+    # Then both hung services were asked and given up on, and the report is signed and time-stamped by the next
+    # TSA, without the revocation answers it could not get (B-T)
+    assert hung_tsa.requests >= 1 and hung_ocsp.requests >= 1
+    verification = report_verify(pdf)
+    assert verification.outcome is Outcome.GENUINE
+    assert verification.signature.level == "B-T" and verification.signature.timestamp is not None
+    assert waited < 60
 
 
 def test_signer_revoked_before_its_signature_is_reported_revoked_not_trusted(

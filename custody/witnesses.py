@@ -30,6 +30,10 @@ from .notes import (
 )
 from .tlog_witness import host_refusal
 
+# Each witness with a URL is pushed every new checkpoint by the task cluster that every organisation shares: a cap
+# keeps one organisation's list (of slow or hung witnesses, say) from filling the queue ahead of the others' work.
+MAX_WITNESSES = 16
+
 
 def log_verifier_keys(organisation: Organisation) -> list[dict]:
     """The verifier keys (vkeys) of the organisation's checkpoint notes, one per custody key ever used."""
@@ -72,8 +76,14 @@ def witness_add(*, organisation: Organisation, vkey: str, actor, url: str = "") 
     if key.kind != ED25519_COSIGNATURE:
         raise Refused(_("A witness key is an Ed25519 cosignature key (c2sp.org/tlog-cosignature, type 0x04)."))
     Organisation.objects.lock(organisation.pk)
-    if Witness.objects.filter(organisation=organisation, name=key.name).exists():
+    named = Witness.objects.filter(organisation=organisation)
+    if named.filter(name=key.name).exists():
         raise Refused(_("A witness named %(name)s is already registered.") % {"name": key.name})
+    if named.count() >= MAX_WITNESSES:
+        raise Refused(
+            _("The organisation already names %(limit)d witnesses, the most it can; no witness was added.")
+            % {"limit": MAX_WITNESSES}
+        )
     witness = Witness(
         organisation=organisation,
         name=key.name,

@@ -4,6 +4,7 @@ witness checks, the size-conflict retry, a bad cosignature refused, a witness th
 cosigning on the schedule's retry, and a second organisation's witness never sent the first one's checkpoints."""
 
 import ipaddress
+import os
 import socket
 import threading
 import time
@@ -17,9 +18,16 @@ from cases.exceptions import Refused
 from custody.checkpoints import checkpoint_make, checkpoint_origin
 from custody.keys import active_key_id, public_keys
 from custody.models import Action, Checkpoint, CheckpointCosignature, CustodyEvent, Witness
-from custody.notes import cosignature_verify, note_split, signature_line_parse, vkey_parse
+from custody.notes import (
+    ED25519_COSIGNATURE,
+    NoteKey,
+    cosignature_verify,
+    note_split,
+    signature_line_parse,
+    vkey_parse,
+)
 from custody.witness_submissions import witness_submit_task, witnesses_submit_pending
-from custody.witnesses import witness_add
+from custody.witnesses import MAX_WITNESSES, witness_add
 from tests.local_witness import LocalWitness
 
 
@@ -387,3 +395,18 @@ def test_witness_redirect_is_not_followed(alpha, witness_for, django_capture_on_
     assert target.requests == []
     named = Witness.objects.get(organisation=alpha.organisation)
     assert "(303" in named.failure
+
+
+def test_an_organisation_names_at_most_max_witnesses_and_another_is_not_held_to_its_count(alpha, beta):
+    def vkey(name: str) -> str:
+        return NoteKey(name, ED25519_COSIGNATURE, os.urandom(32)).vkey()
+
+    for number in range(MAX_WITNESSES):
+        witness_add(organisation=alpha.organisation, vkey=vkey(f"witness.test/{number}"), actor=alpha.admin)
+
+    with pytest.raises(Refused, match=f"already names {MAX_WITNESSES} witnesses, the most it can"):
+        witness_add(organisation=alpha.organisation, vkey=vkey("witness.test/one-more"), actor=alpha.admin)
+
+    assert Witness.objects.filter(organisation=alpha.organisation).count() == MAX_WITNESSES
+    assert CustodyEvent.objects.filter(organisation=alpha.organisation, action=Action.WITNESS_ADDED).count() == MAX_WITNESSES
+    witness_add(organisation=beta.organisation, vkey=vkey("witness.test/0"), actor=beta.admin)

@@ -63,7 +63,20 @@ def witnesses_submit_pending() -> str:
     """The schedule: queue a push for every witness with a URL that has not cosigned its organisation's newest
     checkpoint (those that were down, or missed by a lost task). Each push is a task of its own, so a slow witness
     holds up no other witness and no other organisation."""
-    pending = [w.pk for w in Witness.objects.select_related("organisation").exclude(url="") if _uncosigned(w)]
+    witnesses = list(Witness.objects.select_related("organisation").exclude(url=""))
+    # Read once per organisation and once in all, not per witness: the schedule runs every minute.
+    organisations = {w.organisation_id: w.organisation for w in witnesses}
+    newest = {pk: latest_noted_checkpoint(organisation) for pk, organisation in organisations.items()}
+    cosigned = set(
+        CheckpointCosignature.objects.filter(checkpoint__in=[c for c in newest.values() if c]).values_list(
+            "checkpoint_id", "witness_id"
+        )
+    )
+    pending = [
+        w.pk
+        for w in witnesses
+        if newest[w.organisation_id] is not None and (newest[w.organisation_id].pk, w.pk) not in cosigned
+    ]
     for witness_id in pending:
         async_task(SUBMIT_TASK, witness_id, group="witnesses")
     return f"witness pushes queued: {len(pending)}"

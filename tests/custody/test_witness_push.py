@@ -411,3 +411,26 @@ def test_an_organisation_names_at_most_max_witnesses_and_another_is_not_held_to_
     added = CustodyEvent.objects.filter(organisation=alpha.organisation, action=Action.WITNESS_ADDED)
     assert added.count() == MAX_WITNESSES
     witness_add(organisation=beta.organisation, vkey=vkey("witness.test/0"), actor=beta.admin)
+
+
+def test_the_retry_schedule_reads_each_organisation_once_not_each_witness(
+    alpha, beta, witness_for, django_capture_on_commit_callbacks, django_assert_num_queries, monkeypatch
+):
+    # Given two organisations, each with three witnesses, all down but alpha's first when their checkpoints were made
+    for tenant in (alpha, beta):
+        for number in range(3):
+            witness = witness_for(tenant, f"witness.test/{tenant.organisation.slug}-{number}")
+            if witness.name != "witness.test/alpha-0":
+                witness.stop()
+    for tenant in (alpha, beta):
+        _checkpoint(tenant, django_capture_on_commit_callbacks)
+    queued = []
+    monkeypatch.setattr("custody.witness_submissions.async_task", lambda task, pk, **options: queued.append(pk))
+
+    # When the schedule runs: the witnesses, each organisation's newest checkpoint, the cosignatures, in 4 queries
+    with django_assert_num_queries(4):
+        outcome = witnesses_submit_pending()
+
+    # Then every witness but the one that cosigned is queued
+    assert outcome == "witness pushes queued: 5"
+    assert sorted(queued) == sorted(Witness.objects.exclude(name="witness.test/alpha-0").values_list("pk", flat=True))

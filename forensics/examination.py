@@ -38,7 +38,8 @@ CHECKS = {
     "mediainfo": gettext_lazy("Audio and video tracks (MediaInfo)"),
     "c2pa": gettext_lazy("C2PA provenance manifest"),
 }
-# The runs that walk the file's structure; each keeps its walk, with its issues, under its own name in the result.
+# The runs that walk the file's structure; each keeps its walk, with its issues, under its own name in the result
+# (the ISO-BMFF walk's HEIF item tables within it).
 _WALKS = {"jpeg", "png", "isobmff", "riff", "ebml", "gif", "tiff"}
 # How a thumbnail comparison that was not made ended (exif_thumbnail.ThumbnailComparison.status).
 _THUMBNAIL_NOT_APPLICABLE = {"no_thumbnail", "not_jpeg"}
@@ -97,8 +98,9 @@ def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
 def _walk_stops(name: str, result: dict) -> list[str]:
     """Where the run's structure walk stopped at one of its limits, in words ([] when it walked the whole file)."""
     walk = (result.get(name) or {}) if name in _WALKS else {}
+    issues = [*(walk.get("issues") or []), *((walk.get("heif") or {}).get("issues") or [])]
     stops = []
-    for issue in walk.get("issues") or []:
+    for issue in issues:
         if issue.get("code") in WALK_LIMIT_CODES:
             offset = issue.get("offset")
             where = _(" at offset %(offset)s") % {"offset": f"{offset:,}"} if offset is not None else ""

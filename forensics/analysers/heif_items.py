@@ -3,7 +3,9 @@ puts their data, how 'iref' links them (thumbnails, EXIF, auxiliary images, grid
 gives each from 'ipco', and which item 'pitm' makes primary.
 
 Each damage issue names the offset of the box or entry and what was expected there. The walk reads only the
-'meta' box and, for an EXIF item, the first bytes of its data; it is bounded in items, extents and bytes."""
+'meta' box and, for an EXIF item, the first bytes of its data; it is bounded in boxes, entries, extents and
+references, and where it stops at one of those limits it says so (a `walk_limit` issue, not damage), and draws no
+conclusion from what it did not read."""
 
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from typing import BinaryIO
 
 from .common import StructureIssue, clip_text, decode_text, read_at
 
-HEIF_PARSER_VERSION = "heif-items/1"
+# 2: the walk's limits reported as walk_limit issues (1 stopped silently, or called the rest damage).
+HEIF_PARSER_VERSION = "heif-items/2"
 
 MAX_META_READ = 8 << 20  # a camera's meta box is tens of KiB; one with 8 MiB of item tables is refused
-MAX_ITEMS = 4096  # a 48 MP grid image has a few hundred tiles
+MAX_ITEMS = 4096  # child boxes, item entries, property associations; a 48 MP grid image has a few hundred tiles
 MAX_EXTENTS = 16_384
 MAX_REFERENCES = 16_384
-MAX_PROPERTIES = 4096
 # Item types whose data is coded in the file and therefore needs a location in 'iloc'.
 _CODED_TYPES = {"hvc1", "av01", "jpeg", "avc1", "grid", "iovl", "Exif", "mime", "unci", "j2k1", "vvc1"}
 _IMAGE_TYPES = {"hvc1", "av01", "jpeg", "avc1", "grid", "iovl", "iden", "unci", "j2k1", "vvc1"}
@@ -66,7 +68,7 @@ class HeifItems:
 
     @property
     def damage(self) -> list[StructureIssue]:
-        return self.issues
+        return [issue for issue in self.issues if not issue.walk_limit]
 
     def item(self, item_id: int | None) -> HeifItem | None:
         return next((item for item in self.items if item.item_id == item_id), None)
@@ -131,6 +133,8 @@ def heif_items_read(handle: BinaryIO, meta_offset: int, meta_size: int, file_siz
     body = read_at(handle, meta_offset + header_size, meta_size - header_size)
     # Children start after the full-box version and flags; their offsets are kept absolute for the findings.
     children = _children(body, 4, meta_offset + header_size, result)
+    if _limit_reached(result, 0):
+        return result  # a box the walk did not reach may hold any table: no table can be said missing
     by_type: dict[str, list[tuple[int, bytes]]] = {}
     for box_type, offset, box_body in children:
         by_type.setdefault(box_type, []).append((offset, box_body))
@@ -148,10 +152,14 @@ def heif_items_read(handle: BinaryIO, meta_offset: int, meta_size: int, file_siz
 
 
 def _children(body: bytes, start: int, base: int, result: HeifItems) -> list[tuple[str, int, bytes]]:
-    """Child boxes of a box body as (type, absolute offset, body); a size that does not fit is reported."""
+    """Child boxes of a box body as (type, absolute offset, body); a size that does not fit is reported, and so is
+    the walk's stop after MAX_ITEMS boxes."""
     children = []
     position = start
-    while position + 8 <= len(body) and len(children) < MAX_ITEMS:
+    while position + 8 <= len(body):
+        if len(children) == MAX_ITEMS:
+            _stopped(result, f"Stopped after {MAX_ITEMS:,} boxes.", base + position)
+            break
         size, raw_type = struct.unpack_from(">I4s", body, position)
         header = 8
         if size == 1 and position + 16 <= len(body):
@@ -173,6 +181,15 @@ def _children(body: bytes, start: int, base: int, result: HeifItems) -> list[tup
         children.append((box_type, base + position, body[position + header : position + size]))
         position += size
     return children
+
+
+def _stopped(result: HeifItems, message: str, offset: int) -> None:
+    result.issues.append(StructureIssue("walk_limit", f"Item tables: {message}", offset))
+
+
+def _limit_reached(result: HeifItems, since: int) -> bool:
+    """Whether the walk stopped at a limit after the first `since` issues were recorded."""
+    return any(issue.walk_limit for issue in result.issues[since:])
 
 
 def _single(result: HeifItems, by_type: dict, box_type: str) -> tuple[int, bytes] | None:
@@ -225,8 +242,9 @@ def _read_items(result: HeifItems, by_type: dict) -> None:
     except _Short:
         _short(result, "iinf", offset, "its entry count")
         return
+    before = len(result.issues)
     entries = [child for child in _children(body, reader.position, offset + 8, result) if child[0] == "infe"]
-    if declared != len(entries):
+    if declared != len(entries) and not _limit_reached(result, before):
         result.issues.append(
             StructureIssue(
                 "heif_item_count",
@@ -236,7 +254,7 @@ def _read_items(result: HeifItems, by_type: dict) -> None:
             )
         )
     seen: set[int] = set()
-    for entry_offset, entry in ((o, b) for _, o, b in entries[:MAX_ITEMS]):
+    for _, entry_offset, entry in entries:
         item = _item_entry(result, entry_offset, entry)
         if item is None:
             continue
@@ -360,8 +378,11 @@ def _read_locations(result: HeifItems, by_type: dict, file_size: int) -> None:
                 )
                 return
         count = reader.uint(2 if version < 2 else 4)
-        for _ in range(min(count, MAX_ITEMS)):
+        for number in range(count):
             entry_at = offset + 8 + reader.position
+            if number == MAX_ITEMS:
+                _stopped(result, f"Stopped after {MAX_ITEMS:,} 'iloc' entries.", entry_at)
+                return
             item_id = reader.uint(2 if version < 2 else 4)
             method = reader.uint(2) & 0xF if version in (1, 2) else 0
             data_reference = reader.uint(2)
@@ -370,7 +391,8 @@ def _read_locations(result: HeifItems, by_type: dict, file_size: int) -> None:
             for _ in range(reader.uint(2)):
                 extents += 1
                 if extents > MAX_EXTENTS:
-                    raise _Short
+                    _stopped(result, f"Stopped after {MAX_EXTENTS:,} 'iloc' extents.", entry_at)
+                    return
                 reader.uint(index_size)
                 item_extents.append(HeifExtent(base + reader.uint(offset_size), reader.uint(length_size)))
             _place(result, item_id, method, data_reference, item_extents, entry_at, file_size)
@@ -490,6 +512,7 @@ def _read_references(result: HeifItems, by_type: dict) -> None:
             continue
         references += len(targets)
         if references > MAX_REFERENCES:
+            _stopped(result, f"Stopped after {MAX_REFERENCES:,} 'iref' references.", entry_at)
             return
         unknown = [item_id for item_id in (source, *targets) if result.item(item_id) is None]
         if unknown:
@@ -539,7 +562,9 @@ def _read_properties(result: HeifItems, by_type: dict) -> None:
     offset, body = found
     groups = {kind: (at, child) for kind, at, child in _children(body, 0, offset + 8, result)}
     container = groups.get("ipco")
-    properties = _children(container[1], 0, container[0] + 8, result)[:MAX_PROPERTIES] if container else []
+    before = len(result.issues)
+    properties = _children(container[1], 0, container[0] + 8, result) if container else []
+    all_read = not _limit_reached(result, before)
     result.property_types = [kind for kind, _, _ in properties]
     if "ipma" not in groups:
         return
@@ -548,18 +573,25 @@ def _read_properties(result: HeifItems, by_type: dict) -> None:
     try:
         version = reader.uint(1)
         flags = reader.uint(3)
-        for _ in range(min(reader.uint(4), MAX_ITEMS)):
+        for number in range(reader.uint(4)):
             entry_at = ipma_at + 8 + reader.position
+            if number == MAX_ITEMS:
+                _stopped(result, f"Stopped after {MAX_ITEMS:,} 'ipma' entries.", entry_at)
+                return
             item_id = reader.uint(2 if version < 1 else 4)
             indexes = [
                 reader.uint(2 if flags & 1 else 1) & (0x7FFF if flags & 1 else 0x7F) for _ in range(reader.uint(1))
             ]
-            _associate(result, item_id, indexes, properties, entry_at)
+            _associate(result, item_id, indexes, properties, entry_at, all_read=all_read)
     except _Short:
         _short(result, "ipma", ipma_at, "an item's property associations")
 
 
-def _associate(result: HeifItems, item_id: int, indexes: list[int], properties: list, entry_at: int) -> None:
+def _associate(
+    result: HeifItems, item_id: int, indexes: list[int], properties: list, entry_at: int, *, all_read: bool
+) -> None:
+    """Give the item the properties its association names. When the walk stopped before the end of 'ipco'
+    (`all_read` false), an index past what was read is no finding: the property may well be there."""
     item = result.item(item_id)
     if item is None:
         result.issues.append(
@@ -575,6 +607,8 @@ def _associate(result: HeifItems, item_id: int, indexes: list[int], properties: 
         if index == 0:
             continue  # "no property"
         if index > len(properties):
+            if not all_read:
+                return
             result.issues.append(
                 StructureIssue(
                     "heif_property_index",

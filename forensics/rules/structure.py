@@ -365,8 +365,8 @@ def nontrivial_edit_list(result: AnalysisResult) -> Iterator[Observation]:
     Severity.WARNING,
     looks_at=(
         "status of each analyser run (failed or timed out), and where our walks of the file's structure (JPEG, PNG, "
-        "ISO-BMFF, RIFF, EBML, GIF, TIFF) stopped at their limits (segments, chunks, boxes, elements, "
-        "blocks, IFDs, nesting depth, seconds)"
+        "ISO-BMFF, HEIF item tables, RIFF, EBML, GIF, TIFF) stopped at their limits (segments, chunks, "
+        "boxes, item entries, elements, blocks, IFDs, nesting depth, seconds)"
     ),
     innocent=(
         "Damaged files and formats a tool does not support make analysers fail; very long recordings cut into many "
@@ -397,10 +397,12 @@ def incomplete_analysis(result: AnalysisResult) -> Iterator[Observation]:
 
 def _walks(result: AnalysisResult) -> Iterator[tuple[str, Any]]:
     """Each structure walk the analysis made, by its parser's name."""
+    heif = result.isobmff.heif if result.isobmff is not None else None
     for parser, parsed in (
         ("jpeg", result.jpeg),
         ("png", result.png),
         ("isobmff", result.isobmff),
+        ("heif", heif),
         ("riff", result.riff),
         ("ebml", result.ebml),
         ("gif", result.gif),

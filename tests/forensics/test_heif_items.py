@@ -164,3 +164,32 @@ def test_the_corpus_heif_with_damaged_item_tables_is_flagged() -> None:
     assert evaluation.verdict_code == "attention"
     (finding,) = [finding for finding in evaluation.findings if finding.rule_id == "EM-STRUCT-022"]
     assert "item 1005 ('hvc1') has no entry in the 'iloc' box at offset 83" in finding.explanation.lower()
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "stop"),
+    [
+        ("MAX_ITEMS", 2, "Item tables: Stopped after 2 boxes."),
+        ("MAX_EXTENTS", 1, "Item tables: Stopped after 1 'iloc' extents."),
+        ("MAX_REFERENCES", 0, "Item tables: Stopped after 0 'iref' references."),
+    ],
+)
+def test_item_tables_walked_to_a_limit_say_so_and_call_nothing_damaged(
+    heic: Path, monkeypatch, limit: str, value: int, stop: str
+) -> None:
+    from forensics.analysers import heif_items
+    from forensics.examination import PARTLY_EXAMINED, examination_lines
+
+    # Given a file heif-enc wrote, and one of the item walk's limits lowered under what it holds
+    monkeypatch.setattr(heif_items, limit, value)
+
+    result = analyse_file(heic)
+    findings = {finding.rule_id: finding for finding in evaluate(result).findings}
+
+    # Then the stop is said, where it happened, and nothing the walk did not read is called missing or damaged
+    assert [issue.message for issue in result.isobmff.heif.issues] == [stop]
+    assert "EM-STRUCT-022" not in findings
+    stopped = findings["EM-STRUCT-013"].evidence["structure:walk_limits"]
+    assert [(entry["parser"], entry["code"]) for entry in stopped] == [("heif", "walk_limit")]
+    line = {line.name: line for line in examination_lines(result.to_dict())}["isobmff"]
+    assert line.state == PARTLY_EXAMINED and line.reason.startswith(stop.rstrip("."))

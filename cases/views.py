@@ -37,6 +37,7 @@ from forensics.models import Analysis
 from forensics.presentation import assessment_flag_labels, assessment_lines, key_facts
 from forensics.rules import ruleset_version
 from forensics.services import analysis_queue, reanalysis_useful
+from reports.certificates import signing_certificate_attention
 from reports.models import Report, ReportStatus
 
 from . import services
@@ -623,6 +624,10 @@ class DashboardView(MemberView, View):
             "alarm_count": alarms.count() if latest_alarm else 0,
             "latest_alarm": latest_alarm,
             "live_url": reverse("cases:live-status"),
+            # Administrators are told before reports stop being signed, not when the first one fails.
+            "certificate_attention": signing_certificate_attention(membership.organisation)
+            if membership.has_scope(Scope.ORG_MANAGE)
+            else None,
         }
         return render(request, "cases/dashboard.html", context)
 

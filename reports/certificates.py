@@ -203,6 +203,16 @@ def signing_certificate_describe(organisation: Organisation) -> CertificateInFor
     return CertificateInForce.of(certificate, chain, self_signed=credentials.self_signed)
 
 
+def signing_certificate_attention(organisation: Organisation) -> CertificateInForce | None:
+    """The certificate in force when it has expired or expires within EXPIRY_NOTICE, for the administrators'
+    dashboard; None otherwise, and when the organisation has none yet (nothing is created to answer)."""
+    directory = certificates_directory() / str(organisation.public_id)
+    if not (directory / ACTIVE_FILENAME).exists() and not (directory / CERTIFICATE_FILENAME).exists():
+        return None
+    described = signing_certificate_describe(organisation)
+    return described if described.expired or described.expires_soon else None
+
+
 class CertificateRefused(Refused):
     """A PKCS#12 file that cannot serve as the organisation's report-signing certificate; says why."""
 

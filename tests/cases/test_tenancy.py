@@ -108,6 +108,7 @@ FOREIGN_REQUESTS = {
     "api:report-download": ("get", ["report_id"], None),
     "cases:legal-hold": ("post", ["case_id"], lambda: {"hold": "on", "reason": "foreign hold"}),
     "cases:evidence-delete-media": ("post", ["evidence_id"], lambda: {"reason": "foreign deletion"}),
+    "cases:evidence-analyse": ("post", ["evidence_id"], None),
     "api:case-legal-hold": ("post", ["case_id"], lambda: {"hold": True, "reason": "foreign hold"}),
     "api:evidence-delete-media": ("post", ["evidence_id"], lambda: {"reason": "foreign deletion"}),
     "custody:case-export": ("get", ["case_id"], None),

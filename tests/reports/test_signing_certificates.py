@@ -425,6 +425,8 @@ def test_no_report_is_signed_once_the_certificate_has_expired(
     assert 'data-certificate="expired"' in page and "no report can be signed with it" in page
     described = client.get("/api/v1/organisation/report-certificate/").json()
     assert described["expired"] is True and described["expires_soon"] is False
+    dashboard = client.get(reverse("cases:dashboard")).content.decode()
+    assert "The report-signing certificate expired on " in dashboard and "every report requested fails" in dashboard
 
 
 def test_the_certificate_page_warns_a_month_before_the_certificate_or_its_ca_expires(
@@ -433,6 +435,7 @@ def test_the_certificate_page_warns_a_month_before_the_certificate_or_its_ca_exp
     client.login(username=alpha.admin.username, password=PASSWORD)
     page = client.get(reverse("reports:signing-certificate")).content.decode()
     assert 'data-certificate="expires-soon"' not in page and 'data-certificate="expired"' not in page
+    assert 'id="certificate-expiry"' not in client.get(reverse("cases:dashboard")).content.decode()
 
     # a leaf valid for a year under a CA that ends in ten days
     short_root_key = key_new()
@@ -453,6 +456,12 @@ def test_the_certificate_page_warns_a_month_before_the_certificate_or_its_ca_exp
     described = client.get("/api/v1/organisation/report-certificate/").json()
     assert described["expires_soon"] is True and described["expired"] is False
     assert described["usable_until"].startswith(f"{short_root.not_valid_after_utc:%Y-%m-%dT%H:%M}")
+    # and the administrators' dashboard says so, with the way to the page; other roles' dashboards do not
+    dashboard = client.get(reverse("cases:dashboard")).content.decode()
+    assert 'id="certificate-expiry"' in dashboard
+    assert f"The report-signing certificate expires on {short_root.not_valid_after_utc:%Y-%m-%d %H:%M} UTC" in dashboard
+    client.login(username=alpha.supervisor.username, password=PASSWORD)
+    assert 'id="certificate-expiry"' not in client.get(reverse("cases:dashboard")).content.decode()
 
 
 def test_a_chain_whose_ca_certificate_has_expired_is_refused(alpha, client):

@@ -18,7 +18,7 @@ from .common import StructureIssue, clip_text, decode_text, read_at
 # 2: the walk's limits reported as walk_limit issues (1 stopped silently, or called the rest damage).
 HEIF_PARSER_VERSION = "heif-items/2"
 
-MAX_META_READ = 8 << 20  # a camera's meta box is tens of KiB; one with 8 MiB of item tables is refused
+MAX_META_READ = 8 << 20  # a camera's meta box is tens of KiB; one with 8 MiB of item tables is not read
 MAX_ITEMS = 4096  # child boxes, item entries, property associations; a 48 MP grid image has a few hundred tiles
 MAX_EXTENTS = 16_384
 MAX_REFERENCES = 16_384
@@ -121,14 +121,7 @@ def heif_items_read(handle: BinaryIO, meta_offset: int, meta_size: int, file_siz
     header = read_at(handle, meta_offset, 16)
     header_size = 16 if header[:4] == b"\x00\x00\x00\x01" else 8
     if meta_size > MAX_META_READ:
-        result.issues.append(
-            StructureIssue(
-                "heif_meta_too_large",
-                f"The 'meta' box at offset {meta_offset:,} is {meta_size:,} bytes; item tables above "
-                f"{MAX_META_READ:,} bytes are not read.",
-                meta_offset,
-            )
-        )
+        _stopped(result, f"Not read: the 'meta' box is {meta_size:,} bytes, over {MAX_META_READ:,}.", meta_offset)
         return result
     body = read_at(handle, meta_offset + header_size, meta_size - header_size)
     # Children start after the full-box version and flags; their offsets are kept absolute for the findings.

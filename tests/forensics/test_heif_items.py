@@ -172,6 +172,7 @@ def test_the_corpus_heif_with_damaged_item_tables_is_flagged() -> None:
         ("MAX_ITEMS", 2, "Item tables: Stopped after 2 boxes."),
         ("MAX_EXTENTS", 1, "Item tables: Stopped after 1 'iloc' extents."),
         ("MAX_REFERENCES", 0, "Item tables: Stopped after 0 'iref' references."),
+        ("MAX_META_READ", 64, "Item tables: Not read: the 'meta' box is {size} bytes, over 64."),
     ],
 )
 def test_item_tables_walked_to_a_limit_say_so_and_call_nothing_damaged(
@@ -187,6 +188,7 @@ def test_item_tables_walked_to_a_limit_say_so_and_call_nothing_damaged(
     findings = {finding.rule_id: finding for finding in evaluate(result).findings}
 
     # Then the stop is said, where it happened, and nothing the walk did not read is called missing or damaged
+    stop = stop.format(size=f"{next(box.size for box in result.isobmff.boxes if box.type == 'meta'):,}")
     assert [issue.message for issue in result.isobmff.heif.issues] == [stop]
     assert "EM-STRUCT-022" not in findings
     stopped = findings["EM-STRUCT-013"].evidence["structure:walk_limits"]

@@ -14,10 +14,13 @@ from typing import BinaryIO
 
 from .common import StructureIssue, WalkBudget, clip_text, decode_text, read_at
 
-EBML_PARSER_VERSION = "ebml-structure/1"
+# 2: up to 2,000,000 elements (1,000,000 before, which a long recording within the upload limit passes).
+EBML_PARSER_VERSION = "ebml-structure/2"
 
 MAX_DEPTH = 16
-MAX_ELEMENTS = 1_000_000  # an hour of 30 fps video with audio is about 250,000 blocks
+# An hour of 30 fps video with audio is about 250,000 blocks: this covers a long recording within the upload limit,
+# so that only a hostile file stops the walk, here or at WALK_SECONDS first.
+MAX_ELEMENTS = 2_000_000
 MAX_RECORDED_ELEMENTS = 2000
 MAX_POINTER_CHECKS = 10_000  # SeekHead and Cues entries checked against their target
 MAX_STRING_BYTES = 4096

@@ -14,10 +14,13 @@ from typing import BinaryIO
 
 from .common import StructureIssue, WalkBudget, read_at
 
-RIFF_PARSER_VERSION = "riff-structure/1"
+# 2: up to 2,000,000 chunks (500,000 before, which a long recording within the upload limit passes).
+RIFF_PARSER_VERSION = "riff-structure/2"
 
 MAX_DEPTH = 8
-MAX_CHUNKS = 500_000  # an hour of 30 fps video with audio is about 250,000 movi chunks
+# An hour of 30 fps video with audio is about 250,000 movi chunks: this covers a long low-rate recording (CCTV)
+# within the upload limit, so that only a hostile file stops the walk, here or at WALK_SECONDS first.
+MAX_CHUNKS = 2_000_000
 MAX_RECORDED_CHUNKS = 2000
 MAX_INDEX_ENTRIES = 50_000  # idx1/ix## entries checked against the chunk they point to, per file
 MAX_INDEX_CHUNKS = 1000  # ix## chunks read per file

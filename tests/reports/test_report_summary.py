@@ -106,3 +106,23 @@ def test_the_report_says_what_was_examined_and_what_could_not_be(alpha, analysed
     assert "A check that could not be made, or stopped before the end of the file, found nothing in what it" in text
     assert "Double JPEG compression not made: image too small" in text
     assert "Audio and video tracks (MediaInfo) not applicable: not audio or video (image/jpeg)" in text
+
+
+def test_the_report_says_a_walk_stopped_at_its_limit_was_partly_examined(
+    alpha, analysed, generate, tmp_path, monkeypatch
+):
+    from forensics.analysers import jpeg_structure
+
+    monkeypatch.setattr(jpeg_structure, "MAX_SEGMENTS", 3)
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (256, 192), (30, 90, 200)).save(photo, quality=90)
+    item = analysed(alpha.case, photo, alpha.investigator)
+
+    text = " ".join(" ".join(_pages(generate(alpha.investigator, alpha.case, item))).split())
+
+    assert "JPEG segments and quantisation tables partly examined: stopped at its limit: Stopped after 3 segments" in (
+        text
+    )
+    assert "the rest of the file was not examined" in text
+    assert "A check that could not be made, or stopped before the end of the file, found nothing in what it" in text
+    assert "EM-STRUCT-013" in text

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -78,6 +79,32 @@ def run_requeue(run) -> bool:
 
 def exhausted_message(run) -> str:
     return f"Gave up after {run.attempts} attempts that did not finish."
+
+
+def failure_words(failure: BaseException) -> str:
+    """How a run's failure is recorded and shown (on the page, in the API and in the PDF reports handed to others):
+    the exception's type and message, with the installation's own directories named rather than spelled out. The
+    log keeps the whole traceback, paths included."""
+    text = f"{type(failure).__name__}: {failure}"
+    for root, label in _private_directories():
+        text = text.replace(root, label)
+    return text
+
+
+def _private_directories() -> list[tuple[str, str]]:
+    """The installation's directories and what to call them, the most specific first (a store inside the data
+    directory is named as the store)."""
+    named = {
+        str(settings.DATA_DIR): "<data directory>",
+        str(settings.KEYS_DIR): "<keys directory>",
+        str(settings.PLAINTEXT_TEMP_DIR): "<plaintext copies directory>",
+        str(settings.FILE_UPLOAD_TEMP_DIR): "<upload spool directory>",
+    }
+    for alias in ("evidence", "reports", "derived"):
+        location = getattr(storages[alias], "location", None)
+        if location:
+            named[str(location)] = f"<{alias} store>"
+    return sorted(named.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
 def runs_to_requeue(runs: models.QuerySet, *, func: str) -> list[int]:

@@ -7,7 +7,7 @@ whose worker is gone.
 
 import logging
 
-from cases.task_runs import TAKEN_OVER, lease_kept, runs_to_requeue
+from cases.task_runs import TAKEN_OVER, failure_words, lease_kept, runs_to_requeue
 from encryption.plaintext import plaintext_copy, plaintext_sweep
 
 from .analysers.pipeline import analyse_file
@@ -36,7 +36,7 @@ def analyse_evidence(analysis_id: int) -> str:
             evaluation = evaluate(result)
         except Exception as failure:  # the item, its hashes and custody stay intact; the error is shown
             logger.exception("Analysis %s of evidence %s failed", analysis.public_id, item.public_id)
-            recorded = analysis_fail(analysis=analysis, error=f"{type(failure).__name__}: {failure}")
+            recorded = analysis_fail(analysis=analysis, error=failure_words(failure))
             return "failed" if recorded else TAKEN_OVER
         recorded = analysis_complete(analysis=analysis, result=result.to_dict(), evaluation=evaluation.to_dict())
     return evaluation.verdict_code if recorded else TAKEN_OVER

@@ -12,7 +12,7 @@ from cryptography import x509
 from django.conf import settings
 from django.utils import timezone
 
-from cases.task_runs import TAKEN_OVER, lease_kept, runs_to_requeue
+from cases.task_runs import TAKEN_OVER, failure_words, lease_kept, runs_to_requeue
 from custody.timestamps import checkpoint_timestamp_obtain, tsa_trusted_roots
 
 from .certificates import SigningCredentials, organisation_credentials
@@ -53,7 +53,7 @@ def report_generate(report_id: int) -> str:
             )
         except Exception as failure:  # recorded on the report and shown to the user, who can request another
             logger.exception("Report %s failed", report.public_id)
-            recorded = report_fail(report=report, error=f"{type(failure).__name__}: {failure}")
+            recorded = report_fail(report=report, error=failure_words(failure))
             return "failed" if recorded else TAKEN_OVER
     return "done" if recorded else TAKEN_OVER
 

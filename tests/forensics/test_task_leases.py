@@ -197,3 +197,25 @@ def test_the_sweeps_are_scheduled_every_minute(db, migration, func):
     schedule.code(django_apps, None)
 
     assert Schedule.objects.filter(func=func, schedule_type=Schedule.MINUTES, minutes=1, repeats=-1).exists()
+
+
+def test_a_failure_is_recorded_with_the_installations_directories_named_not_spelled_out(settings, tmp_path):
+    from cases.task_runs import failure_words
+
+    data = tmp_path / "data"
+    settings.DATA_DIR = data
+    settings.KEYS_DIR = data / "keys"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "reports": {
+            **settings.STORAGES["reports"],
+            "OPTIONS": {**settings.STORAGES["reports"]["OPTIONS"], "location": data / "reports"},
+        },
+    }
+
+    words = failure_words(FileNotFoundError(2, "No such file or directory", str(data / "reports" / "ab" / "cd")))
+    other = failure_words(PermissionError(13, "Permission denied", str(data / "keys" / "master")))
+
+    assert words == "FileNotFoundError: [Errno 2] No such file or directory: '<reports store>/ab/cd'"
+    assert other == "PermissionError: [Errno 13] Permission denied: '<keys directory>/master'"
+    assert failure_words(ValueError(f"bad value near {data}/x")) == "ValueError: bad value near <data directory>/x"

@@ -182,7 +182,16 @@ def analyse_file(
     else:
         _skip(result, "c2pa", f"C2PA reader does not support {mime}")
     result.tool_versions = _tool_versions()
+    _path_left_out(result, path)
     return result
+
+
+def _path_left_out(result: AnalysisResult, path: Path) -> None:
+    """A tool's error may name the path it was given: on the server a private copy's name, new on every run. It is
+    said as "<the file analysed>" instead, so that the same bytes give the same result, and no directory is named."""
+    for run in result.runs:
+        if run.error and str(path) in run.error:
+            run.error = run.error.replace(str(path), "<the file analysed>")
 
 
 def analyse_files(paths: Sequence[str | Path], *, batch_size: int = EXIFTOOL_BATCH) -> Iterator[AnalysisResult]:

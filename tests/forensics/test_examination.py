@@ -141,3 +141,20 @@ def test_a_jpeg_walk_stopped_at_its_segment_limit_is_said_partly_examined(tmp_pa
     assert jpeg.reason.startswith("Stopped after 3 segments at offset ")
     assert jpeg.reason.endswith("; the rest of the file was not examined")
     assert incomplete_count(lines) >= 1
+
+
+def test_a_tool_error_naming_the_path_it_was_given_names_the_file_analysed_instead(tmp_path, monkeypatch):
+    from forensics.analysers import pipeline
+
+    def crashing(path):
+        raise OSError(f"cannot read {path}: broken")
+
+    monkeypatch.setattr(pipeline, "jpeg_structure_read", crashing)
+    first, second = tmp_path / "a" / "copy-1.jpg", tmp_path / "b" / "copy-2.jpg"
+    for copy in (first, second):
+        copy.parent.mkdir()
+        camera_jpeg(copy)
+
+    runs = [{run["name"]: run for run in _result(copy)["runs"]}["jpeg"] for copy in (first, second)]
+
+    assert runs[0]["error"] == runs[1]["error"] == "OSError: cannot read <the file analysed>: broken"

@@ -187,11 +187,15 @@ def analyse_file(
 
 
 def _path_left_out(result: AnalysisResult, path: Path) -> None:
-    """A tool's error may name the path it was given: on the server a private copy's name, new on every run. It is
-    said as "<the file analysed>" instead, so that the same bytes give the same result, and no directory is named."""
+    """A tool's error may name the path it was given (an analyser's crash; FFmpeg's "Invalid data found when
+    processing input: '<path>'"): on the server a private copy's name, new on every run. It is said as "<the file
+    analysed>" instead, so that the same bytes give the same result, and no directory is named."""
+    said = str(path)
     for run in result.runs:
-        if run.error and str(path) in run.error:
-            run.error = run.error.replace(str(path), "<the file analysed>")
+        if run.error and said in run.error:
+            run.error = run.error.replace(said, "<the file analysed>")
+    if result.video is not None:
+        result.video.errors = [error.replace(said, "<the file analysed>") for error in result.video.errors]
 
 
 def analyse_files(paths: Sequence[str | Path], *, batch_size: int = EXIFTOOL_BATCH) -> Iterator[AnalysisResult]:

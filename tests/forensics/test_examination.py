@@ -158,3 +158,17 @@ def test_a_tool_error_naming_the_path_it_was_given_names_the_file_analysed_inste
     runs = [{run["name"]: run for run in _result(copy)["runs"]}["jpeg"] for copy in (first, second)]
 
     assert runs[0]["error"] == runs[1]["error"] == "OSError: cannot read <the file analysed>: broken"
+
+
+def test_ffmpegs_error_naming_the_path_names_the_file_analysed_instead(tmp_path):
+    # A file that passes for an MP4 by its first bytes (an ftyp box) and then holds no boxes FFmpeg can read
+    first, second = tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"
+    for copy in (first, second):
+        copy.parent.mkdir()
+        copy.write_bytes(bytes.fromhex("0000001c66747970") + b"isom\x00\x00\x02\x00isomiso2mp41" + b"\xff" * 4096)
+
+    errors = [_result(copy)["video"]["errors"] for copy in (first, second)]
+
+    assert errors[0] == errors[1] and errors[0]
+    assert all(str(tmp_path) not in error for error in errors[0])
+    assert any("<the file analysed>" in error for error in errors[0])

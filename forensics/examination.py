@@ -63,8 +63,8 @@ def examination_lines(result: dict) -> list[ExaminationLine]:
     lines = []
     for name, label in CHECKS.items():
         if name in runs:
-            state, reason = _state(name, runs[name], result)
-            lines.append(ExaminationLine(name, str(label), state, _state_words(state, runs[name]), reason))
+            state, words, reason = _state(name, runs[name], result)
+            lines.append(ExaminationLine(name, str(label), state, words, reason))
     return lines
 
 
@@ -73,26 +73,36 @@ def incomplete_count(lines: list[ExaminationLine]) -> int:
     return sum(line.state in (NOT_MADE, PARTLY_EXAMINED) for line in lines)
 
 
-def _state(name: str, run: dict, result: dict) -> tuple[str, str]:
+def _state(name: str, run: dict, result: dict) -> tuple[str, str, str]:
+    """(state, the state in words, why) of one check."""
     status, error = run.get("status"), run.get("error") or ""
     if status == "skipped":
-        return NOT_APPLICABLE, error
+        return NOT_APPLICABLE, _("not applicable"), error
+    if status == "timeout":
+        return NOT_MADE, _("not completed: time limit reached"), error
     if status != "ok":
-        return NOT_MADE, error
+        return NOT_MADE, _("not completed: the tool failed"), error
     if name == "double_jpeg":
         estimate = result.get("double_jpeg") or {}
         if not estimate.get("analysed", True):
-            return NOT_MADE, estimate.get("reason") or ""
+            return NOT_MADE, _("not made"), estimate.get("reason") or ""
     if name == "exif_thumbnail":
         comparison = result.get("exif_thumbnail") or {}
         status = comparison.get("status", "compared")
         if status in _THUMBNAIL_NOT_APPLICABLE:
-            return NOT_APPLICABLE, comparison.get("detail") or status.replace("_", " ")
+            return NOT_APPLICABLE, _("not applicable"), comparison.get("detail") or status.replace("_", " ")
         if status != "compared":
-            return NOT_MADE, comparison.get("detail") or status.replace("_", " ")
+            return NOT_MADE, _("not made"), comparison.get("detail") or status.replace("_", " ")
+    if name == "video":
+        # The probe records what FFmpeg could not read instead of failing: with no stream read, nothing was.
+        video = result.get("video") or {}
+        if video.get("errors"):
+            if not video.get("streams"):
+                return NOT_MADE, _("not completed: FFmpeg could not read the file"), "; ".join(video["errors"][:3])
+            return PARTLY_EXAMINED, _("partly examined: FFmpeg met errors"), "; ".join(video["errors"][:3])
     if stops := _walk_stops(name, result):
-        return PARTLY_EXAMINED, "; ".join(stops)
-    return EXAMINED, ""
+        return PARTLY_EXAMINED, _("partly examined: stopped at its limit"), "; ".join(stops)
+    return EXAMINED, _("examined"), ""
 
 
 def _walk_stops(name: str, result: dict) -> list[str]:
@@ -109,17 +119,3 @@ def _walk_stops(name: str, result: dict) -> list[str]:
                 % {"message": str(issue.get("message") or "").rstrip("."), "where": where}
             )
     return stops
-
-
-def _state_words(state: str, run: dict) -> str:
-    if state == EXAMINED:
-        return _("examined")
-    if state == PARTLY_EXAMINED:
-        return _("partly examined: stopped at its limit")
-    if state == NOT_APPLICABLE:
-        return _("not applicable")
-    if run.get("status") == "timeout":
-        return _("not completed: time limit reached")
-    if run.get("status") == "failed":
-        return _("not completed: the tool failed")
-    return _("not made")

@@ -172,3 +172,21 @@ def test_ffmpegs_error_naming_the_path_names_the_file_analysed_instead(tmp_path)
     assert errors[0] == errors[1] and errors[0]
     assert all(str(tmp_path) not in error for error in errors[0])
     assert any("<the file analysed>" in error for error in errors[0])
+
+
+def test_a_video_ffmpeg_could_not_read_is_said_not_examined(tmp_path):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(bytes.fromhex("0000001c66747970") + b"isom\x00\x00\x02\x00isomiso2mp41" + b"\xff" * 4096)
+    result = _result(path)
+
+    lines = examination_lines(result)
+    video = {line.name: line for line in lines}["video"]
+
+    assert (video.state, video.state_words) == (NOT_MADE, "not completed: FFmpeg could not read the file")
+    assert "Invalid data found when processing input: '<the file analysed>'" in video.reason
+    assert incomplete_count(lines) >= 1
+
+    # and a reading that stopped part-way, with its streams read, is said partly examined
+    result["video"]["streams"] = [{"codec_type": "video"}]
+    video = {line.name: line for line in examination_lines(result)}["video"]
+    assert (video.state, video.state_words) == (PARTLY_EXAMINED, "partly examined: FFmpeg met errors")

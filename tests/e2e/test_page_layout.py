@@ -5,8 +5,9 @@ room, and the form fields of the members page are as wide as one another."""
 import pytest
 
 from cases import services
-from cases.demo_media import generated_mp4_create
+from cases.demo_media import camera_jpeg_create, generated_mp4_create
 from cases.upload import receive_path
+from forensics.models import Analysis
 from tests.e2e.conftest import PHONE
 from tests.e2e.live_unit import log_in, unit  # noqa: F401 (fixture)
 
@@ -90,4 +91,24 @@ def test_the_two_factor_qr_code_scales_down_whole_on_a_phone(browser, live_serve
     # not its top left corner cut out of it
     assert box["width"] < natural
     assert drawn["width"] <= box["width"] + 1 and drawn["height"] <= box["height"] + 1
+    context.close()
+
+
+def test_evidence_and_case_pages_do_not_scroll_sideways_on_a_phone(browser, live_server, unit, tmp_path):  # noqa: F811
+    # Given an analysed video and an analysed photo (its analysis made under an older rule set, so that the page
+    # offers to analyse it again), with their 64-digit hashes, findings, metadata and custody timelines
+    investigator = unit.member("investigator")
+    video, photo = (
+        services.evidence_receive(case=unit.case, received=receive_path(made), actor=investigator).item
+        for made in (generated_mp4_create(tmp_path), camera_jpeg_create(tmp_path))
+    )
+    Analysis.objects.filter(evidence=photo).update(ruleset_version="2025.1+dp.00000000")
+    context, page = log_in(browser, live_server, investigator)
+    page.set_viewport_size(PHONE)
+    for path in (f"/evidence/{video.public_id}/", f"/evidence/{photo.public_id}/", f"/cases/{unit.case.public_id}/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    # and the photo's page offers to analyse it again
+    page.goto(f"{live_server.url}/evidence/{photo.public_id}/")
+    assert page.get_by_role("button", name="Analyse again with the current rule set").is_visible()
     context.close()

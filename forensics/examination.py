@@ -93,6 +93,9 @@ def _state(name: str, run: dict, result: dict) -> tuple[str, str, str]:
             return NOT_APPLICABLE, _("not applicable"), comparison.get("detail") or status.replace("_", " ")
         if status != "compared":
             return NOT_MADE, _("not made"), comparison.get("detail") or status.replace("_", " ")
+    if name == "exiftool" and (errors := (result.get("exiftool") or {}).get("errors")):
+        # ExifTool says what stopped it (an unknown file type, a format error) and answers with what it read.
+        return PARTLY_EXAMINED, _("partly examined: ExifTool reported an error"), "; ".join(errors[:3])
     if name == "video":
         # The probe records what FFmpeg could not read instead of failing: with no stream read, nothing was.
         video = result.get("video") or {}

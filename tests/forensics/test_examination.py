@@ -190,3 +190,19 @@ def test_a_video_ffmpeg_could_not_read_is_said_not_examined(tmp_path):
     result["video"]["streams"] = [{"codec_type": "video"}]
     video = {line.name: line for line in examination_lines(result)}["video"]
     assert (video.state, video.state_words) == (PARTLY_EXAMINED, "partly examined: FFmpeg met errors")
+
+
+def test_metadata_exiftool_reported_an_error_for_is_said_partly_examined(tmp_path):
+    # A GIF cut right after its header: libmagic names it, ExifTool stops with a format error
+    path = tmp_path / "cut.gif"
+    path.write_bytes(b"GIF89a\x00\x00\x00")
+    result = _result(path)
+
+    line = {line.name: line for line in examination_lines(result)}["exiftool"]
+
+    assert result["detected_mime_type"] == "image/gif"
+    assert (line.state, line.state_words, line.reason) == (
+        PARTLY_EXAMINED,
+        "partly examined: ExifTool reported an error",
+        "File format error",
+    )

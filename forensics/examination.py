@@ -1,6 +1,7 @@
 """What an analysis examined: each check the engine made on the file, or why it did not make it, read from the stored
 result (the analysers' runs; the two checks that can decline a file they were given, the double JPEG estimate and
-the EXIF thumbnail comparison; and the structure walks, which stop at their limits on very large or hostile files).
+the EXIF thumbnail comparison; the structure walks, which stop at their limits on very large or hostile files; and
+ExifTool and FFmpeg, which record what stopped them instead of failing).
 
 Shown beside the verdict, on the evidence page and in the PDF report, so that a reader knows the reach of "no
 obvious signs of tampering": a check that was not made found nothing because it looked at nothing.
@@ -69,7 +70,7 @@ def examination_lines(result: dict) -> list[ExaminationLine]:
 
 
 def incomplete_count(lines: list[ExaminationLine]) -> int:
-    """How many checks were not made, or stopped before the end of the file."""
+    """How many checks were not made, or made only in part (a walk stopped at its limit, a tool reported errors)."""
     return sum(line.state in (NOT_MADE, PARTLY_EXAMINED) for line in lines)
 
 

@@ -25,7 +25,8 @@ class ExaminationSerializer(serializers.Serializer):
     check = serializers.CharField(help_text="What it examines, in words.")
     state = serializers.ChoiceField(choices=STATES)
     reason = serializers.CharField(
-        help_text="Why it was not applicable or not made, or where a partial walk stopped; empty when examined."
+        help_text="Why it was not applicable or not made, or why only partly (where a walk stopped, what a tool "
+        "reported); empty when examined."
     )
 
 
